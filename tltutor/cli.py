@@ -1,0 +1,119 @@
+"""``python -m tltutor``: run the transfer-learning experiments from the command line.
+
+    python -m tltutor compare                      # offline default, about 5 minutes on 2 CPU cores
+    python -m tltutor compare --quick              # a one-minute smoke run
+    python -m tltutor classify photo.jpg           # ImageNet top-5 with real pretrained weights
+    python -m tltutor devices                      # what hardware and precision are in use
+    python -m tltutor backbones                    # the registry, and what works offline
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+
+def _quiet_tensorflow():
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    os.environ.setdefault("MPLBACKEND", "Agg")
+
+
+def _progress(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def command_compare(arguments) -> int:
+    if arguments.quick:
+        os.environ["TLTUTOR_QUICK"] = "1"
+    from tltutor import experiments, plots, results
+
+    started = time.perf_counter()
+    comparison = experiments.compare_strategies(
+        arguments.backbone, arguments.dataset, samples_per_class=arguments.samples_per_class,
+        image_size=arguments.image_size, head_epochs=arguments.epochs, fine_tune_epochs=arguments.fine_tune_epochs,
+        scratch_epochs=arguments.scratch_epochs, seed=arguments.seed, progress=_progress)
+    output = Path(arguments.output)
+    results.write_csv(comparison.rows, output / "comparison.csv")
+    results.write_json({"settings": comparison.settings, "dataset": comparison.dataset.__dict__,
+                        "rows": comparison.rows,
+                        "histories": {name: history.records for name, history in comparison.histories.items()}},
+                       output / "comparison.json")
+    results.save_figure(plots.plot_strategy_comparison(comparison.rows), output / "strategies.png")
+    for name, history in comparison.histories.items():
+        results.save_figure(plots.plot_history(history, title=name), output / f"history_{name}.png")
+    print()
+    print(comparison.table())
+    print(f"\nwrote {output}/comparison.csv, comparison.json, strategies.png and history_*.png "
+          f"in {time.perf_counter() - started:.0f} s")
+    return 0
+
+
+def command_classify(arguments) -> int:
+    from tltutor import imagenet
+
+    for path, top in zip(arguments.images, imagenet.classify(arguments.images, backbone=arguments.backbone,
+                                                             k=arguments.top)):
+        print(path)
+        for name, probability in top:
+            print(f"  {probability:6.3f}  {name}")
+    return 0
+
+
+def command_devices(arguments) -> int:
+    from tltutor import devices
+
+    print(devices.device_report())
+    return 0
+
+
+def command_backbones(arguments) -> int:
+    from tltutor import backbones, results
+
+    rows = [{"backbone": spec.name, "input px": spec.default_image_size, "params (M)": spec.parameters_millions,
+             "offline": "yes" if spec.offline else "download", "unfreeze from": spec.unfreeze_points[0]}
+            for spec in backbones.REGISTRY.values()]
+    print(results.format_table(rows))
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="python -m tltutor", description="Transfer learning, measured.")
+    commands = top.add_subparsers(dest="command", required=True)
+    compare = commands.add_parser("compare", help="compare scratch, feature extraction and fine-tuning")
+    compare.add_argument("--backbone", default="EfficientNetLite0")
+    compare.add_argument("--dataset", default="fashion_mnist_embedded")
+    compare.add_argument("--samples-per-class", type=int, default=None)
+    compare.add_argument("--epochs", type=int, default=None, help="head-training epochs (early stopping applies)")
+    compare.add_argument("--fine-tune-epochs", type=int, default=None)
+    compare.add_argument("--scratch-epochs", type=int, default=None)
+    compare.add_argument("--image-size", type=int, default=None)
+    compare.add_argument("--seed", type=int, default=0)
+    compare.add_argument("--output", default="tltutor-results")
+    compare.add_argument("--quick", action="store_true", help="tiny data and epochs (TLTUTOR_QUICK=1)")
+    compare.set_defaults(run=command_compare)
+    classify = commands.add_parser("classify", help="ImageNet top-k for photos")
+    classify.add_argument("images", nargs="+")
+    classify.add_argument("--backbone", default="EfficientNetLite0")
+    classify.add_argument("--top", type=int, default=5)
+    classify.set_defaults(run=command_classify)
+    commands.add_parser("devices", help="hardware, precision and XLA choices").set_defaults(run=command_devices)
+    commands.add_parser("backbones", help="the backbone registry").set_defaults(run=command_backbones)
+    return top
+
+
+def main(argv=None) -> int:
+    _quiet_tensorflow()
+    arguments = parser().parse_args(argv)
+    from tltutor.errors import TltutorError
+
+    try:
+        return arguments.run(arguments)
+    except TltutorError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130

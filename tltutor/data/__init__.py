@@ -1,0 +1,119 @@
+"""Datasets in, ``tf.data`` pipelines out.
+
+Example:
+    >>> import tltutor as tl
+    >>> train, validation, test, info = tl.data.load_dataset(
+    ...     "fashion_mnist_embedded", image_size=96, samples_per_class=100)   # doctest: +SKIP
+    >>> info.class_names[:3]                                                 # doctest: +SKIP
+    ('T-shirt/top', 'Trouser', 'Pullover')
+
+Names: ``fashion_mnist_embedded`` (shipped, the offline default), ``fashion_mnist``, ``digits``
+(scikit-learn), any tfds image-classification name such as ``tf_flowers`` (``tfds:`` prefix
+optional), and ``folder:<path>`` for a folder of class sub-folders.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from tltutor import validation
+from tltutor.data import pipelines, sources, splits
+from tltutor.errors import DatasetError
+
+OFFLINE_DEFAULT = "fashion_mnist_embedded"
+BUILTIN = {
+    "fashion_mnist_embedded": "real Fashion-MNIST subset shipped in tltutor (offline)",
+    "fashion_mnist": "all of Fashion-MNIST: Debian's dataset-fashion-mnist files, the Keras cache, or a download",
+    "digits": "scikit-learn's 8×8 handwritten digits (offline)",
+}
+TFDS_EXAMPLES = ("tf_flowers", "cats_vs_dogs", "beans", "rock_paper_scissors", "oxford_flowers102")
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    """What :func:`load_dataset` loaded: names, sizes and where it came from."""
+
+    name: str
+    class_names: tuple[str, ...]
+    image_size: int
+    train_count: int
+    validation_count: int
+    test_count: int
+    description: str
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.class_names)
+
+
+def load_source(name: str, image_size: int, data_dir=None) -> sources.ArraySource:
+    """The raw arrays for a dataset name (see the module docstring for the names)."""
+    if not isinstance(name, str) or not name:
+        raise validation.InvalidArgumentError(f"dataset must be a non-empty name, got {name!r:.60}")
+    if name.startswith("folder:") or (("/" in name or "\\" in name) and Path(name).exists()):
+        return sources.image_folder(name.removeprefix("folder:"), image_size)
+    if name.startswith("tfds:") or name in TFDS_EXAMPLES:
+        from tltutor.data import tfds_source
+
+        return tfds_source.load(name.removeprefix("tfds:"), image_size, data_dir=data_dir)
+    canonical = validation.check_name(name, [*BUILTIN, *(f"tfds:{example}" for example in TFDS_EXAMPLES)], "dataset")
+    loaders = {"fashion_mnist_embedded": sources.embedded_fashion_mnist, "fashion_mnist": sources.fashion_mnist,
+               "digits": sources.sklearn_digits}
+    return loaders[canonical]()
+
+
+def load_dataset(name: str = OFFLINE_DEFAULT, *, image_size: int = 96, batch_size: int = 32,
+                 samples_per_class: int | None = None, validation_split: float = 0.2,
+                 test_samples_per_class: int | None = None, seed: int = 0, data_dir=None):
+    """Load a dataset as train, validation and test ``tf.data`` pipelines plus a :class:`DatasetInfo`.
+
+    Args:
+        name: a dataset name (module docstring); the embedded Fashion-MNIST subset by default.
+        image_size: square size the images are resized to (RGB, 0..255 floats).
+        batch_size: images per batch.
+        samples_per_class: training images per class; all when ``None``. Validation takes
+            ``validation_split`` × as many more per class, from the same pool, disjoint.
+        validation_split: the validation share, as above.
+        test_samples_per_class: cap on test images per class (the whole test split when ``None``).
+        seed: makes the subset, the split and the shuffling repeatable.
+    """
+    image_size = validation.check_positive_int(image_size, "image_size", minimum=8)
+    batch_size = validation.check_positive_int(batch_size, "batch_size")
+    if samples_per_class is not None:
+        samples_per_class = validation.check_positive_int(samples_per_class, "samples_per_class")
+    validation_split = validation.check_fraction(validation_split, "validation_split")
+    source = load_source(name, image_size, data_dir)
+    num_classes = len(source.class_names)
+    if len(source.y_pool) == 0:
+        raise DatasetError(f"dataset {name!r} is empty")
+    y_pool = validation.check_labels(source.y_pool, num_classes)
+    held_out_test = None
+    if source.x_test is None:
+        smallest_class = min(int((y_pool == label).sum()) for label in range(num_classes))
+        held_out_test = max(1, smallest_class // 5)
+    train_index, validation_index, test_index = splits.stratified_split(
+        y_pool, num_classes, samples_per_class=samples_per_class, validation_split=validation_split,
+        test_per_class=held_out_test, seed=seed,
+    )
+    if source.x_test is None:
+        x_test, y_test = source.x_pool[test_index], y_pool[test_index]
+    else:
+        x_test, y_test = source.x_test, validation.check_labels(source.y_test, num_classes)
+        if test_samples_per_class is not None:
+            keep, _, _ = splits.stratified_split(y_test, num_classes, samples_per_class=test_samples_per_class,
+                                                 validation_split=0, seed=seed)
+            x_test, y_test = x_test[keep], y_test[keep]
+
+    def pipeline(images, labels, shuffle):
+        return pipelines.make_pipeline(images, labels, image_size=image_size, batch_size=batch_size,
+                                       shuffle=shuffle, seed=seed)
+
+    info = DatasetInfo(source.name, tuple(source.class_names), image_size, len(train_index),
+                       len(validation_index), len(y_test), source.description)
+    return (
+        pipeline(source.x_pool[train_index], y_pool[train_index], True),
+        pipeline(source.x_pool[validation_index], y_pool[validation_index], False),
+        pipeline(x_test, y_test, False),
+        info,
+    )

@@ -1,0 +1,147 @@
+"""Where images come from: each source returns NumPy arrays, a pool to train from and a test split.
+
+Every loader returns an :class:`ArraySource`. The pipelines in :mod:`tltutor.data.pipelines`
+turn it into ``tf.data`` datasets.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import warnings
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+from tltutor import downloads
+from tltutor.data.idx import read_idx
+from tltutor.errors import DatasetError
+
+FASHION_MNIST_CLASSES = (
+    "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
+)
+EMBEDDED_SHA256 = "5f811142f12d1863a259016a214eb379c2a0dd71e3527e72b093209607b3adb6"
+DEBIAN_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
+FASHION_MNIST_SHA256 = {
+    "train-images-idx3-ubyte.gz": "b0564c3eedabfbf835052cff8503ea422014ce006caf5b757f851416ee8300c7",
+    "train-labels-idx1-ubyte.gz": "0ae29f65d86684f32d1b9c85147786c547b9c6aebcaf235f0400a0cce308b056",
+    "t10k-images-idx3-ubyte.gz": "cc1d090a38ace84dfa1aa66e3ada7c336ef481a96936906477e6dd344da56eaa",
+    "t10k-labels-idx1-ubyte.gz": "8d3605d196f4be44669e46906da9733c8131fef761fdbfec72c424d5222f1a05",
+}
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
+
+
+@dataclass
+class ArraySource:
+    """Images as ``uint8`` arrays (N, H, W) or (N, H, W, C), integer labels and class names."""
+
+    name: str
+    x_pool: np.ndarray
+    y_pool: np.ndarray
+    x_test: np.ndarray | None
+    y_test: np.ndarray | None
+    class_names: tuple[str, ...]
+    description: str
+
+
+def _sha256(path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def embedded_fashion_mnist() -> ArraySource:
+    """The stratified subset of real Fashion-MNIST shipped in tltutor: 500 + 100 images per class."""
+    path = resources.files("tltutor") / "assets" / "fashion_mnist_subset.npz"
+    with resources.as_file(path) as file_path:
+        if _sha256(file_path) != EMBEDDED_SHA256:
+            raise DatasetError(f"{file_path} does not match its sha256: reinstall tltutor")
+        with np.load(file_path, allow_pickle=False) as arrays:
+            return ArraySource(
+                "fashion_mnist_embedded", arrays["x_train"], arrays["y_train"], arrays["x_test"], arrays["y_test"],
+                FASHION_MNIST_CLASSES,
+                "Fashion-MNIST (MIT licence), stratified subset shipped with tltutor: 5,000 train-pool and 1,000 test images",
+            )
+
+
+def _fashion_mnist_folder() -> Path | None:
+    candidates = [Path(os.environ["TLTUTOR_FASHION_MNIST_DIR"])] if "TLTUTOR_FASHION_MNIST_DIR" in os.environ else []
+    candidates += [DEBIAN_FASHION_MNIST, downloads.keras_home() / "datasets" / "fashion-mnist"]
+    for folder in candidates:
+        if all((folder / name).exists() for name in FASHION_MNIST_SHA256):
+            return folder
+    return None
+
+
+def fashion_mnist() -> ArraySource:
+    """All of Fashion-MNIST: Debian's files, the Keras cache, or a Keras download (checked by sha256)."""
+    folder = _fashion_mnist_folder()
+    if folder is None:
+        import keras
+
+        with downloads.guarded_download(
+            "Fashion-MNIST", instead="Install Debian's dataset-fashion-mnist package, or use 'fashion_mnist_embedded'.",
+            cache_folder=downloads.keras_home() / "datasets",
+        ):
+            keras.datasets.fashion_mnist.load_data()
+        folder = _fashion_mnist_folder()
+        if folder is None:
+            raise DatasetError("Fashion-MNIST was downloaded but its files were not found in the Keras cache")
+    for name, expected in FASHION_MNIST_SHA256.items():
+        if _sha256(folder / name) != expected:
+            raise DatasetError(f"{folder / name} does not match its sha256: delete it and load again")
+    return ArraySource(
+        "fashion_mnist",
+        read_idx(folder / "train-images-idx3-ubyte.gz"), read_idx(folder / "train-labels-idx1-ubyte.gz"),
+        read_idx(folder / "t10k-images-idx3-ubyte.gz"), read_idx(folder / "t10k-labels-idx1-ubyte.gz"),
+        FASHION_MNIST_CLASSES, f"Fashion-MNIST (MIT licence) from {folder}: 60,000 train and 10,000 test images",
+    )
+
+
+def sklearn_digits() -> ArraySource:
+    """scikit-learn's 1,797 handwritten digits (8×8, values 0..16, rescaled to 0..255)."""
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    images = np.round(digits.images * (255 / 16)).astype(np.uint8)
+    return ArraySource(
+        "digits", images, digits.target.astype(np.int64), None, None,
+        tuple(str(digit) for digit in range(10)), "scikit-learn digits: 1,797 grey 8×8 images",
+    )
+
+
+def image_folder(folder: str | Path, image_size: int) -> ArraySource:
+    """A folder with one sub-folder of images per class. Unreadable files are skipped with a warning."""
+    from PIL import Image, UnidentifiedImageError
+
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise DatasetError(f"{folder} is not a folder. Give a folder with one sub-folder of images per class.")
+    class_folders = sorted(path for path in folder.iterdir() if path.is_dir() and not path.name.startswith("."))
+    if len(class_folders) < 2:
+        raise DatasetError(
+            f"{folder} has {len(class_folders)} class sub-folder(s); it needs at least 2, e.g. {folder}/cats/*.jpg "
+            f"and {folder}/dogs/*.jpg"
+        )
+    images, labels, skipped = [], [], []
+    for label, class_folder in enumerate(class_folders):
+        for path in sorted(class_folder.rglob("*")):
+            if not path.is_file() or path.name.startswith("."):
+                continue
+            try:
+                with Image.open(path) as image:
+                    images.append(np.asarray(image.convert("RGB").resize((image_size, image_size), Image.BILINEAR)))
+                labels.append(label)
+            except (UnidentifiedImageError, OSError, ValueError):
+                skipped.append(path)
+    if skipped:
+        shown = ", ".join(str(path) for path in skipped[:5])
+        warnings.warn(f"skipped {len(skipped)} file(s) that are not readable images: {shown}"
+                      + (" ..." if len(skipped) > 5 else ""), stacklevel=2)
+    if not images:
+        raise DatasetError(f"{folder} contains no readable images")
+    return ArraySource(
+        folder.name, np.stack(images), np.asarray(labels, dtype=np.int64), None, None,
+        tuple(path.name for path in class_folders), f"image folder {folder}: {len(images)} images",
+    )

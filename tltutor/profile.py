@@ -1,0 +1,43 @@
+"""The quick profile: small data, few epochs and small images, for tests and CI.
+
+Set ``TLTUTOR_QUICK=1`` to switch it on. Notebooks and the command line read their defaults
+from :func:`defaults`, so the same code runs a full lesson or a one-minute smoke run.
+
+Example:
+    >>> from tltutor import profile
+    >>> sorted(profile.defaults())[:3]
+    ['fine_tune_epochs', 'head_epochs', 'image_size']
+"""
+
+from __future__ import annotations
+
+import os
+
+ENVIRONMENT_VARIABLE = "TLTUTOR_QUICK"
+
+FULL = {
+    "image_size": 96,
+    "samples_per_class": 100,
+    "head_epochs": 30,
+    "fine_tune_epochs": 6,
+    "scratch_epochs": 10,
+    "test_samples_per_class": None,
+}
+QUICK = {
+    "image_size": 64,
+    "samples_per_class": 16,
+    "head_epochs": 3,
+    "fine_tune_epochs": 1,
+    "scratch_epochs": 1,
+    "test_samples_per_class": 20,
+}
+
+
+def is_quick() -> bool:
+    """Whether ``TLTUTOR_QUICK`` is set to a true value."""
+    return os.environ.get(ENVIRONMENT_VARIABLE, "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def defaults(quick: bool | None = None) -> dict:
+    """The default sizes and epochs of the active profile (a copy you may change)."""
+    return dict(QUICK if (is_quick() if quick is None else quick) else FULL)

@@ -1,0 +1,130 @@
+"""Argument checks in one place, each with a message that says what was wrong and what to do.
+
+Example:
+    >>> from tltutor import validation
+    >>> validation.check_name("mobilenetv2", {"MobileNetV2": 1}, "backbone")
+    'MobileNetV2'
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from numbers import Integral, Real
+
+from tltutor.errors import InvalidArgumentError, UnknownNameError
+
+
+def closest_names(name: str, candidates) -> list[str]:
+    """Valid names ordered by similarity to ``name``, the closest first."""
+    lowered = {candidate.lower(): candidate for candidate in candidates}
+    scored = sorted(
+        candidates,
+        key=lambda candidate: -difflib.SequenceMatcher(None, str(name).lower(), candidate.lower()).ratio(),
+    )
+    close = difflib.get_close_matches(str(name).lower(), list(lowered), n=3, cutoff=0.5)
+    first = [lowered[match] for match in close]
+    return first + [candidate for candidate in scored if candidate not in first]
+
+
+def check_name(name, candidates, kind: str) -> str:
+    """Return the registered spelling of ``name`` (case-insensitive) or raise UnknownNameError."""
+    if not isinstance(name, str):
+        raise InvalidArgumentError(f"{kind} name must be a string, got {type(name).__name__} {name!r:.60}")
+    for candidate in candidates:
+        if candidate.lower() == name.lower():
+            return candidate
+    suggestions = closest_names(name, list(candidates))
+    raise UnknownNameError(
+        f"Unknown {kind} {name!r}. Did you mean {suggestions[0]!r}? Valid {kind} names, closest first: "
+        + ", ".join(suggestions)
+    )
+
+
+def check_positive_int(value, name: str, minimum: int = 1) -> int:
+    if isinstance(value, bool) or not isinstance(value, Integral):
+        raise InvalidArgumentError(f"{name} must be a whole number, got {value!r:.60}")
+    if value < minimum:
+        raise InvalidArgumentError(f"{name} must be at least {minimum}, got {value}")
+    return int(value)
+
+
+def check_image_size(image_size, spec=None) -> int:
+    """A square input size that the backbone can take."""
+    size = check_positive_int(image_size, "image_size")
+    if spec is not None and size < spec.min_image_size:
+        raise InvalidArgumentError(
+            f"image_size={size} is below {spec.name}'s minimum of {spec.min_image_size} px. "
+            f"Use at least {spec.min_image_size}; its ImageNet weights were trained at {spec.default_image_size}."
+        )
+    return size
+
+
+def check_learning_rate(learning_rate) -> float:
+    if isinstance(learning_rate, bool) or not isinstance(learning_rate, Real) or not math.isfinite(learning_rate):
+        raise InvalidArgumentError(f"learning_rate must be a finite number, got {learning_rate!r:.60}")
+    if not 0 < learning_rate <= 1:
+        raise InvalidArgumentError(
+            f"learning_rate={learning_rate} makes no sense: use a value in (0, 1]; "
+            "1e-3 is a good start for a new head and 1e-4 to 1e-5 for fine-tuning."
+        )
+    return float(learning_rate)
+
+
+def check_epochs(epochs) -> int:
+    epochs = check_positive_int(epochs, "epochs")
+    if epochs > 10_000:
+        raise InvalidArgumentError(f"epochs={epochs} is far too many; early stopping ends training when it stops improving")
+    return epochs
+
+
+def check_fraction(value, name: str, *, allow_zero: bool = True) -> float:
+    if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(value):
+        raise InvalidArgumentError(f"{name} must be a number between 0 and 1, got {value!r:.60}")
+    low_ok = value >= 0 if allow_zero else value > 0
+    if not (low_ok and value < 1):
+        raise InvalidArgumentError(f"{name} must be in {'[0' if allow_zero else '(0'}, 1), got {value}")
+    return float(value)
+
+
+def check_num_classes(num_classes) -> int:
+    num_classes = check_positive_int(num_classes, "num_classes", minimum=2)
+    return num_classes
+
+
+def check_weights_argument(weights):
+    """``"imagenet"``, ``None`` or an existing file path."""
+    if weights is None or weights == "imagenet":
+        return weights
+    from pathlib import Path
+
+    if isinstance(weights, (str, Path)):
+        if not Path(weights).exists():
+            raise InvalidArgumentError(
+                f"weights={str(weights)!r} is neither 'imagenet', None, nor an existing file path"
+            )
+        return str(weights)
+    raise InvalidArgumentError(f"weights must be 'imagenet', None or a file path, got {weights!r:.60}")
+
+
+def check_labels(labels, num_classes: int):
+    """Integer labels in ``[0, num_classes)``; returns them as an int64 NumPy array."""
+    import numpy as np
+
+    array = np.asarray(labels)
+    if array.ndim != 1:
+        raise InvalidArgumentError(f"labels must be a 1-D array of class indices, got shape {array.shape}")
+    if array.dtype.kind == "f":
+        if not np.all(np.isfinite(array)) or not np.all(array == np.round(array)):
+            raise InvalidArgumentError("labels must be whole class indices; found fractions or NaN")
+    elif array.dtype.kind not in "iub":
+        raise InvalidArgumentError(
+            f"labels must be integer class indices, got dtype {array.dtype}. Map class names to 0..n-1 first."
+        )
+    array = array.astype("int64")
+    if array.size and (array.min() < 0 or array.max() >= num_classes):
+        raise InvalidArgumentError(
+            f"labels must lie in [0, {num_classes}), found values from {array.min()} to {array.max()}. "
+            "Check num_classes, or re-number the classes from 0."
+        )
+    return array
