@@ -25,7 +25,7 @@ def make_pipeline(images: np.ndarray, labels: np.ndarray, *, image_size: int, ba
     autotune = tf.data.AUTOTUNE
     dataset = tf.data.Dataset.from_tensor_slices((images, labels.astype(np.int32)))
     dataset = dataset.batch(256).map(lambda x, y: _resize_batch(x, y, image_size), num_parallel_calls=autotune)
-    dataset = dataset.unbatch().cache()
+    dataset = dataset.unbatch().apply(tf.data.experimental.assert_cardinality(len(images))).cache()
     if shuffle:
         dataset = dataset.shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
     dataset = dataset.batch(batch_size).map(lambda x, y: (tf.cast(x, tf.float32), y), num_parallel_calls=autotune)

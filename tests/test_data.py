@@ -1,0 +1,134 @@
+import time
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from tltutor import data
+from tltutor.data import idx, pipelines, splits
+from tltutor.errors import DatasetError, DownloadError, InvalidArgumentError, UnknownNameError
+
+
+def test_embedded_dataset_is_real_fashion_mnist_and_balanced():
+    source = data.sources.embedded_fashion_mnist()
+    assert source.x_pool.shape == (5000, 28, 28) and source.x_test.shape == (1000, 28, 28)
+    assert np.bincount(source.y_pool).tolist() == [500] * 10
+    assert source.class_names[0] == "T-shirt/top" and source.class_names[9] == "Ankle boot"
+    assert source.x_pool.std() > 50  # real images, not blanks
+
+
+def test_load_dataset_gives_rgb_resized_batches(tiny_data):
+    train, validation, test, info = tiny_data
+    images, labels = pipelines.to_numpy(train)
+    assert images.shape == (160, 64, 64, 3) and images.dtype == np.float32
+    assert 0 <= images.min() and images.max() <= 255 and images.max() > 200
+    np.testing.assert_array_equal(images[..., 0], images[..., 2])  # grey repeated to RGB
+    assert info.train_count == 160 and info.validation_count == 30 and info.test_count == 100
+    assert np.bincount(labels).tolist() == [16] * 10
+
+
+def test_splits_are_stratified_and_disjoint():
+    labels = np.repeat(np.arange(5), 40)
+    train, validation, test = splits.stratified_split(labels, 5, samples_per_class=20, validation_split=0.25,
+                                                      test_per_class=10, seed=3)
+    assert not (set(train) & set(validation) or set(train) & set(test) or set(validation) & set(test))
+    assert np.bincount(labels[train]).tolist() == [20] * 5
+    assert np.bincount(labels[validation]).tolist() == [5] * 5
+    assert np.bincount(labels[test]).tolist() == [10] * 5
+
+
+def test_same_seed_same_split_other_seed_other_split():
+    labels = np.repeat(np.arange(3), 30)
+    first = splits.stratified_split(labels, 3, samples_per_class=10, seed=1)
+    again = splits.stratified_split(labels, 3, samples_per_class=10, seed=1)
+    other = splits.stratified_split(labels, 3, samples_per_class=10, seed=2)
+    assert all(np.array_equal(a, b) for a, b in zip(first, again))
+    assert not np.array_equal(first[0], other[0])
+
+
+def test_samples_per_class_larger_than_the_data_is_explained():
+    with pytest.raises(DatasetError, match="Lower samples_per_class"):
+        data.load_dataset("digits", samples_per_class=1000, image_size=32)
+
+
+def test_unknown_dataset_suggests_names():
+    with pytest.raises(UnknownNameError, match="Did you mean 'fashion_mnist'"):
+        data.load_dataset("fashon_mnist")
+
+
+def test_tfds_offline_fails_within_seconds():
+    started = time.perf_counter()
+    with pytest.raises(DownloadError, match="tf_flowers"):
+        data.load_dataset("tf_flowers", image_size=64)
+    assert time.perf_counter() - started < 20
+
+
+def test_digits_hold_out_a_stratified_test_split():
+    train, validation, test, info = data.load_dataset("digits", image_size=32, samples_per_class=50)
+    _, test_labels = pipelines.to_numpy(test)
+    assert info.num_classes == 10 and len(set(test_labels.tolist())) == 10
+
+
+def _write_images(folder, names, size=12):
+    from PIL import Image
+
+    folder.mkdir(parents=True)
+    for index, name in enumerate(names):
+        Image.fromarray(np.full((size, size, 3), index * 20, dtype=np.uint8)).save(folder / name)
+
+
+def test_image_folder_skips_corrupt_files_with_a_warning(tmp_path):
+    _write_images(tmp_path / "cats", [f"{i}.png" for i in range(6)])
+    _write_images(tmp_path / "dogs", [f"{i}.png" for i in range(6)])
+    (tmp_path / "dogs" / "broken.jpg").write_bytes(b"not an image")
+    with pytest.warns(UserWarning, match="broken.jpg"):
+        train, validation, test, info = data.load_dataset(f"folder:{tmp_path}", image_size=16, samples_per_class=3,
+                                                          validation_split=0.25)
+    assert info.class_names == ("cats", "dogs")
+    images, _ = pipelines.to_numpy(train)
+    assert images.shape == (6, 16, 16, 3)
+
+
+def test_folder_without_class_subfolders_is_explained(tmp_path):
+    _write_images(tmp_path / "only", ["a.png"])
+    with pytest.raises(DatasetError, match="at least 2"):
+        data.load_dataset(f"folder:{tmp_path}")
+
+
+def test_folder_with_no_readable_images(tmp_path):
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "x.txt").write_text("hi")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(DatasetError, match="no readable images"):
+            data.load_dataset(f"folder:{tmp_path}")
+
+
+def test_corrupt_idx_file(tmp_path):
+    path = tmp_path / "bad-idx3-ubyte"
+    path.write_bytes(b"\x00\x00\x08\x03" + (10).to_bytes(4, "big") + (28).to_bytes(4, "big") * 2 + b"\x00" * 100)
+    with pytest.raises(DatasetError, match="truncated"):
+        idx.read_idx(path)
+
+
+@pytest.mark.parametrize("arguments", [dict(image_size=0), dict(batch_size=-1), dict(validation_split=1.5),
+                                       dict(samples_per_class=2.5), dict(image_size="96")])
+def test_bad_arguments_are_refused_before_loading(arguments):
+    with pytest.raises(InvalidArgumentError):
+        data.load_dataset(**arguments)
+
+
+@settings(max_examples=40, deadline=None)
+@given(counts=st.lists(st.integers(0, 30), min_size=2, max_size=6), samples=st.integers(1, 20),
+       validation_split=st.floats(0, 0.9), seed=st.integers(0, 2**31))
+def test_stratified_split_never_overlaps_or_fails_unexpectedly(counts, samples, validation_split, seed):
+    labels = np.repeat(np.arange(len(counts)), counts)
+    try:
+        train, validation, _ = splits.stratified_split(labels, len(counts), samples_per_class=samples,
+                                                       validation_split=validation_split, seed=seed)
+    except DatasetError:
+        return
+    assert not set(train) & set(validation)
+    assert np.bincount(labels[train], minlength=len(counts)).tolist() == [samples] * len(counts)
