@@ -22,7 +22,7 @@ test: $(STAMP)
 		$(BIN)/python -m pytest tests notebooks --nbval-lax -p no:cacheprovider
 
 test-fast: $(STAMP)
-	TLTUTOR_QUICK=1 TF_CPP_MIN_LOG_LEVEL=3 MPLBACKEND=Agg $(BIN)/python -m pytest tests -m "not slow"
+	TLTUTOR_QUICK=1 TF_CPP_MIN_LOG_LEVEL=3 MPLBACKEND=Agg $(BIN)/python -m pytest tests
 
 bench: $(STAMP)
 	$(BIN)/python -m tltutor.bench

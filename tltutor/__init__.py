@@ -23,6 +23,7 @@ _MODULES = (
     "devices",
     "downloads",
     "errors",
+    "exercises",
     "experiments",
     "freezing",
     "imagenet",
