@@ -19,7 +19,7 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	TLTUTOR_QUICK=1 TF_CPP_MIN_LOG_LEVEL=3 MPLBACKEND=Agg KERAS_HOME=$(CURDIR)/.keras-test \
-		$(BIN)/python -m pytest tests notebooks --nbval-lax -p no:cacheprovider
+		$(BIN)/python -m pytest tests notebooks --nbval-lax --nbval-current-env -p no:cacheprovider
 
 test-fast: $(STAMP)
 	TLTUTOR_QUICK=1 TF_CPP_MIN_LOG_LEVEL=3 MPLBACKEND=Agg $(BIN)/python -m pytest tests

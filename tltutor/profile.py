@@ -19,8 +19,8 @@ FULL = {
     "image_size": 96,
     "samples_per_class": 100,
     "head_epochs": 30,
-    "fine_tune_epochs": 6,
-    "scratch_epochs": 10,
+    "fine_tune_epochs": 5,
+    "scratch_epochs": 5,
     "test_samples_per_class": None,
 }
 QUICK = {

@@ -92,8 +92,9 @@ def callbacks_for(patience: int | None, monitor: str = "val_loss"):
 
 def _fit(model, train, validation_data, epochs, callbacks, **fit_arguments):
     started = time.perf_counter()
+    already_shuffled = hasattr(train, "element_spec")  # a tf.data pipeline shuffles itself
     result = model.fit(train, validation_data=validation_data, epochs=epochs, callbacks=callbacks,
-                       verbose=fit_arguments.pop("verbose", 0), **fit_arguments)
+                       shuffle=not already_shuffled, verbose=fit_arguments.pop("verbose", 0), **fit_arguments)
     return result.history, time.perf_counter() - started
 
 

@@ -14,8 +14,6 @@ reads the offline package), a path to a weights file, or ``None`` (random initia
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
-
 from tltutor import validation
 
 OFFLINE_DEFAULT = "EfficientNetLite0"
@@ -144,6 +142,3 @@ def build_imagenet_classifier(name: str = OFFLINE_DEFAULT, *, image_size: int | 
 
     return keras_applications.build_classifier(spec, (image_size, image_size, 3), weights)
 
-
-def is_weights_path(weights) -> bool:
-    return weights is not None and weights != "imagenet" and Path(str(weights)).suffix != ""
