@@ -3,7 +3,6 @@ import warnings
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
 
 from tltutor import data
 from tltutor.data import idx, pipelines, splits
@@ -118,17 +117,3 @@ def test_corrupt_idx_file(tmp_path):
 def test_bad_arguments_are_refused_before_loading(arguments):
     with pytest.raises(InvalidArgumentError):
         data.load_dataset(**arguments)
-
-
-@settings(max_examples=40, deadline=None)
-@given(counts=st.lists(st.integers(0, 30), min_size=2, max_size=6), samples=st.integers(1, 20),
-       validation_split=st.floats(0, 0.9), seed=st.integers(0, 2**31))
-def test_stratified_split_never_overlaps_or_fails_unexpectedly(counts, samples, validation_split, seed):
-    labels = np.repeat(np.arange(len(counts)), counts)
-    try:
-        train, validation, _ = splits.stratified_split(labels, len(counts), samples_per_class=samples,
-                                                       validation_split=validation_split, seed=seed)
-    except DatasetError:
-        return
-    assert not set(train) & set(validation)
-    assert np.bincount(labels[train], minlength=len(counts)).tolist() == [samples] * len(counts)

@@ -19,8 +19,11 @@ __version__ = "0.1.0"
 _MODULES = (
     "backbones",
     "bench",
+    "checkpoints",
     "data",
     "devices",
+    "diagnostics",
+    "discriminative",
     "downloads",
     "errors",
     "exercises",
@@ -28,13 +31,17 @@ _MODULES = (
     "freezing",
     "imagenet",
     "layers",
+    "lr_finder",
     "models",
     "plots",
     "profile",
+    "reproducibility",
     "results",
+    "selection",
     "torch_reader",
     "training",
     "validation",
+    "weights_files",
 )
 
 __all__ = ["__version__", *_MODULES]

@@ -13,6 +13,7 @@ Example:
 from __future__ import annotations
 
 import contextlib
+import importlib.metadata
 from dataclasses import dataclass, field
 
 import keras
@@ -65,7 +66,7 @@ def _accelerators():
 def _framework_version():
     backend = keras.backend.backend()
     module = {"tensorflow": "tensorflow", "jax": "jax", "torch": "torch"}.get(backend, "numpy")
-    return __import__(module).__version__
+    return importlib.metadata.version(module)
 
 
 def recommended_precision(compute_capabilities=None, accelerators=None) -> str:

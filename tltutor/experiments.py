@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import keras
 
-from tltutor import backbones, data, freezing, models, profile, training
+from tltutor import backbones, data, freezing, models, profile, reproducibility, training
 
 STRATEGIES = ("scratch", "feature_extraction", "fine_tuning")
 DESCRIPTIONS = {
@@ -67,7 +67,7 @@ def compare_strategies(backbone: str = backbones.OFFLINE_DEFAULT, dataset: str =
         raise ValueError(f"unknown strategies {sorted(unknown)}; choose from {list(STRATEGIES)}")
     spec = backbones.get(backbone)
     settings.update(backbone=spec.name, dataset=dataset, seed=seed)
-    keras.utils.set_random_seed(seed)
+    reproducibility.seed_everything(seed)
     train, validation, test, info = data.load_dataset(
         dataset, image_size=settings["image_size"], samples_per_class=settings["samples_per_class"],
         test_samples_per_class=settings["test_samples_per_class"], seed=seed)
@@ -116,3 +116,26 @@ def compare_strategies(backbone: str = backbones.OFFLINE_DEFAULT, dataset: str =
         if "feature_extraction" not in strategies:
             comparison.rows = [row for row in comparison.rows if row["strategy"] != "feature_extraction"]
     return comparison
+
+
+def data_size_grid(samples_per_class=(5, 20, 100), strategies=STRATEGIES, *, backbone: str = backbones.OFFLINE_DEFAULT,
+                   dataset: str = data.OFFLINE_DEFAULT, progress=print, **settings) -> list[dict]:
+    """:func:`compare_strategies` for each training-set size; one row per (size, strategy).
+
+    Each row also holds ``gain_over_scratch`` and, for fine-tuning, ``gain_over_feature_extraction``.
+    """
+    rows = []
+    for count in samples_per_class:
+        if progress:
+            progress(f"== {count} images per class ==")
+        comparison = compare_strategies(backbone, dataset, samples_per_class=count, strategies=strategies,
+                                        progress=progress, **settings)
+        accuracy = {row["strategy"]: row["test_accuracy"] for row in comparison.rows}
+        for row in comparison.rows:
+            extra = {}
+            if "scratch" in accuracy:
+                extra["gain_over_scratch"] = round(row["test_accuracy"] - accuracy["scratch"], 4)
+            if row["strategy"] == "fine_tuning" and "feature_extraction" in accuracy:
+                extra["gain_over_feature_extraction"] = round(row["test_accuracy"] - accuracy["feature_extraction"], 4)
+            rows.append({"samples_per_class": count, **row, **extra})
+    return rows

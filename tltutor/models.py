@@ -143,3 +143,44 @@ def predict_probabilities(model: keras.Model, images, batch_size: int = 64):
     """Class probabilities (softmax of the logits) as a NumPy array."""
     logits = model.predict(images, batch_size=batch_size, verbose=0)
     return keras.ops.convert_to_numpy(keras.ops.softmax(logits, axis=-1))
+
+
+def save_model(model: keras.Model, path) -> "Path":
+    """Save a whole model to a ``.keras`` file atomically (written under a temporary name, then renamed).
+
+    tltutor models contain no ``Lambda`` layers, so the file loads with ``safe_mode=True``.
+    """
+    import os
+    from pathlib import Path
+
+    path = Path(path)
+    if path.suffix != ".keras":
+        raise validation.InvalidArgumentError(f"save to a .keras file, got {path.name!r}")
+    lambda_layers = [layer.name for layer in _all_layers(model) if isinstance(layer, keras.layers.Lambda)]
+    if lambda_layers:
+        raise validation.InvalidArgumentError(
+            f"the model has Lambda layers {lambda_layers}: they run arbitrary code when loaded. Replace them "
+            "with serializable layers (see tltutor.layers) before saving."
+        )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".partial-{os.getpid()}-{path.name}")
+    try:
+        model.save(temporary)
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+    return path
+
+
+def load_model(path) -> keras.Model:
+    """Load a ``.keras`` file with ``safe_mode=True`` (no code from the file runs) and tltutor's layers known."""
+    import tltutor.layers  # noqa: F401  registers tltutor's serializable layers
+
+    return keras.saving.load_model(path, safe_mode=True)
+
+
+def _all_layers(model):
+    for layer in model.layers:
+        yield layer
+        if hasattr(layer, "layers"):
+            yield from _all_layers(layer)

@@ -88,20 +88,24 @@ def check_fraction(value, name: str, *, allow_zero: bool = True) -> float:
 
 
 def check_num_classes(num_classes) -> int:
-    num_classes = check_positive_int(num_classes, "num_classes", minimum=2)
-    return num_classes
+    if isinstance(num_classes, bool) or not isinstance(num_classes, Integral) or num_classes < 2:
+        raise InvalidArgumentError(
+            f"num_classes must be a whole number of at least 2 (a classifier chooses between classes), "
+            f"got {num_classes!r:.60}"
+        )
+    return int(num_classes)
 
 
 def check_weights_argument(weights):
-    """``"imagenet"``, ``None`` or an existing file path."""
-    if weights is None or weights == "imagenet":
+    """``"imagenet"``, ``"digits"``, ``"pretrained"``, ``None`` or an existing file path."""
+    if weights is None or weights in ("imagenet", "digits", "pretrained"):
         return weights
     from pathlib import Path
 
     if isinstance(weights, (str, Path)):
         if not Path(weights).exists():
             raise InvalidArgumentError(
-                f"weights={str(weights)!r} is neither 'imagenet', None, nor an existing file path"
+                f"weights={str(weights)!r} is neither 'imagenet', 'pretrained', None, nor an existing file path"
             )
         return str(weights)
     raise InvalidArgumentError(f"weights must be 'imagenet', None or a file path, got {weights!r:.60}")
@@ -117,6 +121,8 @@ def check_labels(labels, num_classes: int):
     if array.dtype.kind == "f":
         if not np.all(np.isfinite(array)) or not np.all(array == np.round(array)):
             raise InvalidArgumentError("labels must be whole class indices; found fractions or NaN")
+        if array.size and np.abs(array).max() >= 2**62:
+            raise InvalidArgumentError(f"labels must be class indices 0..{num_classes - 1}; found {array.max():.3g}")
     elif array.dtype.kind not in "iub":
         raise InvalidArgumentError(
             f"labels must be integer class indices, got dtype {array.dtype}. Map class names to 0..n-1 first."
@@ -127,4 +133,42 @@ def check_labels(labels, num_classes: int):
             f"labels must lie in [0, {num_classes}), found values from {array.min()} to {array.max()}. "
             "Check num_classes, or re-number the classes from 0."
         )
+    return array
+
+
+def check_images(images, what: str = "images"):
+    """A stack of images as a NumPy array: ``(N, H, W)`` or ``(N, H, W, 1|3)``, finite, 0..255.
+
+    Images scaled to [0, 1] are refused with a hint: tltutor models scale pixels themselves.
+    """
+    import numpy as np
+
+    try:
+        array = np.asarray(images)
+    except (ValueError, TypeError) as error:
+        raise InvalidArgumentError(f"{what} must be an array of images: {error}") from error
+    if array.dtype.kind not in "uif" or array.dtype.kind == "b":
+        raise InvalidArgumentError(f"{what} must hold numbers, got dtype {array.dtype}")
+    if array.ndim not in (3, 4) or (array.ndim == 4 and array.shape[-1] not in (1, 3)):
+        raise InvalidArgumentError(
+            f"{what} must have shape (N, height, width) for grey or (N, height, width, 3) for RGB, got "
+            f"{array.shape}. Stack single images with np.stack; drop an alpha channel with images[..., :3]."
+        )
+    if array.shape[0] == 0 or array.shape[1] < 1 or array.shape[2] < 1:
+        raise InvalidArgumentError(f"{what} are empty (shape {array.shape}): there is nothing to learn from")
+    if array.dtype.kind == "f":
+        if not np.all(np.isfinite(array)):
+            raise InvalidArgumentError(f"{what} contain NaN or infinite values")
+        low, high = float(array.min()), float(array.max())
+        if low < 0 or high > 255:
+            raise InvalidArgumentError(
+                f"{what} must be pixel values in 0..255, found {low:.3g}..{high:.3g}. Undo any normalisation: "
+                "tltutor models scale pixels for their backbone themselves."
+            )
+        if high <= 1.0 and array.size > 1:
+            raise InvalidArgumentError(
+                f"{what} look scaled to [0, 1] (max {high:.3g}); tltutor expects 0..255 pixels. Multiply by 255."
+            )
+    elif array.dtype.kind in "iu" and array.size and (array.min() < 0 or array.max() > 255):
+        raise InvalidArgumentError(f"{what} must be pixel values in 0..255, found {array.min()}..{array.max()}")
     return array

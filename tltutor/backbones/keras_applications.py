@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import keras
 
-from tltutor import downloads
-from tltutor.errors import WeightsError
+from tltutor import downloads, weights_files
 from tltutor.layers import preprocessing_layers
 
 _EXTRA_ARGUMENTS = {
@@ -39,15 +36,7 @@ def _construct(spec, input_shape, weights, include_top):
 
 def load_weights_file(model: keras.Model, path) -> None:
     """Load a Keras weights file; a file for another architecture names the first mismatch."""
-    if not Path(path).exists():
-        raise WeightsError(f"weights file {path} does not exist")
-    try:
-        model.load_weights(path)
-    except Exception as error:  # Keras raises ValueError or KeyError with a long text
-        raise WeightsError(
-            f"{path} does not fit {model.name}: {str(error)[:400]}. Use a weights file saved from the "
-            "same backbone at the same settings, or weights='imagenet'."
-        ) from error
+    weights_files.load_weights_checked(model, path)
 
 
 def build(spec, input_shape, weights):

@@ -47,6 +47,15 @@ class DatasetInfo:
         return len(self.class_names)
 
 
+def _check_split_arguments(image_size, batch_size, samples_per_class, validation_split):
+    image_size = validation.check_positive_int(image_size, "image_size", minimum=8)
+    batch_size = validation.check_positive_int(batch_size, "batch_size")
+    if samples_per_class is not None:
+        samples_per_class = validation.check_positive_int(samples_per_class, "samples_per_class")
+    validation_split = validation.check_fraction(validation_split, "validation_split")
+    return image_size, batch_size, samples_per_class, validation_split
+
+
 def load_source(name: str, image_size: int, data_dir=None) -> sources.ArraySource:
     """The raw arrays for a dataset name (see the module docstring for the names)."""
     if not isinstance(name, str) or not name:
@@ -78,12 +87,39 @@ def load_dataset(name: str = OFFLINE_DEFAULT, *, image_size: int = 96, batch_siz
         test_samples_per_class: cap on test images per class (the whole test split when ``None``).
         seed: makes the subset, the split and the shuffling repeatable.
     """
-    image_size = validation.check_positive_int(image_size, "image_size", minimum=8)
-    batch_size = validation.check_positive_int(batch_size, "batch_size")
-    if samples_per_class is not None:
-        samples_per_class = validation.check_positive_int(samples_per_class, "samples_per_class")
-    validation_split = validation.check_fraction(validation_split, "validation_split")
+    _check_split_arguments(image_size, batch_size, samples_per_class, validation_split)
     source = load_source(name, image_size, data_dir)
+    return split_source(source, image_size=image_size, batch_size=batch_size, samples_per_class=samples_per_class,
+                        validation_split=validation_split, test_samples_per_class=test_samples_per_class, seed=seed)
+
+
+def load_arrays(images, labels, class_names=None, *, image_size: int = 96, batch_size: int = 32,
+                samples_per_class: int | None = None, validation_split: float = 0.2,
+                test_samples_per_class: int | None = None, seed: int = 0):
+    """Your own NumPy images and labels as train, validation and test pipelines (see :func:`load_dataset`).
+
+    ``images`` are ``(N, H, W)`` grey or ``(N, H, W, 1 or 3)`` with values 0..255; ``labels`` are
+    class indices ``0..num_classes-1``. A fifth of the smallest class is held out for test.
+
+    Example:
+        >>> import numpy as np, tltutor as tl
+        >>> images = np.random.default_rng(0).integers(0, 256, (40, 32, 32, 3), dtype=np.uint8)
+        >>> train, validation, test, info = tl.data.load_arrays(images, np.arange(40) % 2, image_size=32)
+        >>> info.num_classes, info.test_count
+        (2, 8)
+    """
+    source = sources.from_arrays(images, labels, class_names)
+    return split_source(source, image_size=image_size, batch_size=batch_size, samples_per_class=samples_per_class,
+                        validation_split=validation_split, test_samples_per_class=test_samples_per_class, seed=seed)
+
+
+def split_source(source: sources.ArraySource, *, image_size: int = 96, batch_size: int = 32,
+                 samples_per_class: int | None = None, validation_split: float = 0.2,
+                 test_samples_per_class: int | None = None, seed: int = 0):
+    """Stratified train/validation/test pipelines and a :class:`DatasetInfo` for an :class:`ArraySource`."""
+    name = source.name
+    image_size, batch_size, samples_per_class, validation_split = _check_split_arguments(
+        image_size, batch_size, samples_per_class, validation_split)
     num_classes = len(source.class_names)
     if len(source.y_pool) == 0:
         raise DatasetError(f"dataset {name!r} is empty")

@@ -145,3 +145,27 @@ def image_folder(folder: str | Path, image_size: int) -> ArraySource:
         folder.name, np.stack(images), np.asarray(labels, dtype=np.int64), None, None,
         tuple(path.name for path in class_folders), f"image folder {folder}: {len(images)} images",
     )
+
+
+def from_arrays(images, labels, class_names=None, name: str = "arrays") -> ArraySource:
+    """Your own images and labels, checked: shapes, pixel range, labels 0..n-1, at least two classes."""
+    from tltutor import validation
+
+    images = validation.check_images(images)
+    labels_array = np.asarray(labels)
+    if labels_array.ndim != 1 or len(labels_array) != len(images):
+        raise DatasetError(f"need one label per image: {len(images)} images but labels of shape {labels_array.shape}")
+    if class_names is None:
+        labels_array = validation.check_labels(labels_array, np.iinfo(np.int64).max)
+        count = int(labels_array.max()) + 1 if labels_array.size else 0
+        class_names = tuple(str(index) for index in range(max(count, 0)))
+    class_names = tuple(str(name) for name in class_names)
+    validation.check_num_classes(len(class_names))
+    labels_array = validation.check_labels(labels_array, len(class_names))
+    missing = sorted(set(range(len(class_names))) - set(labels_array.tolist()))
+    if missing:
+        raise DatasetError(f"classes {missing[:10]} have no images. Every class needs examples, "
+                           "or pass class_names for the classes you have.")
+    pixels = np.clip(np.round(images), 0, 255).astype(np.uint8) if images.dtype != np.uint8 else images
+    return ArraySource(name, pixels, labels_array, None, None, class_names,
+                       f"{len(images)} images from arrays, {len(class_names)} classes")

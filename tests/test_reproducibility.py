@@ -1,0 +1,49 @@
+"""One ``seed=`` makes a CPU run repeatable, in separate processes."""
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+SCRIPT = textwrap.dedent("""
+    import json, sys
+    import keras
+    import tltutor as tl
+
+    seed = int(sys.argv[1])
+    tl.reproducibility.seed_everything(seed)
+    train, validation, test, info = tl.data.load_dataset(image_size=32, samples_per_class=8,
+                                                         test_samples_per_class=4, seed=seed)
+    model = tl.models.build_transfer_model("EfficientNetLite0", info.num_classes, image_size=32, seed=seed)
+    head = tl.training.train_head(model, train, validation, epochs=3, early_stopping_patience=None)
+    base = keras.Sequential([keras.layers.Conv2D(8, 3, strides=2, activation="relu"),
+                             keras.layers.Dropout(0.3)], name="base")
+    inputs = keras.Input((32, 32, 3))
+    small = keras.Model(inputs, keras.layers.Dense(10)(keras.layers.GlobalAveragePooling2D()(base(inputs / 255.0))))
+    scratch = tl.training.train_all(small, train, validation, epochs=2)
+    print(json.dumps({"head": head.metric("val_loss"), "head_test": tl.training.evaluate(model, test),
+                      "scratch": scratch.metric("loss")}))
+""")
+
+
+def _start(script, seed):
+    environment = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    return subprocess.Popen([sys.executable, str(script), str(seed)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env=environment)
+
+
+def _metrics(process):
+    stdout, stderr = process.communicate(timeout=300)
+    assert process.returncode == 0, stderr[-2000:]
+    return json.loads(stdout.strip().splitlines()[-1])
+
+
+def test_same_seed_gives_identical_metrics_in_separate_processes(tmp_path):
+    script = tmp_path / "run.py"
+    script.write_text(SCRIPT)
+    first, second = _start(script, 0), _start(script, 0)
+    first, second = _metrics(first), _metrics(second)
+    assert first == second
+    other = _metrics(_start(script, 1))
+    assert other["head"] != first["head"] and other["scratch"] != first["scratch"], "the seed must matter"
