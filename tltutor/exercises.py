@@ -41,3 +41,86 @@ def check_first_trainable_layer(model, answer: str) -> bool:
         f"{expected} is the first trainable layer of the base.",
         "look at tltutor.freezing.trainable_summary(model); BatchNorm layers never count, they stay frozen.",
     )
+
+
+def _matches(answer, expected) -> bool:
+    return str(answer).strip().lower() == str(expected).strip().lower()
+
+
+def check_best_candidate(rows, answer) -> bool:
+    """Exercise (notebook 01): which candidate base gave the best linear-probe accuracy?"""
+    best = max(rows, key=lambda row: row["probe_test_accuracy"])
+    return _verdict(
+        _matches(answer, best["candidate"]),
+        f"{best['candidate']} reached {best['probe_test_accuracy']:.3f}: its source is the most useful for this target.",
+        "sort the table by probe_test_accuracy; the candidate names look like 'EfficientNetLite0 (imagenet)'.",
+    )
+
+
+def check_trainable_variable_count(model, answer) -> bool:
+    """Exercise (notebook 02): how many trainable variables (weight tensors) does the model have now?"""
+    expected = len(model.trainable_variables)
+    return _verdict(
+        answer == expected,
+        f"{expected} trainable variables: with the base frozen only the head's kernel and bias train.",
+        "count weight tensors, not parameters: a Dense layer has a kernel and a bias; frozen layers have none "
+        "that train. len(model.trainable_variables) tells you.",
+    )
+
+
+def check_destructive_learning_rate(rows, answer) -> bool:
+    """Exercise (notebook 03): which fine-tuning rate of the sweep gave the worst validation accuracy?"""
+    worst = min(rows, key=lambda row: row["best_val_accuracy"])
+    try:
+        correct = abs(float(answer) - worst["learning_rate"]) <= 1e-12 * max(1.0, worst["learning_rate"])
+    except (TypeError, ValueError):
+        correct = False
+    return _verdict(
+        correct,
+        f"{worst['learning_rate']:g} reached only {worst['best_val_accuracy']:.3f}: large steps wreck the "
+        "pretrained features.",
+        "look for the lowest best_val_accuracy in the sweep table; answer with the rate as a number, e.g. 1e-2.",
+    )
+
+
+def check_group_learning_rate(answer, learning_rate: float, decay: float, depth: int) -> bool:
+    """Exercise (notebook 04): the rate of base group ``depth`` (1 = top) under discriminative rates."""
+    expected = learning_rate / decay ** depth
+    try:
+        correct = abs(float(answer) - expected) <= 0.01 * expected
+    except (TypeError, ValueError):
+        correct = False
+    return _verdict(
+        correct,
+        f"group {depth} trains at {learning_rate:g} / {decay:g}^{depth} = {expected:.3g}.",
+        "each group deeper divides the head's rate by the decay once more: rate / decay ** depth.",
+    )
+
+
+def check_final_gap(history, answer) -> bool:
+    """Exercise (notebook 05): the train minus validation accuracy at the last epoch, to two decimals."""
+    from tltutor import diagnostics
+
+    expected = diagnostics.generalization_gap(history)[-1]
+    try:
+        correct = abs(float(answer) - expected) <= 0.01
+    except (TypeError, ValueError):
+        correct = False
+    return _verdict(
+        correct,
+        f"the final gap is {expected:.3f}.",
+        "take history.metric('accuracy')[-1] - history.metric('val_accuracy')[-1], "
+        "or tl.diagnostics.generalization_gap(history)[-1].",
+    )
+
+
+def check_largest_fine_tuning_gain(rows, answer) -> bool:
+    """Exercise (notebook 06): at which samples_per_class did fine-tuning gain most over feature extraction?"""
+    fine_tuned = [row for row in rows if "gain_over_feature_extraction" in row]
+    best = max(fine_tuned, key=lambda row: row["gain_over_feature_extraction"])
+    return _verdict(
+        answer == best["samples_per_class"],
+        f"with {best['samples_per_class']} images per class fine-tuning gained "
+        f"{best['gain_over_feature_extraction']:+.3f} over feature extraction.",
+        "compare gain_over_feature_extraction across the fine_tuning rows and answer with samples_per_class.",
+    )

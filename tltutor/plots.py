@@ -43,7 +43,8 @@ def plot_strategy_comparison(rows, metric: str = "test_accuracy", title: str | N
     figure, axis = pyplot.subplots(figsize=(6, 3.6))
     names = [row["strategy"] for row in rows]
     values = [row[metric] for row in rows]
-    bars = axis.bar(names, values, color=["#9e9e9e", "#4c72b0", "#dd8452", "#55a868"][: len(rows)])
+    palette = ["#9e9e9e", "#4c72b0", "#dd8452", "#55a868", "#c44e52", "#8172b3", "#937860"]
+    bars = axis.bar(names, values, color=[palette[index % len(palette)] for index in range(len(rows))])
     axis.bar_label(bars, labels=[f"{value:.3f}" for value in values], padding=2)
     axis.set_ylabel(metric.replace("_", " "))
     if "accuracy" in metric:
@@ -102,5 +103,28 @@ def plot_image_grid(images, labels, class_names, predictions=None, columns: int 
         else:
             guess = class_names[int(predictions[index])]
             axis.set_title(f"{label}\n→ {guess}", fontsize=7, color="black" if guess == label else "red")
+    figure.tight_layout()
+    return figure
+
+
+def plot_lines(rows, x: str, y: str, group: str | None = None, *, log_x: bool = False, title: str | None = None,
+               ylabel: str | None = None):
+    """One line per ``group`` value of ``y`` against ``x`` (e.g. test accuracy per samples per class)."""
+    pyplot = _pyplot()
+    figure, axis = pyplot.subplots(figsize=(6, 3.8))
+    groups = list(dict.fromkeys(row[group] for row in rows)) if group else [None]
+    for name in groups:
+        chosen = [row for row in rows if group is None or row[group] == name]
+        chosen.sort(key=lambda row: row[x])
+        axis.plot([row[x] for row in chosen], [row[y] for row in chosen], marker="o", label=name)
+    if log_x:
+        axis.set_xscale("log")
+    axis.set_xlabel(x.replace("_", " "))
+    axis.set_ylabel(ylabel or y.replace("_", " "))
+    axis.grid(alpha=0.3)
+    if group:
+        axis.legend(fontsize=8)
+    if title:
+        axis.set_title(title)
     figure.tight_layout()
     return figure

@@ -71,6 +71,16 @@ REGISTRY: dict[str, BackboneSpec] = {
             offline=True,
             parameters_millions=3.37,
         ),
+        BackboneSpec(
+            name="DigitsCNN",
+            default_image_size=32,
+            min_image_size=32,
+            preprocessing="lite",
+            weight_source="pretrained by tltutor on scikit-learn's digits (offline, ~10 s, cached); weights='digits'",
+            unfreeze_points=("conv3_", "conv2_"),
+            offline=True,
+            parameters_millions=0.09,
+        ),
         _keras("MobileNetV2", 224, "tf", ("block_16_", "block_13_", "block_6_"), 2.26),
         _keras("MobileNetV3Small", 224, "builtin", ("expanded_conv_10_", "expanded_conv_7_", "expanded_conv_3_"), 0.94),
         _keras("MobileNetV3Large", 224, "builtin", ("expanded_conv_12_", "expanded_conv_6_", "expanded_conv_3_"), 3.0),
@@ -99,18 +109,36 @@ def get(name: str) -> BackboneSpec:
     return REGISTRY[validation.check_name(name, REGISTRY, "backbone")]
 
 
+def _weights_for(spec: BackboneSpec, weights):
+    """``"pretrained"`` means the backbone's own source; "digits" and "imagenet" must fit the backbone."""
+    own_source = "digits" if spec.name == "DigitsCNN" else "imagenet"
+    if weights == "pretrained":
+        return own_source
+    if weights in ("digits", "imagenet") and weights != own_source:
+        raise validation.InvalidArgumentError(
+            f"{spec.name} has no {weights!r} weights: it was pretrained on {own_source}. "
+            f"Use weights={own_source!r} (or 'pretrained'), or None for random weights."
+        )
+    return weights
+
+
 def build_base(name: str, *, image_size: int | None = None, weights="imagenet"):
     """The backbone without its ImageNet head, on already-preprocessed inputs.
 
     Args:
         name: a registry name, e.g. ``"EfficientNetLite0"`` or ``"MobileNetV2"``.
         image_size: the square input size; the backbone's default when ``None``.
-        weights: ``"imagenet"``, a weights-file path, or ``None``.
+        weights: ``"imagenet"`` (``"digits"`` for DigitsCNN; ``"pretrained"`` means either),
+            a weights-file path, or ``None``.
     """
     spec = get(name)
     image_size = validation.check_image_size(image_size or spec.default_image_size, spec)
-    weights = validation.check_weights_argument(weights)
+    weights = _weights_for(spec, validation.check_weights_argument(weights))
     input_shape = (image_size, image_size, 3)
+    if spec.name == "DigitsCNN":
+        from tltutor.backbones import digits_cnn
+
+        return digits_cnn.build(input_shape, weights=weights)
     if spec.name == "EfficientNetLite0":
         from tltutor.backbones import efficientnet_lite
 
@@ -124,7 +152,10 @@ def build_imagenet_classifier(name: str = OFFLINE_DEFAULT, *, image_size: int | 
     """The whole ImageNet classifier (preprocessing included, 1000 logits) for 0..255 RGB input."""
     spec = get(name)
     image_size = validation.check_image_size(image_size or spec.default_image_size, spec)
-    weights = validation.check_weights_argument(weights)
+    weights = _weights_for(spec, validation.check_weights_argument(weights))
+    if spec.name == "DigitsCNN":
+        raise validation.InvalidArgumentError("DigitsCNN was pretrained on digits, not ImageNet: it has no "
+                                              "ImageNet classifier. Use EfficientNetLite0 for ImageNet classes.")
     if spec.name == "EfficientNetLite0":
         import keras
 

@@ -1,0 +1,169 @@
+"""Helpers behind notebooks 01-06: DigitsCNN, linear probes, the LR finder, layer-wise rates, diagnostics."""
+
+import keras
+import numpy as np
+import pytest
+
+from tltutor import backbones, diagnostics, discriminative, exercises, experiments, freezing, lr_finder, models
+from tltutor import selection, training
+from tltutor.backbones import digits_cnn
+from tltutor.errors import InvalidArgumentError
+from tltutor.training import TrainingHistory
+
+
+def _small_model(num_classes=3):
+    base = keras.Sequential([keras.Input((8, 8, 3)), keras.layers.Conv2D(4, 3, name="low"),
+                             keras.layers.Conv2D(4, 3, name="middle"), keras.layers.Conv2D(4, 3, name="top")],
+                            name="base")
+    inputs = keras.Input((8, 8, 3))
+    outputs = keras.layers.Dense(num_classes, name="classifier")(keras.layers.GlobalAveragePooling2D()(base(inputs)))
+    return keras.Model(inputs, outputs)
+
+
+def test_digits_cnn_is_really_pretrained_and_cached(tmp_path, monkeypatch):
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    path = digits_cnn.pretrained_weights_path(seed=0)
+    assert path.exists() and (tmp_path / "tltutor" / "digits_cnn_seed0.weights.h5.sha256").exists()
+    modified = path.stat().st_mtime_ns
+    assert digits_cnn.pretrained_weights_path(seed=0).stat().st_mtime_ns == modified, "the cache is reused"
+    pretrained = backbones.build_base("DigitsCNN", image_size=32, weights="digits")
+    random = backbones.build_base("DigitsCNN", image_size=32, weights=None)
+    assert not np.allclose(pretrained.get_layer("conv1_conv").get_weights()[0],
+                           random.get_layer("conv1_conv").get_weights()[0])
+    with pytest.raises(InvalidArgumentError, match="pretrained on digits"):
+        backbones.build_base("DigitsCNN", weights="imagenet")
+    assert digits_cnn.source_accuracy(seed=0) > 0.9, "it really learned its source task"
+
+
+def test_linear_probe_reports_size_speed_and_accuracy(tiny_data):
+    train, validation, test, info = tiny_data
+    rows = selection.compare_backbones([("EfficientNetLite0", "imagenet"), ("EfficientNetLite0", None)], train,
+                                       validation, test, num_classes=10, image_size=info.image_size, epochs=15,
+                                       progress=None)
+    by_name = {row["candidate"]: row for row in rows}
+    pretrained, random = by_name["EfficientNetLite0 (imagenet)"], by_name["EfficientNetLite0 (random)"]
+    assert pretrained["base_parameters"] == random["base_parameters"] > 3_000_000
+    assert pretrained["feature_size"] == 1280 and pretrained["images_per_second"] > 0
+    assert pretrained["probe_test_accuracy"] > random["probe_test_accuracy"] + 0.1
+    assert rows[0] is pretrained, "best first"
+    assert exercises.check_best_candidate(rows, "EfficientNetLite0 (imagenet)")
+    assert not exercises.check_best_candidate(rows, "EfficientNetLite0 (random)")
+
+
+def test_range_test_finds_a_rate_below_divergence_and_changes_nothing():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(512, 20)).astype("float32")
+    y = (x[:, 0] > 0).astype("int64") + (x[:, 1] > 0)
+    model = keras.Sequential([keras.Input((20,)), keras.layers.Dense(3)])
+    training.compile_model(model, 1e-3)
+    before = [weight.copy() for weight in model.get_weights()]
+    result = lr_finder.find_learning_rate(model, (x, y), min_learning_rate=1e-5, max_learning_rate=10.0, steps=80)
+    for old, new in zip(before, model.get_weights()):
+        np.testing.assert_array_equal(old, new)
+    assert training.current_learning_rate(model) == pytest.approx(1e-3)
+    assert 1e-4 < result.suggestion < 1.0 and result.suggestion <= result.minimum / 10 + 1e-12
+    assert result.learning_rates == sorted(result.learning_rates)
+    assert lr_finder.plot(result) is not None
+
+
+def test_suggestion_is_the_steepest_descent_on_a_known_curve():
+    rates = np.logspace(-6, 0, 61)
+    losses = 2 - np.tanh(2 * (np.log10(rates) + 3)) + np.where(rates > 1e-1, 50 * (rates - 1e-1), 0)
+    suggestion, steepest, minimum = lr_finder.suggest(rates, losses)
+    assert steepest == pytest.approx(1e-3, rel=0.3)
+    assert suggestion == min(steepest, minimum / 10)
+
+
+def test_layerwise_rates_scale_each_groups_first_adam_step():
+    model = _small_model()
+    groups = discriminative.base_layer_groups(model, groups=3)
+    assert [[layer.name for layer in group] for group in groups] == [["top"], ["middle"], ["low"]]
+    rates = discriminative.compile_discriminative(model, learning_rate=1e-2, decay=2.0, groups=3)
+    assert list(rates.values()) == pytest.approx([1e-2, 5e-3, 2.5e-3, 1.25e-3])
+    before = {variable.path: keras.ops.convert_to_numpy(variable).copy() for variable in model.trainable_variables}
+    x = np.random.default_rng(0).normal(size=(16, 8, 8, 3)).astype("float32")
+    model.train_on_batch(x, np.arange(16) % 3)
+    # Adam's first step moves each weight by about the rate (the gradient's sign times rate).
+    for path, expected in [("classifier/kernel", 1e-2), ("base/top/kernel", 5e-3), ("base/low/kernel", 1.25e-3)]:
+        variable = next(v for v in model.trainable_variables if v.path == path)
+        step = np.abs(keras.ops.convert_to_numpy(variable) - before[path]).max()
+        assert step == pytest.approx(expected, rel=0.05), path
+
+
+def test_layerwise_optimizer_survives_a_safe_mode_round_trip(tmp_path):
+    model = _small_model()
+    discriminative.compile_discriminative(model, 1e-3, decay=2.6)
+    path = tmp_path / "layerwise.keras"
+    models.save_model(model, path)
+    loaded = models.load_model(path)
+    assert isinstance(loaded.optimizer, discriminative.LayerwiseAdam)
+    assert loaded.optimizer.multipliers == model.optimizer.multipliers
+
+
+def test_layerwise_rates_need_an_unfrozen_base_and_a_sensible_decay():
+    model = _small_model()
+    freezing.freeze_base(model)
+    with pytest.raises(InvalidArgumentError, match="unfreeze"):
+        discriminative.compile_discriminative(model)
+    freezing.unfreeze(model)
+    with pytest.raises(InvalidArgumentError, match="decay"):
+        discriminative.compile_discriminative(model, decay=0.5)
+
+
+def _history(train_accuracy, validation_accuracy, train_loss, validation_loss):
+    history = TrainingHistory()
+    history.add_phase("head", {"accuracy": train_accuracy, "val_accuracy": validation_accuracy,
+                               "loss": train_loss, "val_loss": validation_loss}, 1.0)
+    return history
+
+
+def test_overfitting_and_transfer_verdicts():
+    overfit = _history([0.6, 0.8, 0.95, 0.99], [0.6, 0.7, 0.7, 0.68], [1.0, 0.6, 0.2, 0.05], [1.0, 0.8, 0.9, 1.1])
+    assert diagnostics.generalization_gap(overfit)[-1] == pytest.approx(0.31)
+    assert diagnostics.overfitting_verdict(overfit).startswith("overfitting: validation loss was best at epoch 2")
+    healthy = _history([0.6, 0.7], [0.62, 0.71], [1.0, 0.8], [0.95, 0.78])
+    assert diagnostics.overfitting_verdict(healthy).startswith("no sign of overfitting")
+    assert exercises.check_final_gap(overfit, 0.31) and not exercises.check_final_gap(overfit, 0.1)
+    assert diagnostics.transfer_verdict(0.8, 0.6) == "positive"
+    assert diagnostics.transfer_verdict(0.5, 0.6) == "negative"
+    assert diagnostics.transfer_verdict(0.6, 0.61) == "none"
+
+
+def test_per_class_report_and_balanced_accuracy():
+    true = np.array([0, 0, 0, 0, 1, 1, 2, 2])
+    predicted = np.array([0, 0, 0, 0, 0, 1, 2, 0])
+    rows = diagnostics.per_class_report(true, predicted, ["a", "b", "c"])
+    assert [row["class"] for row in rows] == ["b", "c", "a"]
+    assert rows[-1] == {"class": "a", "recall": 1.0, "precision": 0.6667, "support": 4}
+    assert diagnostics.balanced_accuracy(true, predicted, 3) == pytest.approx((1 + 0.5 + 0.5) / 3)
+
+
+def test_data_size_grid_rows_and_gains(monkeypatch):
+    calls = []
+
+    def fake_compare(backbone, dataset, *, samples_per_class, strategies, progress, **settings):
+        calls.append((samples_per_class, settings))
+        accuracy = {"feature_extraction": 0.5 + samples_per_class / 100, "fine_tuning": 0.5 + samples_per_class / 40}
+        return experiments.Comparison(rows=[{"strategy": name, "test_accuracy": accuracy[name]} for name in strategies])
+
+    monkeypatch.setattr(experiments, "compare_strategies", fake_compare)
+    rows = experiments.data_size_grid((4, 8), ("feature_extraction", "fine_tuning"), image_size=32, progress=None)
+    assert calls == [(4, {"image_size": 32}), (8, {"image_size": 32})]
+    assert [(row["samples_per_class"], row["strategy"]) for row in rows] == [
+        (4, "feature_extraction"), (4, "fine_tuning"), (8, "feature_extraction"), (8, "fine_tuning")]
+    for feature_row, fine_row in (rows[:2], rows[2:]):
+        assert fine_row["gain_over_feature_extraction"] == pytest.approx(
+            fine_row["test_accuracy"] - feature_row["test_accuracy"], abs=1e-4)
+    best = max(rows[1::2], key=lambda row: row["gain_over_feature_extraction"])["samples_per_class"]
+    assert exercises.check_largest_fine_tuning_gain(rows, best)
+
+
+def test_exercise_checks_for_rates_and_variables():
+    assert exercises.check_group_learning_rate(1e-3 / 2.6 ** 2, 1e-3, 2.6, 2)
+    assert not exercises.check_group_learning_rate(1e-3 / 2.6, 1e-3, 2.6, 2)
+    sweep = [{"learning_rate": 1e-2, "best_val_accuracy": 0.3}, {"learning_rate": 1e-4, "best_val_accuracy": 0.8}]
+    assert exercises.check_destructive_learning_rate(sweep, 1e-2)
+    assert not exercises.check_destructive_learning_rate(sweep, "1e-4")
+    model = _small_model()
+    freezing.freeze_base(model)
+    assert exercises.check_trainable_variable_count(model, 2) and not exercises.check_trainable_variable_count(model, 8)

@@ -1,0 +1,104 @@
+"""DigitsCNN: a second real pretrained source, trained by tltutor itself on scikit-learn's digits.
+
+Offline there is one ImageNet backbone. To *measure* that the relevance of the source matters,
+notebook 01 needs a second pretrained network whose source differs from the target: this small
+CNN (three conv blocks, 24 k parameters) learns the 1,797 handwritten digits, upsampled to
+32 px RGB, in about ten seconds on two CPU cores. Its weights are cached under
+``KERAS_HOME/tltutor/`` after the first training, keyed by seed, with a sha256 sidecar.
+
+Example::
+
+    base = tl.backbones.build_base("DigitsCNN", image_size=32, weights="digits")
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from tltutor import downloads, results
+from tltutor.errors import WeightsIntegrityError
+
+FILTERS = (16, 32, 64)
+PRETRAIN_IMAGE_SIZE = 32
+
+
+def build(input_shape=(32, 32, 3), weights="digits", seed: int = 0, name: str = "digits_cnn") -> keras.Model:
+    """The convolutional base on scaled inputs; ``weights`` is ``"digits"`` (pretrained) or ``None``."""
+    inputs = keras.Input(input_shape)
+    x = inputs
+    for block, filters in enumerate(FILTERS, start=1):
+        x = keras.layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"conv{block}_conv")(x)
+        x = keras.layers.BatchNormalization(momentum=0.9, name=f"conv{block}_bn")(x)
+        x = keras.layers.Activation("relu", name=f"conv{block}_relu")(x)
+        if block < len(FILTERS):
+            x = keras.layers.MaxPooling2D(name=f"conv{block}_pool")(x)
+    base = keras.Model(inputs, x, name=name)
+    if weights == "digits":
+        base.load_weights(pretrained_weights_path(seed))
+    return base
+
+
+def cache_path(seed: int = 0) -> Path:
+    return downloads.keras_home() / "tltutor" / f"digits_cnn_seed{seed}.weights.h5"
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def pretrain(seed: int = 0, epochs: int = 10, verbose: int = 0) -> tuple[keras.Model, float]:
+    """Train DigitsCNN on scikit-learn's digits; return the base and its held-out digit accuracy."""
+    from sklearn.datasets import load_digits
+
+    keras.utils.set_random_seed(seed)
+    digits = load_digits()
+    images = np.repeat(digits.images[..., None] * (255 / 16), 3, axis=-1).astype("float32")
+    images = keras.ops.convert_to_numpy(keras.ops.image.resize(images, (PRETRAIN_IMAGE_SIZE,) * 2))
+    order = np.random.default_rng(seed).permutation(len(images))
+    split = int(0.8 * len(order))
+    train, held_out = order[:split], order[split:]
+    base = build((PRETRAIN_IMAGE_SIZE, PRETRAIN_IMAGE_SIZE, 3), weights=None)
+    inputs = keras.Input((PRETRAIN_IMAGE_SIZE, PRETRAIN_IMAGE_SIZE, 3))
+    x = keras.layers.Rescaling(1 / 128.0, offset=-127 / 128.0)(inputs)  # the "lite" preprocessing
+    outputs = keras.layers.Dense(10)(keras.layers.GlobalAveragePooling2D()(base(x)))
+    classifier = keras.Model(inputs, outputs)
+    classifier.compile(keras.optimizers.Adam(3e-3), keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                       metrics=["accuracy"])
+    classifier.fit(images[train], digits.target[train], epochs=epochs, batch_size=64, verbose=verbose)
+    accuracy = classifier.evaluate(images[held_out], digits.target[held_out], verbose=0, return_dict=True)["accuracy"]
+    return base, float(accuracy)
+
+
+def source_accuracy(seed: int = 0) -> float:
+    """DigitsCNN's accuracy on held-out digits (its source task), recorded when it was pretrained."""
+    import json
+
+    record = cache_path(seed).with_name(f"{cache_path(seed).stem}.json")
+    pretrained_weights_path(seed)
+    return float(json.loads(record.read_text())["held_out_digit_accuracy"])
+
+
+def pretrained_weights_path(seed: int = 0) -> Path:
+    """The cached pretrained weights, trained now (about ten seconds) when missing or damaged."""
+    path = cache_path(seed)
+    sidecar = path.with_name(path.name + ".sha256")
+    if path.exists() and sidecar.exists() and sidecar.read_text().strip() == _sha256(path):
+        return path
+    base, accuracy = pretrain(seed)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    results.write_json({"held_out_digit_accuracy": accuracy, "seed": seed}, path.with_name(f"{path.stem}.json"))
+    temporary = path.with_name(f".partial-{path.name}")
+    try:
+        base.save_weights(temporary)
+        digest = _sha256(temporary)
+        temporary.replace(path)
+    finally:
+        temporary.unlink(missing_ok=True)
+    results.atomic_write_bytes(sidecar, digest.encode())
+    if _sha256(path) != digest:
+        raise WeightsIntegrityError(f"{path} changed while it was written; delete it and try again")
+    return path
