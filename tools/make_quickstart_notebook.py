@@ -9,6 +9,8 @@ code = lambda text: cells.append(nbf.v4.new_code_cell(text.strip()))
 md("""
 # 00 · Quickstart: transfer learning in four steps
 
+[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/tltutor/tltutor/blob/main/notebooks/00_quickstart.ipynb)
+
 Transfer learning reuses a network trained on a large dataset (ImageNet, 1.3 M photos) for a new
 task with little data. This notebook walks through the four steps end to end, with a **real**
 pretrained network (EfficientNet-Lite0, ImageNet weights that work offline) on **real** data
