@@ -6,7 +6,6 @@ sys.path.insert(0, __file__.rsplit("/", 1)[0])
 from notebook_cells import NotebookWriter  # noqa: E402
 
 LOAD_DATA = '''
-# NBVAL_CHECK_OUTPUT
 train, validation, test, info = tl.data.load_dataset(
     image_size=settings["image_size"], samples_per_class=settings["samples_per_class"],
     test_samples_per_class=settings["test_samples_per_class"])
