@@ -63,7 +63,7 @@ class _ExponentialRate(keras.callbacks.Callback):
 
 
 def suggest(learning_rates, smoothed_losses, skip_start: int = 5, skip_end: int = 2) -> tuple[float, float, float]:
-    """``(suggestion, steepest, minimum)``: the suggestion is the steepest-descent rate, capped at minimum/10."""
+    """``(suggestion, steepest, minimum)``: the steepest-descent rate, capped at minimum/10 when that is above it."""
     rates = np.asarray(learning_rates, dtype=float)
     losses = np.asarray(smoothed_losses, dtype=float)
     usable = slice(skip_start, max(len(rates) - skip_end, skip_start + 2))
@@ -76,7 +76,10 @@ def suggest(learning_rates, smoothed_losses, skip_start: int = 5, skip_end: int 
     minimum = float(rates[int(np.argmin(losses))])
     slopes = np.gradient(losses, np.log10(rates))
     steepest = float(rates[int(np.argmin(slopes))])
-    return min(steepest, minimum / 10), steepest, minimum
+    # The lowest loss caps the rate only when it lies above the steepest point; a minimum near the
+    # start is noise on a flat curve, not a sign of divergence.
+    suggestion = min(steepest, minimum / 10) if minimum > steepest else steepest
+    return suggestion, steepest, minimum
 
 
 def find_learning_rate(model: keras.Model, train, *, min_learning_rate: float = 1e-7,

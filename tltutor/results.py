@@ -48,6 +48,8 @@ def save_figure(figure, path, dpi: int = 110) -> Path:
 
 def _cell(value) -> str:
     if isinstance(value, float):
+        if value != 0 and abs(value) < 0.01:
+            return f"{value:.1e}"
         return f"{value:.3f}" if abs(value) < 1000 else f"{value:,.0f}"
     if isinstance(value, int):
         return f"{value:,}"
