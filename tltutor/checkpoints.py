@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -54,12 +53,7 @@ def read_state(directory) -> CheckpointState | None:
 
 
 def _save_weights_atomically(model: keras.Model, path: Path) -> None:
-    temporary = path.with_name(f".partial-{os.getpid()}-{path.name}")
-    try:
-        model.save_weights(temporary, overwrite=True)
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
+    results.save_atomically(path, model.save_weights)
 
 
 def _build_optimizer(model: keras.Model) -> None:

@@ -12,8 +12,6 @@ import copy
 import time
 from dataclasses import dataclass, field
 
-import keras
-
 from tltutor import backbones, data, freezing, models, profile, reproducibility, training
 
 STRATEGIES = ("scratch", "feature_extraction", "fine_tuning")

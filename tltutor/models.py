@@ -13,6 +13,8 @@ The head has no activation: it outputs logits, and the loss is compiled with
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import keras
 
 from tltutor import backbones, devices, freezing, validation
@@ -145,14 +147,11 @@ def predict_probabilities(model: keras.Model, images, batch_size: int = 64):
     return keras.ops.convert_to_numpy(keras.ops.softmax(logits, axis=-1))
 
 
-def save_model(model: keras.Model, path) -> "Path":
+def save_model(model: keras.Model, path) -> Path:
     """Save a whole model to a ``.keras`` file atomically (written under a temporary name, then renamed).
 
     tltutor models contain no ``Lambda`` layers, so the file loads with ``safe_mode=True``.
     """
-    import os
-    from pathlib import Path
-
     path = Path(path)
     if path.suffix != ".keras":
         raise validation.InvalidArgumentError(f"save to a .keras file, got {path.name!r}")
@@ -162,14 +161,9 @@ def save_model(model: keras.Model, path) -> "Path":
             f"the model has Lambda layers {lambda_layers}: they run arbitrary code when loaded. Replace them "
             "with serializable layers (see tltutor.layers) before saving."
         )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".partial-{os.getpid()}-{path.name}")
-    try:
-        model.save(temporary)
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
-    return path
+    from tltutor import results
+
+    return results.save_atomically(path, model.save)
 
 
 def load_model(path) -> keras.Model:

@@ -7,6 +7,7 @@ temporary name and renamed, so an interrupted run never leaves a half-written fi
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import os
@@ -26,6 +27,31 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
         Path(temporary).unlink(missing_ok=True)
         raise
     return path
+
+
+def save_atomically(path: str | Path, save) -> Path:
+    """Call ``save(temporary_path)`` and rename the result to ``path``; nothing is left on failure.
+
+    The temporary name keeps ``path``'s suffix, so Keras's ``save_weights`` and ``save`` accept it.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".partial-{os.getpid()}-{path.name}")
+    try:
+        save(temporary)
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+    return path
+
+
+def sha256_of(path: str | Path) -> str:
+    """The hex sha256 of a file, read in 1 MiB chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as stream:
+        for chunk in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def write_csv(rows: list[dict], path) -> Path:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import keras
 
+from tltutor import results
 from tltutor.errors import CorruptWeightsError, WeightsError
 
 
@@ -80,3 +81,36 @@ def load_weights_checked(model: keras.Model, path) -> keras.Model:
         )
     model.load_weights(path)
     return model
+
+
+def _checksum_path(path: Path) -> Path:
+    return Path(f"{path}.sha256")
+
+
+def cache_is_valid(path) -> bool:
+    """Whether a cached weights file exists and matches the sha256 recorded beside it."""
+    path = Path(path)
+    checksum = _checksum_path(path)
+    return path.exists() and checksum.exists() and results.sha256_of(path) == checksum.read_text().strip()
+
+
+def write_cached_weights(model: keras.Model, path) -> Path:
+    """Save ``model``'s weights to a cache file atomically, with a ``.sha256`` sidecar written first."""
+    path = Path(path)
+
+    def save_with_checksum(temporary):
+        model.save_weights(temporary)
+        results.atomic_write_bytes(_checksum_path(path), results.sha256_of(temporary).encode())
+
+    return results.save_atomically(path, save_with_checksum)
+
+
+def load_cached_weights(model: keras.Model, path) -> bool:
+    """Load a valid cache into ``model``; ``False`` when it is missing, damaged, stale or foreign."""
+    if not cache_is_valid(path):
+        return False
+    try:
+        model.load_weights(path)
+    except Exception:  # a stale or foreign cache is rebuilt by the caller
+        return False
+    return True

@@ -84,16 +84,10 @@ Choose the most relevant source you can afford: when two candidates are close, t
 faster one is the better deal (notebook 12 measures deployment cost).
 ''')
     notebook.switch_backbone_note()
-    notebook.md('''
-## Exercise
-
+    notebook.exercise('''
 Which candidate's features suit Fashion-MNIST best? Answer with its name as in the table, e.g.
 `"DigitsCNN (digits)"`.
-''')
-    notebook.code('''
-answer = None
-tl.exercises.check_best_candidate(rows, answer);
-''')
+''', "tl.exercises.check_best_candidate(rows, answer)")
     notebook.write()
 
 
@@ -158,16 +152,10 @@ The accuracies match up to the randomness of dropout and shuffling: the head lea
 thing either way. The time does not: the run on images pays for a full forward pass of the base in
 every epoch. `python -m tltutor.bench` measures the per-epoch ratio (about 24× here).
 ''')
-    notebook.md('''
-## Exercise
-
+    notebook.exercise('''
 After `freeze_base`, how many trainable **variables** (weight tensors, not parameters) does
 `model` have?
-''')
-    notebook.code('''
-answer = None
-tl.exercises.check_trainable_variable_count(model, answer);
-''')
+''', "tl.exercises.check_trainable_variable_count(model, answer)")
     notebook.write()
 
 
@@ -234,15 +222,9 @@ tl.lr_finder.plot(result);
 The suggestion lands where the loss falls fastest, at most a tenth of the rate with the lowest
 loss. It is a starting point, not an oracle: compare it with the sweep above.
 ''')
-    notebook.md('''
-## Exercise
-
+    notebook.exercise('''
 Which rate of the sweep gave the **worst** validation accuracy? Answer with the number, e.g. `1e-3`.
-''')
-    notebook.code('''
-answer = None
-tl.exercises.check_destructive_learning_rate(sweep, answer);
-''')
+''', "tl.exercises.check_destructive_learning_rate(sweep, answer)")
     notebook.write()
 
 
@@ -314,16 +296,10 @@ and can change with the seed. Stability shows in `largest_val_drop`: a large dro
 the next means the base's features were disturbed. Gradual unfreezing and layer-wise rates exist to
 keep that drop small when deep layers start to move.
 ''')
-    notebook.md('''
-## Exercise
-
+    notebook.exercise('''
 With a head rate of `1e-3` and a decay of `2.6`, what rate does base group **2** (the second from
 the top) get?
-''')
-    notebook.code('''
-answer = None
-tl.exercises.check_group_learning_rate(answer, learning_rate=1e-3, decay=2.6, depth=2);
-''')
+''', "tl.exercises.check_group_learning_rate(answer, learning_rate=1e-3, decay=2.6, depth=2)")
     notebook.write()
 
 
@@ -396,16 +372,10 @@ Shirts, T-shirts, pullovers and coats share the errors: at low resolution and in
 in details ImageNet features do not single out. Such classes are where more target data, a higher
 resolution or deeper fine-tuning pay off.
 ''')
-    notebook.md('''
-## Exercise
-
+    notebook.exercise('''
 In the overfitting run, what is the train minus validation accuracy at the last epoch (two
 decimals)?
-''')
-    notebook.code('''
-answer = None
-tl.exercises.check_final_gap(overfit, answer);
-''')
+''', "tl.exercises.check_final_gap(overfit, answer)")
     notebook.write()
 
 
@@ -452,15 +422,9 @@ What to look for:
   grow: the base can adapt without overfitting. On a short schedule like this one the trend is
   noisy; notebook 07 draws full learning curves.
 ''')
-    notebook.md('''
-## Exercise
-
+    notebook.exercise('''
 At which training-set size did fine-tuning gain the most over feature extraction?
-''')
-    notebook.code('''
-answer = None
-tl.exercises.check_largest_fine_tuning_gain(grid, answer);
-''')
+''', "tl.exercises.check_largest_fine_tuning_gain(grid, answer)")
     notebook.write()
 
 

