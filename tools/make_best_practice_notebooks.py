@@ -414,13 +414,15 @@ tl.plots.plot_lines(gains, x="samples_per_class", y="gain_over_feature_extractio
                     title="fine-tuning minus feature extraction");
 ''')
     notebook.md('''
-What to look for:
+What the stored full run measured (64 px, 5 fine-tuning epochs):
 
-* With a handful of images per class, transfer is far ahead of training from scratch, and
-  fine-tuning has too little data to improve on the frozen features (it may even lose).
-* As data grows, scratch catches up slowly and fine-tuning's gain over feature extraction tends to
-  grow: the base can adapt without overfitting. On a short schedule like this one the trend is
-  noisy; notebook 07 draws full learning curves.
+* Transfer is far ahead of training from scratch at 10 and 30 images per class, where scratch is
+  still at chance (0.10) after its 5 epochs. At 100 per class scratch reaches 0.71, and transfer
+  is still ahead (0.78–0.79).
+* Fine-tuning gained less than one point over feature extraction at every size (+0.010, +0.006,
+  +0.008). The classic advice expects the gain to grow with data; on this task and this short
+  schedule the frozen ImageNet features already do most of the work, and the trend is within the
+  noise. Try `fashion_mnist` (6,000 images per class) or more fine-tuning epochs to see it grow.
 ''')
     notebook.exercise('''
 At which training-set size did fine-tuning gain the most over feature extraction?
