@@ -1,10 +1,38 @@
-from tltutor import bench
+import json
+
+import pytest
+
+from tltutor import bench, devices
+from tltutor.errors import InvalidArgumentError
 
 
-def test_benchmark_measures_both_epoch_kinds_in_one_run():
-    figures = bench.run(image_size=32, samples_per_class=8, repeats=1)
-    assert figures["images_per_epoch"] == 80
-    assert figures["frozen_base_epoch_seconds"] > 0 and figures["cached_head_epoch_seconds"] > 0
-    ratio = figures["frozen_base_epoch_seconds"] / figures["cached_head_epoch_seconds"]
-    assert abs(figures["speedup_per_epoch"] - ratio) <= 0.05 * ratio + 0.1
-    assert "CPU" in figures["device"]
+def test_each_side_uses_what_it_claims_on_this_cpu():
+    baseline, ours = bench.baseline_settings(), bench.tltutor_settings()
+    assert (baseline.precision, baseline.batch_size, baseline.cached_pipeline) == ("float32", 32, False)
+    assert not baseline.head_on_cached_features and baseline.steps_per_execution == 1
+    assert ours.precision == devices.recommended_precision() == "float32"  # no mixed precision on a CPU
+    assert ours.jit_compile is False and ours.cached_pipeline and ours.head_on_cached_features
+
+
+def test_benchmark_measures_every_workload_for_both_sides_and_writes_json(tmp_path, capsys):
+    path = tmp_path / "bench.json"
+    assert bench.main(["--backbones", "DigitsCNN", "--image-size", "32", "--images", "64", "--repeats", "1",
+                       "--json", str(path)]) == 0
+    figures = json.loads(path.read_text())
+    assert figures["backend"] == "tensorflow" and "CPU" in figures["device"]
+    assert {"python", "keras", "tensorflow", "tltutor"} <= set(figures["versions"])
+    assert [row["workload"] for row in figures["rows"]] == list(bench.WORKLOADS)
+    for row in figures["rows"]:
+        ratio = row["tltutor_images_per_second"] / row["baseline_images_per_second"]
+        assert row["speedup"] == pytest.approx(ratio, rel=0.02, abs=0.01)
+        assert row["baseline_first_step_seconds"] > 0 and row["tltutor_first_step_seconds"] > 0
+    assert figures["settings"]["baseline"]["batch_size"] == 32
+    printed = capsys.readouterr().out
+    assert "head training" in printed and "Slowest ratio" in printed
+
+
+def test_bad_benchmark_arguments_are_explained():
+    with pytest.raises(InvalidArgumentError, match="at most"):
+        bench.run(["DigitsCNN"], image_size=32, images=10**6, progress=None)
+    with pytest.raises(Exception, match="Did you mean"):
+        bench.run(["EfficientNetB9"], image_size=32, images=16, progress=None)

@@ -67,6 +67,17 @@ def test_range_test_finds_a_rate_below_divergence_and_changes_nothing():
     assert lr_finder.plot(result) is not None
 
 
+def test_range_test_changes_the_rate_every_batch_even_with_several_steps_per_execution():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(640, 20)).astype("float32")
+    y = (x[:, 0] > 0).astype("int64")
+    model = keras.Sequential([keras.Input((20,)), keras.layers.Dense(2)])
+    training.compile_model(model, 1e-3, steps_per_execution=4)  # what an accelerator gets by default
+    result = lr_finder.find_learning_rate(model, (x, y), steps=20)
+    assert len(set(result.learning_rates)) == len(result.learning_rates) == 20
+    assert model.steps_per_execution == 4
+
+
 def test_suggestion_is_the_steepest_descent_on_a_known_curve():
     rates = np.logspace(-6, 0, 61)
     losses = 2 - np.tanh(2 * (np.log10(rates) + 3)) + np.where(rates > 1e-1, 50 * (rates - 1e-1), 0)

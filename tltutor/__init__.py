@@ -24,6 +24,7 @@ _MODULES = (
     "devices",
     "diagnostics",
     "discriminative",
+    "distribution",
     "downloads",
     "errors",
     "exercises",

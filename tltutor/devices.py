@@ -1,8 +1,9 @@
 """What hardware is in use, and the precision and compilation choices that suit it.
 
 Mixed precision pays on GPUs with tensor cores and costs on CPUs; XLA pays on GPUs and is
-5–10× slower on the CPUs measured here. :func:`recommended_precision` and
-:func:`recommended_jit_compile` encode those measurements.
+5–10× slower on the CPUs measured here (with TensorFlow; JAX always compiles). The
+``recommended_*`` functions encode those measurements, and the training helpers use them by
+default. :func:`largest_batch_size_that_fits` halves a batch size until a step fits in memory.
 
 Example:
     >>> from tltutor import devices
@@ -28,6 +29,7 @@ class DeviceReport:
     compute_capabilities: list[tuple[int, int]] = field(default_factory=list)
     precision: str = "float32"
     jit_compile: bool = False
+    steps_per_execution: int = 1
 
     @property
     def has_gpu(self) -> bool:
@@ -36,7 +38,8 @@ class DeviceReport:
     def __str__(self):
         devices = ", ".join(self.accelerators) if self.accelerators else "CPU only"
         return (f"backend {self.backend} {self.framework_version}, keras {self.keras_version}; devices: {devices}; "
-                f"precision {self.precision}; XLA {'on' if self.jit_compile else 'off'}")
+                f"precision {self.precision}; XLA {'on' if self.jit_compile else 'off'}; "
+                f"steps per execution {self.steps_per_execution}")
 
 
 def _accelerators():
@@ -85,11 +88,76 @@ def recommended_precision(compute_capabilities=None, accelerators=None) -> str:
     return "float32"
 
 
-def recommended_jit_compile(accelerators=None) -> bool:
-    """XLA only on accelerators: on the CPUs measured here it made training 5–10× slower."""
+def recommended_jit_compile(accelerators=None, backend: str | None = None) -> bool:
+    """Whether to compile training steps with XLA.
+
+    - JAX: always. Keras runs JAX without ``jit`` op by op, which is many times slower everywhere.
+    - TensorFlow: only on accelerators. On the CPUs measured here XLA made training 5–10× slower.
+    - Other backends: no.
+    """
+    backend = backend or keras.backend.backend()
+    if backend == "jax":
+        return True
+    if backend != "tensorflow":
+        return False
     if accelerators is None:
         accelerators, _ = _accelerators()
     return bool(accelerators)
+
+
+def recommended_steps_per_execution(accelerators=None) -> int:
+    """Training steps per call into the compiled function: 16 on accelerators, 1 on CPU.
+
+    On an accelerator each call costs a host round trip that small steps cannot hide; on a CPU
+    the step runs on the host anyway (see ``benchmarks`` in the README for the measurement).
+    """
+    if accelerators is None:
+        accelerators, _ = _accelerators()
+    return 16 if accelerators else 1
+
+
+def recommended_batch_size(accelerators=None) -> int:
+    """256 images per batch on accelerators (they need large batches to stay busy), 32 on CPU.
+
+    If 256 does not fit, :func:`largest_batch_size_that_fits` finds the size that does.
+    """
+    if accelerators is None:
+        accelerators, _ = _accelerators()
+    return 256 if accelerators else 32
+
+
+def is_out_of_memory(error: BaseException) -> bool:
+    """Whether ``error`` is an accelerator's out-of-memory error (TensorFlow's or XLA's)."""
+    text = f"{type(error).__name__}: {error}"
+    return any(marker in text for marker in ("ResourceExhausted", "RESOURCE_EXHAUSTED", "Out of memory",
+                                             "out of memory", "OOM when allocating"))
+
+
+def largest_batch_size_that_fits(try_batch_size, start: int = 256, minimum: int = 8) -> int:
+    """Halve the batch size from ``start`` until ``try_batch_size(batch_size)`` runs without running out of memory.
+
+    ``try_batch_size`` runs one training step at that size; errors other than out-of-memory propagate.
+
+    Example:
+        >>> def step(batch_size):
+        ...     if batch_size > 64:
+        ...         raise RuntimeError("RESOURCE_EXHAUSTED: out of memory")
+        >>> largest_batch_size_that_fits(step, start=256)
+        64
+    """
+    batch_size = start
+    while True:
+        try:
+            try_batch_size(batch_size)
+            return batch_size
+        except Exception as error:  # noqa: BLE001  only out-of-memory errors are handled
+            if not is_out_of_memory(error):
+                raise
+            if batch_size // 2 < minimum:
+                raise MemoryError(
+                    f"even a batch of {batch_size} images does not fit in the accelerator's memory: use a smaller "
+                    "image_size or a smaller backbone") from error
+            batch_size //= 2
 
 
 def device_report() -> DeviceReport:
@@ -103,6 +171,7 @@ def device_report() -> DeviceReport:
         compute_capabilities=capabilities,
         precision=recommended_precision(capabilities, accelerators),
         jit_compile=recommended_jit_compile(accelerators),
+        steps_per_execution=recommended_steps_per_execution(accelerators),
     )
 
 

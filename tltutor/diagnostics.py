@@ -15,13 +15,16 @@ from tltutor import validation
 
 
 def predict_labels(model, dataset) -> tuple[np.ndarray, np.ndarray]:
-    """``(true labels, predicted labels)`` over every batch of ``dataset``, in order."""
+    """``(true labels, predicted labels)`` over every batch of ``dataset`` (any kind training accepts), in order."""
     import keras
 
+    from tltutor import models
+    from tltutor.data import batches
+
     true, predicted = [], []
-    for images, labels in dataset:
-        logits = keras.ops.convert_to_numpy(model.predict_on_batch(images))
-        true.append(np.asarray(labels))
+    for images, labels in batches.iterate(dataset):
+        logits = models.predict_batch(model, images)
+        true.append(keras.ops.convert_to_numpy(labels))
         predicted.append(np.argmax(logits, axis=-1))
     if not true:
         raise validation.InvalidArgumentError("the dataset is empty")

@@ -92,5 +92,6 @@ def compile_discriminative(model: keras.Model, learning_rate: float = 1e-3, deca
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
         metrics=["accuracy"],
         jit_compile=training.devices.recommended_jit_compile(),
+        steps_per_execution=training.devices.recommended_steps_per_execution(),
     )
     return {group: learning_rate * factor for group, factor in readable.items()}

@@ -82,13 +82,18 @@ def suggest(learning_rates, smoothed_losses, skip_start: int = 5, skip_end: int 
     return suggestion, steepest, minimum
 
 
+def _compile_again(model: keras.Model, *, steps_per_execution: int) -> None:
+    model.compile(optimizer=model.optimizer, loss=model.loss, metrics=["accuracy"], jit_compile=model.jit_compile,
+                  steps_per_execution=steps_per_execution)
+
+
 def find_learning_rate(model: keras.Model, train, *, min_learning_rate: float = 1e-7,
                        max_learning_rate: float = 1.0, steps: int = 100, smoothing: float = 0.9,
                        divergence: float = 4.0, verbose: int = 0) -> RangeTestResult:
     """Run the range test on ``model`` (compiled, with the layers you mean to train trainable).
 
     Args:
-        train: a batched ``tf.data`` dataset or ``(x, y)`` arrays; it is repeated if it runs out.
+        train: a batched ``tf.data`` dataset, a ``PyDataset`` or ``(x, y)`` arrays; it is repeated if it runs out.
         steps: batches at most; the test stops early once the loss is ``divergence`` × its best.
     """
     for value in (min_learning_rate, max_learning_rate):
@@ -103,6 +108,13 @@ def find_learning_rate(model: keras.Model, train, *, min_learning_rate: float = 
     optimizer_variables = [keras.ops.convert_to_numpy(variable) for variable in model.optimizer.variables]
     original_rate = float(keras.ops.convert_to_numpy(model.optimizer.learning_rate))
     recorder = _ExponentialRate(min_learning_rate, max_learning_rate, steps, smoothing, divergence)
+    steps_per_execution = getattr(model, "steps_per_execution", 1) or 1
+    if steps_per_execution != 1:  # the rate must change after every batch, not every execution
+        _compile_again(model, steps_per_execution=1)
+    if isinstance(train, keras.utils.PyDataset):
+        from tltutor.data import batches
+
+        train = batches.to_numpy(train)
     try:
         if isinstance(train, tuple):
             batches = math.ceil(len(train[0]) / 32)
@@ -118,6 +130,8 @@ def find_learning_rate(model: keras.Model, train, *, min_learning_rate: float = 
             if tuple(variable.shape) == value.shape:
                 variable.assign(value)
         model.optimizer.learning_rate.assign(original_rate)
+        if steps_per_execution != 1:
+            _compile_again(model, steps_per_execution=steps_per_execution)
     suggestion, steepest, minimum = suggest(recorder.rates, recorder.smoothed)
     return RangeTestResult(recorder.rates, recorder.losses, recorder.smoothed, suggestion, steepest, minimum)
 

@@ -17,11 +17,12 @@ from pathlib import Path
 
 import keras
 
-from tltutor import backbones, devices, freezing, validation
+from tltutor import backbones, devices, distribution, freezing, validation
 from tltutor.layers import preprocessing_layers
 
 AUGMENTATION_NAME = "augmentation"
 BASE_NAME = "base"
+_EXTRACTOR_ATTRIBUTE = "_tltutor_feature_extractor"
 
 
 def default_augmentation(seed: int | None = None) -> keras.Sequential:
@@ -57,7 +58,7 @@ def _augmentation_block(augmentation, seed):
 def build_transfer_model(backbone: str = backbones.OFFLINE_DEFAULT, num_classes: int = 10, *,
                          weights="imagenet", image_size: int | None = None, dropout: float = 0.2,
                          augmentation=None, freeze: bool = True, precision: str | None = "auto",
-                         learning_rate: float = 1e-3, seed: int | None = None) -> keras.Model:
+                         learning_rate: float = 1e-3, seed: int | None = None, strategy=None) -> keras.Model:
     """A compiled transfer model with a new ``num_classes``-way head.
 
     Args:
@@ -73,13 +74,16 @@ def build_transfer_model(backbone: str = backbones.OFFLINE_DEFAULT, num_classes:
         precision: a Keras dtype policy, ``"auto"`` (mixed precision on capable GPUs only) or ``None``.
         learning_rate: the learning rate the model is compiled with.
         seed: seed for the augmentation layers.
+        strategy: a ``tf.distribute`` strategy or a ``keras.distribution`` distribution
+            (:mod:`tltutor.distribution`); the model is built in it and trained in it later.
     """
     spec = backbones.get(backbone)
     num_classes = validation.check_num_classes(num_classes)
     image_size = validation.check_image_size(image_size or spec.default_image_size, spec)
     dropout = validation.check_fraction(dropout, "dropout")
     augmentation_block = _augmentation_block(augmentation, seed)
-    with devices.precision_policy(precision):
+    strategy = distribution.check_strategy(strategy)
+    with distribution.scope(strategy), devices.precision_policy(precision):
         base = backbones.build_base(spec.name, image_size=image_size, weights=weights)
         base.name = BASE_NAME
         if weights is None:
@@ -95,6 +99,7 @@ def build_transfer_model(backbone: str = backbones.OFFLINE_DEFAULT, num_classes:
         x = keras.layers.Dropout(dropout, name="head_dropout")(x)
         outputs = keras.layers.Dense(num_classes, dtype="float32", name="classifier")(x)
         model = keras.Model(inputs, outputs, name=f"{spec.name}_transfer")
+    distribution.remember(model, strategy)
     if freeze:
         freezing.freeze_base(model)
     else:
@@ -117,28 +122,50 @@ def _speed_up_batchnorm_statistics(base, momentum=0.9):
 def feature_extractor(model: keras.Model) -> keras.Model:
     """The part of ``model`` from the image to the pooled features, without augmentation.
 
-    Shares layers (and weights) with ``model``.
+    Shares layers (and weights) with ``model``. Built once per model and kept, so that repeated
+    feature extraction reuses its compiled predict function instead of tracing it again.
     """
-    inputs = keras.Input(model.input_shape[1:], name="image")
-    x = inputs
-    for layer in model.layers[1:]:
-        if layer.name == AUGMENTATION_NAME:
-            continue
-        x = layer(x, training=False) if layer.name == BASE_NAME else layer(x)
-        if layer.name == "pooling":
-            return keras.Model(inputs, x, name="feature_extractor")
+    cached = getattr(model, _EXTRACTOR_ATTRIBUTE, None)
+    if cached is not None:
+        return cached
+    with distribution.model_scope(model):
+        inputs = keras.Input(model.input_shape[1:], name="image")
+        x = inputs
+        for layer in model.layers[1:]:
+            if layer.name == AUGMENTATION_NAME:
+                continue
+            x = layer(x, training=False) if layer.name == BASE_NAME else layer(x)
+            if layer.name == "pooling":
+                extractor = keras.Model(inputs, x, name="feature_extractor")
+                distribution.remember(extractor, distribution.strategy_of(model))
+                object.__setattr__(model, _EXTRACTOR_ATTRIBUTE, extractor)
+                return extractor
     raise validation.InvalidArgumentError("model has no 'pooling' layer: build it with build_transfer_model")
 
 
 def head(model: keras.Model) -> keras.Model:
     """The new head (dropout + classifier) as a model on pooled features; shares weights with ``model``."""
-    features = keras.Input((model.get_layer("pooling").output.shape[-1],), name="features")
-    outputs = model.get_layer("classifier")(model.get_layer("head_dropout")(features))
-    return keras.Model(features, outputs, name="head")
+    with distribution.model_scope(model):
+        features = keras.Input((model.get_layer("pooling").output.shape[-1],), name="features")
+        outputs = model.get_layer("classifier")(model.get_layer("head_dropout")(features))
+        head_model = keras.Model(features, outputs, name="head")
+    distribution.remember(head_model, distribution.strategy_of(model))
+    return head_model
 
 
 def has_augmentation(model: keras.Model) -> bool:
     return any(layer.name == AUGMENTATION_NAME for layer in model.layers)
+
+
+def predict_batch(model: keras.Model, images):
+    """The model's outputs for one batch, as a NumPy array.
+
+    ``predict_on_batch`` is the fastest call for one batch. Under a ``tf.distribute`` strategy it
+    runs the whole batch on every replica and stacks the copies, so there ``predict`` splits it.
+    """
+    if distribution.strategy_of(model) is None:
+        return keras.ops.convert_to_numpy(model.predict_on_batch(images))
+    return keras.ops.convert_to_numpy(model.predict(images, batch_size=len(images), verbose=0))
 
 
 def predict_probabilities(model: keras.Model, images, batch_size: int = 64):

@@ -15,13 +15,15 @@ Example (fastai's ``fine_tune`` in Keras)::
 
 from __future__ import annotations
 
+import functools
 import time
 from dataclasses import dataclass, field
 
 import keras
 import numpy as np
 
-from tltutor import checkpoints, devices, freezing, models, validation
+from tltutor import checkpoints, devices, distribution, freezing, models, validation
+from tltutor.data import batches
 
 HEAD_LEARNING_RATE = 1e-3
 FINE_TUNE_FACTOR = 10
@@ -54,15 +56,31 @@ class TrainingHistory:
         return max(values) if values else float("nan")
 
 
+def in_model_strategy(function):
+    """Run a helper whose first argument is a model inside the strategy the model was built in."""
+
+    @functools.wraps(function)
+    def wrapper(model, *args, **kwargs):
+        with distribution.model_scope(model):
+            return function(model, *args, **kwargs)
+
+    return wrapper
+
+
+@in_model_strategy
 def compile_model(model: keras.Model, learning_rate: float = HEAD_LEARNING_RATE, *,
-                  jit_compile: bool | str = "auto", steps_per_execution: int = 1) -> keras.Model:
+                  jit_compile: bool | str = "auto", steps_per_execution: int | str = "auto") -> keras.Model:
     """Compile with Adam, sparse cross-entropy on logits and accuracy.
 
-    ``jit_compile="auto"`` turns XLA on only with an accelerator (it is slower on CPU).
+    ``"auto"`` follows :mod:`tltutor.devices`: XLA with JAX always and with TensorFlow only on an
+    accelerator (it is slower on CPU); several steps per execution on an accelerator, one on CPU.
+    A model built with a mixed-precision policy gets Keras's loss scaling where float16 needs it.
     """
     learning_rate = validation.check_learning_rate(learning_rate)
     if jit_compile == "auto":
         jit_compile = devices.recommended_jit_compile()
+    if steps_per_execution == "auto":
+        steps_per_execution = devices.recommended_steps_per_execution()
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
@@ -81,7 +99,8 @@ def recompile(model: keras.Model, learning_rate: float | None = None) -> keras.M
     """Compile again so that trainability changes take effect; keeps the learning rate by default."""
     if learning_rate is None:
         learning_rate = current_learning_rate(model) if getattr(model, "optimizer", None) else HEAD_LEARNING_RATE
-    return compile_model(model, learning_rate, jit_compile=getattr(model, "jit_compile", False))
+    return compile_model(model, learning_rate, jit_compile=getattr(model, "jit_compile", "auto"),
+                         steps_per_execution=getattr(model, "steps_per_execution", "auto"))
 
 
 def _ensure_compiled(model: keras.Model, learning_rate: float) -> None:
@@ -95,24 +114,13 @@ def callbacks_for(patience: int | None, monitor: str = "val_loss"):
     return [keras.callbacks.EarlyStopping(monitor=monitor, patience=patience, restore_best_weights=True)]
 
 
-def _first_batch(data):
-    """The first ``(images, labels)`` of a dataset, a PyDataset, or ``(x, y)`` arrays; ``None`` when unknown."""
-    if isinstance(data, tuple) and len(data) == 2:
-        return data
-    if hasattr(data, "take"):
-        for batch in data.take(1):
-            return batch
-        raise validation.InvalidArgumentError("the dataset is empty: there is nothing to train on")
-    if isinstance(data, keras.utils.PyDataset):
-        return data[0]
-    return None
-
-
 def check_data_fits_model(model: keras.Model, data, what: str = "training data") -> None:
     """Refuse, before any training, images of the wrong shape and labels the head cannot output."""
-    batch = _first_batch(data)
-    if batch is None:
+    if not (isinstance(data, (tuple, keras.utils.PyDataset)) or batches.is_tf_dataset(data)):
         return
+    batch = batches.first_batch(data)
+    if batch is None:
+        raise validation.InvalidArgumentError(f"the {what} is empty: there is nothing to train on")
     images, labels = batch[0], batch[1]
     expected = tuple(model.inputs[0].shape[1:]) if getattr(model, "inputs", None) else None
     shape = tuple(keras.ops.shape(images)[1:])
@@ -137,7 +145,7 @@ def _fit(model, train, validation_data, epochs, callbacks, *, checkpoint_dir=Non
         check_data_fits_model(model, validation_data, "validation data")
     started = time.perf_counter()
     x, y = (train if isinstance(train, tuple) else (train, None))
-    already_shuffled = hasattr(train, "element_spec")  # a tf.data pipeline shuffles itself
+    already_shuffled = batches.is_tf_dataset(train)  # a tf.data pipeline shuffles itself
     previous, initial_epoch, callbacks = None, 0, list(callbacks)
     if checkpoint_dir is not None:
         directory = checkpoints.phase_directory(checkpoint_dir, phase)
@@ -157,18 +165,46 @@ def _fit(model, train, validation_data, epochs, callbacks, *, checkpoint_dir=Non
     return saver.state.history, seconds
 
 
-def extract_features(model: keras.Model, dataset):
-    """Pooled base features and labels of every batch of ``dataset`` (one pass, in order)."""
+@in_model_strategy
+def extract_features(model: keras.Model, dataset, *, callbacks=None):
+    """Pooled base features and labels of every batch of ``dataset`` (one pass, in order).
+
+    ``dataset`` is a ``tf.data`` dataset, a ``PyDataset`` or ``(images, labels)`` arrays.
+    ``callbacks`` (Keras callbacks, for progress or timing) hear the end of every batch.
+    """
     extractor = models.feature_extractor(model)
-    features, labels = [], []
-    for images, batch_labels in dataset:
-        features.append(keras.ops.convert_to_numpy(extractor.predict_on_batch(images)))
-        labels.append(np.asarray(batch_labels))
-    if not features:
+    if batches.first_batch(dataset) is None:
         raise validation.InvalidArgumentError("the dataset is empty: there is nothing to train on")
+    if batches.is_tf_dataset(dataset):
+        return _extract_in_one_predict(extractor, dataset, callbacks)
+    features, labels = [], []
+    for index, (images, batch_labels) in enumerate(batches.iterate(dataset)):
+        features.append(models.predict_batch(extractor, images))
+        labels.append(keras.ops.convert_to_numpy(batch_labels))
+        for callback in callbacks or ():
+            callback.on_predict_batch_end(index, {})
     return np.concatenate(features), np.concatenate(labels)
 
 
+def _extract_in_one_predict(extractor: keras.Model, dataset, callbacks=None):
+    """One ``predict`` over a ``tf.data`` pipeline, labels passed through the model beside the images.
+
+    A training pipeline reshuffles on every pass, so the labels must come from the same pass as
+    the features; one ``predict`` keeps the pipeline's prefetching, which a loop of batches loses.
+    """
+    with_labels = getattr(extractor, "_tltutor_with_labels", None)
+    if with_labels is None:
+        with distribution.model_scope(extractor):
+            image = keras.Input(extractor.input_shape[1:], name="image")
+            label = keras.Input((), dtype="int32", name="label")
+            with_labels = keras.Model([image, label], [extractor(image), label], name="features_and_labels")
+        object.__setattr__(extractor, "_tltutor_with_labels", with_labels)
+    features, labels = with_labels.predict(dataset.map(lambda images, labels: ((images, labels),)), verbose=0,
+                                           callbacks=callbacks)
+    return np.asarray(features), np.asarray(labels).astype(np.int32)
+
+
+@in_model_strategy
 def train_head(model: keras.Model, train, validation_data, *, epochs: int = 20,
                learning_rate: float = HEAD_LEARNING_RATE, use_cached_features: bool | None = None,
                early_stopping_patience: int | None = 5, batch_size: int = 32,
@@ -200,13 +236,14 @@ def train_head(model: keras.Model, train, validation_data, *, epochs: int = 20,
     train_features = extract_features(model, train)
     validation_features = extract_features(model, validation_data) if validation_data is not None else None
     head_model = models.head(model)
-    compile_model(head_model, learning_rate, jit_compile=False)
+    compile_model(head_model, learning_rate)
     result, _ = _fit(head_model, train_features, validation_features, epochs, callbacks,
                      checkpoint_dir=checkpoint_dir, phase=phase, batch_size=batch_size, verbose=verbose)
     history.add_phase(phase, result, time.perf_counter() - started)
     return history
 
 
+@in_model_strategy
 def fine_tune(model: keras.Model, train, validation_data, *, epochs: int = 5, learning_rate: float | None = None,
               unfreeze_from=None, early_stopping_patience: int | None = 3,
               history: TrainingHistory | None = None, phase: str = "fine-tune", checkpoint_dir=None,
@@ -233,6 +270,7 @@ def fine_tune(model: keras.Model, train, validation_data, *, epochs: int = 5, le
     return history
 
 
+@in_model_strategy
 def gradual_unfreeze(model: keras.Model, train, validation_data, *, points, epochs_per_stage: int = 2,
                      learning_rate: float | None = None, history: TrainingHistory | None = None,
                      checkpoint_dir=None, layerwise_decay: float | None = None, verbose: int = 0) -> TrainingHistory:
@@ -246,6 +284,7 @@ def gradual_unfreeze(model: keras.Model, train, validation_data, *, points, epoc
     return history
 
 
+@in_model_strategy
 def train_all(model: keras.Model, train, validation_data, *, epochs: int = 10, learning_rate: float = HEAD_LEARNING_RATE,
               keep_batchnorm_frozen: bool = False, early_stopping_patience: int | None = None,
               history: TrainingHistory | None = None, phase: str = "train all", checkpoint_dir=None,
@@ -261,6 +300,8 @@ def train_all(model: keras.Model, train, validation_data, *, epochs: int = 10, l
     return history
 
 
+@in_model_strategy
 def evaluate(model: keras.Model, dataset) -> dict[str, float]:
-    """Loss and accuracy on ``dataset``."""
-    return {key: float(value) for key, value in model.evaluate(dataset, verbose=0, return_dict=True).items()}
+    """Loss and accuracy on ``dataset`` (a ``tf.data`` dataset, a ``PyDataset`` or ``(images, labels)``)."""
+    x, y = dataset if isinstance(dataset, tuple) else (dataset, None)
+    return {key: float(value) for key, value in model.evaluate(x, y, verbose=0, return_dict=True).items()}

@@ -1,4 +1,4 @@
-"""Datasets in, ``tf.data`` pipelines out.
+"""Datasets in, ``tf.data`` pipelines out (or Keras ``PyDataset`` batches where TensorFlow is not installed).
 
 Example:
     >>> import tltutor as tl
@@ -10,6 +10,9 @@ Example:
 Names: ``fashion_mnist_embedded`` (shipped, the offline default), ``fashion_mnist``, ``digits``
 (scikit-learn), any tfds image-classification name such as ``tf_flowers`` (``tfds:`` prefix
 optional), and ``folder:<path>`` for a folder of class sub-folders.
+
+``pipeline="auto"`` gives ``tf.data`` pipelines when TensorFlow is installed and
+:class:`~tltutor.data.batches.ImageBatches` (a ``PyDataset``) otherwise; ask for either by name.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tltutor import validation
-from tltutor.data import pipelines, sources, splits
+from tltutor.data import batches, pipelines, sources, splits  # noqa: F401  (batches: public)
 from tltutor.errors import DatasetError
 
 OFFLINE_DEFAULT = "fashion_mnist_embedded"
@@ -74,7 +77,7 @@ def load_source(name: str, image_size: int, data_dir=None) -> sources.ArraySourc
 
 def load_dataset(name: str = OFFLINE_DEFAULT, *, image_size: int = 96, batch_size: int = 32,
                  samples_per_class: int | None = None, validation_split: float = 0.2,
-                 test_samples_per_class: int | None = None, seed: int = 0, data_dir=None):
+                 test_samples_per_class: int | None = None, seed: int = 0, data_dir=None, pipeline: str = "auto"):
     """Load a dataset as train, validation and test ``tf.data`` pipelines plus a :class:`DatasetInfo`.
 
     Args:
@@ -86,16 +89,19 @@ def load_dataset(name: str = OFFLINE_DEFAULT, *, image_size: int = 96, batch_siz
         validation_split: the validation share, as above.
         test_samples_per_class: cap on test images per class (the whole test split when ``None``).
         seed: makes the subset, the split and the shuffling repeatable.
+        pipeline: ``"tf.data"``, ``"pydataset"`` (no TensorFlow needed) or ``"auto"``.
     """
+    pipelines.resolve_kind(pipeline)
     _check_split_arguments(image_size, batch_size, samples_per_class, validation_split)
     source = load_source(name, image_size, data_dir)
     return split_source(source, image_size=image_size, batch_size=batch_size, samples_per_class=samples_per_class,
-                        validation_split=validation_split, test_samples_per_class=test_samples_per_class, seed=seed)
+                        validation_split=validation_split, test_samples_per_class=test_samples_per_class, seed=seed,
+                        pipeline=pipeline)
 
 
 def load_arrays(images, labels, class_names=None, *, image_size: int = 96, batch_size: int = 32,
                 samples_per_class: int | None = None, validation_split: float = 0.2,
-                test_samples_per_class: int | None = None, seed: int = 0):
+                test_samples_per_class: int | None = None, seed: int = 0, pipeline: str = "auto"):
     """Your own NumPy images and labels as train, validation and test pipelines (see :func:`load_dataset`).
 
     ``images`` are ``(N, H, W)`` grey or ``(N, H, W, 1 or 3)`` with values 0..255; ``labels`` are
@@ -110,14 +116,16 @@ def load_arrays(images, labels, class_names=None, *, image_size: int = 96, batch
     """
     source = sources.from_arrays(images, labels, class_names)
     return split_source(source, image_size=image_size, batch_size=batch_size, samples_per_class=samples_per_class,
-                        validation_split=validation_split, test_samples_per_class=test_samples_per_class, seed=seed)
+                        validation_split=validation_split, test_samples_per_class=test_samples_per_class, seed=seed,
+                        pipeline=pipeline)
 
 
 def split_source(source: sources.ArraySource, *, image_size: int = 96, batch_size: int = 32,
                  samples_per_class: int | None = None, validation_split: float = 0.2,
-                 test_samples_per_class: int | None = None, seed: int = 0):
+                 test_samples_per_class: int | None = None, seed: int = 0, pipeline: str = "auto"):
     """Stratified train/validation/test pipelines and a :class:`DatasetInfo` for an :class:`ArraySource`."""
     name = source.name
+    kind = pipelines.resolve_kind(pipeline)
     image_size, batch_size, samples_per_class, validation_split = _check_split_arguments(
         image_size, batch_size, samples_per_class, validation_split)
     num_classes = len(source.class_names)
@@ -141,15 +149,15 @@ def split_source(source: sources.ArraySource, *, image_size: int = 96, batch_siz
                                                  validation_split=0, seed=seed)
             x_test, y_test = x_test[keep], y_test[keep]
 
-    def pipeline(images, labels, shuffle):
+    def make(images, labels, shuffle):
         return pipelines.make_pipeline(images, labels, image_size=image_size, batch_size=batch_size,
-                                       shuffle=shuffle, seed=seed)
+                                       shuffle=shuffle, seed=seed, kind=kind)
 
     info = DatasetInfo(source.name, tuple(source.class_names), image_size, len(train_index),
                        len(validation_index), len(y_test), source.description)
     return (
-        pipeline(source.x_pool[train_index], y_pool[train_index], True),
-        pipeline(source.x_pool[validation_index], y_pool[validation_index], False),
-        pipeline(x_test, y_test, False),
+        make(source.x_pool[train_index], y_pool[train_index], True),
+        make(source.x_pool[validation_index], y_pool[validation_index], False),
+        make(x_test, y_test, False),
         info,
     )

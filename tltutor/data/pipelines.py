@@ -1,8 +1,28 @@
-"""Turn image arrays into ``tf.data`` pipelines: RGB, resized once, cached, shuffled, batched, prefetched."""
+"""Turn image arrays into pipelines: RGB, resized once, cached, shuffled, batched, prefetched.
+
+``tf.data`` when TensorFlow is installed; otherwise a Keras ``PyDataset`` (:mod:`tltutor.data.batches`),
+so that the JAX backend needs no TensorFlow.
+"""
 
 from __future__ import annotations
 
 import numpy as np
+
+from tltutor import validation
+from tltutor.data import batches
+
+KINDS = ("auto", "tf.data", "pydataset")
+
+
+def resolve_kind(kind: str) -> str:
+    """``"auto"`` → ``"tf.data"`` when TensorFlow imports, else ``"pydataset"``."""
+    kind = validation.check_name(kind, KINDS, "pipeline")
+    if kind == "auto":
+        return "tf.data" if batches.tensorflow_available() else "pydataset"
+    if kind == "tf.data" and not batches.tensorflow_available():
+        raise validation.InvalidArgumentError(
+            "pipeline='tf.data' needs TensorFlow, which is not installed: use pipeline='pydataset' (or 'auto')")
+    return kind
 
 
 def _resize_batch(images, labels, image_size):
@@ -15,11 +35,15 @@ def _resize_batch(images, labels, image_size):
 
 
 def make_pipeline(images: np.ndarray, labels: np.ndarray, *, image_size: int, batch_size: int,
-                  shuffle: bool, seed: int = 0):
+                  shuffle: bool, seed: int = 0, kind: str = "auto"):
     """A batched dataset of ``(float32 images in 0..255, int32 labels)``.
 
     Images are resized once and cached as ``uint8``; a training pipeline reshuffles each epoch.
+    ``kind`` is ``"tf.data"``, ``"pydataset"`` or ``"auto"`` (:func:`resolve_kind`).
     """
+    if resolve_kind(kind) == "pydataset":
+        return batches.make_batches(images, labels, image_size=image_size, batch_size=batch_size,
+                                    shuffle=shuffle, seed=seed)
     import tensorflow as tf
 
     autotune = tf.data.AUTOTUNE
@@ -34,8 +58,4 @@ def make_pipeline(images: np.ndarray, labels: np.ndarray, *, image_size: int, ba
 
 def to_numpy(dataset):
     """All ``(images, labels)`` of a finite batched dataset, in one iteration's order."""
-    images, labels = [], []
-    for image_batch, label_batch in dataset:
-        images.append(np.asarray(image_batch))
-        labels.append(np.asarray(label_batch))
-    return np.concatenate(images), np.concatenate(labels)
+    return batches.to_numpy(dataset)
