@@ -1,0 +1,245 @@
+"""Helpers for notebooks 07-12: domain shift and AdaBN, imbalance remedies, forgetting remedies,
+explainability and deployment. Small models and real data, so each test runs in seconds."""
+
+import keras
+import numpy as np
+import pytest
+
+from tltutor import deployment, explain, forgetting, imbalance, models, shift, training
+from tltutor.errors import InvalidArgumentError, UnknownNameError
+
+
+# --- domain shift -------------------------------------------------------------------------------
+
+def test_each_shift_changes_images_as_named_and_grows_with_severity():
+    rng = np.random.default_rng(0)
+    images = rng.uniform(60, 200, (4, 32, 32, 3)).astype(np.float32)
+    images[:, :, :16] = 230
+    for kind in shift.KINDS:
+        mild, strong = (np.abs(shift.shift_images(images, kind, severity) - images).mean() for severity in (1, 5))
+        assert 0 < mild < strong, kind
+    contrast = shift.shift_images(images, "contrast", 5)
+    assert contrast.std() < 0.2 * images.std()
+    np.testing.assert_allclose(shift.shift_images(images, "inversion", 5), 255 - images, atol=1e-3)
+    blurred = shift.shift_images(images, "blur", 5)
+    assert np.abs(np.diff(blurred, axis=2)).mean() < np.abs(np.diff(images, axis=2)).mean()
+
+
+def test_bad_shift_arguments_are_explained():
+    images = np.zeros((1, 8, 8, 3))
+    with pytest.raises(UnknownNameError, match="noise"):
+        shift.shift_images(images, "nois")
+    with pytest.raises(InvalidArgumentError, match="severity"):
+        shift.shift_images(images, "blur", severity=9)
+    with pytest.raises(InvalidArgumentError, match="shape"):
+        shift.shift_images(np.zeros((8, 8, 3)), "blur")
+
+
+def test_shift_report_measures_the_drop_of_a_real_model(tiny_data):
+    train, validation, test, info = tiny_data
+    model = models.build_transfer_model("EfficientNetLite0", info.num_classes, image_size=64)
+    training.train_head(model, train, validation, epochs=8, early_stopping_patience=None)
+    rows = shift.shift_report(model, test, kinds=("blur", "noise"), severities=(1, 5))
+    assert [(row["shift"], row["severity"]) for row in rows] == [("none", 0), ("blur", 1), ("blur", 5),
+                                                                 ("noise", 1), ("noise", 5)]
+    clean = rows[0]["accuracy"]
+    assert clean > 0.4
+    for row in rows[1:]:
+        assert row["drop"] == pytest.approx(clean - row["accuracy"], abs=1e-3)
+    assert rows[2]["drop"] > max(0.1, rows[1]["drop"]) and rows[4]["drop"] > 0.1  # measured: 0.52 and 0.25
+
+
+def test_adabn_sets_batchnorm_statistics_to_the_targets_and_touches_nothing_else():
+    model = models.build_transfer_model("DigitsCNN", 3, image_size=32, weights="digits")
+    batchnorm = shift._batchnorm_layers(model)
+    first = batchnorm[0]
+    weights_before = [weight.copy() for weight in model.get_weights()]
+    trainable_before = [layer.trainable for layer in batchnorm]
+    target = np.random.default_rng(0).uniform(0, 255, (64, 32, 32, 3)).astype(np.float32)
+    assert shift.adapt_batchnorm(model, target, batch_size=32) == len(batchnorm)
+    # The first BatchNorm's moving mean is now the mean of its inputs over the target images.
+    inputs_of_first = keras.Model(model.get_layer("base").inputs, first.input)
+    seen = np.concatenate([keras.ops.convert_to_numpy(inputs_of_first(shift._inputs_of_base(model, target[i:i + 32])))
+                           for i in (0, 32)])
+    np.testing.assert_allclose(np.asarray(first.moving_mean), seen.mean(axis=(0, 1, 2)), rtol=1e-3, atol=1e-3)
+    assert [layer.trainable for layer in batchnorm] == trainable_before
+    changed = [not np.allclose(old, new) for old, new in zip(weights_before, model.get_weights())]
+    assert sum(changed) == 2 * len(batchnorm)  # moving mean and variance of each BatchNorm only
+
+
+# --- imbalance ----------------------------------------------------------------------------------
+
+def test_long_tail_subset_has_the_asked_ratio_and_remedies_balance_it():
+    labels = np.repeat(np.arange(4), 50)
+    images = np.arange(200)
+    small_images, small_labels = imbalance.make_imbalanced(images, labels, ratio=10, largest=40)
+    counts = imbalance.class_counts(small_labels, 4)
+    assert counts.tolist() == [40, 19, 9, 4] and set(small_images % 200) <= set(images)
+    np.testing.assert_array_equal(labels[small_images], small_labels)  # images keep their labels
+    weights = imbalance.class_weights(small_labels, 4)
+    assert weights[3] > weights[0] and sum(weights[c] * counts[c] for c in range(4)) == pytest.approx(len(small_labels), rel=1e-3)
+    _, over = imbalance.oversample(small_images, small_labels)
+    _, under = imbalance.undersample(small_images, small_labels)
+    assert imbalance.class_counts(over, 4).tolist() == [40] * 4 and imbalance.class_counts(under, 4).tolist() == [4] * 4
+    with pytest.raises(InvalidArgumentError, match="share"):
+        imbalance.make_imbalanced(images, labels, ratio=2, largest=80)
+
+
+def test_focal_loss_is_cross_entropy_at_gamma_0_and_down_weights_easy_examples():
+    logits = np.array([[4.0, 0.0], [0.2, 0.0]], np.float32)
+    labels = np.array([0, 0])
+    cross_entropy = keras.losses.SparseCategoricalCrossentropy(from_logits=True, reduction=None)(labels, logits)
+    focal_0 = imbalance.SparseFocalLoss(0.0, reduction=None)(labels, logits)
+    focal_2 = imbalance.SparseFocalLoss(2.0, reduction=None)(labels, logits)
+    np.testing.assert_allclose(focal_0, cross_entropy, rtol=1e-5)
+    ratio = np.asarray(focal_2) / np.asarray(cross_entropy)
+    assert ratio[0] < 0.01 < ratio[1] < 1  # the easy example loses almost all its weight
+    restored = keras.losses.deserialize(keras.losses.serialize(imbalance.SparseFocalLoss(1.5)))
+    assert restored.gamma == 1.5
+
+
+def test_logit_adjustment_favours_rare_classes_and_confusion_matrix_counts():
+    priors = imbalance.class_priors(np.array([0] * 9 + [1]), 2)
+    adjusted = imbalance.adjust_logits(np.array([[1.0, 0.0]]), priors)
+    assert np.argmax(adjusted) == 1
+    matrix = imbalance.confusion_matrix([0, 0, 1, 1], [0, 1, 1, 1], 2)
+    assert matrix.tolist() == [[1, 1], [0, 2]]
+    with pytest.raises(InvalidArgumentError, match="priors"):
+        imbalance.adjust_logits(np.zeros((1, 3)), priors)
+
+
+# --- forgetting ---------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def two_tasks():
+    old_model, task_a = forgetting.old_task_model(epochs=15)
+    rng = np.random.default_rng(1)
+    from tltutor.data import sources, batches
+
+    fashion = sources.embedded_fashion_mnist()
+    chosen = rng.choice(len(fashion.x_pool), 300, replace=False)
+    new_images = batches.resize_images(fashion.x_pool[chosen], 32)
+    new_labels = fashion.y_pool[chosen].astype(np.int32)
+    return old_model, task_a, (new_images[:200], new_labels[:200]), (new_images[200:], new_labels[200:])
+
+
+def test_old_task_model_really_knows_digits(two_tasks):
+    old_model, task_a, _, _ = two_tasks
+    images, labels = task_a.test
+    accuracy = np.mean(np.argmax(old_model.predict(images.astype(np.float32), verbose=0), -1) == labels)
+    assert accuracy > 0.8 and len(labels) == 360  # DigitsCNN's own held-out fifth of the digits
+
+
+def _kernels(model):
+    return [np.asarray(variable) for variable in model.get_layer("base").weights if "kernel" in variable.path]
+
+
+def test_naive_fine_tuning_forgets_and_l2sp_keeps_weights_closer(two_tasks):
+    old_model, task_a, new_train, new_test = two_tasks
+    start = [weight.copy() for weight in old_model.get_weights()]
+    results = {}
+    for method in ("naive", "l2sp"):
+        old_model.set_weights(start)
+        both = forgetting.two_task_model(old_model, 10)
+        before = forgetting.task_accuracies(both, task_a.test, new_test)["old_task_accuracy"]
+        history = forgetting.train_new_task(both, new_train, method=method, epochs=4, learning_rate=3e-3,
+                                            l2sp_alpha=1.0)
+        pretrained = models.build_transfer_model("DigitsCNN", 10, weights="digits", image_size=32)
+        distance = sum(float(np.sum((a - b) ** 2)) for a, b in zip(_kernels(old_model), _kernels(pretrained)))
+        results[method] = (before, forgetting.task_accuracies(both, task_a.test, new_test), distance, history)
+    naive_before, naive_after, naive_distance, _ = results["naive"]
+    _, l2sp_after, l2sp_distance, l2sp_history = results["l2sp"]
+    assert naive_after["old_task_accuracy"] < naive_before - 0.1  # forgetting, measured
+    assert l2sp_distance < naive_distance
+    assert all(variable.regularizer is None for variable in old_model.get_layer("base").weights)  # detached
+    assert np.isfinite(l2sp_history["loss"]).all()
+    old_model.set_weights(start)
+
+
+def test_rehearsal_and_lwf_train_both_heads_as_designed(two_tasks):
+    old_model, task_a, new_train, new_test = two_tasks
+    start = [weight.copy() for weight in old_model.get_weights()]
+    old_head = old_model.get_layer("classifier").get_weights()[0].copy()
+    for method in ("rehearsal", "lwf"):
+        old_model.set_weights(start)
+        both = forgetting.two_task_model(old_model, 10)
+        history = forgetting.train_new_task(both, new_train, method=method, epochs=1, old_train=task_a.train)
+        assert np.isfinite(history["loss"]).all()
+        assert {"old_loss", "new_loss"} <= set(history)
+        np.testing.assert_array_equal(old_model.get_layer("classifier").get_weights()[0], old_head)  # frozen
+    with pytest.raises(InvalidArgumentError, match="old_train"):
+        forgetting.train_new_task(both, new_train, method="rehearsal")
+    with pytest.raises(UnknownNameError):
+        forgetting.train_new_task(both, new_train, method="ewc")
+    old_model.set_weights(start)
+
+
+def test_distillation_is_zero_for_identical_outputs():
+    logits = np.array([[2.0, 0.5, -1.0]], np.float32)
+    loss = forgetting.Distillation(2.0, reduction=None)
+    assert float(np.asarray(loss(logits, logits))[0]) == pytest.approx(0.0, abs=1e-6)
+    assert float(np.asarray(loss(logits, logits[:, ::-1]))[0]) > 0.1
+
+
+# --- explainability -----------------------------------------------------------------------------
+
+def test_grad_cam_on_the_real_imagenet_head(photos):
+    from tltutor import imagenet
+
+    model = explain.imagenet_model(224)
+    cat = imagenet.resize_array(photos["chelsea"], 224)
+    top = int(np.argmax(model.predict(cat[None], verbose=0)[0]))
+    assert "cat" in imagenet.class_names()[top].lower()  # the ImageNet head really came along
+    heatmap = explain.grad_cam(model, cat)
+    assert heatmap.shape == (224, 224) and heatmap.min() >= 0 and 0.95 < heatmap.max() <= 1
+    assert heatmap.std() > 0.05  # some regions matter more than others
+    other = explain.grad_cam(model, cat, class_index=504)  # "coffee mug": another explanation
+    assert np.abs(other - heatmap).mean() > 0.01
+    with pytest.raises(InvalidArgumentError, match="shape"):
+        explain.grad_cam(model, np.zeros((224, 224)))
+    with pytest.raises(InvalidArgumentError, match="class_index"):
+        explain.grad_cam(model, cat, class_index=1000)
+
+
+def test_pca_embedding_and_linear_cka_properties():
+    rng = np.random.default_rng(0)
+    points = rng.normal(size=(50, 5)) * np.array([10, 5, 1, 0.1, 0.1])
+    embedded = explain.embed_2d(points)
+    assert embedded.shape == (50, 2) and embedded[:, 0].var() > embedded[:, 1].var()
+    rotation, _ = np.linalg.qr(rng.normal(size=(5, 5)))
+    assert explain.linear_cka(points, 3 * points @ rotation) == pytest.approx(1.0, abs=1e-6)
+    assert explain.linear_cka(points, rng.normal(size=(50, 5))) < 0.5
+
+
+def test_layer_similarity_is_one_for_the_same_network_and_drops_after_training():
+    first = models.build_transfer_model("DigitsCNN", 3, image_size=32, weights="digits")
+    second = models.build_transfer_model("DigitsCNN", 3, image_size=32, weights="digits")
+    images = np.random.default_rng(0).uniform(0, 255, (40, 32, 32, 3)).astype(np.float32)
+    same = explain.layer_similarity(first, second, images)
+    assert all(row["cka"] == pytest.approx(1.0, abs=1e-4) for row in same)
+    last = second.get_layer("base").get_layer("conv3_conv").kernel
+    last.assign(np.asarray(last) + np.random.default_rng(1).normal(0, 1, last.shape))
+    changed = explain.layer_similarity(first, second, images)
+    assert changed[-1]["cka"] < 0.99 and changed[0]["cka"] == pytest.approx(1.0, abs=1e-4)
+
+
+# --- deployment ---------------------------------------------------------------------------------
+
+def test_tflite_quantization_shrinks_the_model_and_keeps_its_predictions(tmp_path):
+    model = models.build_transfer_model("DigitsCNN", 3, image_size=32, weights="digits")
+    images = np.random.default_rng(0).uniform(0, 255, (30, 32, 32, 3)).astype(np.float32)
+    labels = np.argmax(model.predict(images, verbose=0), -1)
+    measured = deployment.measure_model(model, repeats=3)
+    assert measured["parameters"] == model.count_params() and measured["keras_file_mb"] > 0
+    float_model = deployment.to_tflite(model)
+    dynamic = deployment.to_tflite(model, "dynamic")
+    int8 = deployment.to_tflite(model, "int8", representative_images=images)
+    assert len(dynamic) < 0.6 * len(float_model) and len(int8) < 0.6 * len(float_model)
+    assert deployment.evaluate_tflite(float_model, images, labels, latency_repeats=3)["accuracy"] == 1.0
+    assert deployment.evaluate_tflite(int8, images, labels, latency_repeats=3)["accuracy"] >= 0.8
+    served = deployment.export_for_serving(model, tmp_path / "serving")
+    assert (served / "saved_model.pb").exists()
+    with pytest.raises(InvalidArgumentError, match="not empty"):
+        deployment.export_for_serving(model, served)
+    with pytest.raises(InvalidArgumentError, match="representative_images"):
+        deployment.to_tflite(model, "int8")

@@ -1,0 +1,120 @@
+"""Deployment: size and latency measured here, export for serving, and TFLite with post-training quantization.
+
+- :func:`measure_model`: parameters, ``.keras`` file size and single-image latency on this machine.
+- :func:`export_for_serving`: a TensorFlow SavedModel (``model.export``) for TF Serving or Vertex AI.
+- :func:`to_tflite`: a TFLite flat buffer, float32, dynamic-range (int8 weights) or full int8
+  (weights and activations, calibrated on a few real images).
+- :func:`evaluate_tflite`: accuracy and latency of a TFLite model on real images.
+
+Example::
+
+    row = tl.deployment.measure_model(model, image_size=96)
+    flat = tl.deployment.to_tflite(model, "int8", representative_images=train_images[:100])
+    print(tl.deployment.evaluate_tflite(flat, test_images, test_labels))
+"""
+
+from __future__ import annotations
+
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from tltutor import validation
+
+QUANTIZATIONS = ("float32", "dynamic", "int8")
+
+
+def _median_milliseconds(call, repeats: int) -> float:
+    call()  # warm-up: tracing and allocation
+    timings = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        call()
+        timings.append((time.perf_counter() - started) * 1000)
+    return statistics.median(timings)
+
+
+def measure_model(model: keras.Model, image_size: int | None = None, repeats: int = 20) -> dict:
+    """Parameters, saved ``.keras`` size (MB) and median single-image latency (ms) on this machine."""
+    from tltutor import models
+
+    image_size = image_size or int(model.inputs[0].shape[1])
+    with tempfile.TemporaryDirectory() as folder:
+        path = models.save_model(model, Path(folder) / "model.keras")
+        megabytes = path.stat().st_size / 1e6
+    image = np.random.default_rng(0).uniform(0, 255, (1, image_size, image_size, 3)).astype(np.float32)
+    latency = _median_milliseconds(lambda: model.predict_on_batch(image), repeats)
+    return {"parameters": int(model.count_params()), "keras_file_mb": round(megabytes, 2),
+            "latency_ms": round(latency, 2)}
+
+
+def _require_tensorflow(what: str):
+    if keras.backend.backend() != "tensorflow":
+        raise validation.InvalidArgumentError(
+            f"{what} needs the TensorFlow backend; Keras runs on {keras.backend.backend()!r}")
+    import tensorflow as tf
+
+    return tf
+
+
+def export_for_serving(model: keras.Model, path) -> Path:
+    """Write a TensorFlow SavedModel (serving signature: images in 0..255, logits out)."""
+    _require_tensorflow("export_for_serving")
+    path = Path(path)
+    if path.exists() and any(path.iterdir()):
+        raise validation.InvalidArgumentError(f"{path} exists and is not empty: choose a new folder")
+    model.export(str(path), format="tf_saved_model", verbose=False)
+    return path
+
+
+def to_tflite(model: keras.Model, quantization: str = "float32", representative_images=None,
+              calibration_steps: int = 100) -> bytes:
+    """Convert to TFLite: ``"float32"``, ``"dynamic"`` (int8 weights) or ``"int8"`` (needs real images)."""
+    tf = _require_tensorflow("to_tflite")
+    quantization = validation.check_name(quantization, QUANTIZATIONS, "quantization")
+    if quantization == "int8":
+        if representative_images is None or len(representative_images) == 0:
+            raise validation.InvalidArgumentError(
+                "int8 quantization needs representative_images: a few hundred real training images (0..255)")
+        representative_images = np.asarray(representative_images, np.float32)
+    with tempfile.TemporaryDirectory() as folder:
+        model.export(folder, format="tf_saved_model", verbose=False)
+        converter = tf.lite.TFLiteConverter.from_saved_model(folder)
+        if quantization != "float32":
+            converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        if quantization == "int8":
+            def calibration_batches():
+                for image in representative_images[:calibration_steps]:
+                    yield [image[None]]
+
+            converter.representative_dataset = calibration_batches
+            converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+            converter.inference_input_type = tf.float32
+            converter.inference_output_type = tf.float32
+        return converter.convert()
+
+
+def evaluate_tflite(flat_buffer: bytes, images, labels, latency_repeats: int = 50) -> dict:
+    """Accuracy over ``images`` and median single-image latency (ms) of a TFLite model, run here."""
+    tf = _require_tensorflow("evaluate_tflite")
+    images = np.asarray(images, np.float32)
+    labels = np.asarray(labels)
+    if images.ndim != 4 or len(images) != len(labels) or len(images) == 0:
+        raise validation.InvalidArgumentError("images must be (N, height, width, 3) with one label each")
+    interpreter = tf.lite.Interpreter(model_content=flat_buffer, num_threads=None)
+    interpreter.allocate_tensors()
+    inputs, outputs = interpreter.get_input_details()[0], interpreter.get_output_details()[0]
+
+    def run(image):
+        interpreter.set_tensor(inputs["index"], image[None])
+        interpreter.invoke()
+        return interpreter.get_tensor(outputs["index"])[0]
+
+    predicted = np.array([np.argmax(run(image)) for image in images])
+    latency = _median_milliseconds(lambda: run(images[0]), latency_repeats)
+    return {"tflite_mb": round(len(flat_buffer) / 1e6, 2), "accuracy": round(float(np.mean(predicted == labels)), 4),
+            "latency_ms": round(latency, 3)}

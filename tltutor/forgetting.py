@@ -1,0 +1,225 @@
+"""Catastrophic forgetting: fine-tune on a new task B, measure what the old task A loses, and the remedies.
+
+The set-up tltutor uses offline: task A is DigitsCNN's own source task, scikit-learn's digits,
+with the old head fitted on the pretrained base; task B is Fashion-MNIST. :func:`two_task_model`
+puts a new head beside the old one on the shared base, and :func:`train_new_task` fine-tunes the
+base for task B with one of these remedies:
+
+- ``"naive"``: plain fine-tuning (the baseline that forgets);
+- ``"low_lr"``: the same at a lower learning rate;
+- ``"l2sp"``: a penalty ``alpha × ||w - w_pretrained||²`` on the base (:class:`L2SP`, Li et al. 2018);
+- ``"rehearsal"``: old-task images mixed into every epoch, trained through the old head;
+- ``"lwf"``: Learning without Forgetting (Li & Hoiem 2016): on the new images, the old head is
+  kept close to what it output before fine-tuning (distillation, temperature ``T``).
+
+The old head stays frozen in every method, so the old task can only lose through the base.
+
+Example::
+
+    model_a, task_a = tl.forgetting.old_task_model()            # DigitsCNN + its digits head
+    both = tl.forgetting.two_task_model(model_a, num_new_classes=10)
+    tl.forgetting.train_new_task(both, new_train, method="l2sp", epochs=5)
+    print(tl.forgetting.task_accuracies(both, task_a.test, new_test))
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import keras
+import numpy as np
+
+from tltutor import freezing, models, validation
+
+METHODS = ("naive", "low_lr", "l2sp", "rehearsal", "lwf")
+OLD_OUTPUT, NEW_OUTPUT = "old", "new"
+IGNORE = -1
+
+
+@keras.saving.register_keras_serializable(package="tltutor")
+class L2SP(keras.regularizers.Regularizer):
+    """``alpha × sum((w - w_start)²)``: pulls a weight back towards its pretrained value ``w_start``."""
+
+    def __init__(self, start, alpha: float = 0.01):
+        self.start = keras.ops.convert_to_tensor(np.asarray(start, dtype="float32"))
+        self.alpha = float(alpha)
+
+    def __call__(self, weights):
+        return self.alpha * keras.ops.sum(keras.ops.square(keras.ops.cast(weights, "float32") - self.start))
+
+    def get_config(self):
+        return {"start": keras.ops.convert_to_numpy(self.start).tolist(), "alpha": self.alpha}
+
+
+def attach_l2sp(model: keras.Model, alpha: float = 0.01) -> int:
+    """Give every weight of the base an :class:`L2SP` penalty towards its current value; returns how many."""
+    if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not 0 < alpha <= 100:
+        raise validation.InvalidArgumentError(f"alpha must be in (0, 100], got {alpha!r:.40}")
+    variables = freezing.get_base(model).weights
+    for variable in variables:
+        if variable.trainable or "moving" not in variable.path:
+            variable.regularizer = L2SP(keras.ops.convert_to_numpy(variable), alpha)
+    return sum(variable.regularizer is not None for variable in variables)
+
+
+def detach_l2sp(model: keras.Model) -> None:
+    for variable in freezing.get_base(model).weights:
+        if isinstance(variable.regularizer, L2SP):
+            variable.regularizer = None
+
+
+@keras.saving.register_keras_serializable(package="tltutor")
+class MaskedSparseCrossEntropy(keras.losses.Loss):
+    """Cross-entropy on logits that ignores labels equal to -1 (images of the other task)."""
+
+    def __init__(self, name: str = "masked_sparse_cross_entropy", **kwargs):
+        super().__init__(name=name, **kwargs)
+
+    def call(self, y_true, y_pred):
+        ops = keras.ops
+        y_true = ops.cast(ops.reshape(y_true, (-1,)), "int32")
+        keep = ops.cast(y_true != IGNORE, "float32")
+        safe = ops.where(y_true == IGNORE, 0, y_true)
+        losses = keras.losses.sparse_categorical_crossentropy(safe, ops.cast(y_pred, "float32"), from_logits=True)
+        return losses * keep
+
+
+@keras.saving.register_keras_serializable(package="tltutor")
+class Distillation(keras.losses.Loss):
+    """KL divergence between softened old outputs (``y_true``, logits) and current ones, times ``T²``."""
+
+    def __init__(self, temperature: float = 2.0, name: str = "distillation", **kwargs):
+        super().__init__(name=name, **kwargs)
+        self.temperature = float(temperature)
+
+    def call(self, y_true, y_pred):
+        ops = keras.ops
+        target = ops.softmax(ops.cast(y_true, "float32") / self.temperature, axis=-1)
+        log_current = ops.log_softmax(ops.cast(y_pred, "float32") / self.temperature, axis=-1)
+        kl = ops.sum(target * (ops.log(ops.maximum(target, 1e-8)) - log_current), axis=-1)
+        return kl * self.temperature ** 2
+
+    def get_config(self):
+        return {**super().get_config(), "temperature": self.temperature}
+
+
+@dataclass
+class Task:
+    """Arrays of one task: ``train`` and ``test`` are ``(images, labels)``, images 0..255 RGB."""
+
+    name: str
+    train: tuple[np.ndarray, np.ndarray]
+    test: tuple[np.ndarray, np.ndarray]
+    class_names: tuple[str, ...]
+
+
+def digits_task(image_size: int = 32, seed: int = 0) -> Task:
+    """scikit-learn's digits split exactly as DigitsCNN was pretrained: its own 80 % and its held-out 20 %."""
+    from sklearn.datasets import load_digits
+
+    from tltutor.data import batches
+
+    digits = load_digits()
+    images = batches.resize_images(np.round(digits.images * (255 / 16)).astype(np.uint8), image_size)
+    order = np.random.default_rng(seed).permutation(len(images))
+    split = int(0.8 * len(order))
+    labels = digits.target.astype(np.int32)
+    return Task("digits", (images[order[:split]], labels[order[:split]]),
+                (images[order[split:]], labels[order[split:]]), tuple(str(digit) for digit in range(10)))
+
+
+def old_task_model(image_size: int = 32, epochs: int = 30, seed: int = 0) -> tuple[keras.Model, Task]:
+    """DigitsCNN with its pretrained base and a digits head fitted on that frozen base: task A."""
+    from tltutor import training
+
+    task = digits_task(image_size, seed)
+    keras.utils.set_random_seed(seed)
+    model = models.build_transfer_model("DigitsCNN", 10, weights="digits", image_size=image_size, dropout=0.0)
+    training.train_head(model, task.train, None, epochs=epochs, early_stopping_patience=None)
+    return model, task
+
+
+def two_task_model(old_model: keras.Model, num_new_classes: int, dropout: float = 0.2) -> keras.Model:
+    """One image in, ``{"old": old-task logits, "new": new-task logits}`` out; base and old head shared."""
+    num_new_classes = validation.check_num_classes(num_new_classes)
+    features = models.feature_extractor(old_model)
+    pooled = features.outputs[0]
+    old_logits = old_model.get_layer("classifier")(old_model.get_layer("head_dropout")(pooled))
+    new_logits = keras.layers.Dense(num_new_classes, dtype="float32", name="new_classifier")(
+        keras.layers.Dropout(dropout, name="new_dropout")(pooled))
+    old_output = keras.layers.Identity(name=OLD_OUTPUT, dtype="float32")(old_logits)
+    new_output = keras.layers.Identity(name=NEW_OUTPUT, dtype="float32")(new_logits)
+    model = keras.Model(features.inputs, {OLD_OUTPUT: old_output, NEW_OUTPUT: new_output}, name="two_tasks")
+    old_model.get_layer("classifier").trainable = False
+    return model
+
+
+def _base_of(model: keras.Model) -> keras.Model:
+    return model.get_layer(models.BASE_NAME)
+
+
+def _unfreeze_base(model: keras.Model) -> None:
+    base = _base_of(model)
+    base.trainable = True
+    for layer in base.layers:
+        if isinstance(layer, keras.layers.BatchNormalization):
+            layer.trainable = False
+
+
+def _check_method(method: str) -> str:
+    return validation.check_name(method, METHODS, "forgetting remedy")
+
+
+def train_new_task(model: keras.Model, new_train, *, method: str = "naive", epochs: int = 5,
+                   learning_rate: float = 1e-3, low_learning_rate: float = 1e-4, old_train=None,
+                   rehearsal_share: float = 0.25, l2sp_alpha: float = 0.01, temperature: float = 2.0,
+                   lwf_weight: float = 1.0, batch_size: int = 32, seed: int = 0) -> dict[str, list[float]]:
+    """Fine-tune the base and the new head on ``new_train = (images, labels)`` with one remedy.
+
+    ``old_train`` (images, labels of the old task) is needed for ``"rehearsal"``: each epoch sees
+    ``rehearsal_share`` × as many old images as new ones. Returns Keras's history dict.
+    """
+    method = _check_method(method)
+    validation.check_epochs(epochs)
+    new_images, new_labels = (np.asarray(part) for part in new_train)
+    if method == "rehearsal" and old_train is None:
+        raise validation.InvalidArgumentError("rehearsal needs old_train=(images, labels) of the old task")
+    rate = low_learning_rate if method == "low_lr" else learning_rate
+    validation.check_learning_rate(rate)
+    keras.utils.set_random_seed(seed)
+    ignore = np.full(len(new_images), IGNORE, np.int32)
+    images, targets = new_images, {NEW_OUTPUT: new_labels.astype(np.int32), OLD_OUTPUT: ignore}
+    losses = {NEW_OUTPUT: MaskedSparseCrossEntropy(), OLD_OUTPUT: MaskedSparseCrossEntropy()}
+    loss_weights = {NEW_OUTPUT: 1.0, OLD_OUTPUT: 1.0}
+    if method == "rehearsal":
+        old_images, old_labels = (np.asarray(part) for part in old_train)
+        count = max(1, int(round(rehearsal_share * len(new_images))))
+        chosen = np.random.default_rng(seed).choice(len(old_images), count, replace=count > len(old_images))
+        images = np.concatenate([new_images, old_images[chosen]]).astype(np.float32)
+        targets = {NEW_OUTPUT: np.concatenate([targets[NEW_OUTPUT], np.full(count, IGNORE, np.int32)]),
+                   OLD_OUTPUT: np.concatenate([ignore, old_labels[chosen].astype(np.int32)])}
+    elif method == "lwf":
+        recorded = model.predict(new_images, batch_size=batch_size, verbose=0)[OLD_OUTPUT]
+        targets[OLD_OUTPUT] = np.asarray(recorded, np.float32)
+        losses[OLD_OUTPUT] = Distillation(temperature)
+        loss_weights[OLD_OUTPUT] = float(lwf_weight)
+    _unfreeze_base(model)
+    if method == "l2sp":
+        attach_l2sp(model, l2sp_alpha)
+    try:
+        model.compile(optimizer=keras.optimizers.Adam(rate), loss=losses, loss_weights=loss_weights,
+                      jit_compile=False)
+        history = model.fit(images, targets, epochs=epochs, batch_size=batch_size, shuffle=True, verbose=0)
+    finally:
+        if method == "l2sp":
+            detach_l2sp(model)
+    return history.history
+
+
+def task_accuracies(model: keras.Model, old_test, new_test, batch_size: int = 128) -> dict[str, float]:
+    """Accuracy of the old head on the old task and of the new head on the new task."""
+    result = {}
+    for output, (images, labels) in ((OLD_OUTPUT, old_test), (NEW_OUTPUT, new_test)):
+        logits = model.predict(np.asarray(images, np.float32), batch_size=batch_size, verbose=0)[output]
+        result[f"{output}_task_accuracy"] = round(float(np.mean(np.argmax(logits, -1) == np.asarray(labels))), 4)
+    return result

@@ -1,0 +1,173 @@
+"""Domain shift made measurable: shifted copies of a test set, the accuracy drop, and AdaBN.
+
+A model trained on one domain meets images that differ in ways its training never showed:
+sensor noise, blur, low contrast, inverted polarity, rotation. :func:`shift_images` builds such
+copies of real test images at a chosen severity, :func:`shift_report` measures the accuracy on
+each, and :func:`adapt_batchnorm` (AdaBN) re-estimates the base's BatchNorm statistics on
+unlabelled target images, a remedy that needs no labels and no training.
+
+Example::
+
+    rows = tl.shift.shift_report(model, test, kinds=("noise", "blur"), severities=(1, 3))
+    print(tl.results.format_table(rows))
+    tl.shift.adapt_batchnorm(model, target_images)        # AdaBN, no labels needed
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tltutor import validation
+
+KINDS = ("noise", "blur", "contrast", "inversion", "rotation")
+SEVERITIES = (1, 2, 3, 4, 5)
+_NOISE_STD = (8.0, 16.0, 32.0, 48.0, 64.0)          # grey levels
+_BLUR_FRACTION = (0.01, 0.02, 0.03, 0.045, 0.06)    # of the image side, as Gaussian sigma
+_CONTRAST = (0.7, 0.5, 0.35, 0.2, 0.1)               # kept share of the deviation from the mean
+_ROTATION_DEGREES = (15.0, 30.0, 45.0, 60.0, 90.0)
+_INVERTED_SHARE = (0.2, 0.4, 0.6, 0.8, 1.0)         # blend towards 255 - x
+
+
+def _check_shift(kind: str, severity: int) -> tuple[str, int]:
+    kind = validation.check_name(kind, KINDS, "shift")
+    if isinstance(severity, bool) or severity not in SEVERITIES:
+        raise validation.InvalidArgumentError(f"severity must be one of {SEVERITIES}, got {severity!r:.40}")
+    return kind, severity
+
+
+def shift_images(images, kind: str, severity: int = 3, seed: int = 0) -> np.ndarray:
+    """A shifted copy of ``(N, H, W, C)`` images in 0..255, as float32 in 0..255.
+
+    ``kind`` is one of :data:`KINDS`; ``severity`` runs from 1 (mild) to 5 (strong).
+
+    Example:
+        >>> import numpy as np
+        >>> images = np.full((2, 8, 8, 3), 200, np.uint8)
+        >>> shift_images(images, "inversion", severity=5)[0, 0, 0].tolist()
+        [55.0, 55.0, 55.0]
+    """
+    kind, severity = _check_shift(kind, severity)
+    images = np.asarray(images, dtype=np.float32)
+    if images.ndim != 4:
+        raise validation.InvalidArgumentError(f"images must have shape (N, height, width, channels), got {images.shape}")
+    level = severity - 1
+    if kind == "noise":
+        noise = np.random.default_rng(seed).normal(0.0, _NOISE_STD[level], images.shape)
+        shifted = images + noise
+    elif kind == "blur":
+        from scipy import ndimage
+
+        sigma = max(0.5, _BLUR_FRACTION[level] * images.shape[1] * 2)
+        shifted = ndimage.gaussian_filter(images, sigma=(0, sigma, sigma, 0))
+    elif kind == "contrast":
+        mean = images.mean(axis=(1, 2, 3), keepdims=True)
+        shifted = mean + (images - mean) * _CONTRAST[level]
+    elif kind == "inversion":
+        share = _INVERTED_SHARE[level]
+        shifted = (1 - share) * images + share * (255.0 - images)
+    else:
+        from scipy import ndimage
+
+        shifted = ndimage.rotate(images, _ROTATION_DEGREES[level], axes=(1, 2), reshape=False, order=1,
+                                 mode="constant", cval=float(np.median(images[:, 0, 0])))
+    return np.clip(shifted, 0, 255).astype(np.float32)
+
+
+def shifted_copies(data, kinds=KINDS, severity: int = 3, seed: int = 0) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """``{kind: (images, labels)}``: every batch of ``data`` shifted each way (plus ``"none"``)."""
+    from tltutor.data import batches
+
+    images, labels = batches.to_numpy(data)
+    if len(images) == 0:
+        raise validation.InvalidArgumentError("the dataset is empty")
+    copies = {"none": (images.astype(np.float32), labels)}
+    for kind in kinds:
+        copies[kind] = (shift_images(images, kind, severity, seed), labels)
+    return copies
+
+
+def shift_report(model, data, *, kinds=KINDS, severities=(3,), seed: int = 0, batch_size: int = 64) -> list[dict]:
+    """Accuracy on the clean data and on each shifted copy, and its drop from clean."""
+    from tltutor import diagnostics
+    from tltutor.data import batches
+
+    images, labels = batches.to_numpy(data)
+    if len(images) == 0:
+        raise validation.InvalidArgumentError("the dataset is empty")
+
+    def accuracy(shifted):
+        true, predicted = diagnostics.predict_labels(model, (shifted, labels))
+        return float(np.mean(true == predicted))
+
+    clean = accuracy(images.astype(np.float32))
+    rows = [{"shift": "none", "severity": 0, "accuracy": round(clean, 4), "drop": 0.0}]
+    for kind in kinds:
+        for severity in severities:
+            value = accuracy(shift_images(images, kind, severity, seed))
+            rows.append({"shift": kind, "severity": severity, "accuracy": round(value, 4),
+                         "drop": round(clean - value, 4)})
+    return rows
+
+
+def _batchnorm_layers(model):
+    import keras
+
+    from tltutor import freezing
+
+    def walk(layer):
+        for inner in getattr(layer, "layers", []):
+            yield inner
+            yield from walk(inner)
+
+    return [layer for layer in walk(freezing.get_base(model)) if isinstance(layer, keras.layers.BatchNormalization)]
+
+
+def _inputs_of_base(model, images):
+    """Run the layers before the base (preprocessing; augmentation skipped) on a batch of images."""
+    from tltutor import models
+
+    x = images
+    for layer in model.layers[1:]:
+        if layer.name == models.BASE_NAME:
+            return x
+        if layer.name != models.AUGMENTATION_NAME:
+            x = layer(x)
+    raise validation.InvalidArgumentError("model has no 'base' layer: build it with build_transfer_model")
+
+
+def adapt_batchnorm(model, images, *, batch_size: int = 64) -> int:
+    """AdaBN: replace the base's BatchNorm moving statistics with those of ``images`` (no labels used).
+
+    Every batch contributes equally to a running average, so the result is the mean of the
+    per-batch statistics over all of ``images``. Weights, trainability and the optimizer are left
+    as they were; a compiled model is recompiled. Returns the number of BatchNorm layers adapted.
+    """
+    import keras
+
+    from tltutor import freezing, training
+
+    images = np.asarray(images, dtype=np.float32)
+    if images.ndim != 4 or len(images) == 0:
+        raise validation.InvalidArgumentError(f"images must be a non-empty (N, height, width, 3) array, got {images.shape}")
+    batch_size = validation.check_positive_int(batch_size, "batch_size", minimum=2)
+    layers = _batchnorm_layers(model)
+    if not layers:
+        raise validation.InvalidArgumentError("the base has no BatchNormalization layers: AdaBN has nothing to adapt")
+    saved = [(layer, layer.trainable, layer.momentum) for layer in layers]
+    base = freezing.get_base(model)
+    try:
+        for layer in layers:
+            layer.trainable = True
+            layer.moving_mean.assign(keras.ops.zeros_like(layer.moving_mean))
+            layer.moving_variance.assign(keras.ops.ones_like(layer.moving_variance))
+        for step, start in enumerate(range(0, len(images), batch_size), start=1):
+            for layer in layers:
+                layer.momentum = (step - 1) / step  # a running mean over batches
+            base(_inputs_of_base(model, images[start:start + batch_size]), training=True)
+    finally:
+        for layer, trainable, momentum in saved:
+            layer.trainable = trainable
+            layer.momentum = momentum
+    if getattr(model, "compiled", False):
+        training.recompile(model)
+    return len(layers)
