@@ -98,12 +98,10 @@ def test_focal_loss_is_cross_entropy_at_gamma_0_and_down_weights_easy_examples()
     assert restored.gamma == 1.5
 
 
-def test_logit_adjustment_favours_rare_classes_and_confusion_matrix_counts():
+def test_logit_adjustment_favours_rare_classes():
     priors = imbalance.class_priors(np.array([0] * 9 + [1]), 2)
     adjusted = imbalance.adjust_logits(np.array([[1.0, 0.0]]), priors)
     assert np.argmax(adjusted) == 1
-    matrix = imbalance.confusion_matrix([0, 0, 1, 1], [0, 1, 1, 1], 2)
-    assert matrix.tolist() == [[1, 1], [0, 2]]
     with pytest.raises(InvalidArgumentError, match="priors"):
         imbalance.adjust_logits(np.zeros((1, 3)), priors)
 
@@ -243,3 +241,78 @@ def test_tflite_quantization_shrinks_the_model_and_keeps_its_predictions(tmp_pat
         deployment.export_for_serving(model, served)
     with pytest.raises(InvalidArgumentError, match="representative_images"):
         deployment.to_tflite(model, "int8")
+
+
+# --- comparisons and exercise checks ---------------------------------------------------------------
+
+def test_imbalance_remedies_compared_on_one_frozen_base():
+    model = models.build_transfer_model("DigitsCNN", 3, image_size=32, weights="digits")
+    rng = np.random.default_rng(0)
+    labels = np.repeat(np.arange(3), [60, 15, 5]).astype(np.int32)
+    images = rng.uniform(0, 60, (80, 32, 32, 3)).astype(np.float32) + labels[:, None, None, None] * 60
+    test_labels = np.repeat(np.arange(3), 10).astype(np.int32)
+    test_images = rng.uniform(0, 60, (30, 32, 32, 3)).astype(np.float32) + test_labels[:, None, None, None] * 60
+    rows = imbalance.compare_remedies(model, (images, labels), (test_images, test_labels), epochs=3)
+    assert [row["remedy"] for row in rows] == list(imbalance.REMEDIES)
+    for row in rows:
+        assert 0 <= row["worst_class_recall"] <= row["balanced_accuracy"] <= 1
+    with pytest.raises(UnknownNameError):
+        imbalance.compare_remedies(model, (images, labels), (test_images, test_labels), remedies=("smote",))
+
+
+def test_forgetting_comparison_rows(two_tasks):
+    old_model, task_a, new_train, new_test = two_tasks
+    start = [weight.copy() for weight in old_model.get_weights()]
+    rows = forgetting.compare_remedies(old_model, task_a, new_train, new_test, methods=("naive", "low_lr"),
+                                       epochs=1, progress=None)
+    assert [row["method"] for row in rows] == ["naive", "low_lr"]
+    for row in rows:
+        assert row["forgetting"] == pytest.approx(row["old_task_before"] - row["old_task_accuracy"], abs=1e-3)
+    for old, new in zip(start, old_model.get_weights()):
+        np.testing.assert_array_equal(old, new)  # the old model is handed back unchanged
+
+
+def test_pixel_baseline_learns_a_real_task(tiny_data):
+    from tltutor import selection
+
+    train, _, test, _ = tiny_data
+    assert 0.4 < selection.pixel_baseline(train, test) <= 1.0  # chance is 0.1
+
+
+def test_challenge_exercise_checks(capsys):
+    from tltutor import exercises
+
+    shift_rows = [{"shift": "none", "drop": 0.0}, {"shift": "blur", "drop": 0.4}, {"shift": "noise", "drop": 0.2}]
+    assert exercises.check_largest_shift_drop(shift_rows, "Blur") and not exercises.check_largest_shift_drop(
+        shift_rows, "noise")
+    remedy_rows = [{"remedy": "none", "balanced_accuracy": 0.6}, {"remedy": "oversample", "balanced_accuracy": 0.7}]
+    assert exercises.check_best_imbalance_remedy(remedy_rows, "oversample")
+    assert not exercises.check_best_imbalance_remedy(remedy_rows, "none")
+    forgetting_rows = [{"method": "naive", "old_task_accuracy": 0.3, "forgetting": 0.6},
+                       {"method": "rehearsal", "old_task_accuracy": 0.85, "forgetting": 0.05}]
+    assert exercises.check_least_forgetting(forgetting_rows, "rehearsal")
+    assert not exercises.check_least_forgetting(forgetting_rows, None)
+    assert "Hint" in capsys.readouterr().out
+
+
+def test_depth_and_size_exercise_checks():
+    from tltutor import exercises
+
+    cka_rows = [{"depth": 1, "layer": "a", "cka": 0.99}, {"depth": 2, "layer": "b", "cka": 0.4}]
+    assert exercises.check_most_changed_depth(cka_rows, 2) and not exercises.check_most_changed_depth(cka_rows, 1)
+    size_rows = [{"variant": "float32", "tflite_mb": 13.2}, {"variant": "int8", "tflite_mb": 3.6}]
+    assert exercises.check_size_ratio(size_rows, 3.7) and not exercises.check_size_ratio(size_rows, "big")
+
+
+def test_new_plots_draw_what_they_are_given():
+    from tltutor import plots
+
+    figure = plots.plot_heatmaps([np.zeros((8, 8, 3))] * 2, [np.ones((8, 8))] * 2, ["a", "b"])
+    assert len(figure.axes) == 2 and figure.axes[1].get_title() == "b"
+    points = np.random.default_rng(0).normal(size=(20, 2))
+    figure = plots.plot_embeddings([points, points], np.arange(20) % 2, ["x", "y"], ["before", "after"])
+    assert [axis.get_title() for axis in figure.axes] == ["before", "after"]
+    figure = plots.plot_scatter([{"m": "naive", "a": 0.1, "b": 0.9}], x="a", y="b", label="m")
+    assert figure.axes[0].texts[0].get_text() == "naive"
+    figure = plots.plot_bars([{"k": "blur", "v": 0.5}, {"k": "noise", "v": 0.25}], x="k", y="v")
+    assert [patch.get_height() for patch in figure.axes[0].patches] == [0.5, 0.25]

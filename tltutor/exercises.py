@@ -124,3 +124,59 @@ def check_largest_fine_tuning_gain(rows, answer) -> bool:
         f"{best['gain_over_feature_extraction']:+.3f} over feature extraction.",
         "compare gain_over_feature_extraction across the fine_tuning rows and answer with samples_per_class.",
     )
+
+
+def check_largest_shift_drop(rows, answer) -> bool:
+    """Exercise (notebook 08): which shift cost the most accuracy?"""
+    worst = max((row for row in rows if row["shift"] != "none"), key=lambda row: row["drop"])
+    return _verdict(
+        _matches(answer, worst["shift"]),
+        f"{worst['shift']} cost {worst['drop']:.3f} accuracy: the features the model relies on do not survive it.",
+        "find the largest value in the drop column and answer with its shift name, e.g. 'noise'.",
+    )
+
+
+def check_best_imbalance_remedy(rows, answer) -> bool:
+    """Exercise (notebook 09): which remedy gave the best balanced accuracy?"""
+    best = max(rows, key=lambda row: row["balanced_accuracy"])
+    return _verdict(
+        _matches(answer, best["remedy"]),
+        f"{best['remedy']} reached a balanced accuracy of {best['balanced_accuracy']:.3f}.",
+        "sort by balanced_accuracy, not accuracy: plain accuracy rewards predicting the large classes.",
+    )
+
+
+def check_least_forgetting(rows, answer) -> bool:
+    """Exercise (notebook 10): which remedy kept the most old-task accuracy?"""
+    best = max(rows, key=lambda row: row["old_task_accuracy"])
+    return _verdict(
+        _matches(answer, best["method"]),
+        f"{best['method']} kept an old-task accuracy of {best['old_task_accuracy']:.3f} "
+        f"(it lost {best['forgetting']:+.3f}).",
+        "look for the highest old_task_accuracy in the table and answer with its method name.",
+    )
+
+
+def check_most_changed_depth(rows, answer) -> bool:
+    """Exercise (notebook 11): at which depth is the fine-tuned network least similar to the pretrained one?"""
+    lowest = min(rows, key=lambda row: row["cka"])
+    return _verdict(
+        answer == lowest["depth"],
+        f"depth {lowest['depth']} ({lowest['layer']}) has the lowest CKA, {lowest['cka']:.3f}.",
+        "find the smallest value in the cka column and answer with its depth (a whole number).",
+    )
+
+
+def check_size_ratio(rows, answer, larger: str = "float32", smaller: str = "int8") -> bool:
+    """Exercise (notebook 12): how many times smaller is one TFLite variant than another (one decimal)?"""
+    sizes = {row["variant"]: row["tflite_mb"] for row in rows}
+    expected = sizes[larger] / sizes[smaller]
+    try:
+        correct = abs(float(answer) - expected) <= 0.15
+    except (TypeError, ValueError):
+        correct = False
+    return _verdict(
+        correct,
+        f"{sizes[larger]:.2f} MB / {sizes[smaller]:.2f} MB = {expected:.1f}× smaller.",
+        f"divide the tflite_mb of {larger} by that of {smaller}.",
+    )

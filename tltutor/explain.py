@@ -1,7 +1,7 @@
 """Look inside: Grad-CAM heatmaps, 2-D embeddings, and how much each layer changed (linear CKA).
 
-- :func:`grad_cam`: which pixels drove a class score (Selvaraju et al. 2017), for any model with
-  a convolutional layer; gradients come from TensorFlow or JAX, whichever backend runs.
+- :func:`grad_cam`: which pixels drove a class score (Selvaraju et al. 2017), for transfer models
+  (and :func:`imagenet_model`); it needs the TensorFlow backend.
 - :func:`embed_2d`: PCA (NumPy) or t-SNE (scikit-learn) of pooled features.
 - :func:`linear_cka` and :func:`layer_similarity`: representation similarity between two
   networks layer by layer (Kornblith et al. 2019). After fine-tuning, early layers stay close to
@@ -44,19 +44,18 @@ def last_conv_layer_name(model: keras.Model) -> str:
     candidates = model.get_layer(models.BASE_NAME).layers if models.BASE_NAME in [
         layer.name for layer in model.layers] else model.layers
     for layer in reversed(candidates):
-        shape = getattr(layer, "output", None)
-        if shape is not None and len(layer.output.shape) == 4 and not isinstance(layer, keras.layers.InputLayer):
+        if not isinstance(layer, keras.layers.InputLayer) and len(layer.output.shape) == 4:
             return layer.name
     raise validation.InvalidArgumentError("the model has no layer with a 2-D feature map: Grad-CAM needs one")
 
 
 def _split_at(model: keras.Model, layer_name: str | None):
-    """Two callables: image → feature map at ``layer_name`` (inside the base), and that map → logits."""
+    """A model from the base's input to (the feature map at ``layer_name``, the base's output), and the base."""
     from tltutor import models
 
     if models.BASE_NAME not in [layer.name for layer in model.layers]:
-        raise validation.InvalidArgumentError("Grad-CAM here needs a model from build_transfer_model "
-                                              "or keras.applications with include_top (see grad_cam_plain)")
+        raise validation.InvalidArgumentError("Grad-CAM needs a model from tl.models.build_transfer_model "
+                                              "or tl.explain.imagenet_model")
     base = model.get_layer(models.BASE_NAME)
     layer_name = layer_name or last_conv_layer_name(model)
     try:

@@ -223,3 +223,29 @@ def task_accuracies(model: keras.Model, old_test, new_test, batch_size: int = 12
         logits = model.predict(np.asarray(images, np.float32), batch_size=batch_size, verbose=0)[output]
         result[f"{output}_task_accuracy"] = round(float(np.mean(np.argmax(logits, -1) == np.asarray(labels))), 4)
     return result
+
+
+def compare_remedies(old_model: keras.Model, old_task: Task, new_train, new_test, *, methods=METHODS,
+                     epochs: int = 5, learning_rate: float = 1e-3, low_learning_rate: float = 1e-4,
+                     l2sp_alpha: float = 0.01, seed: int = 0, progress=print) -> list[dict]:
+    """Each remedy from the same start: old-task accuracy before and after, new-task accuracy after."""
+    start = old_model.get_weights()
+    trainable = [(layer, layer.trainable) for layer in old_model.layers]
+    rows = []
+    for method in methods:
+        _check_method(method)
+        if progress:
+            progress(f"{method} ...")
+        old_model.set_weights(start)
+        model = two_task_model(old_model, int(np.max(new_train[1])) + 1)
+        before = task_accuracies(model, old_task.test, new_test)["old_task_accuracy"]
+        train_new_task(model, new_train, method=method, epochs=epochs, learning_rate=learning_rate,
+                       low_learning_rate=low_learning_rate, old_train=old_task.train, l2sp_alpha=l2sp_alpha,
+                       seed=seed)
+        after = task_accuracies(model, old_task.test, new_test)
+        rows.append({"method": method, "old_task_before": before, **after,
+                     "forgetting": round(before - after["old_task_accuracy"], 4)})
+    old_model.set_weights(start)
+    for layer, was_trainable in trainable:
+        layer.trainable = was_trainable
+    return rows

@@ -5,6 +5,7 @@
 - Remedies: :func:`class_weights` (for ``fit(class_weight=...)``), :func:`oversample`,
   :func:`undersample`, :class:`SparseFocalLoss`, and post-hoc :func:`adjust_logits`
   (subtract ``tau × log prior``, Menon et al. 2021).
+- :func:`compare_remedies`: all of them on one frozen base, heads trained on cached features.
 
 Example:
     >>> import numpy as np
@@ -141,8 +142,57 @@ def adjust_logits(logits, priors, tau: float = 1.0) -> np.ndarray:
     return logits - tau * np.log(priors)
 
 
-def confusion_matrix(true_labels, predicted_labels, num_classes: int) -> np.ndarray:
-    """``matrix[true, predicted]`` counts."""
-    matrix = np.zeros((num_classes, num_classes), np.int64)
-    np.add.at(matrix, (np.asarray(true_labels, np.int64), np.asarray(predicted_labels, np.int64)), 1)
-    return matrix
+REMEDIES = ("none", "class_weights", "oversample", "undersample", "focal_loss", "logit_adjustment")
+
+
+def compare_remedies(model: keras.Model, train, test, *, remedies=REMEDIES, epochs: int = 30,
+                     learning_rate: float = 1e-3, batch_size: int = 32, seed: int = 0) -> list[dict]:
+    """Train the head of ``model`` (frozen base) once per remedy on the imbalanced ``train``; test on ``test``.
+
+    ``train`` and ``test`` are ``(images, labels)`` arrays or any data training accepts. Features
+    are computed once. Each remedy starts from the same initial head. Rows hold accuracy, balanced
+    accuracy, the worst class recall and the mean recall of the three rarest training classes.
+    """
+    from tltutor import diagnostics, freezing, models, training
+
+    for remedy in remedies:
+        validation.check_name(remedy, REMEDIES, "imbalance remedy")
+    freezing.freeze_base(model)
+    train_features, train_labels = training.extract_features(model, train)
+    test_features, test_labels = training.extract_features(model, test)
+    num_classes = int(model.outputs[0].shape[-1])
+    rarest = np.argsort(class_counts(train_labels, num_classes))[:3]
+    head = models.head(model)
+    initial = head.get_weights()
+    rows = []
+    for remedy in remedies:
+        keras.utils.set_random_seed(seed)
+        head.set_weights(initial)
+        features, labels, weights = train_features, train_labels, None
+        if remedy == "oversample":
+            features, labels = oversample(train_features, train_labels, seed=seed)
+        elif remedy == "undersample":
+            features, labels = undersample(train_features, train_labels, seed=seed)
+        elif remedy == "class_weights":
+            weights = class_weights(train_labels, num_classes)
+        loss = SparseFocalLoss(2.0) if remedy == "focal_loss" else keras.losses.SparseCategoricalCrossentropy(
+            from_logits=True)
+        head.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=loss, jit_compile=False)
+        head.fit(features, labels, epochs=epochs, batch_size=batch_size, class_weight=weights, shuffle=True,
+                 verbose=0)
+        logits = head.predict(test_features, batch_size=256, verbose=0)
+        if remedy == "logit_adjustment":
+            logits = adjust_logits(logits, class_priors(train_labels, num_classes))
+        predicted = np.argmax(logits, axis=-1)
+        recalls = [float(np.mean(predicted[test_labels == label] == label)) for label in range(num_classes)
+                   if np.any(test_labels == label)]
+        rows.append({
+            "remedy": remedy,
+            "accuracy": round(float(np.mean(predicted == test_labels)), 4),
+            "balanced_accuracy": round(diagnostics.balanced_accuracy(test_labels, predicted, num_classes), 4),
+            "worst_class_recall": round(min(recalls), 4),
+            "rarest_3_recall": round(float(np.mean([np.mean(predicted[test_labels == label] == label)
+                                                    for label in rarest])), 4),
+        })
+    head.set_weights(initial)
+    return rows

@@ -128,3 +128,67 @@ def plot_lines(rows, x: str, y: str, group: str | None = None, *, log_x: bool = 
         axis.set_title(title)
     figure.tight_layout()
     return figure
+
+
+def plot_scatter(rows, x: str, y: str, label: str, *, title: str | None = None):
+    """One labelled point per row, e.g. old-task against new-task accuracy for each remedy."""
+    pyplot = _pyplot()
+    figure, axis = pyplot.subplots(figsize=(5.5, 4))
+    for row in rows:
+        axis.scatter(row[x], row[y], s=40)
+        axis.annotate(str(row[label]), (row[x], row[y]), textcoords="offset points", xytext=(5, 4), fontsize=8)
+    axis.set_xlabel(x.replace("_", " "))
+    axis.set_ylabel(y.replace("_", " "))
+    axis.grid(alpha=0.3)
+    if title:
+        axis.set_title(title)
+    figure.tight_layout()
+    return figure
+
+
+def plot_bars(rows, x: str, y: str, *, title: str | None = None, ylabel: str | None = None):
+    """A bar per row: ``y`` for each ``x`` (e.g. accuracy per shift)."""
+    pyplot = _pyplot()
+    figure, axis = pyplot.subplots(figsize=(6, 3.6))
+    names = [str(row[x]) for row in rows]
+    values = [row[y] for row in rows]
+    bars = axis.bar(names, values, color="C0")
+    axis.bar_label(bars, labels=[f"{value:.2f}" for value in values], fontsize=8)
+    axis.set_ylabel(ylabel or y.replace("_", " "))
+    axis.tick_params(axis="x", labelrotation=20)
+    if title:
+        axis.set_title(title)
+    figure.tight_layout()
+    return figure
+
+
+def plot_heatmaps(images, heatmaps, titles=None, *, alpha: float = 0.45):
+    """Each image with its heatmap (e.g. Grad-CAM) laid over it."""
+    pyplot = _pyplot()
+    count = len(images)
+    figure, axes = pyplot.subplots(1, count, figsize=(2.4 * count, 2.6), squeeze=False)
+    for index, axis in enumerate(axes[0]):
+        axis.imshow(np.asarray(images[index]).astype(np.uint8))
+        axis.imshow(heatmaps[index], cmap="jet", alpha=alpha, vmin=0, vmax=1)
+        axis.axis("off")
+        if titles is not None:
+            axis.set_title(str(titles[index]), fontsize=8)
+    figure.tight_layout()
+    return figure
+
+
+def plot_embeddings(embeddings, labels, class_names, titles):
+    """Side-by-side 2-D embeddings (e.g. before and after fine-tuning), coloured by class."""
+    pyplot = _pyplot()
+    figure, axes = pyplot.subplots(1, len(embeddings), figsize=(4.6 * len(embeddings), 4), squeeze=False)
+    labels = np.asarray(labels)
+    for axis, points, title in zip(axes[0], embeddings, titles):
+        for index, name in enumerate(class_names):
+            chosen = labels == index
+            axis.scatter(points[chosen, 0], points[chosen, 1], s=6, label=name, color=pyplot.cm.tab10(index % 10))
+        axis.set_title(title)
+        axis.set_xticks([])
+        axis.set_yticks([])
+    axes[0][-1].legend(fontsize=7, markerscale=2, loc="center left", bbox_to_anchor=(1, 0.5))
+    figure.tight_layout()
+    return figure

@@ -72,3 +72,24 @@ def compare_backbones(candidates, train, validation_data, test, *, num_classes: 
         rows.append(linear_probe(backbone, weights, train, validation_data, test, num_classes=num_classes,
                                  image_size=image_size, epochs=epochs, seed=seed))
     return sorted(rows, key=lambda row: -row["probe_test_accuracy"])
+
+
+def pixel_baseline(train, test, *, image_size: int = 28, seed: int = 0) -> float:
+    """Test accuracy of logistic regression on raw grey pixels: the simplest baseline a transfer must beat."""
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+
+    from tltutor.data import batches
+
+    def pixels(data):
+        images, labels = batches.to_numpy(data)
+        if len(images) == 0:
+            raise validation.InvalidArgumentError("the dataset is empty")
+        grey = keras.ops.convert_to_numpy(keras.ops.image.resize(
+            np.asarray(images, np.float32).mean(axis=-1, keepdims=True), (image_size, image_size)))
+        return grey.reshape(len(grey), -1) / 255.0, labels
+
+    train_pixels, train_labels = pixels(train)
+    test_pixels, test_labels = pixels(test)
+    classifier = LogisticRegression(max_iter=2000, random_state=seed).fit(train_pixels, train_labels)
+    return float(classifier.score(test_pixels, test_labels))
