@@ -38,6 +38,7 @@ _MODULES = (
     "layers",
     "lr_finder",
     "models",
+    "overfitting",
     "plots",
     "profile",
     "reproducibility",

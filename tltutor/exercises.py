@@ -126,6 +126,28 @@ def check_largest_fine_tuning_gain(rows, answer) -> bool:
     )
 
 
+def check_largest_gain_over_scratch(rows, answer, strategy: str = "feature_extraction") -> bool:
+    """Exercise (notebook 07): at which samples_per_class did ``strategy`` beat training from scratch most?"""
+    chosen = [row for row in rows if row["strategy"] == strategy and "gain_over_scratch" in row]
+    best = max(chosen, key=lambda row: row["gain_over_scratch"])
+    return _verdict(
+        answer == best["samples_per_class"],
+        f"with {best['samples_per_class']} images per class {strategy} beat scratch by {best['gain_over_scratch']:+.3f}.",
+        f"compare gain_over_scratch across the {strategy} rows and answer with samples_per_class (a whole number).",
+    )
+
+
+def check_best_single_remedy(rows, answer) -> bool:
+    """Exercise (notebook 07): which single overfitting remedy (not 'none', not 'all') gave the best test accuracy?"""
+    single = [row for row in rows if row["remedy"] not in ("none", "all")]
+    best = max(single, key=lambda row: row["test_accuracy"])
+    return _verdict(
+        _matches(answer, best["remedy"]),
+        f"{best['remedy']} reached {best['test_accuracy']:.3f} test accuracy on its own.",
+        "leave out the rows 'none' and 'all', then find the highest test_accuracy and answer with its remedy name.",
+    )
+
+
 def check_largest_shift_drop(rows, answer) -> bool:
     """Exercise (notebook 08): which shift cost the most accuracy?"""
     worst = max((row for row in rows if row["shift"] != "none"), key=lambda row: row["drop"])

@@ -32,6 +32,11 @@ import numpy as np
 from tltutor import freezing, models, validation
 
 METHODS = ("naive", "low_lr", "l2sp", "rehearsal", "lwf")
+
+# Measured on this set-up (Adam at 1e-3, 5 epochs): alpha 0.01 (the paper's value, with SGD on
+# large networks) up to 10 kept no more of the digits than naive fine-tuning did (0.13-0.19 against
+# 0.19); 300 kept 0.95. Adam rescales gradients, so the penalty must dominate to hold weights back.
+DEFAULT_L2SP_ALPHA = 300.0
 OLD_OUTPUT, NEW_OUTPUT = "old", "new"
 IGNORE = -1
 
@@ -51,10 +56,10 @@ class L2SP(keras.regularizers.Regularizer):
         return {"start": keras.ops.convert_to_numpy(self.start).tolist(), "alpha": self.alpha}
 
 
-def attach_l2sp(model: keras.Model, alpha: float = 0.01) -> int:
+def attach_l2sp(model: keras.Model, alpha: float = DEFAULT_L2SP_ALPHA) -> int:
     """Give every weight of the base an :class:`L2SP` penalty towards its current value; returns how many."""
-    if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not 0 < alpha <= 100:
-        raise validation.InvalidArgumentError(f"alpha must be in (0, 100], got {alpha!r:.40}")
+    if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not 0 < alpha <= 10000:
+        raise validation.InvalidArgumentError(f"alpha must be in (0, 10000], got {alpha!r:.40}")
     variables = freezing.get_base(model).weights
     for variable in variables:
         if variable.trainable or "moving" not in variable.path:
@@ -172,7 +177,7 @@ def _check_method(method: str) -> str:
 
 def train_new_task(model: keras.Model, new_train, *, method: str = "naive", epochs: int = 5,
                    learning_rate: float = 1e-3, low_learning_rate: float = 1e-4, old_train=None,
-                   rehearsal_share: float = 0.25, l2sp_alpha: float = 0.01, temperature: float = 2.0,
+                   rehearsal_share: float = 0.25, l2sp_alpha: float = DEFAULT_L2SP_ALPHA, temperature: float = 2.0,
                    lwf_weight: float = 1.0, batch_size: int = 32, seed: int = 0) -> dict[str, list[float]]:
     """Fine-tune the base and the new head on ``new_train = (images, labels)`` with one remedy.
 
@@ -227,7 +232,7 @@ def task_accuracies(model: keras.Model, old_test, new_test, batch_size: int = 12
 
 def compare_remedies(old_model: keras.Model, old_task: Task, new_train, new_test, *, methods=METHODS,
                      epochs: int = 5, learning_rate: float = 1e-3, low_learning_rate: float = 1e-4,
-                     l2sp_alpha: float = 0.01, seed: int = 0, progress=print) -> list[dict]:
+                     l2sp_alpha: float = DEFAULT_L2SP_ALPHA, seed: int = 0, progress=print) -> list[dict]:
     """Each remedy from the same start: old-task accuracy before and after, new-task accuracy after."""
     start = old_model.get_weights()
     trainable = [(layer, layer.trainable) for layer in old_model.layers]

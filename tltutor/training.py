@@ -68,21 +68,26 @@ def in_model_strategy(function):
 
 
 @in_model_strategy
-def compile_model(model: keras.Model, learning_rate: float = HEAD_LEARNING_RATE, *,
+def compile_model(model: keras.Model, learning_rate: float = HEAD_LEARNING_RATE, *, weight_decay: float | None = None,
                   jit_compile: bool | str = "auto", steps_per_execution: int | str = "auto") -> keras.Model:
-    """Compile with Adam, sparse cross-entropy on logits and accuracy.
+    """Compile with Adam (AdamW when ``weight_decay`` is set), sparse cross-entropy on logits and accuracy.
 
     ``"auto"`` follows :mod:`tltutor.devices`: XLA with JAX always and with TensorFlow only on an
     accelerator (it is slower on CPU); several steps per execution on an accelerator, one on CPU.
     A model built with a mixed-precision policy gets Keras's loss scaling where float16 needs it.
     """
     learning_rate = validation.check_learning_rate(learning_rate)
+    if weight_decay:
+        weight_decay = validation.check_fraction(weight_decay, "weight_decay")
+        optimizer = keras.optimizers.AdamW(learning_rate, weight_decay=weight_decay)
+    else:
+        optimizer = keras.optimizers.Adam(learning_rate)
     if jit_compile == "auto":
         jit_compile = devices.recommended_jit_compile()
     if steps_per_execution == "auto":
         steps_per_execution = devices.recommended_steps_per_execution()
     model.compile(
-        optimizer=keras.optimizers.Adam(learning_rate),
+        optimizer=optimizer,
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
         metrics=["accuracy"],
         jit_compile=jit_compile,
@@ -96,10 +101,12 @@ def current_learning_rate(model: keras.Model) -> float:
 
 
 def recompile(model: keras.Model, learning_rate: float | None = None) -> keras.Model:
-    """Compile again so that trainability changes take effect; keeps the learning rate by default."""
+    """Compile again so that trainability changes take effect; keeps the learning rate and weight decay."""
+    optimizer = getattr(model, "optimizer", None)
     if learning_rate is None:
-        learning_rate = current_learning_rate(model) if getattr(model, "optimizer", None) else HEAD_LEARNING_RATE
-    return compile_model(model, learning_rate, jit_compile=getattr(model, "jit_compile", "auto"),
+        learning_rate = current_learning_rate(model) if optimizer else HEAD_LEARNING_RATE
+    weight_decay = getattr(optimizer, "weight_decay", None)
+    return compile_model(model, learning_rate, weight_decay=weight_decay, jit_compile=getattr(model, "jit_compile", "auto"),
                          steps_per_execution=getattr(model, "steps_per_execution", "auto"))
 
 
