@@ -24,7 +24,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from tltutor import backbones, experiments, freezing, models, reproducibility, training, validation
+from tltutor import backbones, experiments, models, reproducibility, training, validation
 
 REMEDIES = ("none", "augmentation", "dropout", "weight_decay", "early_stopping", "all")
 
@@ -73,12 +73,10 @@ def train_with_remedy(train, validation_data, *, remedy: str = "none", backbone:
     model = models.build_transfer_model(backbone, num_classes, weights="pretrained", image_size=image_size,
                                         dropout=settings.dropout,
                                         augmentation="default" if settings.augmentation else None, seed=seed)
-    freezing.unfreeze(model, unfreeze_from)
     training.compile_model(model, learning_rate, weight_decay=settings.weight_decay or None)
-    history = training.TrainingHistory()
-    result, seconds = training._fit(model, train, validation_data, epochs,
-                                    training.callbacks_for(settings.early_stopping_patience), phase=remedy)
-    history.add_phase(remedy, result, seconds)
+    history = training.fine_tune(model, train, validation_data, epochs=epochs, learning_rate=learning_rate,
+                                 unfreeze_from=unfreeze_from,
+                                 early_stopping_patience=settings.early_stopping_patience, phase=remedy)
     return model, history
 
 
