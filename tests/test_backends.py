@@ -44,7 +44,7 @@ batchnorm = [layer for layer in base.layers if isinstance(layer, keras.layers.Ba
 moving_mean = np.array(batchnorm.moving_mean)
 history = tl.training.train_head(model, train, validation, epochs=20, early_stopping_patience=None)
 history = tl.training.fine_tune(model, train, validation, epochs=2, history=history, layerwise_decay=2.6)
-true, predicted = tl.diagnostics.predict_labels(model, test)
+true, predicted = tl.report.diagnostics.predict_labels(model, test)
 path = tl.models.save_model(model, {str(tmp_path / "model.keras")!r})
 reloaded = tl.models.load_model(path)
 images, _ = tl.data.batches.first_batch(test)
@@ -80,21 +80,21 @@ tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfigur
 import numpy as np
 import tltutor as tl
 
-strategy = tl.distribution.mirrored_strategy(["/cpu:0", "/cpu:1"])
+strategy = tl.runtime.distribution.mirrored_strategy(["/cpu:0", "/cpu:1"])
 train, validation, test, info = tl.data.load_dataset(image_size=32, samples_per_class=10, test_samples_per_class=5)
 model = tl.models.build_transfer_model("DigitsCNN", info.num_classes, image_size=32, weights="digits",
                                        strategy=strategy)
 before = model.get_layer("classifier").get_weights()[0].copy()
 history = tl.training.train_head(model, train, validation, epochs=3, early_stopping_patience=None)
 history = tl.training.fine_tune(model, train, validation, epochs=1, history=history)
-features, labels = tl.training.extract_features(model, test)
+pooled, labels = tl.features.pooled_features(model, test)
 print(json.dumps({
-    "replicas": tl.distribution.replica_count(strategy),
+    "replicas": tl.runtime.distribution.replica_count(strategy),
     "variable": type(model.get_layer("classifier").kernel.value).__name__,
     "head_changed": bool(not np.allclose(before, model.get_layer("classifier").get_weights()[0])),
     "epochs": history.epochs,
     "losses_finite": bool(np.isfinite(history.metric("loss")).all()),
-    "features": list(features.shape),
+    "features": list(pooled.shape),
     "labels": int(len(labels)),
 }))
 ''')
@@ -110,7 +110,7 @@ import numpy as np
 import keras
 import tltutor as tl
 
-strategy = tl.distribution.data_parallel()
+strategy = tl.runtime.distribution.data_parallel()
 train, validation, test, info = tl.data.load_dataset(image_size=32, samples_per_class=10, test_samples_per_class=5)
 model = tl.models.build_transfer_model("DigitsCNN", info.num_classes, image_size=32, weights="digits",
                                        strategy=strategy)
@@ -118,7 +118,7 @@ history = tl.training.train_head(model, train, validation, epochs=3, early_stopp
 history = tl.training.fine_tune(model, train, validation, epochs=1, history=history)
 kernel = tl.freezing.get_base(model).trainable_weights[0].value
 print(json.dumps({
-    "replicas": tl.distribution.replica_count(strategy),
+    "replicas": tl.runtime.distribution.replica_count(strategy),
     "kernel_devices": len(kernel.devices()),
     "epochs": history.epochs,
     "losses_finite": bool(np.isfinite(history.metric("loss")).all()),
@@ -130,7 +130,7 @@ print(json.dumps({
 
 
 def test_an_engine_of_the_other_backend_is_refused():
-    from tltutor import distribution
+    from tltutor.runtime import distribution
     from tltutor.errors import InvalidArgumentError
 
     with pytest.raises(InvalidArgumentError, match="needs the jax backend"):

@@ -2,7 +2,8 @@ import json
 
 import pytest
 
-from tltutor import bench, devices
+from tltutor import bench
+from tltutor.runtime import devices
 from tltutor.errors import InvalidArgumentError
 
 

@@ -4,9 +4,10 @@ import keras
 import numpy as np
 import pytest
 
-from tltutor import backbones, diagnostics, discriminative, exercises, experiments, freezing, lr_finder, models
-from tltutor import selection, training
+from tltutor import backbones, compiling, discriminative, freezing, lr_finder, models
 from tltutor.backbones import digits_cnn
+from tltutor.lessons import exercises, experiments, selection
+from tltutor.report import diagnostics, plots
 from tltutor.errors import InvalidArgumentError
 from tltutor.training import TrainingHistory
 
@@ -35,19 +36,19 @@ def test_digits_cnn_is_really_pretrained_and_cached(tmp_path, monkeypatch):
     assert digits_cnn.source_accuracy(seed=0) > 0.9, "it really learned its source task"
 
 
-def test_linear_probe_reports_size_speed_and_accuracy(tiny_data):
-    train, validation, test, info = tiny_data
-    rows = selection.compare_backbones([("EfficientNetLite0", "imagenet"), ("EfficientNetLite0", None)], train,
-                                       validation, test, num_classes=10, image_size=info.image_size, epochs=15,
-                                       progress=None)
-    by_name = {row["candidate"]: row for row in rows}
-    pretrained, random = by_name["EfficientNetLite0 (imagenet)"], by_name["EfficientNetLite0 (random)"]
+def test_linear_probe_reports_size_speed_and_accuracy():
+    comparison = selection.compare_backbones([("EfficientNetLite0", "imagenet"), ("EfficientNetLite0", None)],
+                                             samples_per_class=16, image_size=64, epochs=15,
+                                             test_samples_per_class=10, seeds=(0,), progress=None)
+    assert comparison.variant_key == "candidate"
+    assert comparison.variants == ["EfficientNetLite0 (imagenet)", "EfficientNetLite0 (random)"]
+    pretrained, random = ({key: comparison.values(name, key)[0] for key in comparison.rows[0] if key != "candidate"}
+                          for name in comparison.variants)
     assert pretrained["base_parameters"] == random["base_parameters"] > 3_000_000
     assert pretrained["feature_size"] == 1280 and pretrained["images_per_second"] > 0
     assert pretrained["probe_test_accuracy"] > random["probe_test_accuracy"] + 0.1
-    assert rows[0] is pretrained, "best first"
-    assert exercises.check_best_candidate(rows, "EfficientNetLite0 (imagenet)")
-    assert not exercises.check_best_candidate(rows, "EfficientNetLite0 (random)")
+    assert exercises.check_best_candidate(comparison, "EfficientNetLite0 (imagenet)")
+    assert not exercises.check_best_candidate(comparison, "EfficientNetLite0 (random)")
 
 
 def test_range_test_finds_a_rate_below_divergence_and_changes_nothing():
@@ -55,16 +56,16 @@ def test_range_test_finds_a_rate_below_divergence_and_changes_nothing():
     x = rng.normal(size=(512, 20)).astype("float32")
     y = (x[:, 0] > 0).astype("int64") + (x[:, 1] > 0)
     model = keras.Sequential([keras.Input((20,)), keras.layers.Dense(3)])
-    training.compile_model(model, 1e-3)
+    compiling.compile_model(model, 1e-3)
     before = [weight.copy() for weight in model.get_weights()]
     result = lr_finder.find_learning_rate(model, (x, y), min_learning_rate=1e-5, max_learning_rate=10.0, steps=80)
     for old, new in zip(before, model.get_weights()):
         np.testing.assert_array_equal(old, new)
-    assert training.current_learning_rate(model) == pytest.approx(1e-3)
+    assert compiling.current_learning_rate(model) == pytest.approx(1e-3)
     assert 1e-4 < result.suggestion < 1.0
     assert result.suggestion <= result.minimum / 10 + 1e-12 or result.minimum <= result.steepest
     assert result.learning_rates == sorted(result.learning_rates)
-    assert lr_finder.plot(result) is not None
+    assert plots.plot_range_test(result).axes[0].get_xscale() == "log"
 
 
 def test_range_test_changes_the_rate_every_batch_even_with_several_steps_per_execution():
@@ -72,7 +73,7 @@ def test_range_test_changes_the_rate_every_batch_even_with_several_steps_per_exe
     x = rng.normal(size=(640, 20)).astype("float32")
     y = (x[:, 0] > 0).astype("int64")
     model = keras.Sequential([keras.Input((20,)), keras.layers.Dense(2)])
-    training.compile_model(model, 1e-3, steps_per_execution=4)  # what an accelerator gets by default
+    compiling.compile_model(model, 1e-3, steps_per_execution=4)  # what an accelerator gets by default
     result = lr_finder.find_learning_rate(model, (x, y), steps=20)
     assert len(set(result.learning_rates)) == len(result.learning_rates) == 20
     assert model.steps_per_execution == 4
@@ -93,7 +94,7 @@ def test_layerwise_rates_scale_each_groups_first_adam_step():
     model = _small_model()
     groups = discriminative.base_layer_groups(model, groups=3)
     assert [[layer.name for layer in group] for group in groups] == [["top"], ["middle"], ["low"]]
-    rates = discriminative.compile_discriminative(model, learning_rate=1e-2, decay=2.0, groups=3)
+    rates = discriminative.compile_discriminative(model, learning_rate=1e-2, layerwise_decay=2.0, groups=3)
     assert list(rates.values()) == pytest.approx([1e-2, 5e-3, 2.5e-3, 1.25e-3])
     before = {variable.path: keras.ops.convert_to_numpy(variable).copy() for variable in model.trainable_variables}
     x = np.random.default_rng(0).normal(size=(16, 8, 8, 3)).astype("float32")
@@ -107,11 +108,11 @@ def test_layerwise_rates_scale_each_groups_first_adam_step():
 
 def test_layerwise_optimizer_survives_a_safe_mode_round_trip(tmp_path):
     model = _small_model()
-    discriminative.compile_discriminative(model, 1e-3, decay=2.6)
+    discriminative.compile_discriminative(model, 1e-3, layerwise_decay=2.6)
     path = tmp_path / "layerwise.keras"
     models.save_model(model, path)
     loaded = models.load_model(path)
-    assert isinstance(loaded.optimizer, discriminative.LayerwiseAdam)
+    assert isinstance(loaded.optimizer, compiling.LayerwiseAdam)
     assert loaded.optimizer.multipliers == model.optimizer.multipliers
 
 
@@ -121,8 +122,8 @@ def test_layerwise_rates_need_an_unfrozen_base_and_a_sensible_decay():
     with pytest.raises(InvalidArgumentError, match="unfreeze"):
         discriminative.compile_discriminative(model)
     freezing.unfreeze(model)
-    with pytest.raises(InvalidArgumentError, match="decay"):
-        discriminative.compile_discriminative(model, decay=0.5)
+    with pytest.raises(InvalidArgumentError, match="layerwise_decay"):
+        discriminative.compile_discriminative(model, layerwise_decay=0.5)
 
 
 def _history(train_accuracy, validation_accuracy, train_loss, validation_loss):
@@ -132,16 +133,13 @@ def _history(train_accuracy, validation_accuracy, train_loss, validation_loss):
     return history
 
 
-def test_overfitting_and_transfer_verdicts():
+def test_overfitting_verdicts():
     overfit = _history([0.6, 0.8, 0.95, 0.99], [0.6, 0.7, 0.7, 0.68], [1.0, 0.6, 0.2, 0.05], [1.0, 0.8, 0.9, 1.1])
     assert diagnostics.generalization_gap(overfit)[-1] == pytest.approx(0.31)
     assert diagnostics.overfitting_verdict(overfit).startswith("overfitting: validation loss was best at epoch 2")
     healthy = _history([0.6, 0.7], [0.62, 0.71], [1.0, 0.8], [0.95, 0.78])
     assert diagnostics.overfitting_verdict(healthy).startswith("no sign of overfitting")
     assert exercises.check_final_gap(overfit, 0.31) and not exercises.check_final_gap(overfit, 0.1)
-    assert diagnostics.transfer_verdict(0.8, 0.6) == "positive"
-    assert diagnostics.transfer_verdict(0.5, 0.6) == "negative"
-    assert diagnostics.transfer_verdict(0.6, 0.61) == "none"
 
 
 def test_per_class_report_and_balanced_accuracy():
@@ -153,24 +151,23 @@ def test_per_class_report_and_balanced_accuracy():
     assert diagnostics.balanced_accuracy(true, predicted, 3) == pytest.approx((1 + 0.5 + 0.5) / 3)
 
 
-def test_data_size_grid_rows_and_gains(monkeypatch):
+def test_data_size_grid_runs_each_size_and_seed_and_keeps_the_size(monkeypatch):
     calls = []
 
-    def fake_compare(backbone, dataset, *, samples_per_class, strategies, progress, **settings):
-        calls.append((samples_per_class, settings))
-        accuracy = {"feature_extraction": 0.5 + samples_per_class / 100, "fine_tuning": 0.5 + samples_per_class / 40}
-        return experiments.Comparison(rows=[{"strategy": name, "test_accuracy": accuracy[name]} for name in strategies])
+    def fake_run_seed(spec, train, validation, test, info, *, seed, strategies, comparison, samples_per_class,
+                      **ignored):
+        calls.append((samples_per_class, seed, len(train[1])))
+        for strategy in strategies:
+            comparison.add(strategy, seed, samples_per_class=samples_per_class,
+                           test_accuracy=0.5 + samples_per_class / (100 if strategy == "feature_extraction" else 40))
 
-    monkeypatch.setattr(experiments, "compare_strategies", fake_compare)
-    rows = experiments.data_size_grid((4, 8), ("feature_extraction", "fine_tuning"), image_size=32, progress=None)
-    assert calls == [(4, {"image_size": 32}), (8, {"image_size": 32})]
-    assert [(row["samples_per_class"], row["strategy"]) for row in rows] == [
-        (4, "feature_extraction"), (4, "fine_tuning"), (8, "feature_extraction"), (8, "fine_tuning")]
-    for feature_row, fine_row in (rows[:2], rows[2:]):
-        assert fine_row["gain_over_feature_extraction"] == pytest.approx(
-            fine_row["test_accuracy"] - feature_row["test_accuracy"], abs=1e-4)
-    best = max(rows[1::2], key=lambda row: row["gain_over_feature_extraction"])["samples_per_class"]
-    assert exercises.check_largest_fine_tuning_gain(rows, best)
+    monkeypatch.setattr(experiments, "run_seed", fake_run_seed)
+    grid = experiments.data_size_grid((4, 8), ("feature_extraction", "fine_tuning"), image_size=32, seeds=(0, 1),
+                                      test_samples_per_class=5, progress=None)
+    assert calls == [(4, 0, 40), (4, 1, 40), (8, 0, 80), (8, 1, 80)]
+    assert grid.where(samples_per_class=8).values("fine_tuning", "test_accuracy") == [0.7, 0.7]
+    with pytest.raises(InvalidArgumentError, match="where"):
+        grid.values("fine_tuning", "test_accuracy")  # two sizes per seed: ambiguous
 
 
 def test_exercise_checks_for_rates_and_variables():

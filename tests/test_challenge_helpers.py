@@ -5,8 +5,9 @@ import keras
 import numpy as np
 import pytest
 
-from tltutor import deployment, explain, forgetting, imbalance, models, shift, training
+from tltutor import models, training
 from tltutor.errors import InvalidArgumentError, UnknownNameError
+from tltutor.lessons import baselines, deployment, explain, forgetting, imbalance, shift
 
 
 # --- domain shift -------------------------------------------------------------------------------
@@ -39,7 +40,9 @@ def test_shift_report_measures_the_drop_of_a_real_model(tiny_data):
     train, validation, test, info = tiny_data
     model = models.build_transfer_model("EfficientNetLite0", info.num_classes, image_size=64)
     training.train_head(model, train, validation, epochs=8, early_stopping_patience=None)
-    rows = shift.shift_report(model, test, kinds=("blur", "noise"), severities=(1, 5))
+    report = shift.shift_report(model, test, kinds=("blur", "noise"), severities=(1, 5))
+    rows = report.rows
+    assert report.variant_key == "shift"
     assert [(row["shift"], row["severity"]) for row in rows] == [("none", 0), ("blur", 1), ("blur", 5),
                                                                  ("noise", 1), ("noise", 5)]
     clean = rows[0]["accuracy"]
@@ -150,7 +153,7 @@ def test_naive_fine_tuning_forgets_and_l2sp_keeps_weights_closer(two_tasks):
     assert l2sp_distance < naive_distance
     assert l2sp_after["old_task_accuracy"] > naive_after["old_task_accuracy"] + 0.2  # the default alpha protects A
     assert all(variable.regularizer is None for variable in old_model.get_layer("base").weights)  # detached
-    assert np.isfinite(l2sp_history["loss"]).all()
+    assert np.isfinite(l2sp_history.metric("loss")).all() and l2sp_history.epochs == 4
     old_model.set_weights(start)
 
 
@@ -162,8 +165,8 @@ def test_rehearsal_and_lwf_train_both_heads_as_designed(two_tasks):
         old_model.set_weights(start)
         both = forgetting.two_task_model(old_model, 10)
         history = forgetting.train_new_task(both, new_train, method=method, epochs=1, old_train=task_a.train)
-        assert np.isfinite(history["loss"]).all()
-        assert {"old_loss", "new_loss"} <= set(history)
+        assert np.isfinite(history.metric("loss")).all()
+        assert {"old_loss", "new_loss"} <= set(history.records[0]) and history.phase_starts == {method: 0}
         np.testing.assert_array_equal(old_model.get_layer("classifier").get_weights()[0], old_head)  # frozen
     with pytest.raises(InvalidArgumentError, match="old_train"):
         forgetting.train_new_task(both, new_train, method="rehearsal")
@@ -246,41 +249,39 @@ def test_tflite_quantization_shrinks_the_model_and_keeps_its_predictions(tmp_pat
 # --- comparisons and exercise checks ---------------------------------------------------------------
 
 def test_imbalance_remedies_compared_on_one_frozen_base():
-    model = models.build_transfer_model("DigitsCNN", 3, image_size=32, weights="digits")
-    rng = np.random.default_rng(0)
-    labels = np.repeat(np.arange(3), [60, 15, 5]).astype(np.int32)
-    images = rng.uniform(0, 60, (80, 32, 32, 3)).astype(np.float32) + labels[:, None, None, None] * 60
-    test_labels = np.repeat(np.arange(3), 10).astype(np.int32)
-    test_images = rng.uniform(0, 60, (30, 32, 32, 3)).astype(np.float32) + test_labels[:, None, None, None] * 60
-    rows = imbalance.compare_remedies(model, (images, labels), (test_images, test_labels), epochs=3)
-    assert [row["remedy"] for row in rows] == list(imbalance.REMEDIES)
-    for row in rows:
+    comparison = imbalance.compare_remedies(ratio=10, largest=20, image_size=32, backbone="DigitsCNN", epochs=3,
+                                            test_samples_per_class=10, seeds=(0,), progress=None)
+    assert comparison.variants == list(imbalance.REMEDIES)
+    for row in comparison.rows:
         assert 0 <= row["worst_class_recall"] <= row["balanced_accuracy"] <= 1
+        assert row["recall_Shirt"] >= row["worst_class_recall"]
+    counts = comparison.settings["training_counts"][0]
+    assert max(counts.values()) == 20 and min(counts.values()) == 2
     with pytest.raises(UnknownNameError):
-        imbalance.compare_remedies(model, (images, labels), (test_images, test_labels), remedies=("smote",))
+        imbalance.compare_remedies(remedies=("smote",))
 
 
 def test_forgetting_comparison_rows(two_tasks):
-    old_model, task_a, new_train, new_test = two_tasks
+    old_model, task_a, _, _ = two_tasks
     start = [weight.copy() for weight in old_model.get_weights()]
-    rows = forgetting.compare_remedies(old_model, task_a, new_train, new_test, methods=("naive", "low_lr"),
-                                       epochs=1, progress=None)
-    assert [row["method"] for row in rows] == ["naive", "low_lr"]
-    for row in rows:
+    comparison = forgetting.compare_remedies(methods=("naive", "low_lr"), seeds=(0,), samples_per_class=20,
+                                             test_samples_per_class=10, epochs=1, old_model=old_model,
+                                             old_task=task_a, progress=None)
+    assert comparison.variants == ["naive", "low_lr"]
+    for row in comparison.rows:
         assert row["forgetting"] == pytest.approx(row["old_task_before"] - row["old_task_accuracy"], abs=1e-3)
     for old, new in zip(start, old_model.get_weights()):
         np.testing.assert_array_equal(old, new)  # the old model is handed back unchanged
 
 
 def test_pixel_baseline_learns_a_real_task(tiny_data):
-    from tltutor import selection
-
-    train, _, test, _ = tiny_data
-    assert 0.4 < selection.pixel_baseline(train, test) <= 1.0  # chance is 0.1
+    train, validation, test, _ = tiny_data
+    result = baselines.pixel_logistic_regression(train, validation, test)
+    assert 0.4 < result["test_accuracy"] <= 1.0 and result["C"] in baselines.REGULARISATION_STRENGTHS  # chance: 0.1
 
 
 def test_challenge_exercise_checks(capsys):
-    from tltutor import exercises
+    from tltutor.lessons import exercises
 
     shift_rows = [{"shift": "none", "drop": 0.0}, {"shift": "blur", "drop": 0.4}, {"shift": "noise", "drop": 0.2}]
     assert exercises.check_largest_shift_drop(shift_rows, "Blur") and not exercises.check_largest_shift_drop(
@@ -296,7 +297,7 @@ def test_challenge_exercise_checks(capsys):
 
 
 def test_depth_and_size_exercise_checks():
-    from tltutor import exercises
+    from tltutor.lessons import exercises
 
     cka_rows = [{"depth": 1, "layer": "a", "cka": 0.99}, {"depth": 2, "layer": "b", "cka": 0.4}]
     assert exercises.check_most_changed_depth(cka_rows, 2) and not exercises.check_most_changed_depth(cka_rows, 1)
@@ -305,7 +306,7 @@ def test_depth_and_size_exercise_checks():
 
 
 def test_new_plots_draw_what_they_are_given():
-    from tltutor import plots
+    from tltutor.report import plots
 
     figure = plots.plot_heatmaps([np.zeros((8, 8, 3))] * 2, [np.ones((8, 8))] * 2, ["a", "b"])
     assert len(figure.axes) == 2 and figure.axes[1].get_title() == "b"
@@ -316,3 +317,7 @@ def test_new_plots_draw_what_they_are_given():
     assert figure.axes[0].texts[0].get_text() == "naive"
     figure = plots.plot_bars([{"k": "blur", "v": 0.5}, {"k": "noise", "v": 0.25}], x="k", y="v")
     assert [patch.get_height() for patch in figure.axes[0].patches] == [0.5, 0.25]
+    seeds = [{"k": "blur", "v": value} for value in (0.4, 0.5, 0.6)]
+    figure = plots.plot_bars(seeds, x="k", y="v")
+    assert figure.axes[0].patches[0].get_height() == pytest.approx(0.5)
+    assert len(figure.axes[0].collections) >= 1  # the error bar and the seeds' dots

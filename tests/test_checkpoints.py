@@ -10,7 +10,8 @@ import keras
 import numpy as np
 import pytest
 
-from tltutor import checkpoints, models, training
+from tltutor.io import checkpoints
+from tltutor import models, training
 
 TRAINING_SCRIPT = textwrap.dedent("""
     import json, os, signal, sys
@@ -25,7 +26,7 @@ TRAINING_SCRIPT = textwrap.dedent("""
             if epoch + 1 == kill_at_epoch:
                 os.kill(os.getpid(), signal.SIGKILL)   # no cleanup, no finally blocks: a real crash
 
-    tl.reproducibility.seed_everything(0)
+    tl.runtime.reproducibility.seed_everything(0)
     train, validation, _, _ = tl.data.load_dataset(image_size=32, samples_per_class=4, test_samples_per_class=1)
     base = keras.Sequential([keras.layers.Conv2D(8, 3, strides=2, activation="relu"),
                              keras.layers.Conv2D(16, 3, strides=2, activation="relu")], name="base")

@@ -1,7 +1,8 @@
 import keras
 import numpy as np
 
-from tltutor import devices, models
+from tltutor.runtime import devices
+from tltutor import models
 
 
 def test_precision_decisions_by_device():

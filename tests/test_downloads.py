@@ -5,7 +5,7 @@ import urllib.request
 
 import pytest
 
-from tltutor import downloads
+from tltutor.io import downloads
 from tltutor.errors import DownloadError
 
 

@@ -1,4 +1,4 @@
-from tltutor import exercises
+from tltutor.lessons import exercises
 
 
 def test_head_parameters_check_accepts_the_right_answer_only(capsys):

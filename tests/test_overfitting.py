@@ -4,9 +4,9 @@ run shows the baseline's train-test gap."""
 import keras
 import pytest
 
-from tltutor import exercises, freezing, models, overfitting, training
-from tltutor.data import batches
+from tltutor import compiling, freezing, models
 from tltutor.errors import InvalidArgumentError, UnknownNameError
+from tltutor.lessons import overfitting
 
 
 def test_each_remedy_switches_on_only_its_own_setting():
@@ -25,29 +25,29 @@ def test_bad_remedy_arguments_are_explained():
         overfitting.remedy_settings("dropuot")
     with pytest.raises(InvalidArgumentError, match="weight_decay"):
         overfitting.remedy_settings("weight_decay", weight_decay=1.5)
-    with pytest.raises(InvalidArgumentError, match="remedies is empty"):
-        overfitting.compare_remedies(None, None, None, remedies=())
+    with pytest.raises(InvalidArgumentError, match="no overfitting remedy chosen"):
+        overfitting.compare_remedies(remedies=())
 
 
 def test_weight_decay_gives_adamw_and_survives_recompiling():
     model = models.build_transfer_model("DigitsCNN", 3, weights="digits", image_size=32)
-    training.compile_model(model, 1e-3, weight_decay=0.1)
+    compiling.compile_model(model, 1e-3, weight_decay=0.1)
     assert isinstance(model.optimizer, keras.optimizers.AdamW)
     freezing.unfreeze(model, None, learning_rate=1e-4)  # recompiles
     assert isinstance(model.optimizer, keras.optimizers.AdamW)
     assert model.optimizer.weight_decay == pytest.approx(0.1)
-    assert training.current_learning_rate(model) == pytest.approx(1e-4)
-    training.compile_model(model, 1e-3)
+    assert compiling.current_learning_rate(model) == pytest.approx(1e-4)
+    compiling.compile_model(model, 1e-3)
     assert not isinstance(model.optimizer, keras.optimizers.AdamW)
     with pytest.raises(InvalidArgumentError, match="weight_decay"):
-        training.compile_model(model, 1e-3, weight_decay=-0.1)
+        compiling.compile_model(model, 1e-3, weight_decay=-0.1)
 
 
 def test_remedy_model_has_the_layers_and_optimizer_it_names(tiny_data):
     train, validation, _, info = tiny_data
-    model, history = overfitting.train_with_remedy(train, validation, remedy="all", backbone="DigitsCNN",
-                                                   num_classes=info.num_classes, image_size=64, epochs=1,
-                                                   unfreeze_from="conv3_")
+    model = overfitting.build_model_for_remedy("all", backbone="DigitsCNN", num_classes=info.num_classes,
+                                               image_size=64)
+    history = overfitting.train_with_remedy(model, train, validation, remedy="all", epochs=1, unfreeze_from="conv3_")
     assert models.has_augmentation(model)
     assert model.get_layer("head_dropout").rate == 0.5
     assert isinstance(model.optimizer, keras.optimizers.AdamW)
@@ -55,19 +55,15 @@ def test_remedy_model_has_the_layers_and_optimizer_it_names(tiny_data):
     assert history.epochs == 1 and list(history.phase_starts) == ["all"]
 
 
-def test_compare_remedies_measures_the_gap_on_real_small_data(tiny_data):
-    (train, validation, test), info = (batches.to_numpy(part) for part in tiny_data[:3]), tiny_data[3]
-    comparison = overfitting.compare_remedies(train, validation, test, remedies=("none", "early_stopping"),
-                                              backbone="DigitsCNN", num_classes=info.num_classes, image_size=64,
-                                              unfreeze_from=None, epochs=30, learning_rate=3e-3, patience=1,
-                                              progress=None)
-    rows = {row["remedy"]: row for row in comparison.rows}
-    assert set(rows) == {"none", "early_stopping"} and set(comparison.histories) == set(rows)
-    baseline = rows["none"]
+def test_compare_remedies_measures_the_gap_on_real_small_data():
+    comparison = overfitting.compare_remedies(remedies=("none", "early_stopping"), backbone="DigitsCNN",
+                                              samples_per_class=16, image_size=64, unfreeze_from=None, epochs=30,
+                                              learning_rate=3e-3, early_stopping_patience=1, seeds=(0,),
+                                              test_samples_per_class=10, progress=None)
+    assert comparison.variants == ["none", "early_stopping"] and len(comparison.histories) == 2
+    baseline = {key: comparison.values("none", key)[0] for key in ("epochs", "gap", "train_accuracy", "test_accuracy")}
     assert baseline["epochs"] == 30
     assert baseline["gap"] == pytest.approx(baseline["train_accuracy"] - baseline["test_accuracy"], abs=1e-3)
     assert baseline["gap"] > 0.1  # overfitting, measured
-    assert rows["early_stopping"]["epochs"] < 30
-    assert rows["early_stopping"]["gap"] < baseline["gap"]
-    assert exercises.check_best_single_remedy(comparison.rows, "early_stopping")
-    assert not exercises.check_best_single_remedy(comparison.rows, "none")
+    assert comparison.values("early_stopping", "epochs")[0] < 30
+    assert comparison.values("early_stopping", "gap")[0] < baseline["gap"]

@@ -12,7 +12,7 @@ SCRIPT = textwrap.dedent("""
     import tltutor as tl
 
     seed = int(sys.argv[1])
-    tl.reproducibility.seed_everything(seed)
+    tl.runtime.reproducibility.seed_everything(seed)
     train, validation, test, info = tl.data.load_dataset(image_size=32, samples_per_class=8,
                                                          test_samples_per_class=4, seed=seed)
     model = tl.models.build_transfer_model("EfficientNetLite0", info.num_classes, image_size=32, seed=seed)

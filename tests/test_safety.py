@@ -61,7 +61,7 @@ def test_no_code_runs_from_data_anywhere_in_tltutor():
 def test_only_the_restricted_unpickler_subclasses_pickle():
     users = [path.name for path in _python_files() if "pickle.Unpickler" in path.read_text()]
     assert users == ["torch_reader.py"]
-    assert "def find_class" in (PACKAGE / "torch_reader.py").read_text()
+    assert "def find_class" in (PACKAGE / "io" / "torch_reader.py").read_text()
 
 
 def test_saved_models_have_no_lambda_layers_and_load_in_safe_mode(tmp_path):

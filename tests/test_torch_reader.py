@@ -5,7 +5,7 @@ import struct
 import numpy as np
 import pytest
 
-from tltutor import torch_reader
+from tltutor.io import torch_reader
 from tltutor.backbones import efficientnet_lite
 from tltutor.errors import CorruptWeightsError, UnsafePickleError, WeightsIntegrityError
 

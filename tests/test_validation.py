@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from tltutor import backbones, data, models, training, validation, weights_files
+from tltutor import backbones, compiling, data, models, training, validation
+from tltutor.io import weights_files
 from tltutor.errors import DatasetError, InvalidArgumentError, UnknownNameError, WeightsError
 
 from conftest import random_images
@@ -75,7 +76,7 @@ def test_own_arrays_become_pipelines():
 
 def test_training_data_that_does_not_fit_the_model_is_refused_before_training():
     model = models.build_transfer_model("EfficientNetLite0", 3, image_size=32, weights=None)
-    training.compile_model(model)
+    compiling.compile_model(model)
     with pytest.raises(InvalidArgumentError, match=r"expects inputs of shape \(32, 32, 3\)"):
         training.train_all(model, (random_images(8, size=48), np.zeros(8, int)), None, epochs=1)
     with pytest.raises(InvalidArgumentError, match=r"labels must lie in \[0, 3\)"):

@@ -12,55 +12,22 @@ Import the package and reach its modules as attributes; each is loaded on first 
 
 from __future__ import annotations
 
-import importlib
+from tltutor.lazy import attach
 
 __version__ = "0.1.0"
 
 _MODULES = (
-    "backbones",
-    "bench",
-    "checkpoints",
-    "data",
-    "deployment",
-    "devices",
-    "diagnostics",
-    "discriminative",
-    "distribution",
-    "downloads",
-    "errors",
-    "exercises",
-    "experiments",
-    "explain",
-    "forgetting",
-    "freezing",
-    "imagenet",
-    "imbalance",
-    "layers",
-    "lr_finder",
-    "models",
-    "overfitting",
-    "plots",
-    "profile",
-    "reproducibility",
-    "results",
-    "selection",
-    "shift",
-    "torch_reader",
-    "training",
-    "validation",
-    "weights_files",
+    # bottom: errors and argument checks
+    "errors", "validation",
+    # io, runtime: files and downloads; devices, seeds, profile, progress
+    "io", "runtime",
+    # core: backbones, data, models, freezing, compiling, training
+    "layers", "backbones", "data", "compiling", "models", "freezing", "features", "training", "discriminative",
+    "lr_finder", "imagenet",
+    # report: tables, plots, diagnostics, verdicts over seeds; lessons: one module per lesson family
+    "report", "lessons",
 )
 
 __all__ = ["__version__", *_MODULES]
-
-
-def __getattr__(name):
-    if name in _MODULES:
-        module = importlib.import_module(f"tltutor.{name}")
-        globals()[name] = module
-        return module
-    raise AttributeError(f"module 'tltutor' has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted(set(globals()) | set(_MODULES))
+__getattr__, __dir__ = attach(__name__, _MODULES, globals(), light=("errors", "validation", "io", "runtime", "report",
+                                                                   "lessons"))

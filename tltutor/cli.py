@@ -1,6 +1,6 @@
 """``python -m tltutor``: run the transfer-learning experiments from the command line.
 
-    python -m tltutor compare                      # offline default, about 5 minutes on 2 CPU cores
+    python -m tltutor compare                      # offline default, 3 seeds, with honest baselines
     python -m tltutor compare --quick              # a one-minute smoke run
     python -m tltutor classify photo.jpg           # ImageNet top-5 with real pretrained weights
     python -m tltutor devices                      # what hardware and precision are in use
@@ -15,10 +15,8 @@ import sys
 import time
 from pathlib import Path
 
-
-def _quiet_tensorflow():
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    os.environ.setdefault("MPLBACKEND", "Agg")
+import tltutor as tl
+from tltutor.errors import TltutorError
 
 
 def _progress(message: str) -> None:
@@ -28,34 +26,37 @@ def _progress(message: str) -> None:
 def command_compare(arguments) -> int:
     if arguments.quick:
         os.environ["TLTUTOR_QUICK"] = "1"
-    from tltutor import experiments, plots, results
-
     started = time.perf_counter()
-    comparison = experiments.compare_strategies(
+    seeds = tuple(range(arguments.seeds)) if arguments.seeds else None
+    _progress(f"comparing {', '.join(tl.lessons.experiments.STRATEGIES)} on {arguments.dataset} "
+              f"({'quick' if tl.runtime.profile.is_quick() else 'full'} profile)")
+    comparison = tl.lessons.experiments.compare_strategies(
         arguments.backbone, arguments.dataset, samples_per_class=arguments.samples_per_class,
         image_size=arguments.image_size, head_epochs=arguments.epochs, fine_tune_epochs=arguments.fine_tune_epochs,
-        scratch_epochs=arguments.scratch_epochs, seed=arguments.seed, progress=_progress)
+        seeds=seeds, progress=_progress, epoch_progress=_progress)
     output = Path(arguments.output)
-    results.write_csv(comparison.rows, output / "comparison.csv")
-    results.write_json({"settings": comparison.settings, "dataset": comparison.dataset.__dict__,
-                        "rows": comparison.rows,
-                        "histories": {name: history.records for name, history in comparison.histories.items()}},
-                       output / "comparison.json")
-    results.save_figure(plots.plot_strategy_comparison(comparison.rows), output / "strategies.png")
-    for name, history in comparison.histories.items():
-        results.save_figure(plots.plot_history(history, title=name), output / f"history_{name}.png")
+    comparison.write(output, "comparison")
+    tl.report.results.save_figure(tl.report.plots.plot_comparison(comparison, "test_accuracy"),
+                                  output / "strategies.png")
+    for strategy in comparison.variants:
+        if (strategy, comparison.seeds[0]) in comparison.histories:
+            tl.report.results.save_figure(
+                tl.report.plots.plot_history(comparison.history(strategy), title=f"{strategy}, seed {comparison.seeds[0]}"),
+                output / f"history_{strategy}.png")
     print()
-    print(comparison.table())
+    print(comparison.summary_table(["test_accuracy", "validation_accuracy", "seconds"]))
+    print()
+    for strategy in ("pixels", "scratch", "feature_extraction"):
+        if strategy in comparison.variants and "fine_tuning" in comparison.variants:
+            print(comparison.verdict("fine_tuning", strategy))
     print(f"\nwrote {output}/comparison.csv, comparison.json, strategies.png and history_*.png "
           f"in {time.perf_counter() - started:.0f} s")
     return 0
 
 
 def command_classify(arguments) -> int:
-    from tltutor import imagenet
-
-    for path, top in zip(arguments.images, imagenet.classify(arguments.images, backbone=arguments.backbone,
-                                                             k=arguments.top)):
+    for path, top in zip(arguments.images, tl.imagenet.classify(arguments.images, backbone=arguments.backbone,
+                                                                k=arguments.top)):
         print(path)
         for name, probability in top:
             print(f"  {probability:6.3f}  {name}")
@@ -63,34 +64,29 @@ def command_classify(arguments) -> int:
 
 
 def command_devices(arguments) -> int:
-    from tltutor import devices
-
-    print(devices.device_report())
+    print(tl.runtime.devices.device_report())
     return 0
 
 
 def command_backbones(arguments) -> int:
-    from tltutor import backbones, results
-
     rows = [{"backbone": spec.name, "input px": spec.default_image_size, "params (M)": spec.parameters_millions,
              "offline": "yes" if spec.offline else "download", "unfreeze from": spec.unfreeze_points[0]}
-            for spec in backbones.REGISTRY.values()]
-    print(results.format_table(rows))
+            for spec in tl.backbones.REGISTRY.values()]
+    print(tl.report.results.format_table(rows))
     return 0
 
 
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="python -m tltutor", description="Transfer learning, measured.")
     commands = top.add_subparsers(dest="command", required=True)
-    compare = commands.add_parser("compare", help="compare scratch, feature extraction and fine-tuning")
+    compare = commands.add_parser("compare", help="transfer against honest baselines, over seeds")
     compare.add_argument("--backbone", default="EfficientNetLite0")
     compare.add_argument("--dataset", default="fashion_mnist_embedded")
     compare.add_argument("--samples-per-class", type=int, default=None)
     compare.add_argument("--epochs", type=int, default=None, help="head-training epochs (early stopping applies)")
     compare.add_argument("--fine-tune-epochs", type=int, default=None)
-    compare.add_argument("--scratch-epochs", type=int, default=None)
     compare.add_argument("--image-size", type=int, default=None)
-    compare.add_argument("--seed", type=int, default=0)
+    compare.add_argument("--seeds", type=int, default=None, help="how many seeds (0, 1, ...); the profile's by default")
     compare.add_argument("--output", default="tltutor-results")
     compare.add_argument("--quick", action="store_true", help="tiny data and epochs (TLTUTOR_QUICK=1)")
     compare.set_defaults(run=command_compare)
@@ -105,10 +101,8 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
-    _quiet_tensorflow()
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     arguments = parser().parse_args(argv)
-    from tltutor.errors import TltutorError
-
     try:
         return arguments.run(arguments)
     except TltutorError as error:

@@ -7,9 +7,12 @@ only after the model is compiled again: both helpers recompile a compiled model.
 
 Example:
     >>> import tltutor as tl
-    >>> model = tl.models.build_transfer_model(image_size=96)           # doctest: +SKIP
-    >>> tl.freezing.unfreeze(model, from_layer="block11_")              # doctest: +SKIP
-    >>> print(tl.freezing.trainable_summary(model))                     # doctest: +SKIP
+    >>> model = tl.models.build_transfer_model(image_size=96)
+    >>> tl.freezing.trainable_summary(model).trainable_parameters      # the new head only
+    12810
+    >>> summary = tl.freezing.trainable_summary(tl.freezing.unfreeze(model, unfreeze_from="block11_"))
+    >>> summary.first_trainable_base_layer, summary.frozen_batchnorm_layers
+    ('block11_expand_conv', 49)
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from dataclasses import dataclass
 import keras
 import numpy as np
 
-from tltutor import validation
+from tltutor import compiling, validation
 
 
 def get_base(model: keras.Model) -> keras.Model:
@@ -34,9 +37,7 @@ def get_base(model: keras.Model) -> keras.Model:
 
 def _recompile_if_compiled(model, learning_rate=None):
     if getattr(model, "compiled", False):
-        from tltutor import training
-
-        training.recompile(model, learning_rate)
+        compiling.recompile(model, learning_rate)
 
 
 def freeze_base(model: keras.Model, *, learning_rate: float | None = None) -> keras.Model:
@@ -46,37 +47,39 @@ def freeze_base(model: keras.Model, *, learning_rate: float | None = None) -> ke
     return model
 
 
-def _cut_index(layers, from_layer) -> int:
-    if from_layer is None:
+def cut_index(layers, unfreeze_from) -> int:
+    """The index of the first layer of ``layers`` that :func:`unfreeze` makes trainable."""
+    if unfreeze_from is None:
         return 0
-    if isinstance(from_layer, str):
+    if isinstance(unfreeze_from, str):
         for index, layer in enumerate(layers):
-            if layer.name == from_layer or layer.name.startswith(from_layer):
+            if layer.name == unfreeze_from or layer.name.startswith(unfreeze_from):
                 return index
         names = [layer.name for layer in layers]
-        suggestions = validation.closest_names(from_layer, names)[:5]
+        suggestions = validation.closest_names(unfreeze_from, names)[:5]
         raise validation.InvalidArgumentError(
-            f"no base layer is named or starts with {from_layer!r}; closest: {', '.join(suggestions)}"
+            f"no base layer is named or starts with {unfreeze_from!r}; closest: {', '.join(suggestions)}"
         )
-    if isinstance(from_layer, bool):
-        raise validation.InvalidArgumentError("from_layer must be a layer name, an index or a fraction")
-    if isinstance(from_layer, (int, np.integer)):
-        if not -len(layers) <= from_layer < len(layers):
-            raise validation.InvalidArgumentError(f"from_layer={from_layer} is outside the base's {len(layers)} layers")
-        return int(from_layer) % len(layers)
-    if isinstance(from_layer, float):
-        if not 0 < from_layer <= 1:
-            raise validation.InvalidArgumentError(f"a fraction from_layer must be in (0, 1], got {from_layer}")
-        return len(layers) - max(1, round(from_layer * len(layers)))
-    raise validation.InvalidArgumentError(f"from_layer must be a name, an index or a fraction, got {from_layer!r:.60}")
+    if isinstance(unfreeze_from, bool):
+        raise validation.InvalidArgumentError("unfreeze_from must be a layer name, an index or a fraction")
+    if isinstance(unfreeze_from, (int, np.integer)):
+        if not -len(layers) <= unfreeze_from < len(layers):
+            raise validation.InvalidArgumentError(
+                f"unfreeze_from={unfreeze_from} is outside the base's {len(layers)} layers")
+        return int(unfreeze_from) % len(layers)
+    if isinstance(unfreeze_from, float):
+        validation.check_number(unfreeze_from, "a fraction unfreeze_from", low=0, high=1, low_inclusive=False)
+        return len(layers) - max(1, round(unfreeze_from * len(layers)))
+    raise validation.InvalidArgumentError(
+        f"unfreeze_from must be a name, an index or a fraction, got {unfreeze_from!r:.60}")
 
 
-def unfreeze(model: keras.Model, from_layer=None, *, keep_batchnorm_frozen: bool = True,
+def unfreeze(model: keras.Model, unfreeze_from=None, *, keep_batchnorm_frozen: bool = True,
              learning_rate: float | None = None) -> keras.Model:
-    """Make the base trainable from ``from_layer`` up; layers below stay frozen.
+    """Make the base trainable from ``unfreeze_from`` up; layers below stay frozen.
 
     Args:
-        from_layer: a layer name or name prefix (``"block11_"``), an index into the base's
+        unfreeze_from: a layer name or name prefix (``"block11_"``), an index into the base's
             layers, a fraction of the base counted from the top (``0.25`` = top quarter), or
             ``None`` for the whole base.
         keep_batchnorm_frozen: keep BatchNorm layers in inference mode (recommended for
@@ -84,7 +87,7 @@ def unfreeze(model: keras.Model, from_layer=None, *, keep_batchnorm_frozen: bool
         learning_rate: recompile with this learning rate (else the current one).
     """
     base = get_base(model)
-    cut = _cut_index(base.layers, from_layer)
+    cut = cut_index(base.layers, unfreeze_from)
     base.trainable = True
     for index, layer in enumerate(base.layers):
         if index < cut:

@@ -13,7 +13,9 @@ from importlib import resources
 from pathlib import Path
 
 import numpy as np
+from PIL import Image, UnidentifiedImageError
 
+from tltutor import backbones, validation
 from tltutor.errors import DatasetError
 
 
@@ -31,23 +33,18 @@ def class_names() -> list[str]:
     return [name for _, name in _table()]
 
 
-def wordnet_ids() -> list[str]:
-    return [wnid for wnid, _ in _table()]
-
-
 def decode_top_k(probabilities, k: int = 5) -> list[list[tuple[str, float]]]:
     """For each row of ``probabilities`` (N, 1000), the ``k`` most likely ``(class name, probability)``."""
     probabilities = np.atleast_2d(np.asarray(probabilities))
     if probabilities.shape[-1] != 1000:
-        raise ValueError(f"expected 1000 ImageNet probabilities per image, got shape {probabilities.shape}")
+        raise validation.InvalidArgumentError(
+            f"expected 1000 ImageNet probabilities per image, got shape {probabilities.shape}")
     names = class_names()
     return [[(names[index], float(row[index])) for index in np.argsort(row)[::-1][:k]] for row in probabilities]
 
 
 def load_image(path: str | Path, image_size: int) -> np.ndarray:
     """An image file as a (image_size, image_size, 3) float32 array in 0..255."""
-    from PIL import Image, UnidentifiedImageError
-
     try:
         with Image.open(path) as image:
             return np.asarray(image.convert("RGB").resize((image_size, image_size), Image.BILINEAR), dtype=np.float32)
@@ -56,8 +53,7 @@ def load_image(path: str | Path, image_size: int) -> np.ndarray:
 
 
 def resize_array(image, image_size: int) -> np.ndarray:
-    from PIL import Image
-
+    """An image array (grey or RGB, 0..255) resized to ``(image_size, image_size, 3)`` float32."""
     array = np.asarray(image)
     if array.ndim == 2:
         array = np.stack([array] * 3, axis=-1)
@@ -67,8 +63,6 @@ def resize_array(image, image_size: int) -> np.ndarray:
 
 def classify(images, *, backbone: str = "EfficientNetLite0", k: int = 5, classifier=None):
     """ImageNet top-``k`` for file paths or uint8 arrays, with a real pretrained classifier."""
-    from tltutor import backbones
-
     classifier = classifier or backbones.build_imagenet_classifier(backbone)
     size = classifier.input_shape[1]
     batch = np.stack([load_image(image, size) if isinstance(image, (str, Path)) else resize_array(image, size)

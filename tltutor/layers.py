@@ -9,6 +9,8 @@ from __future__ import annotations
 import keras
 from keras import ops
 
+from tltutor import validation
+
 
 @keras.saving.register_keras_serializable(package="tltutor")
 class ReverseChannels(keras.layers.Layer):
@@ -16,7 +18,7 @@ class ReverseChannels(keras.layers.Layer):
 
     Example:
         >>> import numpy as np
-        >>> ReverseChannels()(np.array([[[[1.0, 2.0, 3.0]]]])).numpy().tolist()  # doctest: +SKIP
+        >>> keras.ops.convert_to_numpy(ReverseChannels()(np.array([[[[1.0, 2.0, 3.0]]]]))).tolist()
         [[[[3.0, 2.0, 1.0]]]]
     """
 
@@ -55,4 +57,5 @@ def preprocessing_layers(mode: str) -> list[keras.layers.Layer]:
             ReverseChannels(name="rgb_to_bgr"),
             keras.layers.Normalization(mean=caffe_mean_bgr, variance=[1.0, 1.0, 1.0], name="caffe_center"),
         ]
-    raise ValueError(f"unknown preprocessing mode {mode!r}")
+    raise validation.InvalidArgumentError(
+        f"unknown preprocessing mode {mode!r}; choose from 'builtin', 'tf', 'lite', 'torch', 'caffe'")

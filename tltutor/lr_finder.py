@@ -9,7 +9,7 @@ Example::
 
     result = tl.lr_finder.find_learning_rate(model, train)
     print(result.suggestion)
-    tl.lr_finder.plot(result)
+    tl.report.plots.plot_range_test(result)
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ from dataclasses import dataclass
 import keras
 import numpy as np
 
-from tltutor import validation
+from tltutor import compiling, features, models, validation
+from tltutor.data import batches
 
 
 @dataclass
@@ -82,14 +83,26 @@ def suggest(learning_rates, smoothed_losses, skip_start: int = 5, skip_end: int 
     return suggestion, steepest, minimum
 
 
-def _compile_again(model: keras.Model, *, steps_per_execution: int) -> None:
-    model.compile(optimizer=model.optimizer, loss=model.loss, metrics=["accuracy"], jit_compile=model.jit_compile,
-                  steps_per_execution=steps_per_execution)
+def _range_test_target(model: keras.Model, train):
+    """What to train during the test, and on what: the unfrozen top on kept activations where possible.
+
+    The model itself is never trained: either its top (sharing weights, which are restored
+    afterwards) or a clone is, so its own optimizer state stays as it was.
+    """
+    is_transfer_model = models.BASE_NAME in [layer.name for layer in model.layers]
+    part = features.frozen_split(model) if is_transfer_model and not models.has_augmentation(model) else None
+    if part is not None:
+        return part[1], features.outputs_of(part[0], train)
+    clone = keras.models.clone_model(model)
+    clone.set_weights(model.get_weights())
+    if isinstance(train, keras.utils.PyDataset):
+        train = batches.to_numpy(train)
+    return clone, train
 
 
 def find_learning_rate(model: keras.Model, train, *, min_learning_rate: float = 1e-7,
                        max_learning_rate: float = 1.0, steps: int = 100, smoothing: float = 0.9,
-                       divergence: float = 4.0, verbose: int = 0) -> RangeTestResult:
+                       divergence: float = 4.0, batch_size: int = 32, verbose: int = 0) -> RangeTestResult:
     """Run the range test on ``model`` (compiled, with the layers you mean to train trainable).
 
     Args:
@@ -97,60 +110,26 @@ def find_learning_rate(model: keras.Model, train, *, min_learning_rate: float = 
         steps: batches at most; the test stops early once the loss is ``divergence`` × its best.
     """
     for value in (min_learning_rate, max_learning_rate):
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 100:
-            raise validation.InvalidArgumentError(f"range-test rates must be numbers in (0, 100], got {value!r:.60}")
+        validation.check_number(value, "a range-test rate", low=0, high=100, low_inclusive=False)
     if min_learning_rate >= max_learning_rate:
         raise validation.InvalidArgumentError("min_learning_rate must be below max_learning_rate")
     steps = validation.check_positive_int(steps, "steps", minimum=10)
     if not getattr(model, "compiled", False):
-        raise validation.InvalidArgumentError("compile the model first (tl.training.compile_model)")
-    weights = model.get_weights()
-    optimizer_variables = [keras.ops.convert_to_numpy(variable) for variable in model.optimizer.variables]
-    original_rate = float(keras.ops.convert_to_numpy(model.optimizer.learning_rate))
+        raise validation.InvalidArgumentError("compile the model first (tl.compiling.compile_model)")
+    target, data = _range_test_target(model, train)
+    weights = target.get_weights()
+    # The rate must change after every batch, not after every execution of several steps.
+    compiling.compile_like(target, model, steps_per_execution=1)
     recorder = _ExponentialRate(min_learning_rate, max_learning_rate, steps, smoothing, divergence)
-    steps_per_execution = getattr(model, "steps_per_execution", 1) or 1
-    if steps_per_execution != 1:  # the rate must change after every batch, not every execution
-        _compile_again(model, steps_per_execution=1)
-    if isinstance(train, keras.utils.PyDataset):
-        from tltutor.data import batches
-
-        train = batches.to_numpy(train)
     try:
-        if isinstance(train, tuple):
-            batches = math.ceil(len(train[0]) / 32)
-            repeats = math.ceil(steps / batches)
-            x = np.concatenate([train[0]] * repeats)
-            y = np.concatenate([train[1]] * repeats)
-            model.fit(x, y, batch_size=32, epochs=1, shuffle=True, callbacks=[recorder], verbose=verbose)
+        if isinstance(data, tuple):
+            repeats = math.ceil(steps / math.ceil(len(data[0]) / batch_size))
+            x = np.concatenate([data[0]] * repeats)
+            y = np.concatenate([data[1]] * repeats)
+            target.fit(x, y, batch_size=batch_size, epochs=1, shuffle=True, callbacks=[recorder], verbose=verbose)
         else:
-            model.fit(train.repeat(), steps_per_epoch=steps, epochs=1, callbacks=[recorder], verbose=verbose)
+            target.fit(data.repeat(), steps_per_epoch=steps, epochs=1, callbacks=[recorder], verbose=verbose)
     finally:
-        model.set_weights(weights)
-        for variable, value in zip(model.optimizer.variables, optimizer_variables):
-            if tuple(variable.shape) == value.shape:
-                variable.assign(value)
-        model.optimizer.learning_rate.assign(original_rate)
-        if steps_per_execution != 1:
-            _compile_again(model, steps_per_execution=steps_per_execution)
+        target.set_weights(weights)
     suggestion, steepest, minimum = suggest(recorder.rates, recorder.smoothed)
     return RangeTestResult(recorder.rates, recorder.losses, recorder.smoothed, suggestion, steepest, minimum)
-
-
-def plot(result: RangeTestResult, title: str = "Learning-rate range test"):
-    """Loss against rate on a log axis, with the suggested rate marked."""
-    from tltutor.plots import _pyplot
-
-    pyplot = _pyplot()
-    figure, axis = pyplot.subplots(figsize=(6, 3.6))
-    axis.plot(result.learning_rates, result.losses, color="0.8", label="loss per batch")
-    axis.plot(result.learning_rates, result.smoothed_losses, label="smoothed loss")
-    axis.axvline(result.suggestion, color="C3", linestyle="--", label=f"suggested {result.suggestion:.1e}")
-    axis.set_xscale("log")
-    axis.set_xlabel("learning rate")
-    axis.set_ylabel("training loss")
-    low, high = min(result.smoothed_losses), result.smoothed_losses[0]
-    axis.set_ylim(low - 0.1 * abs(high - low + 1e-9), max(high, low) + 0.5 * abs(high - low + 1e-9))
-    axis.set_title(title)
-    axis.legend()
-    figure.tight_layout()
-    return figure

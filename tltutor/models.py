@@ -2,10 +2,9 @@
 
 Example:
     >>> import tltutor as tl
-    >>> model = tl.models.build_transfer_model("EfficientNetLite0", num_classes=10,
-    ...                                        image_size=96)                     # doctest: +SKIP
-    >>> [layer.name for layer in model.layers][-3:]                               # doctest: +SKIP
-    ['pooling', 'head_dropout', 'classifier']
+    >>> model = tl.models.build_transfer_model("EfficientNetLite0", num_classes=10, image_size=96)
+    >>> [layer.name for layer in model.layers]
+    ['image', 'scale_lite', 'base', 'pooling', 'head_dropout', 'classifier']
 
 The head has no activation: it outputs logits, and the loss is compiled with
 ``from_logits=True``. Use :func:`predict_probabilities` for probabilities.
@@ -17,12 +16,15 @@ from pathlib import Path
 
 import keras
 
-from tltutor import backbones, devices, distribution, freezing, validation
+from tltutor import backbones, compiling, freezing, validation
+from tltutor.io import files
 from tltutor.layers import preprocessing_layers
+from tltutor.runtime import devices, distribution
 
 AUGMENTATION_NAME = "augmentation"
 BASE_NAME = "base"
 _EXTRACTOR_ATTRIBUTE = "_tltutor_feature_extractor"
+_SPLIT_ATTRIBUTE = "_tltutor_splits"
 
 
 def default_augmentation(seed: int | None = None) -> keras.Sequential:
@@ -104,9 +106,7 @@ def build_transfer_model(backbone: str = backbones.OFFLINE_DEFAULT, num_classes:
         freezing.freeze_base(model)
     else:
         freezing.unfreeze(model, keep_batchnorm_frozen=weights is not None)
-    from tltutor import training
-
-    training.compile_model(model, learning_rate)
+    compiling.compile_model(model, learning_rate)
     return model
 
 
@@ -119,41 +119,118 @@ def _speed_up_batchnorm_statistics(base, momentum=0.9):
             layer.momentum = momentum
 
 
+def layers_before_base(model: keras.Model) -> list[keras.layers.Layer]:
+    """The layers between the image input and the base (preprocessing), augmentation left out."""
+    before = []
+    for layer in model.layers[1:]:
+        if layer.name == BASE_NAME:
+            return before
+        if layer.name != AUGMENTATION_NAME:
+            before.append(layer)
+    raise validation.InvalidArgumentError("the model has no 'base' layer: build it with tl.models.build_transfer_model")
+
+
+def layers_after_base(model: keras.Model) -> list[keras.layers.Layer]:
+    """The layers from the base's output to the logits (pooling, dropout, classifier)."""
+    names = [layer.name for layer in model.layers]
+    if BASE_NAME not in names:
+        raise validation.InvalidArgumentError("the model has no 'base' layer: build it with tl.models.build_transfer_model")
+    return model.layers[names.index(BASE_NAME) + 1:]
+
+
+def _kept(model, attribute):
+    cache = getattr(model, attribute, None)
+    if cache is None:
+        cache = {}
+        object.__setattr__(model, attribute, cache)
+    return cache
+
+
 def feature_extractor(model: keras.Model) -> keras.Model:
     """The part of ``model`` from the image to the pooled features, without augmentation.
 
-    Shares layers (and weights) with ``model``. Built once per model and kept, so that repeated
-    feature extraction reuses its compiled predict function instead of tracing it again.
+    Shares layers (and weights) with ``model``. Built once per model and kept on it, so that
+    repeated feature extraction reuses its compiled predict function instead of tracing it again.
+    The kept extractor is a cache: it is not saved with the model, and a loaded model builds it anew.
     """
-    cached = getattr(model, _EXTRACTOR_ATTRIBUTE, None)
-    if cached is not None:
-        return cached
+    cache = _kept(model, _EXTRACTOR_ATTRIBUTE)
+    if "pooled" in cache:
+        return cache["pooled"]
     with distribution.model_scope(model):
         inputs = keras.Input(model.input_shape[1:], name="image")
         x = inputs
-        for layer in model.layers[1:]:
-            if layer.name == AUGMENTATION_NAME:
-                continue
-            x = layer(x, training=False) if layer.name == BASE_NAME else layer(x)
+        for layer in layers_before_base(model):
+            x = layer(x)
+        x = model.get_layer(BASE_NAME)(x, training=False)
+        for layer in layers_after_base(model):
+            x = layer(x)
             if layer.name == "pooling":
                 extractor = keras.Model(inputs, x, name="feature_extractor")
                 distribution.remember(extractor, distribution.strategy_of(model))
-                object.__setattr__(model, _EXTRACTOR_ATTRIBUTE, extractor)
+                cache["pooled"] = extractor
                 return extractor
     raise validation.InvalidArgumentError("model has no 'pooling' layer: build it with build_transfer_model")
 
 
+def split_at(model: keras.Model, cut: int) -> tuple[keras.Model, keras.Model] | None:
+    """``(bottom, top)``: the model cut at the input of base layer number ``cut``, sharing its weights.
+
+    ``bottom`` maps images to the activations entering that layer (augmentation left out);
+    ``top`` maps those activations to the logits. ``top(bottom(x))`` equals ``model(x)`` in
+    inference. Returns ``None`` where the cut cannot be made: at the base's first layer, at a
+    layer with several inputs, or where a skip connection crosses the cut. Both models are kept
+    on ``model`` as a cache (not saved with it).
+    """
+    cache = _kept(model, _SPLIT_ATTRIBUTE)
+    if cut in cache:
+        return cache[cut]
+    base = model.get_layer(BASE_NAME)
+    layer = base.layers[cut]
+    result = None
+    if cut > 0 and not isinstance(layer.input, (list, tuple)):
+        with distribution.model_scope(model):
+            try:
+                upper = keras.Model(layer.input, base.output, name=f"{base.name}_from_{layer.name}")
+            except ValueError:  # a skip connection crosses the cut: the upper part needs more inputs
+                upper = None
+            if upper is not None:
+                lower = keras.Model(base.input, layer.input, name=f"{base.name}_below_{layer.name}")
+                images = keras.Input(model.input_shape[1:], name="image")
+                x = images
+                for before in layers_before_base(model):
+                    x = before(x)
+                bottom = keras.Model(images, lower(x, training=False), name=f"bottom_{layer.name}")
+                activations = keras.Input(tuple(layer.input.shape[1:]), name="activations")
+                x = upper(activations)
+                for after in layers_after_base(model):
+                    x = after(x)
+                top = keras.Model(activations, x, name=f"top_{layer.name}")
+                for part in (bottom, top):
+                    distribution.remember(part, distribution.strategy_of(model))
+                result = (bottom, top)
+    cache[cut] = result
+    return result
+
+
 def head(model: keras.Model) -> keras.Model:
-    """The new head (dropout + classifier) as a model on pooled features; shares weights with ``model``."""
+    """The new head (dropout + classifier) as a model on pooled features; shares weights with ``model``.
+
+    Kept on ``model`` as a cache like :func:`feature_extractor`, so its traced steps are reused.
+    """
+    cache = _kept(model, _EXTRACTOR_ATTRIBUTE)
+    if "head" in cache:
+        return cache["head"]
     with distribution.model_scope(model):
         features = keras.Input((model.get_layer("pooling").output.shape[-1],), name="features")
         outputs = model.get_layer("classifier")(model.get_layer("head_dropout")(features))
         head_model = keras.Model(features, outputs, name="head")
     distribution.remember(head_model, distribution.strategy_of(model))
+    cache["head"] = head_model
     return head_model
 
 
 def has_augmentation(model: keras.Model) -> bool:
+    """Whether the model has an augmentation block (then its frozen base's outputs change every epoch)."""
     return any(layer.name == AUGMENTATION_NAME for layer in model.layers)
 
 
@@ -188,15 +265,15 @@ def save_model(model: keras.Model, path) -> Path:
             f"the model has Lambda layers {lambda_layers}: they run arbitrary code when loaded. Replace them "
             "with serializable layers (see tltutor.layers) before saving."
         )
-    from tltutor import results
-
-    return results.save_atomically(path, model.save)
+    return files.save_atomically(path, model.save)
 
 
 def load_model(path) -> keras.Model:
-    """Load a ``.keras`` file with ``safe_mode=True`` (no code from the file runs) and tltutor's layers known."""
-    import tltutor.layers  # noqa: F401  registers tltutor's serializable layers
+    """Load a ``.keras`` file with ``safe_mode=True``: no code from the file runs.
 
+    tltutor's own layers, losses and optimizers are registered when their modules are imported
+    (this module imports :mod:`tltutor.layers` and :mod:`tltutor.compiling`).
+    """
     return keras.saving.load_model(path, safe_mode=True)
 
 

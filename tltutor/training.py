@@ -1,7 +1,13 @@
 """Training phases: train the new head, fine-tune with a lower learning rate, unfreeze gradually.
 
 Each phase appends to one :class:`TrainingHistory` that remembers where every phase started, so
-plots can mark the moment fine-tuning began.
+plots can mark the moment fine-tuning began. Every verb returns that history.
+
+Frozen layers compute the same thing in every epoch, so the verbs compute it once
+(:mod:`tltutor.features`): :func:`train_head` trains the head on the base's pooled features, and
+:func:`fine_tune` trains only the unfrozen top of the base on the activations that enter it. Both
+are exact: with no augmentation in the model, the frozen part sees the same images each epoch.
+A model with augmentation trains on images.
 
 Example (fastai's ``fine_tune`` in Keras)::
 
@@ -15,19 +21,17 @@ Example (fastai's ``fine_tune`` in Keras)::
 
 from __future__ import annotations
 
-import functools
 import time
 from dataclasses import dataclass, field
 
 import keras
 import numpy as np
 
-from tltutor import checkpoints, devices, distribution, freezing, models, validation
+from tltutor import compiling, discriminative, features, freezing, models, validation
+from tltutor.compiling import FINE_TUNE_FACTOR, HEAD_LEARNING_RATE, in_model_strategy
 from tltutor.data import batches
-
-HEAD_LEARNING_RATE = 1e-3
-FINE_TUNE_FACTOR = 10
-
+from tltutor.io import checkpoints
+from tltutor.runtime import progress as progress_lines
 
 @dataclass
 class TrainingHistory:
@@ -37,6 +41,7 @@ class TrainingHistory:
     phase_starts: dict[str, int] = field(default_factory=dict)
 
     def add_phase(self, phase: str, keras_history: dict, seconds: float) -> None:
+        """Append one phase's Keras history (``{metric: [value per epoch]}``) that took ``seconds``."""
         self.phase_starts.setdefault(phase, len(self.records))
         epochs = len(next(iter(keras_history.values()), []))
         for epoch in range(epochs):
@@ -45,79 +50,31 @@ class TrainingHistory:
             self.records.append(record)
 
     def metric(self, name: str) -> list[float]:
+        """The values of one metric, one per epoch (NaN where a phase did not record it)."""
         return [record.get(name, float("nan")) for record in self.records]
 
     @property
     def epochs(self) -> int:
         return len(self.records)
 
+    @property
+    def seconds(self) -> float:
+        return float(sum(record["seconds"] for record in self.records))
+
     def best(self, name: str = "val_accuracy") -> float:
+        """The highest value of ``name`` (for a loss, use ``min`` of :meth:`metric`)."""
         values = [value for value in self.metric(name) if not np.isnan(value)]
         return max(values) if values else float("nan")
 
-
-def in_model_strategy(function):
-    """Run a helper whose first argument is a model inside the strategy the model was built in."""
-
-    @functools.wraps(function)
-    def wrapper(model, *args, **kwargs):
-        with distribution.model_scope(model):
-            return function(model, *args, **kwargs)
-
-    return wrapper
+    def to_dict(self) -> dict:
+        return {"records": self.records, "phase_starts": self.phase_starts}
 
 
-@in_model_strategy
-def compile_model(model: keras.Model, learning_rate: float = HEAD_LEARNING_RATE, *, weight_decay: float | None = None,
-                  jit_compile: bool | str = "auto", steps_per_execution: int | str = "auto") -> keras.Model:
-    """Compile with Adam (AdamW when ``weight_decay`` is set), sparse cross-entropy on logits and accuracy.
-
-    ``"auto"`` follows :mod:`tltutor.devices`: XLA with JAX always and with TensorFlow only on an
-    accelerator (it is slower on CPU); several steps per execution on an accelerator, one on CPU.
-    A model built with a mixed-precision policy gets Keras's loss scaling where float16 needs it.
-    """
-    learning_rate = validation.check_learning_rate(learning_rate)
-    if weight_decay:
-        weight_decay = validation.check_fraction(weight_decay, "weight_decay")
-        optimizer = keras.optimizers.AdamW(learning_rate, weight_decay=weight_decay)
-    else:
-        optimizer = keras.optimizers.Adam(learning_rate)
-    if jit_compile == "auto":
-        jit_compile = devices.recommended_jit_compile()
-    if steps_per_execution == "auto":
-        steps_per_execution = devices.recommended_steps_per_execution()
-    model.compile(
-        optimizer=optimizer,
-        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-        metrics=["accuracy"],
-        jit_compile=jit_compile,
-        steps_per_execution=steps_per_execution,
-    )
-    return model
-
-
-def current_learning_rate(model: keras.Model) -> float:
-    return float(keras.ops.convert_to_numpy(model.optimizer.learning_rate))
-
-
-def recompile(model: keras.Model, learning_rate: float | None = None) -> keras.Model:
-    """Compile again so that trainability changes take effect; keeps the learning rate and weight decay."""
-    optimizer = getattr(model, "optimizer", None)
-    if learning_rate is None:
-        learning_rate = current_learning_rate(model) if optimizer else HEAD_LEARNING_RATE
-    weight_decay = getattr(optimizer, "weight_decay", None)
-    return compile_model(model, learning_rate, weight_decay=weight_decay, jit_compile=getattr(model, "jit_compile", "auto"),
-                         steps_per_execution=getattr(model, "steps_per_execution", "auto"))
-
-
-def _ensure_compiled(model: keras.Model, learning_rate: float) -> None:
-    if not getattr(model, "compiled", False):
-        compile_model(model, learning_rate)
-
-
-def callbacks_for(patience: int | None, monitor: str = "val_loss"):
-    if not patience:
+def callbacks_for(early_stopping_patience: int | None, monitor: str = "val_loss") -> list:
+    """Early stopping on ``monitor`` that restores the best weights; none for ``None`` or 0."""
+    if not early_stopping_patience:
         return []
+    patience = validation.check_positive_int(early_stopping_patience, "early_stopping_patience")
     return [keras.callbacks.EarlyStopping(monitor=monitor, patience=patience, restore_best_weights=True)]
 
 
@@ -127,12 +84,12 @@ def check_data_fits_model(model: keras.Model, data, what: str = "training data")
         return
     batch = batches.first_batch(data)
     if batch is None:
-        raise validation.InvalidArgumentError(f"the {what} is empty: there is nothing to train on")
+        validation.check_not_empty(0, what)
     images, labels = batch[0], batch[1]
     expected = tuple(model.inputs[0].shape[1:]) if getattr(model, "inputs", None) else None
     shape = tuple(keras.ops.shape(images)[1:])
-    if expected and any(want is not None and want != got for want, got in zip(expected, shape)) \
-            or (expected and len(expected) != len(shape)):
+    if expected and (len(expected) != len(shape)
+                     or any(want is not None and want != got for want, got in zip(expected, shape))):
         raise validation.InvalidArgumentError(
             f"the model expects inputs of shape {expected}, but the {what} has {shape}. Load the data with "
             f"load_dataset(image_size={expected[0]}) or build the model with image_size={shape[0] if shape else '?'}; "
@@ -142,18 +99,22 @@ def check_data_fits_model(model: keras.Model, data, what: str = "training data")
     validation.check_labels(keras.ops.convert_to_numpy(labels).reshape(-1), num_classes)
 
 
-def _fit(model, train, validation_data, epochs, callbacks, *, checkpoint_dir=None, phase="train", **fit_arguments):
-    """``model.fit`` with checks, optional checkpoint/resume, and wall-clock time.
+def _fit(model, train, validation_data, epochs, callbacks, *, checkpoint_dir=None, phase="train", batch_size=32,
+         progress=True, verbose=0):
+    """``model.fit`` with checks, optional checkpoint/resume, progress lines and wall-clock time.
 
     Returns the Keras history dict (resumed epochs included) and the seconds this call trained.
     """
     check_data_fits_model(model, train)
     if validation_data is not None:
         check_data_fits_model(model, validation_data, "validation data")
+    batch_size = validation.check_positive_int(batch_size, "batch_size")
     started = time.perf_counter()
     x, y = (train if isinstance(train, tuple) else (train, None))
-    already_shuffled = batches.is_tf_dataset(train)  # a tf.data pipeline shuffles itself
+    arrays = isinstance(train, tuple)
     previous, initial_epoch, callbacks = None, 0, list(callbacks)
+    if progress and not verbose:
+        callbacks.append(progress_lines.EpochProgress(phase, output=progress if callable(progress) else print))
     if checkpoint_dir is not None:
         directory = checkpoints.phase_directory(checkpoint_dir, phase)
         previous = checkpoints.restore(model, directory)
@@ -163,8 +124,8 @@ def _fit(model, train, validation_data, epochs, callbacks, *, checkpoint_dir=Non
         saver = checkpoints.EpochCheckpoint(directory, previous)
         callbacks.append(saver)
     result = model.fit(x, y, validation_data=validation_data, epochs=epochs, initial_epoch=initial_epoch,
-                       callbacks=callbacks, shuffle=not already_shuffled, verbose=fit_arguments.pop("verbose", 0),
-                       **fit_arguments)
+                       callbacks=callbacks, shuffle=arrays, batch_size=batch_size if arrays else None,
+                       verbose=verbose)
     seconds = time.perf_counter() - started
     if checkpoint_dir is None:
         return result.history, seconds
@@ -172,43 +133,14 @@ def _fit(model, train, validation_data, epochs, callbacks, *, checkpoint_dir=Non
     return saver.state.history, seconds
 
 
-@in_model_strategy
-def extract_features(model: keras.Model, dataset, *, callbacks=None):
-    """Pooled base features and labels of every batch of ``dataset`` (one pass, in order).
-
-    ``dataset`` is a ``tf.data`` dataset, a ``PyDataset`` or ``(images, labels)`` arrays.
-    ``callbacks`` (Keras callbacks, for progress or timing) hear the end of every batch.
-    """
-    extractor = models.feature_extractor(model)
-    if batches.first_batch(dataset) is None:
-        raise validation.InvalidArgumentError("the dataset is empty: there is nothing to train on")
-    if batches.is_tf_dataset(dataset):
-        return _extract_in_one_predict(extractor, dataset, callbacks)
-    features, labels = [], []
-    for index, (images, batch_labels) in enumerate(batches.iterate(dataset)):
-        features.append(models.predict_batch(extractor, images))
-        labels.append(keras.ops.convert_to_numpy(batch_labels))
-        for callback in callbacks or ():
-            callback.on_predict_batch_end(index, {})
-    return np.concatenate(features), np.concatenate(labels)
-
-
-def _extract_in_one_predict(extractor: keras.Model, dataset, callbacks=None):
-    """One ``predict`` over a ``tf.data`` pipeline, labels passed through the model beside the images.
-
-    A training pipeline reshuffles on every pass, so the labels must come from the same pass as
-    the features; one ``predict`` keeps the pipeline's prefetching, which a loop of batches loses.
-    """
-    with_labels = getattr(extractor, "_tltutor_with_labels", None)
-    if with_labels is None:
-        with distribution.model_scope(extractor):
-            image = keras.Input(extractor.input_shape[1:], name="image")
-            label = keras.Input((), dtype="int32", name="label")
-            with_labels = keras.Model([image, label], [extractor(image), label], name="features_and_labels")
-        object.__setattr__(extractor, "_tltutor_with_labels", with_labels)
-    features, labels = with_labels.predict(dataset.map(lambda images, labels: ((images, labels),)), verbose=0,
-                                           callbacks=callbacks)
-    return np.asarray(features), np.asarray(labels).astype(np.int32)
+def _train_part(model: keras.Model, part: tuple[keras.Model, keras.Model], train, validation_data, epochs: int,
+                callbacks, *, learning_rate: float, **fit_arguments):
+    """Train ``top`` on the (kept) outputs of the frozen ``bottom``; ``top`` is compiled like ``model``."""
+    bottom, top = part
+    train_outputs = features.outputs_of(bottom, train)
+    validation_outputs = features.outputs_of(bottom, validation_data) if validation_data is not None else None
+    compiling.compile_like(top, model, learning_rate)
+    return _fit(top, train_outputs, validation_outputs, epochs, callbacks, **fit_arguments)
 
 
 @in_model_strategy
@@ -216,99 +148,136 @@ def train_head(model: keras.Model, train, validation_data, *, epochs: int = 20,
                learning_rate: float = HEAD_LEARNING_RATE, use_cached_features: bool | None = None,
                early_stopping_patience: int | None = 5, batch_size: int = 32,
                history: TrainingHistory | None = None, phase: str = "head", checkpoint_dir=None,
-               verbose: int = 0) -> TrainingHistory:
+               progress=True, verbose: int = 0) -> TrainingHistory:
     """Freeze the base and train only the new head.
 
     With a frozen base and no augmentation the base's output never changes, so by default the
-    features are computed once and the head is trained on them (about 25× faster per epoch on
-    a CPU). With augmentation in the model, training runs on images.
+    features are computed once (and kept for later calls, :mod:`tltutor.features`) and the head
+    is trained on them. With augmentation in the model, training runs on images.
 
     ``checkpoint_dir`` keeps every epoch and the best weights on disk; running the same call again
-    after an interruption continues from the last completed epoch (see :mod:`tltutor.checkpoints`).
+    after an interruption continues from the last completed epoch (see :mod:`tltutor.io.checkpoints`).
+    ``progress`` (``True``, ``False`` or a function that takes a line) prints an epoch line with the
+    metrics and the time left at most every 10 s, so short phases stay silent.
     """
     epochs = validation.check_epochs(epochs)
     history = history or TrainingHistory()
     freezing.freeze_base(model, learning_rate=learning_rate)
-    _ensure_compiled(model, learning_rate)
+    compiling.ensure_compiled(model, learning_rate)
     if use_cached_features is None:
         use_cached_features = not models.has_augmentation(model)
-    callbacks = callbacks_for(early_stopping_patience)
-    if not use_cached_features:
-        result, seconds = _fit(model, train, validation_data, epochs, callbacks, checkpoint_dir=checkpoint_dir,
-                               phase=phase, verbose=verbose)
-        history.add_phase(phase, result, seconds)
-        return history
     check_data_fits_model(model, train)
+    arguments = dict(checkpoint_dir=checkpoint_dir, phase=phase, batch_size=batch_size, progress=progress,
+                     verbose=verbose)
     started = time.perf_counter()
-    train_features = extract_features(model, train)
-    validation_features = extract_features(model, validation_data) if validation_data is not None else None
-    head_model = models.head(model)
-    compile_model(head_model, learning_rate)
-    result, _ = _fit(head_model, train_features, validation_features, epochs, callbacks,
-                     checkpoint_dir=checkpoint_dir, phase=phase, batch_size=batch_size, verbose=verbose)
+    if use_cached_features:
+        part = (models.feature_extractor(model), models.head(model))
+        result, _ = _train_part(model, part, train, validation_data, epochs, callbacks_for(early_stopping_patience),
+                                learning_rate=learning_rate, **arguments)
+    else:
+        result, _ = _fit(model, train, validation_data, epochs, callbacks_for(early_stopping_patience), **arguments)
     history.add_phase(phase, result, time.perf_counter() - started)
     return history
 
 
 @in_model_strategy
 def fine_tune(model: keras.Model, train, validation_data, *, epochs: int = 5, learning_rate: float | None = None,
-              unfreeze_from=None, early_stopping_patience: int | None = 3,
+              unfreeze_from=None, early_stopping_patience: int | None = 3, batch_size: int = 32,
+              layerwise_decay: float | None = None, use_cached_features: bool | None = None,
               history: TrainingHistory | None = None, phase: str = "fine-tune", checkpoint_dir=None,
-              layerwise_decay: float | None = None, verbose: int = 0) -> TrainingHistory:
+              progress=True, verbose: int = 0) -> TrainingHistory:
     """Unfreeze the base from ``unfreeze_from`` (BatchNorm stays frozen) and train with a low rate.
 
     ``learning_rate`` defaults to the head's rate divided by 10. With ``layerwise_decay`` (2.6 in
     ULMFiT) the head trains at ``learning_rate`` and each deeper third of the unfrozen base at a
     further 1/decay (:mod:`tltutor.discriminative`).
+
+    With no augmentation in the model, the frozen layers below ``unfreeze_from`` run once per
+    image, and only the layers above are trained on their kept outputs (``use_cached_features``
+    decides; ``None`` means whenever the model allows it).
     """
     epochs = validation.check_epochs(epochs)
     if learning_rate is None:
         learning_rate = HEAD_LEARNING_RATE / FINE_TUNE_FACTOR
     freezing.unfreeze(model, unfreeze_from, learning_rate=learning_rate)
-    _ensure_compiled(model, learning_rate)
+    compiling.ensure_compiled(model, learning_rate)
     if layerwise_decay is not None:
-        from tltutor import discriminative
-
-        discriminative.compile_discriminative(model, learning_rate, decay=layerwise_decay)
+        discriminative.compile_discriminative(model, learning_rate, layerwise_decay=layerwise_decay)
     history = history or TrainingHistory()
-    result, seconds = _fit(model, train, validation_data, epochs, callbacks_for(early_stopping_patience),
-                           checkpoint_dir=checkpoint_dir, phase=phase, verbose=verbose)
-    history.add_phase(phase, result, seconds)
+    check_data_fits_model(model, train)
+    part = None
+    if use_cached_features is not False and not models.has_augmentation(model):
+        part = features.frozen_split(model, unfreeze_from)
+    arguments = dict(checkpoint_dir=checkpoint_dir, phase=phase, batch_size=batch_size, progress=progress,
+                     verbose=verbose)
+    started = time.perf_counter()
+    if part is not None:
+        result, _ = _train_part(model, part, train, validation_data, epochs, callbacks_for(early_stopping_patience),
+                                learning_rate=learning_rate, **arguments)
+    else:
+        result, _ = _fit(model, train, validation_data, epochs, callbacks_for(early_stopping_patience), **arguments)
+    history.add_phase(phase, result, time.perf_counter() - started)
     return history
 
 
 @in_model_strategy
-def gradual_unfreeze(model: keras.Model, train, validation_data, *, points, epochs_per_stage: int = 2,
-                     learning_rate: float | None = None, history: TrainingHistory | None = None,
-                     checkpoint_dir=None, layerwise_decay: float | None = None, verbose: int = 0) -> TrainingHistory:
-    """Fine-tune in stages, each unfreezing deeper: ``points`` lists where each stage starts, top first."""
+def gradual_unfreeze(model: keras.Model, train, validation_data, *, unfreeze_points, epochs_per_stage: int = 2,
+                     learning_rate: float | None = None, batch_size: int = 32, layerwise_decay: float | None = None,
+                     history: TrainingHistory | None = None, checkpoint_dir=None, progress: bool = True,
+                     verbose: int = 0) -> TrainingHistory:
+    """Fine-tune in stages, each unfreezing deeper: ``unfreeze_points`` lists where each stage starts, top first."""
     history = history or TrainingHistory()
-    for stage, point in enumerate(points, start=1):
+    if not unfreeze_points:
+        raise validation.InvalidArgumentError("unfreeze_points is empty: list where each stage starts, top first")
+    for stage, point in enumerate(unfreeze_points, start=1):
         fine_tune(model, train, validation_data, epochs=epochs_per_stage, learning_rate=learning_rate,
-                  unfreeze_from=point, early_stopping_patience=None, history=history,
-                  phase=f"unfreeze {stage}: {point}", checkpoint_dir=checkpoint_dir,
-                  layerwise_decay=layerwise_decay, verbose=verbose)
+                  unfreeze_from=point, early_stopping_patience=None, batch_size=batch_size,
+                  layerwise_decay=layerwise_decay, history=history, phase=f"unfreeze {stage}: {point}",
+                  checkpoint_dir=checkpoint_dir, progress=progress, verbose=verbose)
     return history
 
 
 @in_model_strategy
 def train_all(model: keras.Model, train, validation_data, *, epochs: int = 10, learning_rate: float = HEAD_LEARNING_RATE,
-              keep_batchnorm_frozen: bool = False, early_stopping_patience: int | None = None,
+              keep_batchnorm_frozen: bool = False, early_stopping_patience: int | None = None, batch_size: int = 32,
               history: TrainingHistory | None = None, phase: str = "train all", checkpoint_dir=None,
-              verbose: int = 0) -> TrainingHistory:
-    """Train every layer (used for the from-scratch baseline)."""
+              progress=True, verbose: int = 0) -> TrainingHistory:
+    """Train every layer (the from-scratch baseline)."""
     epochs = validation.check_epochs(epochs)
     freezing.unfreeze(model, None, keep_batchnorm_frozen=keep_batchnorm_frozen, learning_rate=learning_rate)
-    _ensure_compiled(model, learning_rate)
+    compiling.ensure_compiled(model, learning_rate)
     history = history or TrainingHistory()
     result, seconds = _fit(model, train, validation_data, epochs, callbacks_for(early_stopping_patience),
-                           checkpoint_dir=checkpoint_dir, phase=phase, verbose=verbose)
+                           checkpoint_dir=checkpoint_dir, phase=phase, batch_size=batch_size, progress=progress,
+                           verbose=verbose)
     history.add_phase(phase, result, seconds)
     return history
 
 
-@in_model_strategy
-def evaluate(model: keras.Model, dataset) -> dict[str, float]:
-    """Loss and accuracy on ``dataset`` (a ``tf.data`` dataset, a ``PyDataset`` or ``(images, labels)``)."""
-    x, y = dataset if isinstance(dataset, tuple) else (dataset, None)
-    return {key: float(value) for key, value in model.evaluate(x, y, verbose=0, return_dict=True).items()}
+def predict_logits(model: keras.Model, data) -> tuple[np.ndarray, np.ndarray]:
+    """``(logits, labels)`` for every example of ``data``, in order.
+
+    The frozen part of the model runs once per image (:func:`tltutor.features.frozen_split`); its
+    outputs are kept, so evaluating several variants that share a frozen base costs one pass.
+    """
+    part = features.frozen_split(model) if models.BASE_NAME in [layer.name for layer in model.layers] else None
+    if part is None:
+        outputs, labels = [], []
+        for images, batch_labels in batches.iterate(data):
+            outputs.append(models.predict_batch(model, images))
+            labels.append(np.asarray(keras.ops.convert_to_numpy(batch_labels)).reshape(-1))
+        validation.check_not_empty(len(outputs))
+        return np.concatenate(outputs), np.concatenate(labels).astype(np.int32)
+    bottom, top = part
+    kept, labels = features.outputs_of(bottom, data)
+    logits = np.concatenate([models.predict_batch(top, kept[start:start + 256])
+                             for start in range(0, len(kept), 256)])
+    return logits, labels
+
+
+def evaluate(model: keras.Model, data) -> dict[str, float]:
+    """Loss and accuracy on ``data`` (a ``tf.data`` dataset, a ``PyDataset`` or ``(images, labels)``)."""
+    logits, labels = predict_logits(model, data)
+    losses = keras.ops.convert_to_numpy(
+        keras.losses.sparse_categorical_crossentropy(labels, logits.astype(np.float32), from_logits=True))
+    return {"loss": float(np.mean(losses)), "accuracy": float(np.mean(np.argmax(logits, axis=-1) == labels))}

@@ -11,8 +11,11 @@ from __future__ import annotations
 import difflib
 import math
 from numbers import Integral, Real
+from pathlib import Path
 
-from tltutor.errors import InvalidArgumentError, UnknownNameError
+import numpy as np
+
+from tltutor.errors import DatasetError, InvalidArgumentError, UnknownNameError
 
 
 def closest_names(name: str, candidates) -> list[str]:
@@ -42,11 +45,70 @@ def check_name(name, candidates, kind: str) -> str:
 
 
 def check_positive_int(value, name: str, minimum: int = 1) -> int:
+    """A whole number of at least ``minimum`` (``bool`` is refused: ``True`` is not a count)."""
     if isinstance(value, bool) or not isinstance(value, Integral):
         raise InvalidArgumentError(f"{name} must be a whole number, got {value!r:.60}")
     if value < minimum:
         raise InvalidArgumentError(f"{name} must be at least {minimum}, got {value}")
     return int(value)
+
+
+def check_number(value, name: str, *, low: float, high: float, low_inclusive: bool = True,
+                 high_inclusive: bool = True, hint: str = "") -> float:
+    """A finite real number in the interval from ``low`` to ``high``.
+
+    >>> check_number(2.6, "layerwise_decay", low=1, high=100)
+    2.6
+    """
+    if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(value):
+        raise InvalidArgumentError(f"{name} must be a finite number, got {value!r:.60}")
+    above = value >= low if low_inclusive else value > low
+    below = value <= high if high_inclusive else value < high
+    if not (above and below):
+        interval = f"{'[' if low_inclusive else '('}{low:g}, {high:g}{']' if high_inclusive else ')'}"
+        raise InvalidArgumentError(f"{name} must be in {interval}, got {value:g}" + (f". {hint}" if hint else ""))
+    return float(value)
+
+
+def check_seed(seed) -> int:
+    """A seed: a whole number >= 0."""
+    return check_positive_int(seed, "seed", minimum=0)
+
+
+def check_seeds(seeds) -> tuple[int, ...]:
+    """One seed or several distinct ones, as a tuple.
+
+    >>> check_seeds(3), check_seeds([0, 1, 2])
+    ((3,), (0, 1, 2))
+    """
+    if isinstance(seeds, Integral) and not isinstance(seeds, bool):
+        return (check_seed(seeds),)
+    try:
+        values = tuple(check_seed(seed) for seed in seeds)
+    except TypeError:
+        raise InvalidArgumentError(f"seeds must be a seed or a list of seeds, got {seeds!r:.60}") from None
+    if not values:
+        raise InvalidArgumentError("seeds is empty: give at least one seed, e.g. seeds=(0, 1, 2)")
+    if len(set(values)) != len(values):
+        raise InvalidArgumentError(f"seeds must be distinct, got {values}: a repeated seed repeats the same run")
+    return values
+
+
+def check_not_empty(count: int, what: str = "dataset") -> int:
+    """Refuse an empty dataset, saying there is nothing to learn from."""
+    if not count:
+        raise DatasetError(f"the {what} is empty: there is nothing to train on or to measure")
+    return count
+
+
+def check_choices(values, choices, kind: str) -> tuple[str, ...]:
+    """A non-empty selection of registered names, in the given order, each checked by :func:`check_name`."""
+    if isinstance(values, str):
+        values = (values,)
+    selected = tuple(check_name(value, choices, kind) for value in values)
+    if not selected:
+        raise InvalidArgumentError(f"no {kind} chosen; choose from {list(choices)}")
+    return selected
 
 
 def check_image_size(image_size, spec=None) -> int:
@@ -100,8 +162,6 @@ def check_weights_argument(weights):
     """``"imagenet"``, ``"digits"``, ``"pretrained"``, ``None`` or an existing file path."""
     if weights is None or weights in ("imagenet", "digits", "pretrained"):
         return weights
-    from pathlib import Path
-
     if isinstance(weights, (str, Path)):
         if not Path(weights).exists():
             raise InvalidArgumentError(
@@ -113,8 +173,6 @@ def check_weights_argument(weights):
 
 def check_labels(labels, num_classes: int):
     """Integer labels in ``[0, num_classes)``; returns them as an int64 NumPy array."""
-    import numpy as np
-
     array = np.asarray(labels)
     if array.ndim != 1:
         raise InvalidArgumentError(f"labels must be a 1-D array of class indices, got shape {array.shape}")
@@ -141,8 +199,6 @@ def check_images(images, what: str = "images"):
 
     Images scaled to [0, 1] are refused with a hint: tltutor models scale pixels themselves.
     """
-    import numpy as np
-
     try:
         array = np.asarray(images)
     except (ValueError, TypeError) as error:

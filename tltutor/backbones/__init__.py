@@ -5,7 +5,9 @@ Example:
     >>> spec = backbones.get("MobileNetV2")
     >>> spec.default_image_size, spec.preprocessing
     (224, 'tf')
-    >>> base = backbones.build_base("EfficientNetLite0", image_size=96)   # doctest: +SKIP
+    >>> base = backbones.build_base("EfficientNetLite0", image_size=96)
+    >>> base.output_shape
+    (None, 3, 3, 1280)
 
 ``weights`` may be ``"imagenet"`` (keras.applications downloads and caches it; EfficientNetLite0
 reads the offline package), a path to a weights file, or ``None`` (random initialisation).
@@ -14,7 +16,12 @@ reads the offline package), a path to a weights file, or ``None`` (random initia
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+import keras
+
 from tltutor import validation
+from tltutor.backbones import digits_cnn, efficientnet_lite, keras_applications
+from tltutor.layers import preprocessing_layers
 
 OFFLINE_DEFAULT = "EfficientNetLite0"
 
@@ -136,15 +143,9 @@ def build_base(name: str, *, image_size: int | None = None, weights="imagenet"):
     weights = _weights_for(spec, validation.check_weights_argument(weights))
     input_shape = (image_size, image_size, 3)
     if spec.name == "DigitsCNN":
-        from tltutor.backbones import digits_cnn
-
         return digits_cnn.build(input_shape, weights=weights)
     if spec.name == "EfficientNetLite0":
-        from tltutor.backbones import efficientnet_lite
-
         return efficientnet_lite.build(input_shape, include_top=False, weights=weights)
-    from tltutor.backbones import keras_applications
-
     return keras_applications.build(spec, input_shape, weights)
 
 
@@ -157,11 +158,6 @@ def build_imagenet_classifier(name: str = OFFLINE_DEFAULT, *, image_size: int | 
         raise validation.InvalidArgumentError("DigitsCNN was pretrained on digits, not ImageNet: it has no "
                                               "ImageNet classifier. Use EfficientNetLite0 for ImageNet classes.")
     if spec.name == "EfficientNetLite0":
-        import keras
-
-        from tltutor.backbones import efficientnet_lite
-        from tltutor.layers import preprocessing_layers
-
         core = efficientnet_lite.build((image_size, image_size, 3), include_top=True, weights=weights)
         inputs = keras.Input((image_size, image_size, 3), name="image")
         x = inputs
@@ -169,7 +165,5 @@ def build_imagenet_classifier(name: str = OFFLINE_DEFAULT, *, image_size: int | 
             x = layer(x)
         outputs = keras.layers.Activation("softmax", dtype="float32", name="probabilities")(core(x))
         return keras.Model(inputs, outputs, name="efficientnet_lite0_imagenet")
-    from tltutor.backbones import keras_applications
-
     return keras_applications.build_classifier(spec, (image_size, image_size, 3), weights)
 

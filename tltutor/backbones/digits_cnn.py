@@ -18,7 +18,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from tltutor import downloads, results, weights_files
+from tltutor.io import downloads, files, weights_files
 
 FILTERS = (16, 32, 64)
 PRETRAIN_IMAGE_SIZE = 32
@@ -46,7 +46,7 @@ def cache_path(seed: int = 0) -> Path:
 
 def pretrain(seed: int = 0, epochs: int = 10, verbose: int = 0) -> tuple[keras.Model, float]:
     """Train DigitsCNN on scikit-learn's digits; return the base and its held-out digit accuracy."""
-    from sklearn.datasets import load_digits
+    from sklearn.datasets import load_digits  # scikit-learn is imported only where used
 
     keras.utils.set_random_seed(seed)
     digits = load_digits()
@@ -73,10 +73,8 @@ def _record_path(seed: int) -> Path:
 
 def source_accuracy(seed: int = 0) -> float:
     """DigitsCNN's accuracy on held-out digits (its source task), recorded when it was pretrained."""
-    import json
-
     pretrained_weights_path(seed)
-    return float(json.loads(_record_path(seed).read_text())["held_out_digit_accuracy"])
+    return float(files.read_json(_record_path(seed))["held_out_digit_accuracy"])
 
 
 def pretrained_weights_path(seed: int = 0) -> Path:
@@ -84,6 +82,6 @@ def pretrained_weights_path(seed: int = 0) -> Path:
     path = cache_path(seed)
     if not weights_files.cache_is_valid(path):
         base, accuracy = pretrain(seed)
-        results.write_json({"held_out_digit_accuracy": accuracy, "seed": seed}, _record_path(seed))
+        files.write_json({"held_out_digit_accuracy": accuracy, "seed": seed}, _record_path(seed))
         weights_files.write_cached_weights(base, path)
     return path

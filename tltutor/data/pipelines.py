@@ -11,11 +11,11 @@ import numpy as np
 from tltutor import validation
 from tltutor.data import batches
 
-KINDS = ("auto", "tf.data", "pydataset")
+KINDS = ("auto", "tf.data", "pydataset", "arrays")
 
 
 def resolve_kind(kind: str) -> str:
-    """``"auto"`` → ``"tf.data"`` when TensorFlow imports, else ``"pydataset"``."""
+    """``"auto"`` → ``"tf.data"`` when TensorFlow imports, else ``"pydataset"``; ``"arrays"`` gives ``(x, y)``."""
     kind = validation.check_name(kind, KINDS, "pipeline")
     if kind == "auto":
         return "tf.data" if batches.tensorflow_available() else "pydataset"
@@ -26,10 +26,12 @@ def resolve_kind(kind: str) -> str:
 
 
 def _resize_batch(images, labels, image_size):
-    import tensorflow as tf
+    import tensorflow as tf  # only for tf.data pipelines
 
     if images.shape[-1] != 3:
         images = tf.image.grayscale_to_rgb(images[..., None] if images.shape.rank == 3 else images)
+    if tuple(images.shape[1:3]) == (image_size, image_size):
+        return tf.cast(images, tf.uint8), labels
     resized = tf.image.resize(tf.cast(images, tf.float32), (image_size, image_size))
     return tf.cast(tf.clip_by_value(tf.round(resized), 0, 255), tf.uint8), labels
 
@@ -39,12 +41,16 @@ def make_pipeline(images: np.ndarray, labels: np.ndarray, *, image_size: int, ba
     """A batched dataset of ``(float32 images in 0..255, int32 labels)``.
 
     Images are resized once and cached as ``uint8``; a training pipeline reshuffles each epoch.
-    ``kind`` is ``"tf.data"``, ``"pydataset"`` or ``"auto"`` (:func:`resolve_kind`).
+    ``kind`` is ``"tf.data"``, ``"pydataset"``, ``"arrays"`` (a ``(float32 images, int32 labels)``
+    tuple, which every training helper accepts) or ``"auto"`` (:func:`resolve_kind`).
     """
-    if resolve_kind(kind) == "pydataset":
+    kind = resolve_kind(kind)
+    if kind == "arrays":
+        return batches.resize_images(images, image_size).astype(np.float32), np.asarray(labels, np.int32)
+    if kind == "pydataset":
         return batches.make_batches(images, labels, image_size=image_size, batch_size=batch_size,
                                     shuffle=shuffle, seed=seed)
-    import tensorflow as tf
+    import tensorflow as tf  # only for tf.data pipelines
 
     autotune = tf.data.AUTOTUNE
     dataset = tf.data.Dataset.from_tensor_slices((images, labels.astype(np.int32)))

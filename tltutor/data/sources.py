@@ -12,9 +12,12 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+import keras
 import numpy as np
+from PIL import Image, UnidentifiedImageError
 
-from tltutor import downloads, results
+from tltutor import validation
+from tltutor.io import downloads, files
 from tltutor.data.idx import read_idx
 from tltutor.errors import DatasetError
 
@@ -50,7 +53,7 @@ def embedded_fashion_mnist() -> ArraySource:
     """The stratified subset of real Fashion-MNIST shipped in tltutor: 500 + 100 images per class."""
     path = resources.files("tltutor") / "assets" / "fashion_mnist_subset.npz"
     with resources.as_file(path) as file_path:
-        if results.sha256_of(file_path) != EMBEDDED_SHA256:
+        if files.sha256_of(file_path) != EMBEDDED_SHA256:
             raise DatasetError(f"{file_path} does not match its sha256: reinstall tltutor")
         with np.load(file_path, allow_pickle=False) as arrays:
             return ArraySource(
@@ -73,8 +76,6 @@ def fashion_mnist() -> ArraySource:
     """All of Fashion-MNIST: Debian's files, the Keras cache, or a Keras download (checked by sha256)."""
     folder = _fashion_mnist_folder()
     if folder is None:
-        import keras
-
         with downloads.guarded_download(
             "Fashion-MNIST", instead="Install Debian's dataset-fashion-mnist package, or use 'fashion_mnist_embedded'.",
             cache_folder=downloads.keras_home() / "datasets",
@@ -84,7 +85,7 @@ def fashion_mnist() -> ArraySource:
         if folder is None:
             raise DatasetError("Fashion-MNIST was downloaded but its files were not found in the Keras cache")
     for name, expected in FASHION_MNIST_SHA256.items():
-        if results.sha256_of(folder / name) != expected:
+        if files.sha256_of(folder / name) != expected:
             raise DatasetError(f"{folder / name} does not match its sha256: delete it and load again")
     return ArraySource(
         "fashion_mnist",
@@ -96,7 +97,7 @@ def fashion_mnist() -> ArraySource:
 
 def sklearn_digits() -> ArraySource:
     """scikit-learn's 1,797 handwritten digits (8×8, values 0..16, rescaled to 0..255)."""
-    from sklearn.datasets import load_digits
+    from sklearn.datasets import load_digits  # scikit-learn is imported only where used
 
     digits = load_digits()
     images = np.round(digits.images * (255 / 16)).astype(np.uint8)
@@ -108,8 +109,6 @@ def sklearn_digits() -> ArraySource:
 
 def image_folder(folder: str | Path, image_size: int) -> ArraySource:
     """A folder with one sub-folder of images per class. Unreadable files are skipped with a warning."""
-    from PIL import Image, UnidentifiedImageError
-
     folder = Path(folder)
     if not folder.is_dir():
         raise DatasetError(f"{folder} is not a folder. Give a folder with one sub-folder of images per class.")
@@ -144,8 +143,6 @@ def image_folder(folder: str | Path, image_size: int) -> ArraySource:
 
 def from_arrays(images, labels, class_names=None, name: str = "arrays") -> ArraySource:
     """Your own images and labels, checked: shapes, pixel range, labels 0..n-1, at least two classes."""
-    from tltutor import validation
-
     images = validation.check_images(images)
     labels_array = np.asarray(labels)
     if labels_array.ndim != 1 or len(labels_array) != len(images):

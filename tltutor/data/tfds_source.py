@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from tltutor import downloads, validation
+from tltutor import validation
+from tltutor.io import downloads
 from tltutor.data.sources import ArraySource
 from tltutor.errors import DatasetError
 
@@ -16,7 +17,7 @@ DOWNLOAD_HOST = "storage.googleapis.com"
 
 
 def _builder(name: str, data_dir=None):
-    import tensorflow_datasets as tfds
+    import tensorflow_datasets as tfds  # tfds only for tfds names
 
     try:
         return tfds.builder(name, data_dir=data_dir)
@@ -26,14 +27,14 @@ def _builder(name: str, data_dir=None):
 
 
 def _is_prepared(builder) -> bool:
-    import tensorflow as tf
+    import tensorflow as tf  # tfds datasets are TensorFlow datasets
 
     return tf.io.gfile.exists(f"{builder.data_dir}/dataset_info.json")
 
 
 def load(name: str, image_size: int, data_dir=None) -> ArraySource:
     """Load ``name`` as resized uint8 arrays: the train split as the pool, a test split if it has one."""
-    import tensorflow as tf
+    import tensorflow as tf  # tfds datasets are TensorFlow datasets
 
     builder = _builder(name, data_dir)
     if not _is_prepared(builder):

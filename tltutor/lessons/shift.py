@@ -8,16 +8,20 @@ unlabelled target images, a remedy that needs no labels and no training.
 
 Example::
 
-    rows = tl.shift.shift_report(model, test, kinds=("noise", "blur"), severities=(1, 3))
-    print(tl.results.format_table(rows))
-    tl.shift.adapt_batchnorm(model, target_images)        # AdaBN, no labels needed
+    report = tl.lessons.shift.shift_report(model, test, kinds=("noise", "blur"), severities=(1, 3))
+    print(report.table())
+    tl.lessons.shift.adapt_batchnorm(model, target_images)        # AdaBN, no labels needed
 """
 
 from __future__ import annotations
 
+import keras
 import numpy as np
+from scipy import ndimage
 
-from tltutor import validation
+from tltutor import compiling, freezing, models, training, validation
+from tltutor.data import batches
+from tltutor.report.results import Comparison
 
 KINDS = ("noise", "blur", "contrast", "inversion", "rotation")
 SEVERITIES = (1, 2, 3, 4, 5)
@@ -55,8 +59,6 @@ def shift_images(images, kind: str, severity: int = 3, seed: int = 0) -> np.ndar
         noise = np.random.default_rng(seed).normal(0.0, _NOISE_STD[level], images.shape)
         shifted = images + noise
     elif kind == "blur":
-        from scipy import ndimage
-
         sigma = max(0.5, _BLUR_FRACTION[level] * images.shape[1] * 2)
         shifted = ndimage.gaussian_filter(images, sigma=(0, sigma, sigma, 0))
     elif kind == "contrast":
@@ -66,54 +68,35 @@ def shift_images(images, kind: str, severity: int = 3, seed: int = 0) -> np.ndar
         share = _INVERTED_SHARE[level]
         shifted = (1 - share) * images + share * (255.0 - images)
     else:
-        from scipy import ndimage
-
         shifted = ndimage.rotate(images, _ROTATION_DEGREES[level], axes=(1, 2), reshape=False, order=1,
                                  mode="constant", cval=float(np.median(images[:, 0, 0])))
     return np.clip(shifted, 0, 255).astype(np.float32)
 
 
-def shifted_copies(data, kinds=KINDS, severity: int = 3, seed: int = 0) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """``{kind: (images, labels)}``: every batch of ``data`` shifted each way (plus ``"none"``)."""
-    from tltutor.data import batches
+def shift_report(model, data, *, kinds=KINDS, severities=(3,), seed: int = 0) -> Comparison:
+    """Accuracy on the clean data and on each shifted copy, and its drop from clean; keyed by ``"shift"``.
 
+    Rows carry ``severity`` (0 for the clean data) and ``seed`` (the seed of the random shifts).
+    """
+    kinds = validation.check_choices(kinds, KINDS, "shift")
     images, labels = batches.to_numpy(data)
-    if len(images) == 0:
-        raise validation.InvalidArgumentError("the dataset is empty")
-    copies = {"none": (images.astype(np.float32), labels)}
-    for kind in kinds:
-        copies[kind] = (shift_images(images, kind, severity, seed), labels)
-    return copies
-
-
-def shift_report(model, data, *, kinds=KINDS, severities=(3,), seed: int = 0, batch_size: int = 64) -> list[dict]:
-    """Accuracy on the clean data and on each shifted copy, and its drop from clean."""
-    from tltutor import diagnostics
-    from tltutor.data import batches
-
-    images, labels = batches.to_numpy(data)
-    if len(images) == 0:
-        raise validation.InvalidArgumentError("the dataset is empty")
+    validation.check_not_empty(len(images))
 
     def accuracy(shifted):
-        true, predicted = diagnostics.predict_labels(model, (shifted, labels))
-        return float(np.mean(true == predicted))
+        logits, _ = training.predict_logits(model, (shifted, labels))
+        return float(np.mean(np.argmax(logits, axis=-1) == labels))
 
     clean = accuracy(images.astype(np.float32))
-    rows = [{"shift": "none", "severity": 0, "accuracy": round(clean, 4), "drop": 0.0}]
+    report = Comparison("shift", settings={"kinds": list(kinds), "severities": list(severities)})
+    report.add("none", seed, severity=0, accuracy=round(clean, 4), drop=0.0)
     for kind in kinds:
         for severity in severities:
             value = accuracy(shift_images(images, kind, severity, seed))
-            rows.append({"shift": kind, "severity": severity, "accuracy": round(value, 4),
-                         "drop": round(clean - value, 4)})
-    return rows
+            report.add(kind, seed, severity=severity, accuracy=round(value, 4), drop=round(clean - value, 4))
+    return report
 
 
 def _batchnorm_layers(model):
-    import keras
-
-    from tltutor import freezing
-
     def walk(layer):
         for inner in getattr(layer, "layers", []):
             yield inner
@@ -124,15 +107,10 @@ def _batchnorm_layers(model):
 
 def _inputs_of_base(model, images):
     """Run the layers before the base (preprocessing; augmentation skipped) on a batch of images."""
-    from tltutor import models
-
     x = images
-    for layer in model.layers[1:]:
-        if layer.name == models.BASE_NAME:
-            return x
-        if layer.name != models.AUGMENTATION_NAME:
-            x = layer(x)
-    raise validation.InvalidArgumentError("model has no 'base' layer: build it with build_transfer_model")
+    for layer in models.layers_before_base(model):
+        x = layer(x)
+    return x
 
 
 def adapt_batchnorm(model, images, *, batch_size: int = 64) -> int:
@@ -142,10 +120,6 @@ def adapt_batchnorm(model, images, *, batch_size: int = 64) -> int:
     per-batch statistics over all of ``images``. Weights, trainability and the optimizer are left
     as they were; a compiled model is recompiled. Returns the number of BatchNorm layers adapted.
     """
-    import keras
-
-    from tltutor import freezing, training
-
     images = np.asarray(images, dtype=np.float32)
     if images.ndim != 4 or len(images) == 0:
         raise validation.InvalidArgumentError(f"images must be a non-empty (N, height, width, 3) array, got {images.shape}")
@@ -169,5 +143,5 @@ def adapt_batchnorm(model, images, *, batch_size: int = 64) -> int:
             layer.trainable = trainable
             layer.momentum = momentum
     if getattr(model, "compiled", False):
-        training.recompile(model)
+        compiling.recompile(model)
     return len(layers)

@@ -16,16 +16,15 @@ import os
 import tempfile
 from pathlib import Path
 
+import h5py
 import keras
 
-from tltutor import results
+from tltutor.io import files
 from tltutor.errors import CorruptWeightsError, WeightsError
 
 
 def weights_layout(path) -> dict[str, tuple[str, tuple[int, ...]]]:
     """``{variable path: (layer name, shape)}`` of a Keras 3 ``.weights.h5`` file, optimizer left out."""
-    import h5py
-
     layout = {}
     try:
         with h5py.File(path, "r") as store:
@@ -91,7 +90,7 @@ def cache_is_valid(path) -> bool:
     """Whether a cached weights file exists and matches the sha256 recorded beside it."""
     path = Path(path)
     checksum = _checksum_path(path)
-    return path.exists() and checksum.exists() and results.sha256_of(path) == checksum.read_text().strip()
+    return path.exists() and checksum.exists() and files.sha256_of(path) == checksum.read_text().strip()
 
 
 def write_cached_weights(model: keras.Model, path) -> Path:
@@ -100,9 +99,9 @@ def write_cached_weights(model: keras.Model, path) -> Path:
 
     def save_with_checksum(temporary):
         model.save_weights(temporary)
-        results.atomic_write_bytes(_checksum_path(path), results.sha256_of(temporary).encode())
+        files.atomic_write_bytes(_checksum_path(path), files.sha256_of(temporary).encode())
 
-    return results.save_atomically(path, save_with_checksum)
+    return files.save_atomically(path, save_with_checksum)
 
 
 def load_cached_weights(model: keras.Model, path) -> bool:

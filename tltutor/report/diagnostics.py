@@ -1,34 +1,26 @@
 """Read what the validation metrics say: overfitting, negative transfer, and classes that do not fit.
 
-Example::
+Example:
+    >>> true, predicted = [0, 0, 1, 1, 2, 2], [0, 0, 1, 0, 2, 2]
+    >>> per_class_report(true, predicted, ["a", "b", "c"])[0]
+    {'class': 'b', 'recall': 0.5, 'precision': 1.0, 'support': 2}
+    >>> round(balanced_accuracy(true, predicted, 3), 3)
+    0.833
 
-    gap = tl.diagnostics.generalization_gap(history)
-    print(tl.diagnostics.overfitting_verdict(history))
-    rows = tl.diagnostics.per_class_report(model, test, info.class_names)
+With a model: ``true, predicted = tl.report.diagnostics.predict_labels(model, test)``.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from tltutor import validation
+from tltutor import training
 
 
 def predict_labels(model, dataset) -> tuple[np.ndarray, np.ndarray]:
-    """``(true labels, predicted labels)`` over every batch of ``dataset`` (any kind training accepts), in order."""
-    import keras
-
-    from tltutor import models
-    from tltutor.data import batches
-
-    true, predicted = [], []
-    for images, labels in batches.iterate(dataset):
-        logits = models.predict_batch(model, images)
-        true.append(keras.ops.convert_to_numpy(labels))
-        predicted.append(np.argmax(logits, axis=-1))
-    if not true:
-        raise validation.InvalidArgumentError("the dataset is empty")
-    return np.concatenate(true), np.concatenate(predicted)
+    """``(true labels, predicted labels)`` over every example of ``dataset`` (any kind training accepts), in order."""
+    logits, labels = training.predict_logits(model, dataset)
+    return labels, np.argmax(logits, axis=-1)
 
 
 def per_class_report(true_labels, predicted_labels, class_names) -> list[dict]:
@@ -75,13 +67,3 @@ def overfitting_verdict(history, gap_threshold: float = 0.1) -> str:
     if gap > gap_threshold:
         return f"a large train-validation accuracy gap ({gap:.2f}): more data, augmentation or regularisation help"
     return f"no sign of overfitting: the final accuracy gap is {gap:.2f} and validation loss was best at epoch {best_epoch}"
-
-
-def transfer_verdict(transfer_accuracy: float, baseline_accuracy: float, margin: float = 0.02) -> str:
-    """Compare transfer with a from-scratch (or simpler) baseline: ``"positive"``, ``"negative"`` or ``"none"``."""
-    difference = transfer_accuracy - baseline_accuracy
-    if difference > margin:
-        return "positive"
-    if difference < -margin:
-        return "negative"
-    return "none"

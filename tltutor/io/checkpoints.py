@@ -21,7 +21,7 @@ from pathlib import Path
 
 import keras
 
-from tltutor import results
+from tltutor.io import files
 from tltutor.errors import WeightsError
 
 STATE_FILE = "state.json"
@@ -53,7 +53,7 @@ def read_state(directory) -> CheckpointState | None:
 
 
 def _save_weights_atomically(model: keras.Model, path: Path) -> None:
-    results.save_atomically(path, model.save_weights)
+    files.save_atomically(path, model.save_weights)
 
 
 def _build_optimizer(model: keras.Model) -> None:
@@ -107,7 +107,7 @@ class EpochCheckpoint(keras.callbacks.Callback):
         return value < best if self._lower_is_better else value > best
 
     def _write_state(self) -> None:
-        results.write_json(self.state.__dict__, self.directory / STATE_FILE)
+        files.write_json(self.state.__dict__, self.directory / STATE_FILE)
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}

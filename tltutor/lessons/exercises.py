@@ -1,13 +1,15 @@
 """Check functions for the notebooks' exercises: a clear verdict, and a hint when the answer is wrong.
 
 Example:
-    >>> from tltutor import exercises
+    >>> from tltutor.lessons import exercises
     >>> exercises.check_head_parameters(12_810, num_classes=10)
     Correct: a 1280-feature head for 10 classes has 1280 × 10 weights + 10 biases = 12,810 parameters.
     True
 """
 
 from __future__ import annotations
+
+from tltutor.report import diagnostics
 
 
 def _verdict(correct: bool, success: str, hint: str) -> bool:
@@ -31,25 +33,21 @@ def check_head_parameters(answer, num_classes: int, feature_size: int = 1280) ->
     )
 
 
-def check_first_trainable_layer(model, answer: str) -> bool:
-    """Exercise: after unfreezing, which base layer is the first one that trains?"""
-    from tltutor import freezing
-
-    expected = freezing.trainable_summary(model).first_trainable_base_layer
-    return _verdict(
-        str(answer) == expected,
-        f"{expected} is the first trainable layer of the base.",
-        "look at tltutor.freezing.trainable_summary(model); BatchNorm layers never count, they stay frozen.",
-    )
-
-
 def _matches(answer, expected) -> bool:
     return str(answer).strip().lower() == str(expected).strip().lower()
 
 
+def _mean_rows(results, variant_key: str | None = None) -> list[dict]:
+    """Rows to check answers against: a Comparison's per-variant means over seeds, or plain rows as they are."""
+    if not hasattr(results, "summary"):
+        return list(results)
+    return [{key: value.mean if hasattr(value, "mean") else value for key, value in row.items()}
+            for row in results.summary()]
+
+
 def check_best_candidate(rows, answer) -> bool:
-    """Exercise (notebook 01): which candidate base gave the best linear-probe accuracy?"""
-    best = max(rows, key=lambda row: row["probe_test_accuracy"])
+    """Exercise (notebook 01): which candidate base gave the best mean linear-probe accuracy?"""
+    best = max(_mean_rows(rows), key=lambda row: row["probe_test_accuracy"])
     return _verdict(
         _matches(answer, best["candidate"]),
         f"{best['candidate']} reached {best['probe_test_accuracy']:.3f}: its source is the most useful for this target.",
@@ -99,8 +97,6 @@ def check_group_learning_rate(answer, learning_rate: float, decay: float, depth:
 
 def check_final_gap(history, answer) -> bool:
     """Exercise (notebook 05): the train minus validation accuracy at the last epoch, to two decimals."""
-    from tltutor import diagnostics
-
     expected = diagnostics.generalization_gap(history)[-1]
     try:
         correct = abs(float(answer) - expected) <= 0.01

@@ -33,7 +33,7 @@ ATTRIBUTE = "_tltutor_strategy"
 def mirrored_strategy(devices=None):
     """``tf.distribute.MirroredStrategy`` over ``devices`` (every GPU, or the CPU, when ``None``)."""
     _require_backend("tensorflow", "mirrored_strategy", "use data_parallel() with the JAX backend")
-    import tensorflow as tf
+    import tensorflow as tf  # only with the TensorFlow backend
 
     return tf.distribute.MirroredStrategy(devices)
 
@@ -41,7 +41,7 @@ def mirrored_strategy(devices=None):
 def tpu_strategy(address: str | None = None):
     """``tf.distribute.TPUStrategy`` on a Colab (or Cloud) TPU; a clear error where there is none."""
     _require_backend("tensorflow", "tpu_strategy", "use data_parallel() with the JAX backend on a TPU")
-    import tensorflow as tf
+    import tensorflow as tf  # only with the TensorFlow backend
 
     try:
         resolver = tf.distribute.cluster_resolver.TPUClusterResolver(tpu=address)
@@ -64,12 +64,12 @@ def default_strategy():
     """The data-parallel engine of the active backend over all its devices, or ``None`` with one device."""
     backend = keras.backend.backend()
     if backend == "tensorflow":
-        import tensorflow as tf
+        import tensorflow as tf  # only with the TensorFlow backend
 
         gpus = tf.config.list_logical_devices("GPU")
         return tf.distribute.MirroredStrategy() if len(gpus) > 1 else None
     if backend == "jax":
-        import jax
+        import jax  # only with the JAX backend
 
         return keras.distribution.DataParallel() if len(jax.devices()) > 1 else None
     return None

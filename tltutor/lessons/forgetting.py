@@ -16,20 +16,25 @@ The old head stays frozen in every method, so the old task can only lose through
 
 Example::
 
-    model_a, task_a = tl.forgetting.old_task_model()            # DigitsCNN + its digits head
-    both = tl.forgetting.two_task_model(model_a, num_new_classes=10)
-    tl.forgetting.train_new_task(both, new_train, method="l2sp", epochs=5)
-    print(tl.forgetting.task_accuracies(both, task_a.test, new_test))
+    model_a, task_a = tl.lessons.forgetting.old_task_model()            # DigitsCNN + its digits head
+    both = tl.lessons.forgetting.two_task_model(model_a, num_new_classes=10)
+    tl.lessons.forgetting.train_new_task(both, new_train, method="l2sp", epochs=5)
+    print(tl.lessons.forgetting.task_accuracies(both, task_a.test, new_test))
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import keras
 import numpy as np
 
-from tltutor import freezing, models, validation
+from tltutor import compiling, data, freezing, models, training, validation
+from tltutor.data import batches
+from tltutor.report.results import Comparison
+from tltutor.runtime import profile
+from tltutor.runtime.progress import Steps
 
 METHODS = ("naive", "low_lr", "l2sp", "rehearsal", "lwf")
 
@@ -58,8 +63,7 @@ class L2SP(keras.regularizers.Regularizer):
 
 def attach_l2sp(model: keras.Model, alpha: float = DEFAULT_L2SP_ALPHA) -> int:
     """Give every weight of the base an :class:`L2SP` penalty towards its current value; returns how many."""
-    if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not 0 < alpha <= 10000:
-        raise validation.InvalidArgumentError(f"alpha must be in (0, 10000], got {alpha!r:.40}")
+    alpha = validation.check_number(alpha, "alpha", low=0, high=10_000, low_inclusive=False)
     variables = freezing.get_base(model).weights
     for variable in variables:
         if variable.trainable or "moving" not in variable.path:
@@ -120,9 +124,7 @@ class Task:
 
 def digits_task(image_size: int = 32, seed: int = 0) -> Task:
     """scikit-learn's digits split exactly as DigitsCNN was pretrained: its own 80 % and its held-out 20 %."""
-    from sklearn.datasets import load_digits
-
-    from tltutor.data import batches
+    from sklearn.datasets import load_digits  # scikit-learn is imported only where used
 
     digits = load_digits()
     images = batches.resize_images(np.round(digits.images * (255 / 16)).astype(np.uint8), image_size)
@@ -135,12 +137,10 @@ def digits_task(image_size: int = 32, seed: int = 0) -> Task:
 
 def old_task_model(image_size: int = 32, epochs: int = 30, seed: int = 0) -> tuple[keras.Model, Task]:
     """DigitsCNN with its pretrained base and a digits head fitted on that frozen base: task A."""
-    from tltutor import training
-
     task = digits_task(image_size, seed)
     keras.utils.set_random_seed(seed)
     model = models.build_transfer_model("DigitsCNN", 10, weights="digits", image_size=image_size, dropout=0.0)
-    training.train_head(model, task.train, None, epochs=epochs, early_stopping_patience=None)
+    training.train_head(model, task.train, None, epochs=epochs, early_stopping_patience=None, progress=False)
     return model, task
 
 
@@ -178,11 +178,11 @@ def _check_method(method: str) -> str:
 def train_new_task(model: keras.Model, new_train, *, method: str = "naive", epochs: int = 5,
                    learning_rate: float = 1e-3, low_learning_rate: float = 1e-4, old_train=None,
                    rehearsal_share: float = 0.25, l2sp_alpha: float = DEFAULT_L2SP_ALPHA, temperature: float = 2.0,
-                   lwf_weight: float = 1.0, batch_size: int = 32, seed: int = 0) -> dict[str, list[float]]:
+                   lwf_weight: float = 1.0, batch_size: int = 32, seed: int = 0) -> training.TrainingHistory:
     """Fine-tune the base and the new head on ``new_train = (images, labels)`` with one remedy.
 
     ``old_train`` (images, labels of the old task) is needed for ``"rehearsal"``: each epoch sees
-    ``rehearsal_share`` × as many old images as new ones. Returns Keras's history dict.
+    ``rehearsal_share`` × as many old images as new ones. Returns the :class:`TrainingHistory`.
     """
     method = _check_method(method)
     validation.check_epochs(epochs)
@@ -190,7 +190,6 @@ def train_new_task(model: keras.Model, new_train, *, method: str = "naive", epoc
     if method == "rehearsal" and old_train is None:
         raise validation.InvalidArgumentError("rehearsal needs old_train=(images, labels) of the old task")
     rate = low_learning_rate if method == "low_lr" else learning_rate
-    validation.check_learning_rate(rate)
     keras.utils.set_random_seed(seed)
     ignore = np.full(len(new_images), IGNORE, np.int32)
     images, targets = new_images, {NEW_OUTPUT: new_labels.astype(np.int32), OLD_OUTPUT: ignore}
@@ -211,14 +210,16 @@ def train_new_task(model: keras.Model, new_train, *, method: str = "naive", epoc
     _unfreeze_base(model)
     if method == "l2sp":
         attach_l2sp(model, l2sp_alpha)
+    started = time.perf_counter()
     try:
-        model.compile(optimizer=keras.optimizers.Adam(rate), loss=losses, loss_weights=loss_weights,
-                      jit_compile=False)
-        history = model.fit(images, targets, epochs=epochs, batch_size=batch_size, shuffle=True, verbose=0)
+        compiling.compile_model(model, rate, loss=losses, loss_weights=loss_weights, metrics=None)
+        result = model.fit(images, targets, epochs=epochs, batch_size=batch_size, shuffle=True, verbose=0)
     finally:
         if method == "l2sp":
             detach_l2sp(model)
-    return history.history
+    history = training.TrainingHistory()
+    history.add_phase(method, result.history, time.perf_counter() - started)
+    return history
 
 
 def task_accuracies(model: keras.Model, old_test, new_test, batch_size: int = 128) -> dict[str, float]:
@@ -230,27 +231,50 @@ def task_accuracies(model: keras.Model, old_test, new_test, batch_size: int = 12
     return result
 
 
-def compare_remedies(old_model: keras.Model, old_task: Task, new_train, new_test, *, methods=METHODS,
-                     epochs: int = 5, learning_rate: float = 1e-3, low_learning_rate: float = 1e-4,
-                     l2sp_alpha: float = DEFAULT_L2SP_ALPHA, seed: int = 0, progress=print) -> list[dict]:
-    """Each remedy from the same start: old-task accuracy before and after, new-task accuracy after."""
+def compare_remedies(dataset: str = data.OFFLINE_DEFAULT, *, methods=METHODS, seeds=None,
+                     samples_per_class: int | None = None, image_size: int = 32, epochs: int = 5,
+                     learning_rate: float = 1e-3, low_learning_rate: float = 1e-4,
+                     l2sp_alpha: float = DEFAULT_L2SP_ALPHA, test_samples_per_class: int | None = None,
+                     old_model=None, old_task: Task | None = None, progress=print) -> Comparison:
+    """Each remedy from the same start, once per seed; a :class:`Comparison` keyed by ``"method"``.
+
+    Task A is DigitsCNN's digits with the old head (:func:`old_task_model`, built once unless
+    given); task B is ``dataset``. Each seed draws another task-B training subset and another
+    initial new head. Rows hold old-task accuracy before and after, new-task accuracy after, and
+    the forgetting (before minus after).
+    """
+    methods = validation.check_choices(methods, METHODS, "forgetting remedy")
+    settings = profile.defaults()
+    samples_per_class = samples_per_class or settings["samples_per_class"]
+    test_samples_per_class = test_samples_per_class or settings["test_samples_per_class"]
+    seeds = validation.check_seeds(seeds if seeds is not None else settings["seeds"])
+    if old_model is None or old_task is None:
+        old_model, old_task = old_task_model(image_size=image_size, epochs=settings["head_epochs"])
     start = old_model.get_weights()
     trainable = [(layer, layer.trainable) for layer in old_model.layers]
-    rows = []
-    for method in methods:
-        _check_method(method)
-        if progress:
-            progress(f"{method} ...")
-        old_model.set_weights(start)
-        model = two_task_model(old_model, int(np.max(new_train[1])) + 1)
-        before = task_accuracies(model, old_task.test, new_test)["old_task_accuracy"]
-        train_new_task(model, new_train, method=method, epochs=epochs, learning_rate=learning_rate,
-                       low_learning_rate=low_learning_rate, old_train=old_task.train, l2sp_alpha=l2sp_alpha,
-                       seed=seed)
-        after = task_accuracies(model, old_task.test, new_test)
-        rows.append({"method": method, "old_task_before": before, **after,
-                     "forgetting": round(before - after["old_task_accuracy"], 4)})
+    comparison = Comparison("method", settings=dict(dataset=dataset, samples_per_class=samples_per_class, epochs=epochs,
+                                                    learning_rate=learning_rate, low_learning_rate=low_learning_rate,
+                                                    l2sp_alpha=l2sp_alpha, image_size=image_size, seeds=seeds))
+    steps = Steps(len(methods) * len(seeds), "remedies", output=progress)
+    for seed in seeds:
+        new_train, _, new_test, info = data.load_dataset(dataset, image_size=image_size,
+                                                         samples_per_class=samples_per_class,
+                                                         test_samples_per_class=test_samples_per_class, seed=seed,
+                                                         pipeline="arrays")
+        comparison.dataset = info
+        for method in methods:
+            old_model.set_weights(start)
+            keras.utils.set_random_seed(seed)
+            model = two_task_model(old_model, info.num_classes)
+            before = task_accuracies(model, old_task.test, new_test)["old_task_accuracy"]
+            history = train_new_task(model, new_train, method=method, epochs=epochs, learning_rate=learning_rate,
+                                     low_learning_rate=low_learning_rate, old_train=old_task.train,
+                                     l2sp_alpha=l2sp_alpha, seed=seed)
+            after = task_accuracies(model, old_task.test, new_test)
+            comparison.add(method, seed, history=history, old_task_before=before, **after,
+                           forgetting=round(before - after["old_task_accuracy"], 4))
+            steps.advance(f"{method}, seed {seed}")
     old_model.set_weights(start)
     for layer, was_trainable in trainable:
         layer.trainable = was_trainable
-    return rows
+    return comparison

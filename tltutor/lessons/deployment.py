@@ -8,9 +8,9 @@
 
 Example::
 
-    row = tl.deployment.measure_model(model, image_size=96)
-    flat = tl.deployment.to_tflite(model, "int8", representative_images=train_images[:100])
-    print(tl.deployment.evaluate_tflite(flat, test_images, test_labels))
+    row = tl.lessons.deployment.measure_model(model, image_size=96)
+    flat = tl.lessons.deployment.to_tflite(model, "int8", representative_images=train_images[:100])
+    print(tl.lessons.deployment.evaluate_tflite(flat, test_images, test_labels))
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from tltutor import validation
+from tltutor import models, validation
 
 QUANTIZATIONS = ("float32", "dynamic", "int8")
 
@@ -40,8 +40,6 @@ def _median_milliseconds(call, repeats: int) -> float:
 
 def measure_model(model: keras.Model, image_size: int | None = None, repeats: int = 20) -> dict:
     """Parameters, saved ``.keras`` size (MB) and median single-image latency (ms) on this machine."""
-    from tltutor import models
-
     image_size = image_size or int(model.inputs[0].shape[1])
     with tempfile.TemporaryDirectory() as folder:
         path = models.save_model(model, Path(folder) / "model.keras")
@@ -56,7 +54,7 @@ def _require_tensorflow(what: str):
     if keras.backend.backend() != "tensorflow":
         raise validation.InvalidArgumentError(
             f"{what} needs the TensorFlow backend; Keras runs on {keras.backend.backend()!r}")
-    import tensorflow as tf
+    import tensorflow as tf  # SavedModel and TFLite exist only in TensorFlow
 
     return tf
 

@@ -4,9 +4,11 @@ Set ``TLTUTOR_QUICK=1`` to switch it on. Notebooks and the command line read the
 from :func:`defaults`, so the same code runs a full lesson or a one-minute smoke run.
 
 Example:
-    >>> from tltutor import profile
-    >>> sorted(profile.defaults())[:3]
+    >>> from tltutor.runtime import profile
+    >>> sorted(profile.defaults(quick=False))[:3]
     ['fine_tune_epochs', 'head_epochs', 'image_size']
+    >>> profile.defaults(quick=False)["seeds"]
+    (0, 1, 2)
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ FULL = {
     "fine_tune_epochs": 5,
     "scratch_epochs": 5,
     "test_samples_per_class": None,
+    "seeds": (0, 1, 2),
 }
 QUICK = {
     "image_size": 64,
@@ -30,6 +33,7 @@ QUICK = {
     "fine_tune_epochs": 1,
     "scratch_epochs": 1,
     "test_samples_per_class": 20,
+    "seeds": (0,),
 }
 
 

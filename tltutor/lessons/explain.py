@@ -9,9 +9,9 @@
 
 Example::
 
-    heatmap = tl.explain.grad_cam(model, image)                  # (H, W) in [0, 1]
-    points = tl.explain.embed_2d(features, method="pca")
-    rows = tl.explain.layer_similarity(pretrained_model, fine_tuned_model, images)
+    heatmap = tl.lessons.explain.grad_cam(model, image)                  # (H, W) in [0, 1]
+    points = tl.lessons.explain.embed_2d(features, method="pca")
+    rows = tl.lessons.explain.layer_similarity(pretrained_model, fine_tuned_model, images)
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from __future__ import annotations
 import keras
 import numpy as np
 
-from tltutor import validation
+from tltutor import backbones, models, validation
 
 
 def imagenet_model(image_size: int = 224) -> keras.Model:
@@ -28,8 +28,6 @@ def imagenet_model(image_size: int = 224) -> keras.Model:
     Same layout as :func:`tltutor.models.build_transfer_model`, so Grad-CAM and the other helpers
     treat the ImageNet classifier and a fine-tuned model alike.
     """
-    from tltutor import backbones, models
-
     classifier = backbones.build_imagenet_classifier("EfficientNetLite0", image_size=image_size)
     head = next(layer for layer in classifier.layers if isinstance(layer, keras.Model)).get_layer("predictions")
     model = models.build_transfer_model("EfficientNetLite0", head.units, image_size=image_size)
@@ -39,8 +37,6 @@ def imagenet_model(image_size: int = 224) -> keras.Model:
 
 def last_conv_layer_name(model: keras.Model) -> str:
     """The last layer with a 4-D output (a feature map) inside the base, or in the model itself."""
-    from tltutor import models
-
     candidates = model.get_layer(models.BASE_NAME).layers if models.BASE_NAME in [
         layer.name for layer in model.layers] else model.layers
     for layer in reversed(candidates):
@@ -51,8 +47,6 @@ def last_conv_layer_name(model: keras.Model) -> str:
 
 def _split_at(model: keras.Model, layer_name: str | None):
     """A model from the base's input to (the feature map at ``layer_name``, the base's output), and the base."""
-    from tltutor import models
-
     if models.BASE_NAME not in [layer.name for layer in model.layers]:
         raise validation.InvalidArgumentError("Grad-CAM needs a model from tl.models.build_transfer_model "
                                               "or tl.explain.imagenet_model")
@@ -66,18 +60,6 @@ def _split_at(model: keras.Model, layer_name: str | None):
     return both, base
 
 
-def _layers_around_base(model: keras.Model):
-    from tltutor import models
-
-    before, after, seen_base = [], [], False
-    for layer in model.layers[1:]:
-        if layer.name == models.BASE_NAME:
-            seen_base = True
-        elif layer.name != models.AUGMENTATION_NAME:
-            (after if seen_base else before).append(layer)
-    return before, after
-
-
 def grad_cam(model: keras.Model, image, class_index: int | None = None, layer_name: str | None = None) -> np.ndarray:
     """Grad-CAM heatmap ``(H, W)`` in [0, 1] for one 0..255 RGB image (class: the predicted one by default).
 
@@ -87,13 +69,13 @@ def grad_cam(model: keras.Model, image, class_index: int | None = None, layer_na
     if keras.backend.backend() != "tensorflow":
         raise validation.InvalidArgumentError(
             f"grad_cam needs the TensorFlow backend; Keras runs on {keras.backend.backend()!r}")
-    import tensorflow as tf
+    import tensorflow as tf  # Grad-CAM differentiates with respect to an inner tensor: TensorFlow's tape
 
     image = np.asarray(image, np.float32)
     if image.ndim != 3 or image.shape[-1] != 3:
         raise validation.InvalidArgumentError(f"image must have shape (height, width, 3), got {image.shape}")
     inside, _ = _split_at(model, layer_name)
-    before, after = _layers_around_base(model)
+    before, after = models.layers_before_base(model), models.layers_after_base(model)
     x = image[None]
     for layer in before:
         x = layer(x)
@@ -123,7 +105,7 @@ def embed_2d(features, method: str = "pca", seed: int = 0) -> np.ndarray:
         centred = features - features.mean(axis=0)
         _, _, components = np.linalg.svd(centred, full_matrices=False)
         return (centred @ components[:2].T).astype(np.float32)
-    from sklearn.manifold import TSNE
+    from sklearn.manifold import TSNE  # scikit-learn is imported only where used
 
     perplexity = min(30.0, (len(features) - 1) / 3)
     return TSNE(2, perplexity=perplexity, init="pca", random_state=seed).fit_transform(features).astype(np.float32)
@@ -150,8 +132,6 @@ def layer_similarity(first: keras.Model, second: keras.Model, images, layer_name
 
     ``layer_names`` defaults to every layer whose output is a feature map, evenly thinned to 12.
     """
-    from tltutor import models
-
     images = np.asarray(images, np.float32)
     bases = [model.get_layer(models.BASE_NAME) for model in (first, second)]
     if layer_names is None:
@@ -162,9 +142,8 @@ def layer_similarity(first: keras.Model, second: keras.Model, images, layer_name
     activations = []
     for model, base in zip((first, second), bases):
         probe = keras.Model(base.inputs, [base.get_layer(name).output for name in layer_names])
-        before, _ = _layers_around_base(model)
         x = images
-        for layer in before:
+        for layer in models.layers_before_base(model):
             x = keras.ops.convert_to_numpy(layer(x))
         outputs = probe.predict(x, batch_size=batch_size, verbose=0)
         activations.append(outputs if isinstance(outputs, list) else [outputs])

@@ -6,10 +6,11 @@ into a :class:`~tltutor.errors.DownloadError` that says what was fetched and wha
 and removes whatever the failed attempt left in the cache folder.
 
 Example:
-    >>> from tltutor import downloads
-    >>> with downloads.guarded_download("ResNet50 ImageNet weights",
-    ...                                 instead="backbone='EfficientNetLite0'"):
-    ...     pass
+    >>> import urllib.error
+    >>> with guarded_download("ResNet50 ImageNet weights", instead="Use backbone='EfficientNetLite0'."):
+    ...     raise urllib.error.URLError("no network")  # doctest: +IGNORE_EXCEPTION_DETAIL
+    Traceback (most recent call last):
+    tltutor.errors.DownloadError: Could not download ResNet50 ImageNet weights: ...
 """
 
 from __future__ import annotations

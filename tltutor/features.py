@@ -1,0 +1,121 @@
+"""Computed once, reused everywhere: what a frozen part of a model outputs for each image.
+
+With a frozen base, every epoch, every seed and every variant that starts from the same
+pretrained weights asks the base the same question about the same images. This module answers
+each question once. It keeps, per frozen part (the pooled-feature extractor, or the base below
+an unfreezing point), one output row per image, keyed by a hash of the image's pixels and checked
+against a fingerprint of that part's weights. A later call with some of the same images (the
+test set again, a training subset of another seed) computes only the images it has not seen.
+
+The rows are kept per part *content*: the fingerprint of its weights and its input and output
+shapes. So a freshly built model with the same pretrained weights (the next seed's model) finds
+the rows its predecessor computed, and a part whose weights changed (AdaBN, fine-tuning deeper)
+finds none. At most :data:`MAX_KEPT_PARTS` parts are kept, the least recently used dropped first
+(:func:`clear` drops all).
+
+Example:
+    >>> import numpy as np, tltutor as tl
+    >>> model = tl.models.build_transfer_model(image_size=96)
+    >>> images = np.random.default_rng(0).uniform(0, 255, (8, 96, 96, 3)).astype("float32")
+    >>> features, labels = tl.features.pooled_features(model, (images, np.zeros(8)))
+    >>> features.shape
+    (8, 1280)
+    >>> again, _ = tl.features.pooled_features(model, (images[:4], np.zeros(4)))   # kept: no second pass
+    >>> bool(np.array_equal(again, features[:4]))
+    True
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import keras
+import numpy as np
+
+from tltutor import freezing, models, validation
+from tltutor.data import batches
+
+MAX_KEPT_PARTS = 8
+MAX_KEPT_ROWS = 60_000
+PREDICT_BATCH_SIZE = 64
+_KEPT: dict[tuple, dict] = {}
+
+
+def weights_fingerprint(model: keras.Model) -> str:
+    """A short hash of every weight of ``model`` (trainable or not, BatchNorm statistics included)."""
+    digest = hashlib.blake2b(digest_size=16)
+    for weight in model.weights:
+        digest.update(np.ascontiguousarray(keras.ops.convert_to_numpy(weight)).tobytes())
+    return digest.hexdigest()
+
+
+def _image_keys(images: np.ndarray) -> list[bytes]:
+    return [hashlib.blake2b(np.ascontiguousarray(image).tobytes(), digest_size=16).digest() for image in images]
+
+
+def _memo(part: keras.Model) -> dict:
+    key = (weights_fingerprint(part), tuple(part.input_shape), tuple(part.output_shape), len(part.layers))
+    rows = _KEPT.pop(key, None)
+    if rows is None or len(rows) > MAX_KEPT_ROWS:
+        rows = {}
+    _KEPT[key] = rows  # most recently used last
+    while len(_KEPT) > MAX_KEPT_PARTS:
+        del _KEPT[next(iter(_KEPT))]
+    return rows
+
+
+def outputs_of(part: keras.Model, data) -> tuple[np.ndarray, np.ndarray]:
+    """``(outputs, labels)`` of a frozen model ``part`` for every example of ``data``, in order.
+
+    ``data`` is ``(images, labels)`` arrays, a ``PyDataset`` or a batched ``tf.data`` dataset
+    (one pass; labels come from the same pass). Rows seen before are taken from the memo; the
+    others are computed in one ``predict`` call, so the part is traced once.
+    """
+    rows = _memo(part)
+    keys, labels, missing_images, missing_keys = [], [], [], set()
+    for images, batch_labels in batches.iterate(data, PREDICT_BATCH_SIZE):
+        images = np.asarray(keras.ops.convert_to_numpy(images), np.float32)
+        for key, image in zip(_image_keys(images), images):
+            keys.append(key)
+            if key not in rows and key not in missing_keys:
+                missing_keys.add(key)
+                missing_images.append((key, image))
+        labels.append(np.asarray(keras.ops.convert_to_numpy(batch_labels)).reshape(-1))
+    validation.check_not_empty(len(keys))
+    if missing_images:
+        computed = part.predict(np.stack([image for _, image in missing_images]), batch_size=PREDICT_BATCH_SIZE,
+                                verbose=0)
+        for (key, _), row in zip(missing_images, keras.ops.convert_to_numpy(computed)):
+            rows[key] = row
+    return np.stack([rows[key] for key in keys]), np.concatenate(labels).astype(np.int32)
+
+
+def pooled_features(model: keras.Model, data) -> tuple[np.ndarray, np.ndarray]:
+    """The base's pooled features (what the new head sees) and the labels of every example of ``data``."""
+    return outputs_of(models.feature_extractor(model), data)
+
+
+def frozen_split(model: keras.Model, unfreeze_from="trainable") -> tuple[keras.Model, keras.Model] | None:
+    """``(bottom, top)`` cut at ``unfreeze_from``, or at the first trainable base layer by default.
+
+    ``None`` when the model cannot be cut there (see :func:`tltutor.models.split_at`) or when
+    the cut would leave nothing to reuse (the whole base trains). With the whole base frozen, the
+    cut is at the pooled features and ``top`` is the head.
+    """
+    base = freezing.get_base(model)
+    if unfreeze_from == "trainable":
+        trainable = [index for index, layer in enumerate(base.layers)
+                     if base.trainable and layer.trainable and layer.trainable_weights]
+        if not trainable:
+            return models.feature_extractor(model), models.head(model)
+        cut = trainable[0]
+    else:
+        cut = freezing.cut_index(base.layers, unfreeze_from)
+    if cut == 0:
+        return None
+    return models.split_at(model, cut)
+
+
+def clear() -> None:
+    """Forget every kept output row (they are computed again on demand)."""
+    _KEPT.clear()

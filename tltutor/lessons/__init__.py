@@ -1,0 +1,8 @@
+"""Helpers for the lessons: one module per lesson family, built on the core and the reports."""
+
+from tltutor.lazy import attach
+
+__getattr__, __dir__ = attach(__name__, (
+    "baselines", "experiments", "selection", "overfitting", "shift", "imbalance", "forgetting", "explain",
+    "deployment", "exercises", "quiz", "text", "speech", "types",
+), globals())

@@ -1,0 +1,252 @@
+"""Plots of measured results, with the spread over seeds shown wherever there are several.
+
+Every function returns a matplotlib ``Figure``. The figures are made without ``pyplot``, so none
+is left open or shown twice: in a notebook, end the cell with the figure and it is displayed
+(the notebooks run ``%matplotlib inline``, which registers the PNG display of figures); elsewhere
+save it with :func:`tltutor.report.results.save_figure`.
+
+Rows that repeat the same (group, x) pair, one per seed, are summarised: the bar, line or point
+is the mean, the error bar one standard deviation, and each seed is drawn as a small dot.
+
+Example:
+    >>> rows = [{"strategy": "head", "seed": seed, "test_accuracy": value}
+    ...         for seed, value in enumerate([0.80, 0.82, 0.81])]
+    >>> figure = plot_bars(rows, x="strategy", y="test_accuracy")
+    >>> round(float(figure.axes[0].patches[0].get_height()), 3)
+    0.81
+"""
+
+from __future__ import annotations
+
+import matplotlib
+import numpy as np
+from matplotlib.figure import Figure
+
+PALETTE = ["#4c72b0", "#dd8452", "#55a868", "#c44e52", "#8172b3", "#937860", "#da8bc3", "#8c8c8c"]
+
+
+def _axes(columns: int = 1, width: float = 6.0, height: float = 3.8, rows: int = 1):
+    figure = Figure(figsize=(width, height), layout="constrained")
+    axes = figure.subplots(rows, columns, squeeze=False)
+    return figure, axes
+
+
+def _label(name: str) -> str:
+    return name.replace("_", " ")
+
+
+def _grouped(rows, x: str, y: str, group: str | None = None) -> dict:
+    """``{group value: {x value: [y values]}}`` in first-appearance order."""
+    result: dict = {}
+    for row in rows:
+        result.setdefault(row[group] if group else None, {}).setdefault(row[x], []).append(float(row[y]))
+    return result
+
+
+def _mean_std(values):
+    values = np.asarray(values, float)
+    return float(values.mean()), float(values.std(ddof=1)) if len(values) > 1 else 0.0
+
+
+def plot_history(history, metrics=("accuracy", "loss"), title: str | None = None):
+    """Training and validation curves; a dashed line marks where each phase began."""
+    figure, axes = _axes(len(metrics), width=5.5 * len(metrics))
+    epochs = np.arange(1, history.epochs + 1)
+    for axis, metric in zip(axes[0], metrics):
+        axis.plot(epochs, history.metric(metric), marker="o", markersize=3, label=f"train {metric}")
+        axis.plot(epochs, history.metric(f"val_{metric}"), marker="o", markersize=3, label=f"validation {metric}")
+        for phase, start in history.phase_starts.items():
+            if start > 0:
+                axis.axvline(start + 0.5, color="grey", linestyle="--", linewidth=1)
+                axis.annotate(phase, (start + 0.6, 0.97), xycoords=("data", "axes fraction"), fontsize=8, va="top")
+        axis.set_xlabel("epoch")
+        axis.set_ylabel(metric)
+        axis.grid(alpha=0.3)
+        axis.legend(fontsize=8)
+    if title:
+        figure.suptitle(title)
+    return figure
+
+
+def plot_bars(rows, x: str, y: str, *, title: str | None = None, ylabel: str | None = None,
+              reference: float | None = None, reference_label: str = ""):
+    """A bar per ``x`` value: the mean of ``y`` over its rows (seeds), one standard deviation as error bar.
+
+    ``reference`` draws a dashed horizontal line, e.g. a baseline's accuracy.
+    """
+    figure, axes = _axes(width=max(6.0, 1.1 * len({row[x] for row in rows}) + 2))
+    axis = axes[0][0]
+    grouped = _grouped(rows, x, y)[None]
+    names = [str(name) for name in grouped]
+    statistics = [_mean_std(values) for values in grouped.values()]
+    means = [mean for mean, _ in statistics]
+    errors = [std for _, std in statistics]
+    positions = np.arange(len(names))
+    bars = axis.bar(positions, means, yerr=errors if any(errors) else None, capsize=4,
+                    color=[PALETTE[index % len(PALETTE)] for index in range(len(names))], alpha=0.85)
+    for position, values in zip(positions, grouped.values()):
+        if len(values) > 1:
+            axis.scatter(np.full(len(values), position) + np.linspace(-0.15, 0.15, len(values)), values,
+                         s=10, color="black", zorder=3)
+    labels = [f"{mean:.3f}" + (f"\n±{std:.3f}" if std else "") for mean, std in statistics]
+    axis.bar_label(bars, labels=labels, padding=3, fontsize=8)
+    axis.set_xticks(positions, names, rotation=20 if max(len(name) for name in names) > 10 else 0,
+                    ha="right" if max(len(name) for name in names) > 10 else "center", fontsize=8)
+    if reference is not None:
+        axis.axhline(reference, color="grey", linestyle="--", linewidth=1, label=reference_label or None)
+        if reference_label:
+            axis.legend(fontsize=8, loc="lower right")
+    axis.set_ylabel(ylabel or _label(y))
+    if "accuracy" in y or "recall" in y:
+        axis.set_ylim(0, 1.12)
+    axis.set_title(title or f"{_label(y)} by {_label(x)}")
+    axis.grid(axis="y", alpha=0.3)
+    return figure
+
+
+def plot_comparison(comparison, metric: str = "test_accuracy", **keywords):
+    """:func:`plot_bars` of a :class:`~tltutor.report.results.Comparison`: one bar per variant, spread over seeds."""
+    return plot_bars(comparison.rows, comparison.variant_key, metric, **keywords)
+
+
+def plot_lines(rows, x: str, y: str, group: str | None = None, *, log_x: bool = False, title: str | None = None,
+               ylabel: str | None = None):
+    """One line per ``group`` value of ``y`` against ``x``; repeated points (seeds) as mean ± std error bars."""
+    figure, axes = _axes()
+    axis = axes[0][0]
+    for index, (name, points) in enumerate(_grouped(rows, x, y, group).items()):
+        xs = sorted(points)
+        statistics = [_mean_std(points[value]) for value in xs]
+        means = [mean for mean, _ in statistics]
+        errors = [std for _, std in statistics]
+        axis.errorbar(xs, means, yerr=errors if any(errors) else None, marker="o", capsize=3,
+                      color=PALETTE[index % len(PALETTE)], label=None if name is None else str(name))
+    if log_x:
+        axis.set_xscale("log")
+    axis.set_xlabel(_label(x))
+    axis.set_ylabel(ylabel or _label(y))
+    axis.grid(alpha=0.3)
+    if group:
+        axis.legend(fontsize=8)
+    if title:
+        axis.set_title(title)
+    return figure
+
+
+def plot_scatter(rows, x: str, y: str, label: str, *, title: str | None = None):
+    """One labelled point per ``label`` value: mean of ``x`` and ``y`` over its rows, with error bars both ways."""
+    figure, axes = _axes(width=6.0, height=4.2)
+    axis = axes[0][0]
+    names = list(dict.fromkeys(row[label] for row in rows))
+    for index, name in enumerate(names):
+        chosen = [row for row in rows if row[label] == name]
+        x_mean, x_std = _mean_std([row[x] for row in chosen])
+        y_mean, y_std = _mean_std([row[y] for row in chosen])
+        color = PALETTE[index % len(PALETTE)]
+        axis.errorbar(x_mean, y_mean, xerr=x_std or None, yerr=y_std or None, fmt="o", capsize=3, color=color)
+        axis.annotate(str(name), (x_mean, y_mean), textcoords="offset points", xytext=(6, 4), fontsize=8, color=color)
+    axis.set_xlabel(_label(x))
+    axis.set_ylabel(_label(y))
+    axis.grid(alpha=0.3)
+    if title:
+        axis.set_title(title)
+    return figure
+
+
+def confusion_matrix(true_labels, predicted_labels, num_classes: int) -> np.ndarray:
+    """Counts: row = true class, column = predicted class.
+
+    >>> confusion_matrix([0, 1, 1], [0, 0, 1], 2).tolist()
+    [[1, 0], [1, 1]]
+    """
+    matrix = np.zeros((num_classes, num_classes), dtype=np.int64)
+    np.add.at(matrix, (np.asarray(true_labels, dtype=np.int64), np.asarray(predicted_labels, dtype=np.int64)), 1)
+    return matrix
+
+
+def plot_confusion_matrix(true_labels, predicted_labels, class_names, normalize: bool = True, title: str | None = None):
+    """A confusion matrix, normalised per true class by default."""
+    matrix = confusion_matrix(true_labels, predicted_labels, len(class_names)).astype(float)
+    if normalize:
+        matrix = matrix / np.maximum(matrix.sum(axis=1, keepdims=True), 1)
+    size = max(4.0, 0.55 * len(class_names))
+    figure, axes = _axes(width=size + 1.5, height=size + 0.5)
+    axis = axes[0][0]
+    image = axis.imshow(matrix, cmap="Blues", vmin=0, vmax=1 if normalize else None)
+    axis.set_xticks(range(len(class_names)), class_names, rotation=60, ha="right", fontsize=8)
+    axis.set_yticks(range(len(class_names)), class_names, fontsize=8)
+    axis.set_xlabel("predicted")
+    axis.set_ylabel("true")
+    for row in range(len(class_names)):
+        for column in range(len(class_names)):
+            value = matrix[row, column]
+            if value:
+                axis.text(column, row, f"{value:.2f}" if normalize else f"{int(value)}", ha="center", va="center",
+                          fontsize=6, color="white" if value > 0.5 * matrix.max() else "black")
+    figure.colorbar(image, ax=axis, fraction=0.046)
+    axis.set_title(title or "confusion matrix")
+    return figure
+
+
+def plot_image_grid(images, labels, class_names, predictions=None, columns: int = 8, rows: int = 2):
+    """A grid of images with their labels (and predictions, red when wrong)."""
+    count = min(len(images), columns * rows)
+    figure, axes = _axes(columns, width=1.6 * columns, height=1.9 * rows, rows=rows)
+    for index, axis in enumerate(axes.flat):
+        axis.axis("off")
+        if index >= count:
+            continue
+        axis.imshow(np.clip(np.asarray(images[index]), 0, 255).astype(np.uint8))
+        label = class_names[int(labels[index])]
+        if predictions is None:
+            axis.set_title(label, fontsize=8)
+        else:
+            guess = class_names[int(predictions[index])]
+            axis.set_title(f"{label}\n→ {guess}", fontsize=7, color="black" if guess == label else "red")
+    return figure
+
+
+def plot_heatmaps(images, heatmaps, titles=None, *, alpha: float = 0.45):
+    """Each image with its heatmap (e.g. Grad-CAM) laid over it."""
+    count = len(images)
+    figure, axes = _axes(count, width=2.5 * count, height=2.8)
+    for index, axis in enumerate(axes[0]):
+        axis.imshow(np.asarray(images[index]).astype(np.uint8))
+        axis.imshow(heatmaps[index], cmap="jet", alpha=alpha, vmin=0, vmax=1)
+        axis.axis("off")
+        if titles is not None:
+            axis.set_title(str(titles[index]), fontsize=8)
+    return figure
+
+
+def plot_embeddings(embeddings, labels, class_names, titles):
+    """Side-by-side 2-D embeddings (e.g. before and after fine-tuning), coloured by class."""
+    colours = matplotlib.colormaps["tab10"]
+    figure, axes = _axes(len(embeddings), width=4.8 * len(embeddings) + 1.5, height=4.2)
+    labels = np.asarray(labels)
+    for axis, points, title in zip(axes[0], embeddings, titles):
+        for index, name in enumerate(class_names):
+            chosen = labels == index
+            axis.scatter(points[chosen, 0], points[chosen, 1], s=6, label=name, color=colours(index % 10))
+        axis.set_title(title)
+        axis.set_xticks([])
+        axis.set_yticks([])
+    axes[0][-1].legend(fontsize=7, markerscale=2, loc="center left", bbox_to_anchor=(1, 0.5))
+    return figure
+
+
+def plot_range_test(result, title: str = "Learning-rate range test"):
+    """Loss against rate on a log axis (:func:`tltutor.lr_finder.find_learning_rate`), suggestion marked."""
+    figure, axes = _axes()
+    axis = axes[0][0]
+    axis.plot(result.learning_rates, result.losses, color="0.8", label="loss per batch")
+    axis.plot(result.learning_rates, result.smoothed_losses, label="smoothed loss")
+    axis.axvline(result.suggestion, color="C3", linestyle="--", label=f"suggested {result.suggestion:.1e}")
+    axis.set_xscale("log")
+    axis.set_xlabel("learning rate")
+    axis.set_ylabel("training loss")
+    low, high = min(result.smoothed_losses), result.smoothed_losses[0]
+    axis.set_ylim(low - 0.1 * abs(high - low + 1e-9), max(high, low) + 0.5 * abs(high - low + 1e-9))
+    axis.set_title(title)
+    axis.legend()
+    return figure
