@@ -110,6 +110,15 @@ def build_transfer_model(backbone: str = backbones.OFFLINE_DEFAULT, num_classes:
     return model
 
 
+def reinitialize_head(model: keras.Model, seed: int = 0) -> keras.Model:
+    """Draw the new head's weights afresh (Glorot-uniform kernel from ``seed``, zero bias), as a new model would."""
+    classifier = model.get_layer("classifier")
+    kernel = keras.initializers.GlorotUniform(seed=seed)(classifier.kernel.shape)
+    classifier.kernel.assign(keras.ops.cast(kernel, classifier.kernel.dtype))
+    classifier.bias.assign(keras.ops.zeros_like(classifier.bias))
+    return model
+
+
 def _speed_up_batchnorm_statistics(base, momentum=0.9):
     """A from-scratch base trains for few steps here: with the default momentum of 0.99 its
     BatchNorm moving statistics lag so far behind that validation accuracy stays at chance

@@ -139,14 +139,14 @@ def _train_part(model: keras.Model, part: tuple[keras.Model, keras.Model], train
     bottom, top = part
     train_outputs = features.outputs_of(bottom, train)
     validation_outputs = features.outputs_of(bottom, validation_data) if validation_data is not None else None
-    compiling.compile_like(top, model, learning_rate)
+    compiling.compile_or_reuse(top, model, learning_rate)
     return _fit(top, train_outputs, validation_outputs, epochs, callbacks, **fit_arguments)
 
 
 @in_model_strategy
 def train_head(model: keras.Model, train, validation_data, *, epochs: int = 20,
                learning_rate: float = HEAD_LEARNING_RATE, use_cached_features: bool | None = None,
-               early_stopping_patience: int | None = 5, batch_size: int = 32,
+               early_stopping_patience: int | None = 10, batch_size: int = 32,
                history: TrainingHistory | None = None, phase: str = "head", checkpoint_dir=None,
                progress=True, verbose: int = 0) -> TrainingHistory:
     """Freeze the base and train only the new head.

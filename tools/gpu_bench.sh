@@ -20,7 +20,7 @@ prepare)
 run)
     python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl
     export PYTHONPATH="/tmp/site:$PWD" KERAS_BACKEND=jax PYTHONUNBUFFERED=1
-    python3 -m tltutor.bench --json "${OUT:-.}/bench-gpu.json"
+    python3 benchmarks/bench.py --json "${OUT:-.}/bench-gpu.json"
     ;;
 *)
     echo "usage: bash tools/gpu_bench.sh prepare|run" >&2

@@ -38,6 +38,35 @@ DESCRIPTIONS = {
 }
 
 
+_BUILT: dict[tuple, tuple] = {}
+MAX_BUILT = 4
+
+
+def reset_or_build_model(backbone: str, num_classes: int, *, seed: int, image_size: int, weights="pretrained",
+                         dropout: float = 0.2, augmentation=None):
+    """A transfer model as :func:`tltutor.models.build_transfer_model` builds it, the head drawn from ``seed``.
+
+    A comparison trains the same architecture once per seed and variant. Building it once and
+    setting its weights back each time keeps its traced training steps (compiling anew costs
+    3-20 s here) and its kept frozen outputs. The model is shared between calls: use it only
+    until the next call, as the compare functions do.
+    """
+    key = (backbones.get(backbone).name, weights, num_classes, image_size, dropout, bool(augmentation))
+    if key in _BUILT:
+        model, pristine = _BUILT.pop(key)
+        model.set_weights(pristine)
+    else:
+        reproducibility.seed_everything(seed)
+        model = models.build_transfer_model(backbone, num_classes, weights=weights, image_size=image_size,
+                                            dropout=dropout, augmentation=augmentation, seed=seed)
+        pristine = model.get_weights()
+    _BUILT[key] = (model, pristine)
+    while len(_BUILT) > MAX_BUILT:
+        del _BUILT[next(iter(_BUILT))]
+    reproducibility.seed_everything(seed)
+    return models.reinitialize_head(model, seed)
+
+
 def resolve_settings(**given) -> dict:
     """The active profile's defaults (:func:`tltutor.runtime.profile.defaults`), updated with what is given."""
     settings = profile.defaults()
@@ -80,8 +109,7 @@ def run_seed(spec, train, validation_data, test, info, *, seed: int, strategies,
         steps.advance(f"scratch, seed {seed}")
     if {"feature_extraction", "fine_tuning"} & set(strategies):
         started = time.perf_counter()
-        reproducibility.seed_everything(seed)
-        model = models.build_transfer_model(spec.name, info.num_classes, image_size=info.image_size, seed=seed)
+        model = reset_or_build_model(spec.name, info.num_classes, seed=seed, image_size=info.image_size)
         history = training.train_head(model, train, validation_data, epochs=settings["head_epochs"],
                                      progress=epoch_progress)
         if "feature_extraction" in strategies:

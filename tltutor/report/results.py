@@ -27,7 +27,7 @@ import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tltutor import validation
+from tltutor import training, validation
 from tltutor.io import files
 from tltutor.report import statistics
 
@@ -182,6 +182,16 @@ class Comparison:
             "histories": [{"variant": variant, "seed": seed, **history.to_dict()}
                           for (variant, seed), history in self.histories.items()],
         }
+
+    @classmethod
+    def from_dict(cls, document: dict) -> "Comparison":
+        """The comparison that :meth:`to_dict` wrote (e.g. read back from a lesson's results file)."""
+        histories = {}
+        for entry in document.get("histories", []):
+            history = training.TrainingHistory(records=list(entry["records"]), phase_starts=dict(entry["phase_starts"]))
+            histories[(entry["variant"], entry["seed"])] = history
+        return cls(document["variant_key"], list(document["rows"]), histories, dict(document.get("settings", {})),
+                   document.get("dataset"))
 
     def write(self, folder, name: str = "comparison") -> list[Path]:
         """``<name>.csv`` (the rows) and ``<name>.json`` (everything) in ``folder``."""

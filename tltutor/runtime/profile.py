@@ -20,7 +20,7 @@ ENVIRONMENT_VARIABLE = "TLTUTOR_QUICK"
 FULL = {
     "image_size": 96,
     "samples_per_class": 100,
-    "head_epochs": 30,
+    "head_epochs": 60,
     "fine_tune_epochs": 5,
     "scratch_epochs": 5,
     "test_samples_per_class": None,

@@ -1,0 +1,94 @@
+"""The lessons as files: text twins in sync, every figure stored, headers from pyproject, a quiz, an exercise.
+
+Each check runs over the committed notebooks and is shown to fail on a deliberately broken one.
+"""
+
+import importlib.util
+import json
+import re
+from pathlib import Path
+
+import jupytext
+import nbformat
+import pytest
+
+ROOT = Path(__file__).parents[1]
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+NAMES = [path.stem for path in NOTEBOOKS]
+DRAWS = re.compile(r"\bplot_\w+\s*\(|\.imshow\(|\bplots\.")
+
+_SPEC = importlib.util.spec_from_file_location("notebook_headers", ROOT / "tools" / "notebook_headers.py")
+headers = importlib.util.module_from_spec(_SPEC)
+_SPEC.loader.exec_module(headers)
+
+
+def _cells(notebook):
+    return [(cell.cell_type, cell.source.strip()) for cell in notebook.cells]
+
+
+def test_there_are_lessons_and_each_has_a_text_twin():
+    assert len(NOTEBOOKS) >= 13
+    assert [path.stem for path in sorted((ROOT / "notebooks").glob("*.py"))] == NAMES
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_text_twin_is_in_sync(name):
+    notebook = nbformat.read(ROOT / "notebooks" / f"{name}.ipynb", as_version=4)
+    twin = jupytext.read(ROOT / "notebooks" / f"{name}.py")
+    assert _cells(twin) == _cells(notebook), f"run: jupytext --sync notebooks/{name}.py"
+
+
+def test_an_edited_twin_is_caught():
+    notebook = nbformat.read(NOTEBOOKS[0], as_version=4)
+    twin = jupytext.read(NOTEBOOKS[0].with_suffix(".py"))
+    twin.cells[0].source += "\nan edit made only in the text twin"
+    assert _cells(twin) != _cells(notebook)
+
+
+def cells_missing_a_figure(notebook) -> list[int]:
+    """Code cells that call a plotting function but store no image."""
+    return [index for index, cell in enumerate(notebook.cells)
+            if cell.cell_type == "code" and DRAWS.search(cell.source)
+            and not any("image/png" in output.get("data", {}) for output in cell.get("outputs", []))]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_figure_is_stored(name):
+    notebook = nbformat.read(ROOT / "notebooks" / f"{name}.ipynb", as_version=4)
+    assert sum(bool(DRAWS.search(cell.source)) for cell in notebook.cells if cell.cell_type == "code") >= 1
+    assert cells_missing_a_figure(notebook) == [], "a cell draws a figure that the notebook does not store"
+
+
+def test_a_missing_figure_is_caught():
+    notebook = nbformat.read(NOTEBOOKS[0], as_version=4)
+    drawing = next(cell for cell in notebook.cells if cell.cell_type == "code" and DRAWS.search(cell.source))
+    drawing.outputs = [output for output in drawing.outputs if "image/png" not in output.get("data", {})]
+    assert cells_missing_a_figure(notebook) != []
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_badge_and_install_cell_agree_with_pyproject(name):
+    notebook = nbformat.read(ROOT / "notebooks" / f"{name}.ipynb", as_version=4)
+    assert headers.badge(name) in notebook.cells[0].source
+    assert notebook.cells[1].source.strip() == "\n".join(headers.install_lines(name)).strip()
+    assert headers.repository_url() == "https://github.com/tltutor/tltutor"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_each_lesson_has_prose_a_quiz_an_exercise_and_its_time(name):
+    notebook = nbformat.read(ROOT / "notebooks" / f"{name}.ipynb", as_version=4)
+    code = [cell.source for cell in notebook.cells if cell.cell_type == "code"]
+    prose = " ".join(cell.source for cell in notebook.cells if cell.cell_type == "markdown")
+    assert len(re.findall(r"[A-Za-z]{2,}", prose)) >= 600, "explain the mechanism, not only the recipe"
+    assert any(f'quiz.for_lesson("{name}")' in source for source in code)
+    assert any("tl.lessons.exercises.check_" in source for source in code)
+    assert f'Lesson("{name}")' in code[1] and code[-1].strip().startswith("lesson.finish()")
+    outputs = notebook.cells[-1].outputs
+    assert any(re.match(r"lesson time: \d+ s", output.get("text", "")) for output in outputs), "no stored full run"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_stored_outputs_hold_no_noise(name):
+    text = json.dumps(nbformat.read(ROOT / "notebooks" / f"{name}.ipynb", as_version=4).cells)
+    for noise in ("cudart_stub", "WARNING:tensorflow", "absl::InitializeLog", "Traceback"):
+        assert noise not in text

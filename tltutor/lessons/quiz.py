@@ -1,0 +1,99 @@
+"""Self-checking quizzes: a few questions at the end of each lesson, with the reason behind each answer.
+
+A lesson shows its quiz with ``quiz = tl.lessons.quiz.for_lesson("03_lower_learning_rate")``;
+the quiz renders as a numbered list of questions with lettered options (Markdown in a notebook
+and on the course site, plain text elsewhere). ``quiz.check({1: "b", 2: "a"})`` marks each
+answer and explains it. The questions live in :mod:`tltutor.lessons.quiz_bank`, not in the
+notebooks, so the answers are one step away rather than in plain sight.
+
+Example:
+    >>> quiz = Quiz("example", [Question("Which layers does feature extraction train?",
+    ...                                  ("every layer", "only the new head"), "b",
+    ...                                  "The base is frozen; only the new head learns.")])
+    >>> print(quiz)
+    Quiz: example
+    1. Which layers does feature extraction train?
+       a) every layer
+       b) only the new head
+    >>> quiz.check({1: "b"})
+    1. correct. The base is frozen; only the new head learns.
+    1 of 1 correct.
+    1
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tltutor import validation
+from tltutor.lessons import quiz_bank
+
+LETTERS = "abcdefgh"
+
+
+@dataclass(frozen=True)
+class Question:
+    """One multiple-choice question: its text, its options, the letter of the right one, and why."""
+
+    text: str
+    options: tuple[str, ...]
+    answer: str
+    why: str
+
+    def __post_init__(self):
+        if not 2 <= len(self.options) <= len(LETTERS):
+            raise validation.InvalidArgumentError(f"a question needs 2 to {len(LETTERS)} options: {self.text!r:.60}")
+        if self.answer not in LETTERS[:len(self.options)]:
+            raise validation.InvalidArgumentError(f"answer {self.answer!r} is not one of the options' letters")
+
+
+class Quiz:
+    """The questions of one lesson; shows them and marks answers."""
+
+    def __init__(self, lesson: str, questions):
+        self.lesson = lesson
+        self.questions = [question if isinstance(question, Question) else Question(**question)
+                          for question in questions]
+        validation.check_not_empty(len(self.questions), f"quiz of {lesson}")
+
+    def __str__(self):
+        lines = [f"Quiz: {self.lesson}"]
+        for number, question in enumerate(self.questions, start=1):
+            lines.append(f"{number}. {question.text}")
+            lines += [f"   {letter}) {option}" for letter, option in zip(LETTERS, question.options)]
+        return "\n".join(lines)
+
+    def __repr__(self):
+        return str(self)
+
+    def _repr_markdown_(self):
+        lines = ["**Quiz.** Answer in the next cell, e.g. `answers = {1: \"b\", 2: \"a\"}`.", ""]
+        for number, question in enumerate(self.questions, start=1):
+            lines.append(f"{number}. {question.text}")
+            lines += [f"    - **{letter})** {option}" for letter, option in zip(LETTERS, question.options)]
+        return "\n".join(lines)
+
+    def check(self, answers: dict | None, output=print) -> int:
+        """Mark ``answers`` (``{question number: letter}``); print why for each; return how many are right."""
+        answers = answers or {}
+        if not isinstance(answers, dict):
+            raise validation.InvalidArgumentError('answers must be a dict such as {1: "b", 2: "a"}')
+        correct = 0
+        for number, question in enumerate(self.questions, start=1):
+            given = answers.get(number)
+            if given is None:
+                output(f"{number}. not answered yet.")
+                continue
+            if str(given).strip().lower().rstrip(")") == question.answer:
+                correct += 1
+                output(f"{number}. correct. {question.why}")
+            else:
+                output(f"{number}. not quite: {str(given)!r} is not it. Read the section again and try once more.")
+        output(f"{correct} of {len(self.questions)} correct.")
+        return correct
+
+
+def for_lesson(lesson: str) -> Quiz:
+    """The quiz of a lesson, by its notebook name (e.g. ``"03_lower_learning_rate"``)."""
+    lesson = validation.check_name(lesson, quiz_bank.QUESTIONS, "lesson")
+    return Quiz(lesson, quiz_bank.QUESTIONS[lesson])

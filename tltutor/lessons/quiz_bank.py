@@ -1,0 +1,34 @@
+"""The questions of each lesson's quiz (:mod:`tltutor.lessons.quiz`), keyed by notebook name.
+
+Each question has its options, the letter of the right one, and the reason, which is shown once a
+student answers it correctly. The reasons restate what the lesson measured or explained.
+"""
+
+QUESTIONS = {
+    "00_quickstart": [
+        dict(text="Why is the pretrained base frozen while the new head trains first?",
+             options=("Frozen layers run faster on a GPU only",
+                      "A randomly initialised head sends large, noisy gradients that would overwrite the "
+                      "pretrained features before the head has learned anything",
+                      "Keras cannot train a base and a head together"),
+             answer="b",
+             why="Train the head first; fine-tune later, gently, once its gradients carry signal."),
+        dict(text="Why may `train_head` compute the base's features once and reuse them in every epoch?",
+             options=("Because the base is frozen and the model has no augmentation, so the base's output "
+                      "for an image never changes", "Because features are approximately equal between epochs",
+                      "Because the head ignores the features after the first epoch"),
+             answer="a",
+             why="A frozen, deterministic function of the same image gives the same output: caching is exact."),
+        dict(text="The head has no softmax. What must the loss be told?",
+             options=("Nothing", "from_logits=True", "to apply a second softmax"),
+             answer="b",
+             why="Logits in, from_logits=True in the loss: one softmax, inside the loss, numerically stable."),
+        dict(text="Fine-tuning beat raw-pixel logistic regression by about three points in one run. What do "
+                  "you need before calling that a finding?",
+             options=("Nothing: three points is a lot",
+                      "Several seeds, to see whether the difference is larger than the spread between runs",
+                      "A larger learning rate"),
+             answer="b",
+             why="A single draw can differ by a few points on its own; a claim needs the spread over seeds."),
+    ],
+}
