@@ -5,7 +5,7 @@ import keras
 import numpy as np
 import pytest
 
-from tltutor import models, training
+from tltutor import batchnorm, models, training
 from tltutor.errors import InvalidArgumentError, UnknownNameError
 from tltutor.lessons import baselines, deployment, explain, forgetting, imbalance, shift
 
@@ -54,15 +54,15 @@ def test_shift_report_measures_the_drop_of_a_real_model(tiny_data):
 
 def test_adabn_sets_batchnorm_statistics_to_the_targets_and_touches_nothing_else():
     model = models.build_transfer_model("DigitsCNN", 3, image_size=32, weights="digits")
-    batchnorm = shift._batchnorm_layers(model)
+    batchnorm = batchnorm.batchnorm_layers(model)
     first = batchnorm[0]
     weights_before = [weight.copy() for weight in model.get_weights()]
     trainable_before = [layer.trainable for layer in batchnorm]
     target = np.random.default_rng(0).uniform(0, 255, (64, 32, 32, 3)).astype(np.float32)
-    assert shift.adapt_batchnorm(model, target, batch_size=32) == len(batchnorm)
+    assert batchnorm.adapt_batchnorm(model, target, batch_size=32) == len(batchnorm)
     # The first BatchNorm's moving mean is now the mean of its inputs over the target images.
     inputs_of_first = keras.Model(model.get_layer("base").inputs, first.input)
-    seen = np.concatenate([keras.ops.convert_to_numpy(inputs_of_first(shift._inputs_of_base(model, target[i:i + 32])))
+    seen = np.concatenate([keras.ops.convert_to_numpy(inputs_of_first(batchnorm.inputs_of_base(model, target[i:i + 32])))
                            for i in (0, 32)])
     np.testing.assert_allclose(np.asarray(first.moving_mean), seen.mean(axis=(0, 1, 2)), rtol=1e-3, atol=1e-3)
     assert [layer.trainable for layer in batchnorm] == trainable_before

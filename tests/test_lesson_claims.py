@@ -17,6 +17,7 @@ from tltutor.report.results import Comparison
 ROOT = Path(__file__).parents[1]
 RESULTS = ROOT / "notebooks" / "results"
 LESSON_SECONDS_LIMIT = 300
+PIXELS = "raw pixels (logistic regression)"
 
 
 def load(notebook: str) -> dict:
@@ -53,6 +54,27 @@ CLAIMS = {
             lambda r: 0.02 <= mean(r, "strategies", "fine_tuning") - mean(r, "strategies", "pixels") <= 0.04,
         "no measurable difference between fine-tuning and feature extraction":
             lambda r: no_difference(r, "strategies", "fine_tuning", "feature_extraction"),
+    },
+    "01_choose_a_pretrained_model": {
+        "ImageNet pretraining beats the same network with random weights by about 0.5":
+            lambda r: beats(r, "probes", "EfficientNetLite0 (imagenet)", "EfficientNetLite0 (random)",
+                            "probe_test_accuracy")
+            and mean(r, "probes", "EfficientNetLite0 (imagenet)", "probe_test_accuracy")
+            - mean(r, "probes", "EfficientNetLite0 (random)", "probe_test_accuracy") > 0.4,
+        "the ImageNet probe beats raw pixels":
+            lambda r: beats(r, "probes", "EfficientNetLite0 (imagenet)", PIXELS, "probe_test_accuracy"),
+        "but only just (under 0.05)":
+            lambda r: mean(r, "probes", "EfficientNetLite0 (imagenet)", "probe_test_accuracy")
+            - mean(r, "probes", PIXELS, "probe_test_accuracy") < 0.05,
+        "DigitsCNN's pretraining helped its own architecture":
+            lambda r: beats(r, "probes", "DigitsCNN (digits)", "DigitsCNN (random)", "probe_test_accuracy"),
+        "yet its features lose to raw pixels":
+            lambda r: beats(r, "probes", PIXELS, "DigitsCNN (digits)", "probe_test_accuracy"),
+        "the ImageNet source beats the digits source":
+            lambda r: beats(r, "probes", "EfficientNetLite0 (imagenet)", "DigitsCNN (digits)", "probe_test_accuracy"),
+        "DigitsCNN runs several times faster":
+            lambda r: mean(r, "probes", "DigitsCNN (digits)", "images_per_second")
+            > 4 * mean(r, "probes", "EfficientNetLite0 (imagenet)", "images_per_second"),
     },
 }
 CASES = [(notebook, claim) for notebook, claims in CLAIMS.items() for claim in claims]

@@ -22,7 +22,8 @@ _MODULES = (
     # io, runtime: files and downloads; devices, seeds, profile, progress
     "io", "runtime",
     # core: backbones, data, models, freezing, compiling, training
-    "layers", "backbones", "data", "compiling", "models", "freezing", "features", "training", "discriminative",
+    "layers", "backbones", "data", "compiling", "models", "freezing", "batchnorm", "features", "training",
+    "discriminative",
     "lr_finder", "imagenet",
     # report: tables, plots, diagnostics, verdicts over seeds; lessons: one module per lesson family
     "report", "lessons",

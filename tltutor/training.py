@@ -29,7 +29,7 @@ import numpy as np
 
 from tltutor import compiling, discriminative, features, freezing, models, validation
 from tltutor.compiling import FINE_TUNE_FACTOR, HEAD_LEARNING_RATE, in_model_strategy
-from tltutor.data import batches
+from tltutor.data import batches, pipelines
 from tltutor.io import checkpoints
 from tltutor.runtime import progress as progress_lines
 
@@ -110,6 +110,10 @@ def _fit(model, train, validation_data, epochs, callbacks, *, checkpoint_dir=Non
         check_data_fits_model(model, validation_data, "validation data")
     batch_size = validation.check_positive_int(batch_size, "batch_size")
     started = time.perf_counter()
+    if isinstance(train, tuple):
+        train = pipelines.array_pipeline(*train, batch_size=batch_size, shuffle=True)
+    if isinstance(validation_data, tuple):
+        validation_data = pipelines.array_pipeline(*validation_data, batch_size=256, shuffle=False)
     x, y = (train if isinstance(train, tuple) else (train, None))
     arrays = isinstance(train, tuple)
     previous, initial_epoch, callbacks = None, 0, list(callbacks)

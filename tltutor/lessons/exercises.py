@@ -55,6 +55,23 @@ def check_best_candidate(rows, answer) -> bool:
     )
 
 
+def check_pretraining_gain(comparison, answer) -> bool:
+    """Exercise (notebook 01): whose pretraining gained more over its own random weights, in mean probe accuracy?"""
+    means = {row["candidate"]: row["probe_test_accuracy"] for row in _mean_rows(comparison)}
+    gains = {}
+    for name in means:
+        backbone, _, weights = name.partition(" (")
+        if weights.rstrip(")") != "random" and f"{backbone} (random)" in means:
+            gains[backbone] = means[name] - means[f"{backbone} (random)"]
+    best = max(gains, key=gains.get)
+    return _verdict(
+        _matches(answer, best),
+        f"{best}'s pretraining added {gains[best]:+.3f} probe accuracy over the same network with random weights.",
+        "for each backbone, subtract the '(random)' row's mean probe_test_accuracy from its pretrained row's; "
+        "answer with the backbone name, e.g. 'DigitsCNN'.",
+    )
+
+
 def check_trainable_variable_count(model, answer) -> bool:
     """Exercise (notebook 02): how many trainable variables (weight tensors) does the model have now?"""
     expected = len(model.trainable_variables)

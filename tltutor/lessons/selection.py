@@ -21,9 +21,12 @@ import time
 import keras
 import numpy as np
 
-from tltutor import backbones, data, freezing, models, training, validation
+from tltutor import backbones, batchnorm, data, freezing, models, training, validation
+from tltutor.data import batches
+from tltutor.lessons import baselines
+from tltutor.lessons.experiments import reset_or_build_model
 from tltutor.report.results import Comparison
-from tltutor.runtime import profile, reproducibility
+from tltutor.runtime import profile
 from tltutor.runtime.progress import Steps
 
 
@@ -43,12 +46,28 @@ def measure_throughput(model: keras.Model, image_size: int, batch_size: int = 32
     return batch_size * repeats / (time.perf_counter() - started)
 
 
+def _at_size(data_part, image_size: int):
+    images, labels = batches.to_numpy(data_part)
+    if images.shape[1] == image_size:
+        return images, labels
+    return batches.resize_images(images, image_size).astype(np.float32), labels
+
+
 def linear_probe(backbone: str, weights, train, validation_data, test, *, num_classes: int, image_size: int,
-                 epochs: int = 30, seed: int = 0) -> dict:
-    """Size, speed and linear-probe accuracy of one candidate base (frozen, head on cached features)."""
+                 epochs: int = 30, seed: int = 0, normalization_images=None) -> dict:
+    """Size, speed and linear-probe accuracy of one candidate base (frozen, head on cached features).
+
+    A base with random weights (``weights=None``) first gets BatchNorm statistics estimated on the
+    training images, or on ``normalization_images`` when given (:func:`tltutor.batchnorm.adapt_batchnorm`):
+    at their defaults, activations in a deep random network grow or vanish layer by layer, and the
+    probe would measure that, not the architecture.
+    """
     validation.check_num_classes(num_classes)
-    reproducibility.seed_everything(seed)
-    model = models.build_transfer_model(backbone, num_classes, weights=weights, image_size=image_size, seed=seed)
+    model = reset_or_build_model(backbone, num_classes, seed=seed, image_size=image_size, weights=weights)
+    train, validation_data, test = (_at_size(part, image_size) for part in (train, validation_data, test))
+    if weights is None:
+        images = train[0] if normalization_images is None else batches.resize_images(normalization_images, image_size)
+        batchnorm.adapt_batchnorm(model, images)
     started = time.perf_counter()
     history = training.train_head(model, train, validation_data, epochs=epochs, progress=False)
     seconds = time.perf_counter() - started
@@ -64,32 +83,50 @@ def linear_probe(backbone: str, weights, train, validation_data, test, *, num_cl
     }
 
 
+PIXELS = "raw pixels (logistic regression)"
+
+
 def compare_backbones(candidates, dataset: str = data.OFFLINE_DEFAULT, *, seeds=None,
                       samples_per_class: int | None = None, image_size: int | None = None, epochs: int | None = None,
-                      test_samples_per_class: int | None = None, progress=print) -> Comparison:
-    """:func:`linear_probe` of each ``(backbone, weights)`` candidate on the same splits, once per seed.
+                      test_samples_per_class: int | None = None, include_pixels: bool = False,
+                      progress=print) -> Comparison:
+    """:func:`linear_probe` of each candidate on the same splits, once per seed; keyed by ``"candidate"``.
 
-    Returns a :class:`Comparison` keyed by ``"candidate"``. Unset sizes, epochs and seeds come from
-    the active profile (:func:`tltutor.runtime.profile.defaults`).
+    A candidate is ``(backbone, weights)`` or ``(backbone, weights, image_size)``, for a base that
+    works best at its own resolution (DigitsCNN was pretrained at 32 px). ``include_pixels`` adds
+    logistic regression on the raw pixels as a row (``probe_*`` columns only). Unset sizes,
+    epochs and seeds come from the active profile (:func:`tltutor.runtime.profile.defaults`).
     """
-    candidates = [(backbones.get(backbone).name, weights) for backbone, weights in candidates]
-    validation.check_not_empty(len(candidates), "list of candidates")
     settings = profile.defaults()
     settings.update({key: value for key, value in dict(samples_per_class=samples_per_class, image_size=image_size,
                                                        head_epochs=epochs, seeds=seeds,
                                                        test_samples_per_class=test_samples_per_class).items()
                      if value is not None})
     settings["seeds"] = validation.check_seeds(settings["seeds"])
+    candidates = [(backbones.get(candidate[0]).name, candidate[1],
+                   validation.check_image_size(candidate[2] if len(candidate) > 2 else settings["image_size"],
+                                               backbones.get(candidate[0])))
+                  for candidate in candidates]
+    validation.check_not_empty(len(candidates), "list of candidates")
     comparison = Comparison("candidate", settings={**settings, "dataset": dataset, "candidates": candidates})
-    steps = Steps(len(candidates) * len(settings["seeds"]), "probes", output=progress)
+    # One unlabelled sample of the pool sets every seed's random-weight BatchNorm statistics alike.
+    pool = data.resized_source(dataset, settings["image_size"]).x_pool
+    normalization_images = pool[np.random.default_rng(0).choice(len(pool), min(256, len(pool)), replace=False)]
+    steps = Steps((len(candidates) + include_pixels) * len(settings["seeds"]), "probes", output=progress)
     for seed in settings["seeds"]:
         train, validation_data, test, info = data.load_dataset(
             dataset, image_size=settings["image_size"], samples_per_class=settings["samples_per_class"],
             test_samples_per_class=settings["test_samples_per_class"], seed=seed, pipeline="arrays")
         comparison.dataset = info
-        for backbone, weights in candidates:
+        if include_pixels:
+            row = baselines.pixel_logistic_regression(train, validation_data, test, seed=seed)
+            comparison.add(PIXELS, seed, probe_validation_accuracy=round(row["validation_accuracy"], 4),
+                           probe_test_accuracy=round(row["test_accuracy"], 4), probe_seconds=row["seconds"])
+            steps.advance(f"raw pixels, seed {seed}")
+        for backbone, weights, size in candidates:
             row = linear_probe(backbone, weights, train, validation_data, test, num_classes=info.num_classes,
-                               image_size=info.image_size, epochs=settings["head_epochs"], seed=seed)
-            comparison.add(candidate_label(backbone, weights), seed, **row)
+                               image_size=size, epochs=settings["head_epochs"], seed=seed,
+                               normalization_images=normalization_images)
+            comparison.add(candidate_label(backbone, weights), seed, image_size=size, **row)
             steps.advance(f"{candidate_label(backbone, weights)}, seed {seed}")
     return comparison

@@ -3,23 +3,22 @@
 A model trained on one domain meets images that differ in ways its training never showed:
 sensor noise, blur, low contrast, inverted polarity, rotation. :func:`shift_images` builds such
 copies of real test images at a chosen severity, :func:`shift_report` measures the accuracy on
-each, and :func:`adapt_batchnorm` (AdaBN) re-estimates the base's BatchNorm statistics on
+each, and :func:`tltutor.batchnorm.adapt_batchnorm` (AdaBN) re-estimates the base's BatchNorm statistics on
 unlabelled target images, a remedy that needs no labels and no training.
 
 Example::
 
     report = tl.lessons.shift.shift_report(model, test, kinds=("noise", "blur"), severities=(1, 3))
     print(report.table())
-    tl.lessons.shift.adapt_batchnorm(model, target_images)        # AdaBN, no labels needed
+    tl.batchnorm.adapt_batchnorm(model, target_images)        # AdaBN, no labels needed
 """
 
 from __future__ import annotations
 
-import keras
 import numpy as np
 from scipy import ndimage
 
-from tltutor import compiling, freezing, models, training, validation
+from tltutor import training, validation
 from tltutor.data import batches
 from tltutor.report.results import Comparison
 
@@ -94,54 +93,3 @@ def shift_report(model, data, *, kinds=KINDS, severities=(3,), seed: int = 0) ->
             value = accuracy(shift_images(images, kind, severity, seed))
             report.add(kind, seed, severity=severity, accuracy=round(value, 4), drop=round(clean - value, 4))
     return report
-
-
-def _batchnorm_layers(model):
-    def walk(layer):
-        for inner in getattr(layer, "layers", []):
-            yield inner
-            yield from walk(inner)
-
-    return [layer for layer in walk(freezing.get_base(model)) if isinstance(layer, keras.layers.BatchNormalization)]
-
-
-def _inputs_of_base(model, images):
-    """Run the layers before the base (preprocessing; augmentation skipped) on a batch of images."""
-    x = images
-    for layer in models.layers_before_base(model):
-        x = layer(x)
-    return x
-
-
-def adapt_batchnorm(model, images, *, batch_size: int = 64) -> int:
-    """AdaBN: replace the base's BatchNorm moving statistics with those of ``images`` (no labels used).
-
-    Every batch contributes equally to a running average, so the result is the mean of the
-    per-batch statistics over all of ``images``. Weights, trainability and the optimizer are left
-    as they were; a compiled model is recompiled. Returns the number of BatchNorm layers adapted.
-    """
-    images = np.asarray(images, dtype=np.float32)
-    if images.ndim != 4 or len(images) == 0:
-        raise validation.InvalidArgumentError(f"images must be a non-empty (N, height, width, 3) array, got {images.shape}")
-    batch_size = validation.check_positive_int(batch_size, "batch_size", minimum=2)
-    layers = _batchnorm_layers(model)
-    if not layers:
-        raise validation.InvalidArgumentError("the base has no BatchNormalization layers: AdaBN has nothing to adapt")
-    saved = [(layer, layer.trainable, layer.momentum) for layer in layers]
-    base = freezing.get_base(model)
-    try:
-        for layer in layers:
-            layer.trainable = True
-            layer.moving_mean.assign(keras.ops.zeros_like(layer.moving_mean))
-            layer.moving_variance.assign(keras.ops.ones_like(layer.moving_variance))
-        for step, start in enumerate(range(0, len(images), batch_size), start=1):
-            for layer in layers:
-                layer.momentum = (step - 1) / step  # a running mean over batches
-            base(_inputs_of_base(model, images[start:start + batch_size]), training=True)
-    finally:
-        for layer, trainable, momentum in saved:
-            layer.trainable = trainable
-            layer.momentum = momentum
-    if getattr(model, "compiled", False):
-        compiling.recompile(model)
-    return len(layers)

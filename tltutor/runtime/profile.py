@@ -42,6 +42,15 @@ def is_quick() -> bool:
     return os.environ.get(ENVIRONMENT_VARIABLE, "").strip().lower() in {"1", "true", "yes", "on"}
 
 
+def seeds(count: int = 3, quick: bool | None = None) -> tuple[int, ...]:
+    """Seeds ``0 .. count-1`` in the full profile; the quick profile's single seed otherwise.
+
+    >>> seeds(5, quick=False), seeds(5, quick=True)
+    ((0, 1, 2, 3, 4), (0,))
+    """
+    return tuple(defaults(quick)["seeds"]) if (is_quick() if quick is None else quick) else tuple(range(count))
+
+
 def defaults(quick: bool | None = None) -> dict:
     """The default sizes and epochs of the active profile (a copy you may change)."""
     return dict(QUICK if (is_quick() if quick is None else quick) else FULL)
