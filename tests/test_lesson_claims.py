@@ -76,6 +76,18 @@ CLAIMS = {
             lambda r: mean(r, "probes", "DigitsCNN (digits)", "images_per_second")
             > 4 * mean(r, "probes", "EfficientNetLite0 (imagenet)", "images_per_second"),
     },
+    "02_freeze_and_new_head": {
+        "without a recompile, setting trainable=True does not train the base":
+            lambda r: r["values"]["trainable_needs_compile"]["without_compile"] == 0
+            and r["values"]["trainable_needs_compile"]["with_compile"] > 0,
+        "BatchNorm statistics stay put when frozen and drift when training":
+            lambda r: r["values"]["batchnorm_drift"]["frozen"] == 0 and r["values"]["batchnorm_drift"]["training"] > 0,
+        "the same test accuracy on images and on cached features":
+            lambda r: no_difference(r, "head", "cached features", "images"),
+        "caching takes about a fifth of the time":
+            lambda r: beats(r, "head", "cached features", "images", "seconds", higher_is_better=False)
+            and mean(r, "head", "images", "seconds") > 3 * mean(r, "head", "cached features", "seconds"),
+    },
 }
 CASES = [(notebook, claim) for notebook, claims in CLAIMS.items() for claim in claims]
 

@@ -55,4 +55,31 @@ QUESTIONS = {
              answer="b",
              why="With no measurable difference in accuracy, cost decides."),
     ],
+    "02_freeze_and_new_head": [
+        dict(text="You set `base.trainable = True` on a compiled model that has trained already, and call `fit`. "
+                  "What trains?",
+             options=("The whole base", "Only what was trainable when the model was last compiled",
+                      "Nothing: Keras raises an error"),
+             answer="b",
+             why="The training step is built at compile time; recompile after changing trainable."),
+        dict(text="Why does tltutor keep BatchNorm layers frozen even after unfreezing the base?",
+             options=("To save memory",
+                      "Their moving statistics would follow the new data's batches and shift the features the "
+                      "head was trained on",
+                      "BatchNorm has no weights"),
+             answer="b",
+             why="In Keras 3 only a non-trainable BatchNorm layer stays in inference mode during fit."),
+        dict(text="When is training the head on cached features exact?",
+             options=("Always", "When the base is frozen and the model has no augmentation",
+                      "Only on a GPU"),
+             answer="b",
+             why="Then the base's output for an image is the same in every epoch."),
+        dict(text="The head trained on images and the head trained on cached features end with test accuracies "
+                  "0.80 and 0.81 on one seed. What is the right conclusion?",
+             options=("Caching makes the head better",
+                      "Compare over seeds: a one-point gap on one draw is within the noise",
+                      "Caching makes the head worse"),
+             answer="b",
+             why="The measured verdict over three seeds decides, not one pair of runs."),
+    ],
 }
