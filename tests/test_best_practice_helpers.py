@@ -4,7 +4,7 @@ import keras
 import numpy as np
 import pytest
 
-from tltutor import backbones, compiling, discriminative, freezing, lr_finder, models
+from tltutor import backbones, compiling, discriminative, freezing, lr_finder, models, training
 from tltutor.backbones import digits_cnn
 from tltutor.lessons import exercises, experiments, selection
 from tltutor.report import diagnostics, plots
@@ -179,3 +179,13 @@ def test_exercise_checks_for_rates_and_variables():
     model = _small_model()
     freezing.freeze_base(model)
     assert exercises.check_trainable_variable_count(model, 2) and not exercises.check_trainable_variable_count(model, 8)
+
+
+def test_layerwise_rates_do_not_carry_over_to_a_later_plain_fine_tune(tiny_data):
+    train, validation, _, _ = tiny_data
+    model = models.build_transfer_model("EfficientNetLite0", 10, image_size=64)
+    training.fine_tune(model, train, validation, epochs=1, unfreeze_from="block15_", layerwise_decay=2.6,
+                       progress=False)
+    assert isinstance(model.optimizer, compiling.LayerwiseAdam)
+    training.fine_tune(model, train, validation, epochs=1, unfreeze_from="block15_", progress=False)
+    assert not getattr(model.optimizer, "multipliers", None)

@@ -88,6 +88,57 @@ CLAIMS = {
             lambda r: beats(r, "head", "cached features", "images", "seconds", higher_is_better=False)
             and mean(r, "head", "images", "seconds") > 3 * mean(r, "head", "cached features", "seconds"),
     },
+    "03_lower_learning_rate": {
+        "1e-2 ends at chance in every seed and the head beats it":
+            lambda r: max(comparison(r, "sweep").values("1e-02", "test_accuracy")) <= 0.11
+            and beats(r, "sweep", "head only", "1e-02"),
+        "1e-3 is lower on average on validation and test":
+            lambda r: mean(r, "sweep", "1e-03", "validation_accuracy") < mean(r, "sweep", "head only",
+                                                                              "validation_accuracy")
+            and mean(r, "sweep", "1e-03") < mean(r, "sweep", "head only"),
+        "but not measurably on validation":
+            lambda r: no_difference(r, "sweep", "head only", "1e-03", "validation_accuracy"),
+        "the weights move further the larger the rate":
+            lambda r: [mean(r, "sweep", rate, "weight_change_percent") for rate in ("1e-02", "1e-03", "1e-04", "1e-05")]
+            == sorted([mean(r, "sweep", rate, "weight_change_percent")
+                       for rate in ("1e-02", "1e-03", "1e-04", "1e-05")], reverse=True),
+        "validation chose 1e-5, not measurably ahead of 1e-4":
+            lambda r: r["values"]["chosen_rate"] == "1e-05" and no_difference(r, "sweep", "1e-04", "1e-05",
+                                                                             "validation_accuracy"),
+        "the chosen rate's test accuracy is indistinguishable from the head alone":
+            lambda r: no_difference(r, "sweep", "1e-05", "head only"),
+        "the range test suggested a rate below both safe rates of the sweep":
+            lambda r: r["values"]["range_test"]["suggestion"] < 1e-5,
+    },
+    "04_gradual_unfreezing": {
+        "at 1e-4 the three schedules are indistinguishable":
+            lambda r: all(no_difference(r, "schedules", f"{other} @ 1e-04", "all at once @ 1e-04")
+                          for other in ("gradual", "discriminative")),
+        "discriminative rates moved the deep blocks several times less, at both rates":
+            lambda r: all(beats(r, "schedules", f"discriminative @ {rate}", f"all at once @ {rate}",
+                                "deep_change_percent", higher_is_better=False)
+                          and mean(r, "schedules", f"all at once @ {rate}", "deep_change_percent")
+                          > 5 * mean(r, "schedules", f"discriminative @ {rate}", "deep_change_percent")
+                          for rate in ("1e-04", "1e-03")),
+        "gradual unfreezing moved them somewhat less":
+            lambda r: beats(r, "schedules", "gradual @ 1e-04", "all at once @ 1e-04", "deep_change_percent",
+                            higher_is_better=False),
+        "at 1e-3 all at once spreads widely over seeds":
+            lambda r: comparison(r, "schedules").spread("all at once @ 1e-03", "test_accuracy").std > 0.1,
+        "the deep blocks moved ten times further at 1e-3 than at 1e-4":
+            lambda r: mean(r, "schedules", "all at once @ 1e-03", "deep_change_percent")
+            > 8 * mean(r, "schedules", "all at once @ 1e-04", "deep_change_percent"),
+        "gradual did not help at 1e-3: lower on average than all at once":
+            lambda r: mean(r, "schedules", "gradual @ 1e-03") < mean(r, "schedules", "all at once @ 1e-03"),
+        "discriminative at 1e-3 beat all at once in every seed and matched the safe rate":
+            lambda r: all(d > a for d, a in zip(comparison(r, "schedules").values("discriminative @ 1e-03",
+                                                                                  "test_accuracy"),
+                                                 comparison(r, "schedules").values("all at once @ 1e-03",
+                                                                                   "test_accuracy")))
+            and no_difference(r, "schedules", "discriminative @ 1e-03", "discriminative @ 1e-04"),
+        "yet the verdict against all at once is no measurable difference":
+            lambda r: no_difference(r, "schedules", "discriminative @ 1e-03", "all at once @ 1e-03"),
+    },
 }
 CASES = [(notebook, claim) for notebook, claims in CLAIMS.items() for claim in claims]
 

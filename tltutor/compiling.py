@@ -112,12 +112,16 @@ def current_learning_rate(model: keras.Model) -> float:
     return float(ops.convert_to_numpy(model.optimizer.learning_rate))
 
 
+_KEEP = object()
+
+
 def compile_like(model: keras.Model, source: keras.Model, learning_rate: float | None = None, *,
-                 steps_per_execution: int | None = None) -> keras.Model:
+                 steps_per_execution: int | None = None, learning_rate_multipliers=_KEEP) -> keras.Model:
     """Compile ``model`` as ``source`` is compiled: rate, weight decay, layer-wise multipliers, loss, metrics.
 
     Everything is read back from ``source`` itself, so it survives saving and loading.
-    ``learning_rate`` and ``steps_per_execution`` override what ``source`` has.
+    ``learning_rate``, ``steps_per_execution`` and ``learning_rate_multipliers`` (``None`` for one
+    rate everywhere) override what ``source`` has.
     """
     optimizer = getattr(source, "optimizer", None)
     if optimizer is None or not getattr(source, "compiled", False):
@@ -125,8 +129,10 @@ def compile_like(model: keras.Model, source: keras.Model, learning_rate: float |
     if learning_rate is None:
         learning_rate = current_learning_rate(source)
     config = source.get_compile_config() or {}
+    if learning_rate_multipliers is _KEEP:
+        learning_rate_multipliers = getattr(optimizer, "multipliers", None)
     return compile_model(model, learning_rate, weight_decay=getattr(optimizer, "weight_decay", None),
-                         learning_rate_multipliers=getattr(optimizer, "multipliers", None),
+                         learning_rate_multipliers=learning_rate_multipliers,
                          loss=getattr(source, "loss", None), loss_weights=config.get("loss_weights"),
                          metrics=config.get("metrics"), jit_compile=getattr(source, "jit_compile", "auto"),
                          steps_per_execution=steps_per_execution or getattr(source, "steps_per_execution", "auto"))

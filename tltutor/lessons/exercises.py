@@ -83,32 +83,34 @@ def check_trainable_variable_count(model, answer) -> bool:
     )
 
 
-def check_destructive_learning_rate(rows, answer) -> bool:
-    """Exercise (notebook 03): which fine-tuning rate of the sweep gave the worst validation accuracy?"""
-    worst = min(rows, key=lambda row: row["best_val_accuracy"])
+def check_destructive_learning_rate(sweep, answer) -> bool:
+    """Exercise (notebook 03): which fine-tuning rate gave the worst mean validation accuracy?"""
+    rows = [row for row in _mean_rows(sweep) if row.get("learning_rate", 0) > 0]
+    worst = min(rows, key=lambda row: row["validation_accuracy"])
     try:
-        correct = abs(float(answer) - worst["learning_rate"]) <= 1e-12 * max(1.0, worst["learning_rate"])
+        correct = abs(float(answer) - worst["learning_rate"]) <= 1e-9 * worst["learning_rate"]
     except (TypeError, ValueError):
         correct = False
     return _verdict(
         correct,
-        f"{worst['learning_rate']:g} reached only {worst['best_val_accuracy']:.3f}: large steps wreck the "
-        "pretrained features.",
-        "look for the lowest best_val_accuracy in the sweep table; answer with the rate as a number, e.g. 1e-2.",
+        f"{worst['learning_rate']:g} reached only {worst['validation_accuracy']:.3f} on validation: large steps "
+        "wreck the pretrained features.",
+        "look for the lowest mean validation_accuracy among the fine-tuning rates; answer with the rate as a "
+        "number, e.g. 1e-2.",
     )
 
 
-def check_group_learning_rate(answer, learning_rate: float, decay: float, depth: int) -> bool:
+def check_group_learning_rate(answer, learning_rate: float, layerwise_decay: float, depth: int) -> bool:
     """Exercise (notebook 04): the rate of base group ``depth`` (1 = top) under discriminative rates."""
-    expected = learning_rate / decay ** depth
+    expected = learning_rate / layerwise_decay ** depth
     try:
         correct = abs(float(answer) - expected) <= 0.01 * expected
     except (TypeError, ValueError):
         correct = False
     return _verdict(
         correct,
-        f"group {depth} trains at {learning_rate:g} / {decay:g}^{depth} = {expected:.3g}.",
-        "each group deeper divides the head's rate by the decay once more: rate / decay ** depth.",
+        f"group {depth} trains at {learning_rate:g} / {layerwise_decay:g}^{depth} = {expected:.3g}.",
+        "each group deeper divides the head's rate by the decay once more: rate / layerwise_decay ** depth.",
     )
 
 
@@ -127,26 +129,21 @@ def check_final_gap(history, answer) -> bool:
     )
 
 
-def check_largest_fine_tuning_gain(rows, answer) -> bool:
-    """Exercise (notebook 06): at which samples_per_class did fine-tuning gain most over feature extraction?"""
-    fine_tuned = [row for row in rows if "gain_over_feature_extraction" in row]
-    best = max(fine_tuned, key=lambda row: row["gain_over_feature_extraction"])
+def check_largest_gain(grid, answer, strategy: str = "feature_extraction", baseline: str = "scratch",
+                       metric: str = "test_accuracy") -> bool:
+    """Exercise (notebook 06): at which ``samples_per_class`` did ``strategy`` beat ``baseline`` by the most, on average?"""
+    sizes = sorted({row["samples_per_class"] for row in grid.rows})
+    gains = {size: grid.where(samples_per_class=size).spread(strategy, metric).mean
+             - grid.where(samples_per_class=size).spread(baseline, metric).mean for size in sizes}
+    best = max(gains, key=gains.get)
+    try:
+        correct = int(answer) == best
+    except (TypeError, ValueError):
+        correct = False
     return _verdict(
-        answer == best["samples_per_class"],
-        f"with {best['samples_per_class']} images per class fine-tuning gained "
-        f"{best['gain_over_feature_extraction']:+.3f} over feature extraction.",
-        "compare gain_over_feature_extraction across the fine_tuning rows and answer with samples_per_class.",
-    )
-
-
-def check_largest_gain_over_scratch(rows, answer, strategy: str = "feature_extraction") -> bool:
-    """Exercise (notebook 07): at which samples_per_class did ``strategy`` beat training from scratch most?"""
-    chosen = [row for row in rows if row["strategy"] == strategy and "gain_over_scratch" in row]
-    best = max(chosen, key=lambda row: row["gain_over_scratch"])
-    return _verdict(
-        answer == best["samples_per_class"],
-        f"with {best['samples_per_class']} images per class {strategy} beat scratch by {best['gain_over_scratch']:+.3f}.",
-        f"compare gain_over_scratch across the {strategy} rows and answer with samples_per_class (a whole number).",
+        correct,
+        f"with {best} images per class {strategy} beat {baseline} by {gains[best]:+.3f} on average.",
+        f"for each size, subtract {baseline}'s mean {metric} from {strategy}'s; answer with the size (a whole number).",
     )
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tltutor import training
+from tltutor import training, validation
 
 
 def predict_labels(model, dataset) -> tuple[np.ndarray, np.ndarray]:
@@ -67,3 +67,17 @@ def overfitting_verdict(history, gap_threshold: float = 0.1) -> str:
     if gap > gap_threshold:
         return f"a large train-validation accuracy gap ({gap:.2f}): more data, augmentation or regularisation help"
     return f"no sign of overfitting: the final accuracy gap is {gap:.2f} and validation loss was best at epoch {best_epoch}"
+
+
+def relative_weight_change(before, after) -> float:
+    """``‖after − before‖ / ‖before‖`` over lists of weight arrays: how far training moved them.
+
+    >>> relative_weight_change([np.ones(4)], [np.ones(4) * 1.1])
+    0.1
+    """
+    before = np.concatenate([np.ravel(weights) for weights in before])
+    after = np.concatenate([np.ravel(weights) for weights in after])
+    if before.shape != after.shape:
+        raise validation.InvalidArgumentError("before and after must hold the same weights")
+    norm = float(np.linalg.norm(before))
+    return round(float(np.linalg.norm(after - before)) / norm, 6) if norm else float("nan")

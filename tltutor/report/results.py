@@ -101,6 +101,10 @@ class Comparison:
 
     def add(self, variant, seed: int = 0, history=None, **measured) -> dict:
         """Append one row (and its history); returns the row."""
+        clash = {self.variant_key, "seed"} & set(measured)
+        if clash:
+            raise validation.InvalidArgumentError(f"{sorted(clash)} name the row itself; call the measured column "
+                                                  "something else")
         row = {self.variant_key: variant, "seed": seed, **measured}
         self.rows.append(row)
         if history is not None:
