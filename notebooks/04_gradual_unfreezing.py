@@ -160,7 +160,7 @@ print(schedules.verdict("all at once @ 1e-04", "all at once @ 1e-03", "test_accu
 #   rate, moved the deep blocks almost as far and its seeds ended lower still (0.26 to 0.52).
 # * **Discriminative rates made the aggressive rate safe.** With each deeper group at a further
 #   1/2.6, the deep blocks moved about eight times less, and every seed ended between 0.71 and 0.75,
-#   as good as at the safe rate. It beat unfreezing all at once in every seed, by 0.01 to 0.34. The
+#   as good as at the safe rate. It beat unfreezing all at once in every seed, by 0.06 to 0.34. The
 #   verdict still says "no measurable difference", and correctly: with one of the comparison's sides
 #   this erratic, three seeds cannot pin down *how much* better it is, only that it was better each time.
 #
