@@ -114,7 +114,13 @@ tl.report.plots.plot_history(overfitting.history("5 per class, no early stopping
                              title="5 images per class, no early stopping (first seed)")
 
 # %% [markdown]
-# PLACEHOLDER_OVERFITTING
+# **What the stored run measured:** after 150 epochs on 5 images per class the training accuracy is 1
+# and the validation accuracy about 0.72, a **gap of 0.28 ± 0.01** in every seed: the head has fitted
+# the 50 training images exactly, and only part of that carries over. The validation *loss*, however,
+# behaved differently from seed to seed: in one it bottomed at epoch 14 and rose by 0.15, in the
+# others it was still creeping down at epoch 72 and 141. A linear head on fixed features is a convex
+# problem; it overfits by drifting, not by collapsing, so its validation loss flattens rather than
+# climbs. The gap is the dependable signal here, and `overfitting_verdict` reads both.
 #
 # ## Is transfer worth it? A baseline trained to convergence
 #
@@ -141,7 +147,12 @@ print(baselines.verdict("scratch", "pixels"))
 tl.report.plots.plot_comparison(baselines, "test_accuracy", title="transfer against baselines (mean ± sd)")
 
 # %% [markdown]
-# PLACEHOLDER_BASELINES
+# **What the stored run measured:** feature extraction beat both baselines, and measurably so:
+# the from-scratch CNN by **0.045 ± 0.009** (0.812 against 0.767) and raw pixels by **0.027 ± 0.005**.
+# The scratch CNN, trained for about 30 epochs until its validation loss stopped improving, was no
+# better than logistic regression on the pixels (no measurable difference): with 1,000 images, a
+# network that must learn its features from scratch has little advantage over a linear model. Note
+# also the cost column: the frozen base's head trained in about 5 s, the scratch CNN in about 30 s.
 #
 # ## Per-class metrics: where the source does not fit
 #
@@ -170,7 +181,13 @@ tl.report.plots.plot_confusion_matrix(true_labels, predicted_labels, info.class_
                                       title="feature extraction, last seed")
 
 # %% [markdown]
-# PLACEHOLDER_CLASSES
+# **What the stored run measured:** **Shirt** has the lowest recall in every seed (0.47 to 0.57),
+# about 0.17 below the next class, Coat; T-shirt/top, Pullover and Coat follow, and Bag, Sandal,
+# Trouser and Ankle boot are above 0.9. The confusion matrix shows where the shirts go: to T-shirts,
+# pullovers and coats. At 28 pixels in grey, a shirt differs from its neighbours in a collar, buttons
+# and sleeve length, details that ImageNet's object features do not single out. Such classes are where
+# more target data, a higher resolution or deeper fine-tuning pay off, and where an imbalanced training
+# set does the most damage (notebook 09).
 #
 # ## Quiz
 

@@ -139,6 +139,33 @@ CLAIMS = {
         "yet the verdict against all at once is no measurable difference":
             lambda r: no_difference(r, "schedules", "discriminative @ 1e-03", "all at once @ 1e-03"),
     },
+    "05_monitor_validation": {
+        "5 images per class leave a train-validation gap of about 0.28 in every seed":
+            lambda r: all(0.2 < gap < 0.35 for gap in comparison(r, "overfitting").values(
+                "5 per class, no early stopping", "final_gap")),
+        "the validation loss rose in one seed and kept creeping down in the others":
+            lambda r: sorted(comparison(r, "overfitting").values("5 per class, no early stopping",
+                                                                  "validation_loss_rise"))[-1] > 0.1
+            and sorted(comparison(r, "overfitting").values("5 per class, no early stopping",
+                                                            "validation_loss_rise"))[0] < 0.01,
+        "feature extraction beats the converged scratch CNN":
+            lambda r: beats(r, "baselines", "feature_extraction", "scratch"),
+        "feature extraction beats raw pixels":
+            lambda r: beats(r, "baselines", "feature_extraction", "pixels"),
+        "the scratch CNN is no better than raw pixels":
+            lambda r: no_difference(r, "baselines", "scratch", "pixels"),
+        "the head trains several times faster than the scratch CNN":
+            lambda r: mean(r, "baselines", "scratch", "seconds") > 3 * mean(r, "baselines", "feature_extraction",
+                                                                            "seconds"),
+        "Shirt has the lowest recall in every seed, measurably below Coat":
+            lambda r: all(min(by_class, key=by_class.get) == "Shirt" for by_class in (
+                {row["class"]: row["recall"] for row in comparison(r, "per_class").rows if row["seed"] == seed}
+                for seed in comparison(r, "per_class").seeds))
+            and beats(r, "per_class", "Coat", "Shirt", "recall"),
+        "Bag, Sandal, Trouser and Ankle boot have recall above 0.9":
+            lambda r: all(mean(r, "per_class", name, "recall") > 0.9
+                          for name in ("Bag", "Sandal", "Trouser", "Ankle boot")),
+    },
 }
 CASES = [(notebook, claim) for notebook, claims in CLAIMS.items() for claim in claims]
 

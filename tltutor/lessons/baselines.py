@@ -2,9 +2,11 @@
 
 - :func:`pixel_logistic_regression`: logistic regression on the raw grey pixels, its strength
   ``C`` chosen on the validation set. The simplest model that learns only from the target.
-- :func:`train_scratch`: a small CNN (the DigitsCNN architecture, random weights) trained on the
-  target alone until its validation loss stops improving. A from-scratch network stopped after a
-  few epochs would be a straw man; this one is trained to convergence.
+- :func:`train_whole_network`: a small CNN (the DigitsCNN architecture) with every layer trained on
+  the target until its validation loss stops improving; from random weights it is the from-scratch
+  baseline. A from-scratch network stopped after a few epochs would be a straw man; this one is
+  trained to convergence. Started from pretrained weights instead, it measures whether the source
+  helps that same network, the clean test for negative transfer (notebook 08).
 
 Example:
     >>> import numpy as np
@@ -43,27 +45,39 @@ def grey_pixels(data, image_size: int = PIXEL_SIZE) -> tuple[np.ndarray, np.ndar
     return grey.reshape(len(grey), -1) / 255.0, np.asarray(labels).reshape(-1)
 
 
+class PixelClassifier:
+    """Logistic regression on raw grey pixels, its ``C`` chosen on validation; ``accuracy(data)`` for any data."""
+
+    def __init__(self, train, validation_data, *, image_size: int = PIXEL_SIZE, strengths=REGULARISATION_STRENGTHS,
+                 seed: int = 0):
+        from sklearn.linear_model import LogisticRegression  # scikit-learn is imported only where used
+
+        self.image_size = image_size
+        train_x, train_y = grey_pixels(train, image_size)
+        validation_x, validation_y = grey_pixels(validation_data, image_size)
+        best = None
+        for strength in strengths:
+            classifier = LogisticRegression(C=strength, max_iter=3000, random_state=seed).fit(train_x, train_y)
+            score = classifier.score(validation_x, validation_y)
+            if best is None or score > best[0]:
+                best = (score, strength, classifier)
+        self.validation_accuracy, self.strength, self.classifier = best
+
+    def accuracy(self, data) -> float:
+        inputs, labels = grey_pixels(data, self.image_size)
+        return float(self.classifier.score(inputs, labels))
+
+
 def pixel_logistic_regression(train, validation_data, test, *, image_size: int = PIXEL_SIZE,
                               strengths=REGULARISATION_STRENGTHS, seed: int = 0) -> dict:
     """Logistic regression on raw grey pixels; ``C`` chosen on ``validation_data``, test reported once.
 
     Returns ``validation_accuracy``, ``test_accuracy``, the chosen ``C`` and ``seconds``.
     """
-    from sklearn.linear_model import LogisticRegression  # scikit-learn is imported only where used
-
     started = time.perf_counter()
-    train_x, train_y = grey_pixels(train, image_size)
-    validation_x, validation_y = grey_pixels(validation_data, image_size)
-    best = None
-    for strength in strengths:
-        classifier = LogisticRegression(C=strength, max_iter=3000, random_state=seed).fit(train_x, train_y)
-        score = classifier.score(validation_x, validation_y)
-        if best is None or score > best[0]:
-            best = (score, strength, classifier)
-    score, strength, classifier = best
-    test_x, test_y = grey_pixels(test, image_size)
-    return {"validation_accuracy": float(score), "test_accuracy": float(classifier.score(test_x, test_y)),
-            "C": strength, "seconds": round(time.perf_counter() - started, 1)}
+    classifier = PixelClassifier(train, validation_data, image_size=image_size, strengths=strengths, seed=seed)
+    return {"validation_accuracy": float(classifier.validation_accuracy), "test_accuracy": classifier.accuracy(test),
+            "C": classifier.strength, "seconds": round(time.perf_counter() - started, 1)}
 
 
 def _at_size(data, image_size):
@@ -71,25 +85,27 @@ def _at_size(data, image_size):
     return batches.resize_images(images, image_size).astype(np.float32), np.asarray(labels, np.int32).reshape(-1)
 
 
-def train_scratch(train, validation_data, *, num_classes: int, image_size: int = SCRATCH_IMAGE_SIZE,
-                  max_epochs: int = 200, early_stopping_patience: int = 10, learning_rate: float = 1e-3,
-                  batch_size: int = 32, seed: int = 0, progress: bool = True):
-    """A small CNN from random weights, trained until the validation loss stops improving.
+def train_whole_network(train, validation_data, *, num_classes: int, weights=None, image_size: int = SCRATCH_IMAGE_SIZE,
+                        max_epochs: int = 200, early_stopping_patience: int = 10, learning_rate: float = 1e-3,
+                        batch_size: int = 32, seed: int = 0, progress: bool = True):
+    """The DigitsCNN architecture with every layer trained, until the validation loss stops improving.
 
-    Images are resized to ``image_size`` (32 px: Fashion-MNIST's own 28 px, padded to what the
-    architecture needs). Returns ``(model, history)``; evaluate the model on data resized the same
-    way (:func:`evaluate_scratch`).
+    ``weights=None`` starts from random weights (the from-scratch baseline); ``"digits"`` from
+    DigitsCNN's pretrained weights. BatchNorm trains in both cases, so the two runs differ only in
+    where they start. Images are resized to ``image_size`` (32 px: Fashion-MNIST's own 28 px, padded
+    to what the architecture needs). Returns ``(model, history)``; evaluate the model on data
+    resized the same way (:func:`evaluate_small_network`).
     """
     reproducibility.seed_everything(seed)
-    model = models.build_transfer_model("DigitsCNN", num_classes, weights=None, freeze=False, image_size=image_size,
+    model = models.build_transfer_model("DigitsCNN", num_classes, weights=weights, freeze=False, image_size=image_size,
                                         learning_rate=learning_rate, seed=seed)
     history = training.train_all(model, _at_size(train, image_size), _at_size(validation_data, image_size),
                                  epochs=max_epochs, learning_rate=learning_rate,
                                  early_stopping_patience=early_stopping_patience, batch_size=batch_size,
-                                 phase="scratch", progress=progress)
+                                 phase="scratch" if weights is None else "whole network", progress=progress)
     return model, history
 
 
-def evaluate_scratch(model, data) -> dict[str, float]:
-    """:func:`tltutor.training.evaluate` on ``data`` resized to the scratch model's input size."""
+def evaluate_small_network(model, data) -> dict[str, float]:
+    """:func:`tltutor.training.evaluate` on ``data`` resized to the small network's input size."""
     return training.evaluate(model, _at_size(data, int(model.inputs[0].shape[1])))

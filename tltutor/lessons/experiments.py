@@ -99,11 +99,11 @@ def run_seed(spec, train, validation_data, test, info, *, seed: int, strategies,
         steps.advance(f"pixels, seed {seed}")
     if "scratch" in strategies:
         started = time.perf_counter()
-        model, history = baselines.train_scratch(train, validation_data, num_classes=info.num_classes, seed=seed,
+        model, history = baselines.train_whole_network(train, validation_data, num_classes=info.num_classes, seed=seed,
                                                  progress=epoch_progress)
         comparison.add("scratch", seed, history=history, **extra_columns,
-                       validation_accuracy=round(baselines.evaluate_scratch(model, validation_data)["accuracy"], 4),
-                       test_accuracy=round(baselines.evaluate_scratch(model, test)["accuracy"], 4),
+                       validation_accuracy=round(baselines.evaluate_small_network(model, validation_data)["accuracy"], 4),
+                       test_accuracy=round(baselines.evaluate_small_network(model, test)["accuracy"], 4),
                        epochs=history.epochs, seconds=round(time.perf_counter() - started, 1),
                        trainable_parameters=freezing.trainable_summary(model).trainable_parameters)
         steps.advance(f"scratch, seed {seed}")

@@ -22,9 +22,10 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from tltutor import backbones, compiling, data, models, training, validation
+from tltutor import backbones, compiling, data, training, validation
+from tltutor.lessons.experiments import reset_or_build_model
 from tltutor.report.results import Comparison
-from tltutor.runtime import profile, reproducibility
+from tltutor.runtime import profile
 from tltutor.runtime.progress import Steps
 
 REMEDIES = ("none", "augmentation", "dropout", "weight_decay", "early_stopping", "all")
@@ -62,15 +63,15 @@ def remedy_settings(remedy: str, *, dropout: float = 0.5, weight_decay: float = 
 def build_model_for_remedy(remedy: str = "none", *, backbone: str = backbones.OFFLINE_DEFAULT, num_classes: int = 10,
                            image_size: int | None = None, learning_rate: float = 3e-4, seed: int = 0,
                            **strengths):
-    """A fresh transfer model with the remedy's dropout, augmentation and weight decay built in.
+    """A transfer model with the remedy's dropout, augmentation and weight decay built in, the head drawn from ``seed``.
 
     ``strengths`` go to :func:`remedy_settings` (``dropout``, ``weight_decay``, ``early_stopping_patience``).
+    The model is built once per configuration and reset on later calls
+    (:func:`tltutor.lessons.experiments.reset_or_build_model`): use it before the next call.
     """
     settings = remedy_settings(remedy, **strengths)
-    reproducibility.seed_everything(seed)
-    model = models.build_transfer_model(backbone, num_classes, weights="pretrained", image_size=image_size,
-                                        dropout=settings.dropout,
-                                        augmentation="default" if settings.augmentation else None, seed=seed)
+    model = reset_or_build_model(backbone, num_classes, seed=seed, image_size=image_size, dropout=settings.dropout,
+                                 augmentation="default" if settings.augmentation else None)
     compiling.compile_model(model, learning_rate, weight_decay=settings.weight_decay or None)
     return model
 
