@@ -37,7 +37,7 @@
 # * **pixels**: logistic regression on the raw pixels (regularisation chosen on validation);
 # * **scratch**: a small CNN from random weights, trained until its validation loss stops improving;
 # * **feature extraction**: the frozen EfficientNet-Lite0 base with a new head;
-# * **fine-tuning**: then the top blocks from `block11_` up, at a 10× lower rate.
+# * **fine-tuning**: then the top blocks from `block11_` up, at a 10× lower rate, for three epochs.
 #
 # Every strategy of a seed sees the same images; the test set is the same 1,000 images throughout.
 
@@ -64,7 +64,7 @@ print("profile:", "quick" if tl.runtime.profile.is_quick() else "full", settings
 
 # %%
 sizes = (5, 20, 50) if not tl.runtime.profile.is_quick() else (4, 8)
-grid = tl.lessons.experiments.data_size_grid(sizes, seeds=settings["seeds"])
+grid = tl.lessons.experiments.data_size_grid(sizes, seeds=settings["seeds"], fine_tune_epochs=3)
 lesson.record("grid", grid)
 for size in sizes:
     print(f"--- {size} images per class ---")
@@ -86,13 +86,21 @@ for size in sizes:
         print(at_size.verdict(first, second))
 
 # %% [markdown]
-# PLACEHOLDER_FINDINGS
+# **What the stored run measured** (three seeds per size; the tables, the plot and the verdicts above):
+#
+# * **Transfer pays most against a network trained from scratch when data is scarcest.** Feature
+#   extraction beat the scratch CNN by 0.12 at 5 images per class and by 0.05 at 20; at 50 the
+#   difference was no longer measurable (0.776 against 0.746, with a wide scratch spread).
+# * **Against raw pixels, transfer was never measurably ahead** on this target: 0.03 at 5 images per
+#   class, 0.02 at 20, 0.01 at 50, each within the seed spread. At 5 images per class raw pixels
+#   even beat the scratch CNN (by 0.085): 50 images cannot set the weights of a convolutional network.
+# * **Fine-tuning never beat feature extraction** (no measurable difference at any size).
 #
 # ## What the table in the introduction gets right, and what it leaves out
 #
 # * **Little data: feature extraction.** Measured: with the fewest images the frozen base's features
-#   are the safest bet; fine-tuning had nothing to work with, and a network trained from scratch has too
-#   many weights for the few examples.
+#   were the best mean and clearly beat learning a network from scratch; fine-tuning had too little to
+#   work with.
 # * **More data: the baselines catch up.** Each added image helps the models that learn everything from
 #   the target more than it helps a linear head on fixed features. How soon they catch up depends on how
 #   well the source's features fit. On 28-pixel grey clothing, ImageNet features fit only moderately

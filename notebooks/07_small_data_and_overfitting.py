@@ -107,7 +107,24 @@ for remedy in comparison.variants[1:]:
     print(comparison.verdict(remedy, "none", "gap", higher_is_better=False))
 
 # %% [markdown]
-# PLACEHOLDER_FINDINGS
+# **What the stored run measured** (three seeds; the table, the plots and the verdicts above):
+#
+# * **The baseline overfits as designed**: training accuracy 1.000 in every seed, test accuracy 0.739,
+#   a gap of 0.26.
+# * **No single remedy changed test accuracy measurably.** Augmentation (0.734), dropout (0.741),
+#   weight decay (0.738) and early stopping (0.723) are all within the seed spread of no remedy
+#   (0.739). None of them narrowed the gap measurably either.
+# * **All four together narrowed the gap by 0.09** (0.17 against 0.26, measurable), **but not by
+#   generalising better**: their test accuracy, 0.715, is no higher (no measurable difference). The gap
+#   closed from the other side: training accuracy fell from 1.00 to 0.88.
+#
+# Why so little? The mechanisms explain it. The frozen part of the network, most of it, cannot overfit
+# at all, and the trainable top block starts from features that already generalise; there is little
+# for dropout or weight decay to correct in 20 epochs. Fashion-MNIST's images are centred and
+# aligned, so flips, small rotations and zooms add little that the test images need. And early stopping
+# on 100 validation images stops at a noisy minimum (epoch 12 on average), a little before the model had
+# finished learning. On a task with real variation between images (photos taken at different angles,
+# distances and lighting) augmentation is usually the remedy that pays most; measure it there.
 #
 # ## Why the gap and the accuracy tell different stories
 #

@@ -166,6 +166,45 @@ CLAIMS = {
             lambda r: all(mean(r, "per_class", name, "recall") > 0.9
                           for name in ("Bag", "Sandal", "Trouser", "Ankle boot")),
     },
+    "07_small_data_and_overfitting": {
+        "the baseline fits its training images perfectly, with a gap of about 0.26":
+            lambda r: min(comparison(r, "remedies").values("none", "train_accuracy")) == 1.0
+            and 0.2 < mean(r, "remedies", "none", "gap") < 0.32,
+        "no single remedy changed test accuracy or the gap measurably":
+            lambda r: all(no_difference(r, "remedies", remedy, "none")
+                          and no_difference(r, "remedies", remedy, "none", "gap")
+                          for remedy in ("augmentation", "dropout", "weight_decay", "early_stopping")),
+        "all four together narrowed the gap measurably":
+            lambda r: beats(r, "remedies", "all", "none", "gap", higher_is_better=False),
+        "but their test accuracy is no higher":
+            lambda r: no_difference(r, "remedies", "all", "none")
+            and mean(r, "remedies", "all") <= mean(r, "remedies", "none"),
+        "the gap closed because training accuracy fell":
+            lambda r: mean(r, "remedies", "all", "train_accuracy") < 0.95,
+        "early stopping stopped before the last epoch":
+            lambda r: mean(r, "remedies", "early_stopping", "epochs") < 20,
+    },
+    "06_feature_extraction_vs_fine_tuning": {
+        "feature extraction beats the scratch CNN at 5 and at 20 images per class":
+            lambda r: all(beats(r, "grid", "feature_extraction", "scratch", samples_per_class=size) for size in (5, 20)),
+        "by more at 5 than at 20":
+            lambda r: mean(r, "grid", "feature_extraction", samples_per_class=5)
+            - mean(r, "grid", "scratch", samples_per_class=5)
+            > mean(r, "grid", "feature_extraction", samples_per_class=20) - mean(r, "grid", "scratch", samples_per_class=20),
+        "at 50 the difference from scratch is no longer measurable":
+            lambda r: no_difference(r, "grid", "feature_extraction", "scratch", samples_per_class=50),
+        "against raw pixels transfer is never measurably ahead":
+            lambda r: all(no_difference(r, "grid", "feature_extraction", "pixels", samples_per_class=size)
+                          for size in (5, 20, 50)),
+        "raw pixels beat the scratch CNN at 5 images per class":
+            lambda r: beats(r, "grid", "pixels", "scratch", samples_per_class=5),
+        "fine-tuning never beats feature extraction":
+            lambda r: all(no_difference(r, "grid", "fine_tuning", "feature_extraction", samples_per_class=size)
+                          for size in (5, 20, 50)),
+        "feature extraction is the best mean at 5 images per class":
+            lambda r: max(comparison(r, "grid", samples_per_class=5).summary(["test_accuracy"]),
+                          key=lambda row: row["test_accuracy"].mean)["strategy"] == "feature_extraction",
+    },
 }
 CASES = [(notebook, claim) for notebook, claims in CLAIMS.items() for claim in claims]
 

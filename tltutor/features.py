@@ -64,30 +64,34 @@ def _memo(part: keras.Model) -> dict:
     return rows
 
 
-def outputs_of(part: keras.Model, data) -> tuple[np.ndarray, np.ndarray]:
+def outputs_of(part: keras.Model, data):
     """``(outputs, labels)`` of a frozen model ``part`` for every example of ``data``, in order.
 
-    ``data`` is ``(images, labels)`` arrays, a ``PyDataset`` or a batched ``tf.data`` dataset
+    ``data`` is ``(inputs, labels)`` arrays, a ``PyDataset`` or a batched ``tf.data`` dataset
     (one pass; labels come from the same pass). Rows seen before are taken from the memo; the
-    others are computed in one ``predict`` call, so the part is traced once.
+    others are computed in one ``predict`` call, so the part is traced once. A part with several
+    outputs (a cut at a transformer layer: states and padding mask) gives a list of arrays.
     """
     rows = _memo(part)
-    keys, labels, missing_images, missing_keys = [], [], [], set()
-    for images, batch_labels in batches.iterate(data, PREDICT_BATCH_SIZE):
-        images = np.asarray(keras.ops.convert_to_numpy(images), np.float32)
-        for key, image in zip(_image_keys(images), images):
+    keys, labels, missing_inputs, missing_keys = [], [], [], set()
+    for inputs, batch_labels in batches.iterate(data, PREDICT_BATCH_SIZE):
+        inputs = np.asarray(keras.ops.convert_to_numpy(inputs))
+        for key, example in zip(_image_keys(inputs), inputs):
             keys.append(key)
             if key not in rows and key not in missing_keys:
                 missing_keys.add(key)
-                missing_images.append((key, image))
+                missing_inputs.append((key, example))
         labels.append(np.asarray(keras.ops.convert_to_numpy(batch_labels)).reshape(-1))
     validation.check_not_empty(len(keys))
-    if missing_images:
-        computed = part.predict(np.stack([image for _, image in missing_images]), batch_size=PREDICT_BATCH_SIZE,
+    if missing_inputs:
+        computed = part.predict(np.stack([example for _, example in missing_inputs]), batch_size=PREDICT_BATCH_SIZE,
                                 verbose=0)
-        for (key, _), row in zip(missing_images, keras.ops.convert_to_numpy(computed)):
-            rows[key] = row
-    return np.stack([rows[key] for key in keys]), np.concatenate(labels).astype(np.int32)
+        computed = [keras.ops.convert_to_numpy(output) for output in
+                    (computed if isinstance(computed, (list, tuple)) else [computed])]
+        for index, (key, _) in enumerate(missing_inputs):
+            rows[key] = tuple(output[index] for output in computed)
+    outputs = [np.stack([rows[key][position] for key in keys]) for position in range(len(rows[keys[0]]))]
+    return (outputs if len(outputs) > 1 else outputs[0]), np.concatenate(labels).astype(np.int32)
 
 
 def pooled_features(model: keras.Model, data) -> tuple[np.ndarray, np.ndarray]:

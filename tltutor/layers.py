@@ -59,3 +59,52 @@ def preprocessing_layers(mode: str) -> list[keras.layers.Layer]:
         ]
     raise validation.InvalidArgumentError(
         f"unknown preprocessing mode {mode!r}; choose from 'builtin', 'tf', 'lite', 'torch', 'caffe'")
+
+
+@keras.saving.register_keras_serializable(package="tltutor")
+class PaddingMask(keras.layers.Layer):
+    """True where a token id is not padding (id 0), for text models that take token ids alone.
+
+    Example:
+        >>> import numpy as np
+        >>> keras.ops.convert_to_numpy(PaddingMask()(np.array([[101, 7, 102, 0]]))).tolist()
+        [[True, True, True, False]]
+    """
+
+    def call(self, token_ids):
+        return ops.not_equal(token_ids, 0)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+
+@keras.saving.register_keras_serializable(package="tltutor")
+class ZerosLike(keras.layers.Layer):
+    """Integer zeros of the input's shape: BERT's segment ids for single sentences."""
+
+    def call(self, inputs):
+        return ops.zeros_like(inputs, dtype="int32")
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+
+@keras.saving.register_keras_serializable(package="tltutor")
+class MaskedMean(keras.layers.Layer):
+    """The mean of a sequence's vectors over its real tokens: sentence-transformers' mean pooling.
+
+    Example:
+        >>> import numpy as np
+        >>> vectors = np.array([[[1.0, 2.0], [3.0, 4.0], [9.0, 9.0]]])
+        >>> keras.ops.convert_to_numpy(MaskedMean()([vectors, np.array([[True, True, False]])])).tolist()
+        [[2.0, 3.0]]
+    """
+
+    def call(self, inputs):
+        vectors, mask = inputs
+        weights = ops.expand_dims(ops.cast(mask, vectors.dtype), -1)
+        return ops.sum(vectors * weights, axis=1) / ops.maximum(ops.sum(weights, axis=1), 1e-9)
+
+    def compute_output_shape(self, input_shape):
+        vectors_shape = input_shape[0]
+        return (vectors_shape[0], vectors_shape[-1])

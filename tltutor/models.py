@@ -182,13 +182,14 @@ def feature_extractor(model: keras.Model) -> keras.Model:
 
 
 def split_at(model: keras.Model, cut: int) -> tuple[keras.Model, keras.Model] | None:
-    """``(bottom, top)``: the model cut at the input of base layer number ``cut``, sharing its weights.
+    """``(bottom, top)``: the model cut at the inputs of base layer number ``cut``, sharing its weights.
 
-    ``bottom`` maps images to the activations entering that layer (augmentation left out);
-    ``top`` maps those activations to the logits. ``top(bottom(x))`` equals ``model(x)`` in
-    inference. Returns ``None`` where the cut cannot be made: at the base's first layer, at a
-    layer with several inputs, or where a skip connection crosses the cut. Both models are kept
-    on ``model`` as a cache (not saved with it).
+    ``bottom`` maps the model's input to the tensors entering that layer (augmentation left out):
+    one tensor for a convolutional block, two for a transformer layer (its states and the padding
+    mask). ``top`` maps those tensors to the logits, so ``top(bottom(x))`` equals ``model(x)`` in
+    inference. Returns ``None`` where the cut cannot be made: at the base's first layer, or where a
+    connection crosses the cut (a skip connection from below). Both models are kept on ``model``
+    as a cache (not saved with it).
     """
     cache = _kept(model, _SPLIT_ATTRIBUTE)
     if cut in cache:
@@ -196,24 +197,28 @@ def split_at(model: keras.Model, cut: int) -> tuple[keras.Model, keras.Model] | 
     base = model.get_layer(BASE_NAME)
     layer = base.layers[cut]
     result = None
-    if cut > 0 and not isinstance(layer.input, (list, tuple)):
+    if cut > 0 and layer._inbound_nodes:
+        entering = list(layer._inbound_nodes[0].input_tensors)
         with distribution.model_scope(model):
             try:
-                upper = keras.Model(layer.input, base.output, name=f"{base.name}_from_{layer.name}")
-            except ValueError:  # a skip connection crosses the cut: the upper part needs more inputs
+                entering = entering if len(entering) > 1 else entering[0]
+                upper = keras.Model(entering, base.output, name=f"{base.name}_from_{layer.name}")
+            except ValueError:  # a connection crosses the cut: the upper part would need more inputs
                 upper = None
             if upper is not None:
-                lower = keras.Model(base.input, layer.input, name=f"{base.name}_below_{layer.name}")
-                images = keras.Input(model.input_shape[1:], name="image")
-                x = images
+                lower = keras.Model(base.input, entering, name=f"{base.name}_below_{layer.name}")
+                inputs = keras.Input(model.input_shape[1:], dtype=model.inputs[0].dtype, name=model.inputs[0].name)
+                x = inputs
                 for before in layers_before_base(model):
                     x = before(x)
-                bottom = keras.Model(images, lower(x, training=False), name=f"bottom_{layer.name}")
-                activations = keras.Input(tuple(layer.input.shape[1:]), name="activations")
-                x = upper(activations)
+                bottom = keras.Model(inputs, lower(x, training=False), name=f"bottom_{layer.name}")
+                tensors = entering if isinstance(entering, list) else [entering]
+                kept = [keras.Input(tuple(tensor.shape[1:]), dtype=tensor.dtype, name=f"entering_{index}")
+                        for index, tensor in enumerate(tensors)]
+                x = upper(kept if len(kept) > 1 else kept[0])
                 for after in layers_after_base(model):
                     x = after(x)
-                top = keras.Model(activations, x, name=f"top_{layer.name}")
+                top = keras.Model(kept if len(kept) > 1 else kept[0], x, name=f"top_{layer.name}")
                 for part in (bottom, top):
                     distribution.remember(part, distribution.strategy_of(model))
                 result = (bottom, top)

@@ -82,6 +82,8 @@ def check_data_fits_model(model: keras.Model, data, what: str = "training data")
     """Refuse, before any training, images of the wrong shape and labels the head cannot output."""
     if not (isinstance(data, (tuple, keras.utils.PyDataset)) or batches.is_tf_dataset(data)):
         return
+    if isinstance(data, tuple) and isinstance(data[0], (list, tuple)):
+        return  # kept outputs of a cut with several tensors: they come from the model itself
     batch = batches.first_batch(data)
     if batch is None:
         validation.check_not_empty(0, what)
@@ -194,13 +196,8 @@ def fine_tune(model: keras.Model, train, validation_data, *, epochs: int = 5, le
 
     ``learning_rate`` defaults to the head's rate divided by 10. With ``layerwise_decay`` (2.6 in
     ULMFiT) the head trains at ``learning_rate`` and each deeper third of the unfrozen base at a
-    further 1/decay (:mod:`tltutor.discriminative`).
-
-    With no augmentation in the model, the frozen layers below ``unfreeze_from`` run once per
-    image, and only the layers above are trained on their kept outputs (``use_cached_features``
-    decides; ``None`` means whenever the model allows it).
+    further 1/decay (:mod:`tltutor.discriminative`). The training itself is :func:`train_unfrozen`.
     """
-    epochs = validation.check_epochs(epochs)
     if learning_rate is None:
         learning_rate = HEAD_LEARNING_RATE / FINE_TUNE_FACTOR
     freezing.unfreeze(model, unfreeze_from, learning_rate=learning_rate)
@@ -209,11 +206,32 @@ def fine_tune(model: keras.Model, train, validation_data, *, epochs: int = 5, le
         discriminative.compile_discriminative(model, learning_rate, layerwise_decay=layerwise_decay)
     elif getattr(model.optimizer, "multipliers", None):  # layer-wise rates of an earlier call do not carry over
         compiling.compile_like(model, model, learning_rate, learning_rate_multipliers=None)
+    return train_unfrozen(model, train, validation_data, epochs=epochs, learning_rate=learning_rate,
+                          early_stopping_patience=early_stopping_patience, batch_size=batch_size,
+                          use_cached_features=use_cached_features, history=history, phase=phase,
+                          checkpoint_dir=checkpoint_dir, progress=progress, verbose=verbose)
+
+
+@in_model_strategy
+def train_unfrozen(model: keras.Model, train, validation_data, *, epochs: int = 5, learning_rate: float | None = None,
+                   early_stopping_patience: int | None = 3, batch_size: int = 32,
+                   use_cached_features: bool | None = None, history: TrainingHistory | None = None,
+                   phase: str = "fine-tune", checkpoint_dir=None, progress=True, verbose: int = 0) -> TrainingHistory:
+    """Train whatever is trainable now (after :func:`tltutor.freezing.unfreeze`, or LoRA), as compiled.
+
+    With no augmentation in the model, the frozen layers below the first trainable one run once per
+    example, and only the layers above are trained on their kept outputs (``use_cached_features``
+    decides; ``None`` means whenever the model allows it).
+    """
+    epochs = validation.check_epochs(epochs)
+    compiling.ensure_compiled(model, learning_rate or HEAD_LEARNING_RATE / FINE_TUNE_FACTOR)
+    if learning_rate is None:
+        learning_rate = compiling.current_learning_rate(model)
     history = history or TrainingHistory()
     check_data_fits_model(model, train)
     part = None
     if use_cached_features is not False and not models.has_augmentation(model):
-        part = features.frozen_split(model, unfreeze_from)
+        part = features.frozen_split(model)
     arguments = dict(checkpoint_dir=checkpoint_dir, phase=phase, batch_size=batch_size, progress=progress,
                      verbose=verbose)
     started = time.perf_counter()
@@ -276,9 +294,7 @@ def predict_logits(model: keras.Model, data) -> tuple[np.ndarray, np.ndarray]:
         return np.concatenate(outputs), np.concatenate(labels).astype(np.int32)
     bottom, top = part
     kept, labels = features.outputs_of(bottom, data)
-    logits = np.concatenate([models.predict_batch(top, kept[start:start + 256])
-                             for start in range(0, len(kept), 256)])
-    return logits, labels
+    return keras.ops.convert_to_numpy(top.predict(kept, batch_size=256, verbose=0)), labels
 
 
 def evaluate(model: keras.Model, data) -> dict[str, float]:

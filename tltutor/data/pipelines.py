@@ -74,6 +74,7 @@ def array_pipeline(inputs: np.ndarray, labels: np.ndarray, *, batch_size: int, s
         return inputs, labels
     import tensorflow as tf  # only for tf.data pipelines
 
+    inputs = tuple(inputs) if isinstance(inputs, list) else inputs  # several model inputs
     dataset = tf.data.Dataset.from_tensor_slices((inputs, labels)).cache()
     if shuffle:
         dataset = dataset.shuffle(len(inputs), seed=seed, reshuffle_each_iteration=True)

@@ -1,0 +1,213 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 08 · Negative transfer and domain shift
+#
+# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/tltutor/tltutor/blob/main/notebooks/08_negative_transfer_and_domain_shift.ipynb)
+#
+# Two ways transfer goes wrong:
+#
+# * **Negative transfer**: using the source makes the target model *worse* than not using it
+#   (Rosenstein et al. 2005; Wang et al. 2019, *Characterizing and avoiding negative transfer*). The
+#   definition contains its own test: train the same model on the same target data twice, once
+#   starting from the source's weights and once from random weights, and compare. Comparing a
+#   pretrained model with some *other* model (say, logistic regression on pixels) mixes the source's
+#   effect with the difference between the two models; notebook 01 did that, and it is a different
+#   question.
+# * **Domain shift**: a model that fits its target well meets, after deployment, images that differ
+#   from the ones it learned on: sensor noise, blur, low contrast, a rotated camera. The labels have
+#   not changed; the inputs have. Accuracy drops by an amount nobody measured at training time.
+#
+# This notebook measures both, then the effect of one remedy for shift that needs no labels, **AdaBN**
+# (Li et al. 2016), and the assumption it rests on.
+
+# %%
+# Install tltutor when it is missing (Colab); does nothing where tltutor is installed.
+import importlib.util
+
+if importlib.util.find_spec("tltutor") is None:
+    # %pip install -q "tltutor @ git+https://github.com/tltutor/tltutor"
+
+# %%
+# %matplotlib inline
+import numpy as np
+
+import tltutor as tl
+
+lesson = tl.report.lesson.Lesson("08_negative_transfer_and_domain_shift")
+settings = tl.runtime.profile.defaults()
+quick = tl.runtime.profile.is_quick()
+print("profile:", "quick" if quick else "full", settings)
+
+# %% [markdown]
+# ## Negative transfer, tested as defined
+#
+# DigitsCNN was pretrained on handwritten digits (notebook 01). Does starting from those weights help
+# the *same* network learn clothing? We train every layer of DigitsCNN on Fashion-MNIST at 32 px
+# until its validation loss stops improving, once from its digit weights and once from random weights,
+# at 10 and at 50 images per class, over three seeds. Both runs use the same data, rate, schedule and
+# stopping rule; only the starting point differs.
+
+# %%
+sizes = (10, 50) if not quick else (8,)
+negative = tl.report.results.Comparison("start", settings={"network": "DigitsCNN", "image_size": 32})
+for size in sizes:
+    for seed in settings["seeds"]:
+        train, validation, test, info = tl.data.load_dataset(
+            image_size=32, samples_per_class=size, seed=seed, pipeline="arrays",
+            test_samples_per_class=settings["test_samples_per_class"])
+        for weights, name in ((None, "random weights"), ("digits", "digit weights")):
+            model, history = tl.lessons.baselines.train_whole_network(
+                train, validation, num_classes=info.num_classes, weights=weights, seed=seed, progress=False)
+            negative.add(name, seed, history=history, samples_per_class=size, epochs=history.epochs,
+                         test_accuracy=round(tl.training.evaluate(model, test)["accuracy"], 4))
+lesson.record("negative", negative)
+for size in sizes:
+    at_size = negative.where(samples_per_class=size)
+    print(f"--- {size} images per class ---")
+    print(at_size.summary_table(["test_accuracy", "epochs"]))
+    print(at_size.verdict("digit weights", "random weights"))
+
+# %%
+tl.report.plots.plot_lines(negative.rows, x="samples_per_class", y="test_accuracy", group="start", log_x=True,
+                           title="DigitsCNN trained on clothing: from digit weights or from random weights")
+
+# %% [markdown]
+# PLACEHOLDER_NEGATIVE
+#
+# ## Domain shift, measured
+#
+# Now the ImageNet feature extractor of the earlier notebooks: a frozen EfficientNet-Lite0 with a head
+# trained on clean images, three seeds. We test it on copies of the test set changed in one way each
+# (`tl.lessons.shift.shift_images`, severity 3 of 5): Gaussian sensor noise, blur, lower contrast,
+# partly inverted polarity, and rotation by 45°. The same shifted images go to logistic regression on
+# raw pixels, trained on the same clean images, to see whether the pretrained features are more or less
+# robust than the pixels themselves.
+
+# %%
+train, validation, test, info = tl.data.load_dataset(
+    image_size=settings["image_size"], samples_per_class=settings["samples_per_class"],
+    test_samples_per_class=settings["test_samples_per_class"], pipeline="arrays")
+test_images, test_labels = test
+kinds = tl.lessons.shift.KINDS
+copies = {"none": test_images, **{kind: tl.lessons.shift.shift_images(test_images, kind, 3, seed=1) for kind in kinds}}
+tl.report.plots.plot_image_grid([copies[kind][3] for kind in copies], [test_labels[3]] * len(copies),
+                                info.class_names, columns=len(copies), rows=1)
+
+# %%
+shifted = tl.report.results.Comparison("model", settings={"severity": 3})
+heads = {}
+for seed in settings["seeds"]:
+    seed_train, seed_validation, _, _ = tl.data.load_dataset(
+        image_size=info.image_size, samples_per_class=settings["samples_per_class"], seed=seed,
+        test_samples_per_class=settings["test_samples_per_class"], pipeline="arrays")
+    model = tl.lessons.experiments.reset_or_build_model("EfficientNetLite0", info.num_classes, seed=seed,
+                                                        image_size=info.image_size)
+    tl.training.train_head(model, seed_train, seed_validation, epochs=settings["head_epochs"], progress=False)
+    heads[seed] = (model.get_weights(), seed_train)
+    pixels = tl.lessons.baselines.PixelClassifier(seed_train, seed_validation, seed=seed)
+    for kind, images in copies.items():
+        shifted.add("frozen ImageNet features", seed, shift=kind,
+                    accuracy=round(tl.training.evaluate(model, (images, test_labels))["accuracy"], 4))
+        shifted.add("raw pixels", seed, shift=kind, accuracy=round(pixels.accuracy((images, test_labels)), 4))
+lesson.record("shift", shifted)
+for kind in copies:
+    print(f"{kind:10s}", shifted.where(shift=kind).verdict("frozen ImageNet features", "raw pixels", "accuracy"))
+
+# %%
+tl.report.plots.plot_lines([dict(row, shift_index=list(copies).index(row["shift"])) for row in shifted.rows],
+                           x="shift_index", y="accuracy", group="model",
+                           title="accuracy under each shift: 0 clean, then " + ", ".join(
+                               f"{index + 1} {kind}" for index, kind in enumerate(kinds)))
+
+# %% [markdown]
+# PLACEHOLDER_SHIFT
+#
+# ## AdaBN, and the assumption it rests on
+#
+# Suppose the deployed images are noisy. **AdaBN** re-estimates the base's BatchNorm statistics on
+# *unlabelled* images of the new domain (`tl.batchnorm.adapt_batchnorm`): no labels, no training. Its
+# reasoning: shift moves the distribution of each feature; if every BatchNorm layer renormalises with the
+# statistics of the new domain, the features the head sees are back where they were in training.
+#
+# That reasoning assumes the BatchNorm statistics described the **training** domain in the first
+# place. Our base carries ImageNet's statistics, and its head learned to read features normalised with
+# *those*. So we test two models, three seeds each, on noisy test images, before and after AdaBN on 500
+# unlabelled noisy images from the training pool:
+#
+# * **ImageNet statistics**: the frozen base as it comes;
+# * **statistics set on the clean training images**, before the head is trained, so that AdaBN's
+#   assumption holds.
+
+# %%
+pool = tl.data.resized_source("fashion_mnist_embedded", info.image_size).x_pool
+unlabelled = pool[np.random.default_rng(7).choice(len(pool), 500 if not quick else 64, replace=False)]
+noisy_unlabelled = tl.lessons.shift.shift_images(unlabelled, "noise", 3, seed=2)
+noisy_test = (copies["noise"], test_labels)
+adabn = tl.report.results.Comparison("statistics", settings={"shift": "noise", "severity": 3})
+for seed, (weights, seed_train) in heads.items():
+    for statistics in ("ImageNet", "clean training images"):
+        model = tl.lessons.experiments.reset_or_build_model("EfficientNetLite0", info.num_classes, seed=seed,
+                                                            image_size=info.image_size)
+        if statistics == "ImageNet":
+            model.set_weights(weights)
+        else:
+            tl.batchnorm.adapt_batchnorm(model, seed_train[0])
+            tl.training.train_head(model, seed_train, None, epochs=settings["head_epochs"],
+                                   early_stopping_patience=None, progress=False)
+        clean = tl.training.evaluate(model, test)["accuracy"]
+        noisy = tl.training.evaluate(model, noisy_test)["accuracy"]
+        tl.batchnorm.adapt_batchnorm(model, noisy_unlabelled)
+        adabn.add(statistics, seed, clean=round(clean, 4), noisy=round(noisy, 4),
+                  noisy_after_adabn=round(tl.training.evaluate(model, noisy_test)["accuracy"], 4))
+lesson.record("adabn", adabn)
+print(adabn.summary_table(["clean", "noisy", "noisy_after_adabn"]))
+for statistics in adabn.variants:
+    rows = adabn.where(statistics=statistics)
+    print(f"{statistics}: AdaBN changes noisy accuracy by "
+          f"{rows.spread(statistics, 'noisy_after_adabn').mean - rows.spread(statistics, 'noisy').mean:+.3f}")
+
+# %%
+long = [{"statistics": row["statistics"], "test images": phase, "accuracy": row[column]}
+        for row in adabn.rows for phase, column in (("clean", "clean"), ("noisy", "noisy"),
+                                                    ("noisy, after AdaBN", "noisy_after_adabn"))]
+tl.report.plots.plot_bars([dict(row, bar=f"{row['statistics']}\n{row['test images']}") for row in long],
+                          x="bar", y="accuracy", title="AdaBN on noisy images (mean ± sd over seeds)")
+
+# %% [markdown]
+# PLACEHOLDER_ADABN
+#
+# ## Quiz
+
+# %%
+quiz = tl.lessons.quiz.for_lesson("08_negative_transfer_and_domain_shift")
+quiz
+
+# %%
+answers = {}  # e.g. {1: "b", 2: "a"}
+quiz.check(answers);
+
+# %% [markdown]
+# ## Exercise
+#
+# Which shift cost the frozen ImageNet features the most accuracy, on average? Answer with its name,
+# e.g. `"noise"`.
+
+# %%
+answer = None
+tl.lessons.exercises.check_largest_shift_drop(shifted.where(model="frozen ImageNet features"), answer);
+
+# %%
+lesson.finish();

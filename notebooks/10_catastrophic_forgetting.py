@@ -1,0 +1,138 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 10 · Catastrophic forgetting
+#
+# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/tltutor/tltutor/blob/main/notebooks/10_catastrophic_forgetting.ipynb)
+#
+# Fine-tuning adapts a pretrained network to a new task by moving its weights, and nothing in the new
+# task's loss asks those weights to keep doing the old job. So the old ability degrades, often
+# abruptly: **catastrophic forgetting** (McCloskey & Cohen 1989; French 1999). It does not matter when
+# you only want the new task; it matters as soon as one model must keep serving both, or when the
+# source's general skills were the reason you chose it.
+#
+# To measure forgetting we need the old task's data and head, which a downloaded ImageNet model does not
+# give you. DigitsCNN has both: tltutor pretrained it on scikit-learn's digits (**task A**) and kept a
+# fifth of them aside. The new **task B** is Fashion-MNIST. Both heads sit on one shared base; the old
+# head stays frozen, so anything task A loses, it loses through the base. Five ways to learn task B:
+#
+# * `naive`: fine-tune the base and the new head at 1e-3 (the baseline that forgets);
+# * `low_lr`: the same at 1e-4, a smaller step size;
+# * `l2sp`: at 1e-3, with a penalty α·‖w − w_pretrained‖² pulling every base weight back towards its
+#   pretrained value (Li, Grandvalet & Davoine 2018);
+# * `rehearsal`: a quarter as many old digits mixed into every epoch, trained through the old head
+#   (Robins 1995): it needs the old data;
+# * `lwf`, Learning without Forgetting (Li & Hoiem 2017): no old data; on the *new* images, the old head's
+#   outputs are kept close to what they were before fine-tuning (distillation at temperature 2).
+
+# %%
+# Install tltutor when it is missing (Colab); does nothing where tltutor is installed.
+import importlib.util
+
+if importlib.util.find_spec("tltutor") is None:
+    # %pip install -q "tltutor @ git+https://github.com/tltutor/tltutor"
+
+# %%
+# %matplotlib inline
+import tltutor as tl
+
+lesson = tl.report.lesson.Lesson("10_catastrophic_forgetting")
+settings = tl.runtime.profile.defaults()
+quick = tl.runtime.profile.is_quick()
+per_class, epochs = (50, 5) if not quick else (10, 1)
+print("profile:", "quick" if quick else "full", settings)
+
+# %%
+# NBVAL_CHECK_OUTPUT
+print(tl.lessons.forgetting.METHODS)
+
+# %%
+old_model, task_a = tl.lessons.forgetting.old_task_model(epochs=settings["head_epochs"])
+old_accuracy = tl.lessons.forgetting.task_accuracies(
+    tl.lessons.forgetting.two_task_model(old_model, 10), task_a.test, task_a.test)["old_task_accuracy"]
+print(f"task A: {len(task_a.train[1])} digits to train the old head, {len(task_a.test[1])} held out; "
+      f"old-task accuracy before any fine-tuning: {old_accuracy:.3f}")
+
+# %% [markdown]
+# ## Five ways to learn task B, three seeds
+#
+# Each seed draws another 50 clothing images per class and another new head; every method starts from
+# the same pretrained base and trains for five epochs.
+
+# %%
+comparison = tl.lessons.forgetting.compare_remedies(samples_per_class=per_class, epochs=epochs,
+                                                    seeds=settings["seeds"], old_model=old_model, old_task=task_a)
+lesson.record("methods", comparison)
+print(comparison.summary_table(["old_task_accuracy", "new_task_accuracy", "forgetting"]))
+
+# %%
+tl.report.plots.plot_scatter(comparison.rows, x="new_task_accuracy", y="old_task_accuracy", label="method",
+                             title="old task (digits) against new task (clothing), mean ± sd over seeds")
+
+# %%
+for method in comparison.variants[1:]:
+    print(comparison.verdict(method, "naive", "old_task_accuracy"))
+    print(comparison.verdict(method, "naive", "new_task_accuracy"))
+
+# %% [markdown]
+# PLACEHOLDER_METHODS
+#
+# ## How strong must L2-SP be?
+#
+# The L2-SP paper used α = 0.01, with SGD, on large networks. The penalty's gradient, 2α(w − w₀), competes
+# with the new task's gradient; with Adam, which rescales every gradient to about the learning rate per
+# step, a weak penalty barely registers. Sweep α and watch both accuracies.
+
+# %%
+alphas = (1.0, 30.0, 300.0, 3000.0) if not quick else (300.0,)
+sweep = tl.report.results.Comparison("alpha", settings={"epochs": epochs, "samples_per_class": per_class})
+for alpha in alphas:
+    run = tl.lessons.forgetting.compare_remedies(methods=("l2sp",), l2sp_alpha=alpha, samples_per_class=per_class,
+                                                 epochs=epochs, seeds=settings["seeds"], old_model=old_model,
+                                                 old_task=task_a, progress=None)
+    for row in run.rows:
+        sweep.add(alpha, row["seed"], old_task_accuracy=row["old_task_accuracy"],
+                  new_task_accuracy=row["new_task_accuracy"])
+lesson.record("l2sp_sweep", sweep)
+print(sweep.summary_table(["old_task_accuracy", "new_task_accuracy"]))
+long = [{"alpha": row["alpha"], "task": task, "accuracy": row[f"{task}_task_accuracy"]}
+        for row in sweep.rows for task in ("old", "new")]
+tl.report.plots.plot_lines(long, x="alpha", y="accuracy", group="task", log_x=True,
+                           title="L2-SP: accuracy on both tasks against the penalty's strength")
+
+# %% [markdown]
+# PLACEHOLDER_SWEEP
+#
+# ## Quiz
+
+# %%
+quiz = tl.lessons.quiz.for_lesson("10_catastrophic_forgetting")
+quiz
+
+# %%
+answers = {}  # e.g. {1: "b", 2: "a"}
+quiz.check(answers);
+
+# %% [markdown]
+# ## Exercise
+#
+# Which method kept the most old-task accuracy, on average? Answer with its method name.
+
+# %%
+answer = None
+tl.lessons.exercises.check_least_forgetting(comparison, answer);
+
+# %%
+lesson.finish();

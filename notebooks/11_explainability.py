@@ -1,0 +1,170 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 11 · Explainability: what the network looks at, and what fine-tuning changes
+#
+# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/tltutor/tltutor/blob/main/notebooks/11_explainability.ipynb)
+#
+# Accuracy says how often a model is right, not why. Three tools open the box a little:
+#
+# * **Grad-CAM** (Selvaraju et al. 2017) asks which regions of an image drove a class score. It takes
+#   the gradient of that score with respect to the last convolutional feature map, averages it over
+#   the map to weight each channel, and sums the weighted channels: a coarse heatmap, as fine as that
+#   feature map (7 × 7 for a 224-pixel image here).
+# * **2-D embeddings** of the pooled features (PCA here) show whether the classes form separate
+#   groups, before and after fine-tuning.
+# * **Linear CKA** (centred kernel alignment; Kornblith et al. 2019) compares two networks layer by
+#   layer: it is 1 when a layer represents the same images the same way in both (up to rotation and
+#   scale), and falls towards 0 as the representations diverge. Comparing each layer of a fine-tuned
+#   network with the same layer of the pretrained one shows *where* fine-tuning changed the network.
+#
+# The last one tests a claim every transfer-learning course makes (Yosinski et al. 2014): early layers
+# compute general features and barely need to change, late layers are task-specific and change most.
+# Here it is measured, over three seeds.
+
+# %%
+# Install tltutor when it is missing (Colab); does nothing where tltutor is installed.
+import importlib.util
+
+if importlib.util.find_spec("tltutor") is None:
+    # %pip install -q "tltutor @ git+https://github.com/tltutor/tltutor"
+
+# %%
+# %matplotlib inline
+import numpy as np
+
+import tltutor as tl
+
+lesson = tl.report.lesson.Lesson("11_explainability")
+settings = tl.runtime.profile.defaults()
+quick = tl.runtime.profile.is_quick()
+print("profile:", "quick" if quick else "full", settings)
+
+# %% [markdown]
+# ## Grad-CAM with the real ImageNet head
+#
+# EfficientNet-Lite0 with its 1000-class ImageNet head, on photos it has never seen. Each title is the
+# network's top class; the heatmap shows where the evidence for it came from.
+
+# %%
+from skimage import data as photos
+
+imagenet = tl.lessons.explain.imagenet_model(224)
+pictures = [tl.imagenet.resize_array(picture, 224) for picture in (photos.chelsea(), photos.coffee(),
+                                                                   photos.astronaut(), photos.rocket())]
+names = tl.imagenet.class_names()
+titles = [names[int(np.argmax(imagenet.predict(picture[None], verbose=0)[0]))] for picture in pictures]
+tl.report.plots.plot_heatmaps(pictures, [tl.lessons.explain.grad_cam(imagenet, picture) for picture in pictures],
+                              titles)
+
+# %% [markdown]
+# The cat's evidence sits on its face and fur, the espresso's on the cup. Grad-CAM is a *coarse* and
+# *class-specific* view: it shows where the chosen class's gradient flows in the last feature map, not
+# a pixel-exact segmentation, and a heatmap on the right object does not prove the model uses the right
+# features on it.
+#
+# ## Fine-tuning every layer, three seeds
+#
+# To see which layers change, every layer must be allowed to: we train the head, then unfreeze the
+# whole base (BatchNorm stays frozen) and fine-tune for two epochs at 1e-4. Three seeds, each on its own
+# 50 images per class; every seed is compared with the same pretrained network on the same 200 test
+# images.
+
+# %%
+train, validation, test, info = tl.data.load_dataset(
+    image_size=settings["image_size"], samples_per_class=settings["samples_per_class"],
+    test_samples_per_class=settings["test_samples_per_class"], pipeline="arrays")
+test_images, test_labels = test
+pretrained = tl.models.build_transfer_model("EfficientNetLite0", info.num_classes, image_size=info.image_size)
+similarity = tl.report.results.Comparison("depth", settings={"epochs": 2, "learning_rate": 1e-4})
+for seed in settings["seeds"]:
+    seed_train, seed_validation, _, _ = tl.data.load_dataset(
+        image_size=info.image_size, samples_per_class=50 if not quick else 8, seed=seed,
+        test_samples_per_class=settings["test_samples_per_class"], pipeline="arrays")
+    model = tl.lessons.experiments.reset_or_build_model("EfficientNetLite0", info.num_classes, seed=seed,
+                                                        image_size=info.image_size)
+    history = tl.training.train_head(model, seed_train, seed_validation, epochs=settings["head_epochs"],
+                                     progress=False)
+    history = tl.training.fine_tune(model, seed_train, seed_validation, epochs=2 if not quick else 1,
+                                    unfreeze_from=None, learning_rate=1e-4, history=history, progress=False)
+    for row in tl.lessons.explain.layer_similarity(pretrained, model, test_images[:200]):
+        similarity.add(row["depth"], seed, layer=row["layer"], cka=row["cka"])
+    print(f"seed {seed}: fine-tuned test accuracy {tl.training.evaluate(model, test)['accuracy']:.3f}")
+lesson.record("similarity", similarity)
+layers = {row["depth"]: row["layer"] for row in similarity.rows}
+print(tl.report.results.format_table([{"depth": depth, "layer": layers[depth], "cka": str(row["cka"])}
+                                      for depth, row in zip(similarity.variants, similarity.summary(["cka"]))]))
+
+# %%
+tl.report.plots.plot_lines(similarity.rows, x="depth", y="cka",
+                           title="pretrained vs fine-tuned, linear CKA by depth (mean ± sd over seeds)")
+
+# %% [markdown]
+# PLACEHOLDER_CKA
+#
+# ## Embeddings before and after fine-tuning
+#
+# The pooled features of the test images, projected to two dimensions with PCA: from the pretrained
+# base, and from the last seed's fine-tuned base.
+
+# %%
+before, _ = tl.features.pooled_features(pretrained, test)
+after, _ = tl.features.pooled_features(model, test)
+tl.report.plots.plot_embeddings([tl.lessons.explain.embed_2d(before), tl.lessons.explain.embed_2d(after)],
+                                test_labels, info.class_names, ["pretrained features (PCA)",
+                                                                "fine-tuned features (PCA)"])
+
+# %% [markdown]
+# Two dimensions keep only the largest directions of variation, so the picture is a hint, not a measure:
+# the classes that overlap here (the tops: T-shirt, pullover, coat, shirt) are the ones the per-class
+# recall of notebook 05 found hardest.
+#
+# ## Grad-CAM on the fine-tuned model
+#
+# The same tool works on any model built by `build_transfer_model`. At 96 pixels the last feature map is
+# only 3 × 3, so the heatmaps are very coarse: a reminder that Grad-CAM's resolution is the feature
+# map's, not the image's.
+
+# %%
+examples = [int(np.flatnonzero(test_labels == label)[0]) for label in range(0, 10, 2)]
+predicted = np.argmax(model.predict(test_images[examples], verbose=0), axis=-1)
+tl.report.plots.plot_heatmaps(test_images[examples],
+                              [tl.lessons.explain.grad_cam(model, test_images[index]) for index in examples],
+                              [f"{info.class_names[test_labels[i]]} → {info.class_names[p]}"
+                               for i, p in zip(examples, predicted)])
+
+# %% [markdown]
+# ## Quiz
+
+# %%
+quiz = tl.lessons.quiz.for_lesson("11_explainability")
+quiz
+
+# %%
+answers = {}  # e.g. {1: "b", 2: "a"}
+quiz.check(answers);
+
+# %% [markdown]
+# ## Exercise
+#
+# At which depth is the fine-tuned network, on average, least similar to the pretrained one? Answer
+# with the number.
+
+# %%
+answer = None
+tl.lessons.exercises.check_most_changed_depth(similarity, answer);
+
+# %%
+lesson.finish();

@@ -1,0 +1,144 @@
+"""Text models with the vision API's shape: a pretrained encoder as the base, a new head, the same verbs.
+
+A text transfer model takes **token ids** (an ``(N, sequence_length)`` int32 array, 0 for padding)
+and has the layout of :func:`tltutor.models.build_transfer_model`: ``base`` (the encoder, ending in
+mean pooling over the real tokens), ``pooling``, ``head_dropout`` and ``classifier``. So
+:func:`tltutor.training.train_head`, :func:`~tltutor.training.fine_tune` (``unfreeze_from=
+"transformer_layer_4"`` trains the top two layers), :mod:`tltutor.features` and
+:func:`tltutor.training.evaluate` work on it unchanged: features are computed once per sentence,
+and fine-tuning the top layers trains on the kept output of the layers below.
+
+Example::
+
+    tokenizer = tl.backbones.text_encoders.load_tokenizer("MiniLM-L6")
+    token_ids = tl.text.tokenize(["a gripping film", "a dull film"], tokenizer)
+    model = tl.text.build_text_model("MiniLM-L6", num_classes=2)
+    tl.training.train_head(model, (token_ids, labels), None, epochs=20)
+"""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+
+from tltutor import compiling, freezing, models, validation
+from tltutor.backbones import text_encoders
+from tltutor.layers import MaskedMean, PaddingMask, ZerosLike
+
+SEQUENCE_LENGTH = 64
+LORA_TARGETS = ("query", "value")
+
+
+def check_texts(texts) -> list[str]:
+    """A non-empty list of non-empty strings; UTF-8 ``bytes`` are decoded, anything else is refused."""
+    if isinstance(texts, (str, bytes)):
+        raise validation.InvalidArgumentError("texts must be a list of strings, not a single string: wrap it in [ ]")
+    checked = []
+    for index, text in enumerate(texts):
+        if isinstance(text, bytes):
+            try:
+                text = text.decode("utf-8")
+            except UnicodeDecodeError as error:
+                raise validation.InvalidArgumentError(
+                    f"text {index} is not valid UTF-8 ({error.reason} at byte {error.start}): decode it with the "
+                    "right encoding first, e.g. raw.decode('latin-1')") from None
+        if not isinstance(text, str):
+            raise validation.InvalidArgumentError(f"text {index} must be a string, got {type(text).__name__}")
+        if not text.strip():
+            raise validation.InvalidArgumentError(f"text {index} is empty: there is nothing to encode")
+        checked.append(text)
+    validation.check_not_empty(len(checked), "list of texts")
+    return checked
+
+
+def tokenize(texts, tokenizer, sequence_length: int = SEQUENCE_LENGTH) -> np.ndarray:
+    """Token ids ``[CLS] ... [SEP]`` padded with 0 to ``sequence_length``; longer texts are truncated.
+
+    Truncation keeps the first ``sequence_length - 2`` word pieces: the encoder never sees the rest.
+    """
+    texts = check_texts(texts)
+    sequence_length = validation.check_positive_int(sequence_length, "sequence_length", minimum=3)
+    start, end = tokenizer.token_to_id(tokenizer.cls_token), tokenizer.token_to_id(tokenizer.sep_token)
+    pieces = tokenizer(texts)
+    token_ids = np.zeros((len(texts), sequence_length), np.int32)
+    for row, ids in enumerate(pieces):
+        ids = [int(value) for value in keras.ops.convert_to_numpy(ids)][:sequence_length - 2]
+        token_ids[row, :len(ids) + 2] = [start, *ids, end]
+    return token_ids
+
+
+def truncated_share(texts, tokenizer, sequence_length: int = SEQUENCE_LENGTH) -> float:
+    """The share of ``texts`` longer than ``sequence_length`` word pieces, which :func:`tokenize` cuts."""
+    lengths = [len(keras.ops.convert_to_numpy(ids)) + 2 for ids in tokenizer(check_texts(texts))]
+    return float(np.mean(np.asarray(lengths) > sequence_length))
+
+
+def build_encoder(backbone, sequence_length: int = SEQUENCE_LENGTH) -> keras.Model:
+    """A ``base`` model from a keras-hub ``BertBackbone``'s own layers: token ids in, mean-pooled states out.
+
+    It reuses the backbone's layers (and so its weights), in the backbone's order, and derives the
+    padding mask and segment ids from the token ids, so the model needs a single input.
+    """
+    token_ids = keras.Input((sequence_length,), dtype="int32", name="token_ids")
+    mask = PaddingMask(name="padding_mask")(token_ids)
+    segments = ZerosLike(name="segment_ids")(token_ids)
+    tokens = backbone.get_layer("token_embedding")(token_ids)
+    positions = backbone.get_layer("position_embedding")(tokens)
+    x = backbone.get_layer("embeddings_add")((tokens, positions, backbone.get_layer("segment_embedding")(segments)))
+    x = backbone.get_layer("embeddings_dropout")(backbone.get_layer("embeddings_layer_norm")(x))
+    for index in range(backbone.num_layers):
+        x = backbone.get_layer(f"transformer_layer_{index}")(x, padding_mask=mask)
+    return keras.Model(token_ids, MaskedMean(name="mean_pooling")([x, mask]), name=models.BASE_NAME)
+
+
+def build_text_model(encoder: str = text_encoders.OFFLINE_DEFAULT, num_classes: int = 2, *,
+                     sequence_length: int = SEQUENCE_LENGTH, dropout: float = 0.1, freeze: bool = True,
+                     learning_rate: float = compiling.HEAD_LEARNING_RATE, seed: int | None = None) -> keras.Model:
+    """A compiled text transfer model: pretrained encoder (frozen by default) and a new ``num_classes`` head."""
+    num_classes = validation.check_num_classes(num_classes)
+    dropout = validation.check_fraction(dropout, "dropout")
+    spec = text_encoders.get(encoder)
+    if seed is not None:
+        keras.utils.set_random_seed(seed)
+    base = build_encoder(text_encoders.load_backbone(spec.name), sequence_length)
+    token_ids = keras.Input((sequence_length,), dtype="int32", name="token_ids")
+    x = keras.layers.Identity(name="pooling")(base(token_ids))
+    x = keras.layers.Dropout(dropout, name="head_dropout")(x)
+    outputs = keras.layers.Dense(num_classes, dtype="float32", name="classifier")(x)
+    model = keras.Model(token_ids, outputs, name=f"{spec.name}_transfer")
+    if freeze:
+        freezing.freeze_base(model)
+    compiling.compile_model(model, learning_rate)
+    return model
+
+
+def enable_lora(model: keras.Model, rank: int = 4, *, unfreeze_from: str = "transformer_layer_0") -> int:
+    """LoRA (Hu et al. 2021) on the attention's query and value projections from ``unfreeze_from`` up.
+
+    Every other weight of the base is frozen; each targeted projection keeps its pretrained kernel
+    frozen and learns a rank-``rank`` update ``A·B`` instead (Keras's ``EinsumDense.enable_lora``).
+    The head stays trainable. Returns the number of projections adapted. LoRA cannot be switched off
+    again on the same model: build another one for other experiments.
+    """
+    rank = validation.check_positive_int(rank, "rank")
+    base = freezing.get_base(model)
+    cut = freezing.cut_index(base.layers, unfreeze_from)
+    base.trainable = True
+    adapted = 0
+    for index, layer in enumerate(base.layers):
+        inner_layers = layer._flatten_layers(include_self=False)
+        if index < cut or not any(inner.name in LORA_TARGETS for inner in inner_layers):
+            layer.trainable = False
+            continue
+        layer.trainable = True
+        for inner in inner_layers:
+            if inner.name in LORA_TARGETS and hasattr(inner, "enable_lora"):
+                if not inner.lora_enabled:
+                    inner.enable_lora(rank)
+                adapted += 1
+            elif not inner._flatten_layers(include_self=False):  # a leaf: its weights stay as pretrained
+                inner.trainable = False
+    if not adapted:
+        raise validation.InvalidArgumentError(f"no query or value projection at or above {unfreeze_from!r}")
+    compiling.recompile(model)
+    return adapted
