@@ -205,6 +205,54 @@ CLAIMS = {
             lambda r: max(comparison(r, "grid", samples_per_class=5).summary(["test_accuracy"]),
                           key=lambda row: row["test_accuracy"].mean)["strategy"] == "feature_extraction",
     },
+    "09_imbalanced_data": {
+        "the three rarest classes keep a mean recall above 0.8":
+            lambda r: mean(r, "remedies", "none", "rarest_3_recall") > 0.8,
+        "Shirt, with 41 images, falls below 0.3 recall":
+            lambda r: mean(r, "remedies", "none", "recall_Shirt") < 0.3
+            and r["values"]["remedies"]["settings"]["training_counts"]["0"]["Shirt"] == 41,
+        "Shirt is the worst class with no remedy":
+            lambda r: all(row["recall_Shirt"] == row["worst_class_recall"]
+                          for row in comparison(r, "remedies").rows if row["remedy"] == "none"),
+        "logit adjustment raises balanced accuracy measurably, by about 0.02":
+            lambda r: beats(r, "remedies", "logit_adjustment", "none", "balanced_accuracy")
+            and 0.01 < mean(r, "remedies", "logit_adjustment", "balanced_accuracy")
+            - mean(r, "remedies", "none", "balanced_accuracy") < 0.04,
+        "class weights, oversampling and focal loss change balanced accuracy unmeasurably":
+            lambda r: all(no_difference(r, "remedies", remedy, "none", "balanced_accuracy")
+                          for remedy in ("class_weights", "oversample", "focal_loss")),
+        "undersampling raises Shirt's recall and lowers balanced accuracy, both measurably":
+            lambda r: beats(r, "remedies", "undersample", "none", "recall_Shirt")
+            and beats(r, "remedies", "none", "undersample", "balanced_accuracy"),
+        "Shirt stays below 0.4 recall under every remedy":
+            lambda r: all(mean(r, "remedies", remedy, "recall_Shirt") < 0.4
+                          for remedy in comparison(r, "remedies").variants),
+    },
+    "10_catastrophic_forgetting": {
+        "the old task starts near 0.99":
+            lambda r: mean(r, "methods", "naive", "old_task_before") > 0.97,
+        "naive fine-tuning forgets most of it":
+            lambda r: mean(r, "methods", "naive", "old_task_accuracy") < 0.5,
+        "a lower rate does not protect measurably, and learns the new task measurably worse":
+            lambda r: no_difference(r, "methods", "low_lr", "naive", "old_task_accuracy")
+            and beats(r, "methods", "naive", "low_lr", "new_task_accuracy"),
+        "L2-SP keeps the old task and pays on the new one":
+            lambda r: mean(r, "methods", "l2sp", "old_task_accuracy") > 0.95
+            and beats(r, "methods", "naive", "l2sp", "new_task_accuracy"),
+        "rehearsal keeps most of the old task with no measurable cost on the new one":
+            lambda r: beats(r, "methods", "rehearsal", "naive", "old_task_accuracy")
+            and no_difference(r, "methods", "rehearsal", "naive", "new_task_accuracy"),
+        "LwF keeps the old task at a moderate, measurable cost on the new one":
+            lambda r: beats(r, "methods", "lwf", "naive", "old_task_accuracy")
+            and beats(r, "methods", "naive", "lwf", "new_task_accuracy")
+            and mean(r, "methods", "lwf", "new_task_accuracy") > mean(r, "methods", "l2sp", "new_task_accuracy"),
+        "L2-SP's strength trades one task for the other, monotonically":
+            lambda r: [mean(r, "l2sp_sweep", alpha, "old_task_accuracy") for alpha in (1.0, 30.0, 300.0, 3000.0)]
+            == sorted(mean(r, "l2sp_sweep", alpha, "old_task_accuracy") for alpha in (1.0, 30.0, 300.0, 3000.0))
+            and [mean(r, "l2sp_sweep", alpha, "new_task_accuracy") for alpha in (1.0, 30.0, 300.0, 3000.0)]
+            == sorted((mean(r, "l2sp_sweep", alpha, "new_task_accuracy") for alpha in (1.0, 30.0, 300.0, 3000.0)),
+                      reverse=True),
+    },
 }
 CASES = [(notebook, claim) for notebook, claims in CLAIMS.items() for claim in claims]
 

@@ -23,7 +23,7 @@ _MODULES = (
     "io", "runtime",
     # core: backbones, data, models, freezing, compiling, training
     "layers", "backbones", "data", "compiling", "models", "freezing", "batchnorm", "features", "training",
-    "discriminative",
+    "discriminative", "text", "speech",
     "lr_finder", "imagenet",
     # report: tables, plots, diagnostics, verdicts over seeds; lessons: one module per lesson family
     "report", "lessons",

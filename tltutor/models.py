@@ -110,6 +110,28 @@ def build_transfer_model(backbone: str = backbones.OFFLINE_DEFAULT, num_classes:
     return model
 
 
+def build_on_base(base: keras.Model, num_classes: int, *, dropout: float = 0.1, name: str = "transfer",
+                  freeze: bool = True, learning_rate: float = compiling.HEAD_LEARNING_RATE) -> keras.Model:
+    """A compiled transfer model around any ``base`` that maps its input to pooled features.
+
+    The layout is the one :func:`build_transfer_model` gives images (``base``, ``pooling``,
+    ``head_dropout``, ``classifier``), so the training verbs, :mod:`tltutor.features` and
+    :mod:`tltutor.freezing` work on text and speech models too.
+    """
+    num_classes = validation.check_num_classes(num_classes)
+    dropout = validation.check_fraction(dropout, "dropout")
+    base.name = BASE_NAME
+    inputs = keras.Input(base.input_shape[1:], dtype=base.inputs[0].dtype, name=base.inputs[0].name)
+    x = keras.layers.Identity(name="pooling")(base(inputs))
+    x = keras.layers.Dropout(dropout, name="head_dropout")(x)
+    outputs = keras.layers.Dense(num_classes, dtype="float32", name="classifier")(x)
+    model = keras.Model(inputs, outputs, name=name)
+    if freeze:
+        freezing.freeze_base(model)
+    compiling.compile_model(model, learning_rate)
+    return model
+
+
 def reinitialize_head(model: keras.Model, seed: int = 0) -> keras.Model:
     """Draw the new head's weights afresh (Glorot-uniform kernel from ``seed``, zero bias), as a new model would."""
     classifier = model.get_layer("classifier")

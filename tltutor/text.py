@@ -95,21 +95,12 @@ def build_text_model(encoder: str = text_encoders.OFFLINE_DEFAULT, num_classes: 
                      sequence_length: int = SEQUENCE_LENGTH, dropout: float = 0.1, freeze: bool = True,
                      learning_rate: float = compiling.HEAD_LEARNING_RATE, seed: int | None = None) -> keras.Model:
     """A compiled text transfer model: pretrained encoder (frozen by default) and a new ``num_classes`` head."""
-    num_classes = validation.check_num_classes(num_classes)
-    dropout = validation.check_fraction(dropout, "dropout")
     spec = text_encoders.get(encoder)
     if seed is not None:
         keras.utils.set_random_seed(seed)
     base = build_encoder(text_encoders.load_backbone(spec.name), sequence_length)
-    token_ids = keras.Input((sequence_length,), dtype="int32", name="token_ids")
-    x = keras.layers.Identity(name="pooling")(base(token_ids))
-    x = keras.layers.Dropout(dropout, name="head_dropout")(x)
-    outputs = keras.layers.Dense(num_classes, dtype="float32", name="classifier")(x)
-    model = keras.Model(token_ids, outputs, name=f"{spec.name}_transfer")
-    if freeze:
-        freezing.freeze_base(model)
-    compiling.compile_model(model, learning_rate)
-    return model
+    return models.build_on_base(base, num_classes, dropout=dropout, name=f"{spec.name}_transfer", freeze=freeze,
+                                learning_rate=learning_rate)
 
 
 def enable_lora(model: keras.Model, rank: int = 4, *, unfreeze_from: str = "transformer_layer_0") -> int:

@@ -20,7 +20,8 @@ from dataclasses import dataclass
 import keras
 
 from tltutor import validation
-from tltutor.backbones import digits_cnn, efficientnet_lite, keras_applications
+from tltutor.backbones import (digits_cnn, efficientnet_lite, keras_applications,  # noqa: F401
+                               speaker_encoder, text_encoders)
 from tltutor.layers import preprocessing_layers
 
 OFFLINE_DEFAULT = "EfficientNetLite0"

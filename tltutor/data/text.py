@@ -32,7 +32,7 @@ from tltutor.data import splits
 from tltutor.errors import DatasetError
 from tltutor.io import files
 
-EMBEDDED_SHA256 = "PLACEHOLDER"
+EMBEDDED_SHA256 = "6483ed82188b6e36ab8e0017fe02c4934e96b7581a22ba25afa5197f7f88cb7c"
 DOMAINS = ("movies", "tweets", "amazon", "nyt")
 CLASS_NAMES = ("negative", "positive")
 

@@ -130,8 +130,11 @@ def _load_plain(stream):
     return unpickler.load()
 
 
-def read_state_dict(path: str | Path) -> dict[str, np.ndarray]:
-    """Read a legacy-format PyTorch state dict into ``{name: numpy array}``.
+def read_checkpoint(path: str | Path):
+    """Everything a legacy-format PyTorch file holds, tensors as NumPy arrays, nested as saved.
+
+    A training checkpoint often nests the model's tensors under a key (``{"model_state": {...},
+    "optimizer_state": {...}, "step": 315000}``); :func:`read_state_dict` finds them.
 
     Raises:
         UnsafePickleError: the file names a global outside the allow-list.
@@ -161,16 +164,48 @@ def read_state_dict(path: str | Path) -> dict[str, np.ndarray]:
             if len(buffer) != element_count * itemsize:
                 raise CorruptWeightsError(f"{path} is truncated: a storage ends early")
             storage.data = np.frombuffer(buffer, dtype=np.dtype(storage.dtype).newbyteorder("<"))
-    except UnsafePickleError:
-        raise
-    except CorruptWeightsError:
+    except (UnsafePickleError, CorruptWeightsError):
         raise
     except (pickle.UnpicklingError, EOFError, struct.error, KeyError, ValueError, TypeError, AttributeError) as error:
         raise CorruptWeightsError(f"{path} could not be read as PyTorch weights: {error}") from error
-    if not isinstance(result, dict):
+    return _materialized(result)
+
+
+def _materialized(value):
+    if isinstance(value, _TensorRecipe):
+        return value.materialize()
+    if isinstance(value, dict):
+        return type(value)((key, _materialized(item)) for key, item in value.items())
+    if isinstance(value, (list, tuple)):
+        return type(value)(_materialized(item) for item in value)
+    return value
+
+
+def _is_state_dict(value) -> bool:
+    return isinstance(value, dict) and bool(value) and all(isinstance(item, np.ndarray) for item in value.values())
+
+
+def read_state_dict(path: str | Path, key: str | None = None) -> dict[str, np.ndarray]:
+    """The ``{name: numpy array}`` tensors of a legacy-format PyTorch file.
+
+    A plain state dict is returned as it is. A checkpoint that nests it (under ``key``, or under
+    the only nested dict of tensors, e.g. ``"model_state"``) gives the nested one.
+
+    Raises:
+        UnsafePickleError: the file names a global outside the allow-list.
+        CorruptWeightsError: the file is truncated, not a legacy PyTorch file, or holds no state dict.
+    """
+    content = read_checkpoint(path)
+    if not isinstance(content, dict):
         raise CorruptWeightsError(f"{path} does not hold a state dict")
-    state = {}
-    for name, value in result.items():
-        if isinstance(value, _TensorRecipe):
-            state[name] = value.materialize()
-    return state
+    if key is not None:
+        if key not in content or not _is_state_dict(content[key]):
+            raise CorruptWeightsError(f"{path} has no state dict under {key!r}; its keys are {sorted(content)[:10]}")
+        return dict(content[key])
+    tensors = {name: value for name, value in content.items() if isinstance(value, np.ndarray)}
+    if tensors:
+        return tensors
+    nested = [name for name, value in content.items() if _is_state_dict(value)]
+    if len(nested) == 1:
+        return dict(content[nested[0]])
+    raise CorruptWeightsError(f"{path} holds no single state dict; pass key= one of {nested or sorted(content)[:10]}")

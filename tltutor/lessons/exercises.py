@@ -9,6 +9,7 @@ Example:
 
 from __future__ import annotations
 
+from tltutor.lessons import types
 from tltutor.report import diagnostics
 
 
@@ -232,4 +233,40 @@ def check_size_ratio(comparison, answer, larger: str = "float32", smaller: str =
         correct,
         f"{sizes[larger]:.2f} MB / {sizes[smaller]:.2f} MB = {expected:.1f}× smaller.",
         f"divide the mean tflite_mb of {larger} by that of {smaller}.",
+    )
+
+
+def check_largest_domain_gain(comparison, answer, strategy: str = "frozen", baseline: str = "tfidf") -> bool:
+    """Exercise (notebook 13): in which test domain did ``strategy`` beat ``baseline`` by the most, on average?"""
+    domains = [key[:-len("_accuracy")] for key in comparison.rows[0] if key.endswith("_accuracy")]
+    gains = {domain: comparison.spread(strategy, f"{domain}_accuracy").mean
+             - comparison.spread(baseline, f"{domain}_accuracy").mean for domain in domains}
+    best = max(gains, key=gains.get)
+    return _verdict(
+        _matches(answer, best),
+        f"on {best} {strategy} beat {baseline} by {gains[best]:+.3f} on average.",
+        f"for each domain, subtract {baseline}'s mean accuracy from {strategy}'s; answer with the domain's name.",
+    )
+
+
+def check_better_task(results: dict, answer, strategy: str = "frozen", baseline: str = "mfcc") -> bool:
+    """Exercise (notebook 14): on which task did ``strategy`` do better relative to ``baseline``?"""
+    gains = {task: comparison.spread(strategy, "test_accuracy").mean - comparison.spread(baseline, "test_accuracy").mean
+             for task, comparison in results.items()}
+    best = max(gains, key=gains.get)
+    return _verdict(
+        _matches(answer, best),
+        f"on the {best} task {strategy} did {gains[best]:+.3f} against {baseline}; "
+        + ", ".join(f"{task}: {gain:+.3f}" for task, gain in gains.items()) + ".",
+        f"subtract {baseline}'s mean test accuracy from {strategy}'s for each task and compare.",
+    )
+
+
+def check_transfer_type(scenario: str, answer) -> bool:
+    """Exercise (notebook 15): the type of transfer of a scenario in :data:`tltutor.lessons.types.SCENARIOS`."""
+    expected = types.transfer_type(scenario)
+    return _verdict(
+        _matches(answer, expected),
+        f"{expected}: {scenario}.",
+        "ask two questions: is the target task the same as the source's, and does the target have labels?",
     )

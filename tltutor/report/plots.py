@@ -235,6 +235,24 @@ def plot_embeddings(embeddings, labels, class_names, titles):
     return figure
 
 
+def plot_spectrogram(clip, log_mel, sample_rate: int, *, title: str | None = None):
+    """A waveform above its log-mel spectrogram (frames × bands), time aligned."""
+    figure, axes = _axes(1, width=7.5, height=4.6, rows=2)
+    wave_axis, mel_axis = axes[0][0], axes[1][0]
+    seconds = np.arange(len(clip)) / sample_rate
+    wave_axis.plot(seconds, clip, linewidth=0.5)
+    wave_axis.set_xlim(0, seconds[-1])
+    wave_axis.set_ylabel("amplitude")
+    image = mel_axis.imshow(np.asarray(log_mel).T, origin="lower", aspect="auto", cmap="magma",
+                            extent=(0, seconds[-1], 0, np.asarray(log_mel).shape[1]))
+    mel_axis.set_xlabel("seconds")
+    mel_axis.set_ylabel("mel band")
+    figure.colorbar(image, ax=mel_axis, fraction=0.046, label="log power")
+    if title:
+        figure.suptitle(title)
+    return figure
+
+
 def plot_range_test(result, title: str = "Learning-rate range test"):
     """Loss against rate on a log axis (:func:`tltutor.lr_finder.find_learning_rate`), suggestion marked."""
     figure, axes = _axes()

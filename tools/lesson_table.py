@@ -1,0 +1,118 @@
+"""The README's lesson table, made from the stored results of the lessons' full runs.
+
+    python tools/lesson_table.py            # print the table
+    python tools/lesson_table.py --write    # replace it in README.md (between the lesson-table markers)
+
+Each row's headline is computed from notebooks/results/<notebook>.json, so the README cannot drift
+from the measurements; tests/test_readme.py checks that the committed table is the one made here.
+"""
+
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from tltutor.report.results import Comparison  # noqa: E402
+
+START, END = "<!-- lesson-table:start -->", "<!-- lesson-table:end -->"
+
+
+def _c(results, key, **where):
+    found = Comparison.from_dict(results["values"][key])
+    return found.where(**where) if where else found
+
+
+def _s(results, key, variant, metric="test_accuracy", **where):
+    return str(_c(results, key, **where).spread(variant, metric))
+
+
+HEADLINES = {
+    "00_quickstart": ("the four steps; transfer against raw pixels",
+                      lambda r: f"fine-tuning {_s(r, 'strategies', 'fine_tuning')}, raw pixels "
+                                f"{_s(r, 'strategies', 'pixels')}"),
+    "01_choose_a_pretrained_model": ("linear probes of a relevant source, a narrow one, random weights and pixels",
+                                     lambda r: f"ImageNet probe {_s(r, 'probes', 'EfficientNetLite0 (imagenet)', 'probe_test_accuracy')}, "
+                                               f"digits probe {_s(r, 'probes', 'DigitsCNN (digits)', 'probe_test_accuracy')}, "
+                                               f"pixels {_s(r, 'probes', 'raw pixels (logistic regression)', 'probe_test_accuracy')}"),
+    "02_freeze_and_new_head": ("what freezing means in Keras 3; the compile and BatchNorm pitfalls; cached features",
+                               lambda r: f"same accuracy ({_s(r, 'head', 'cached features')} vs "
+                                         f"{_s(r, 'head', 'images')}); head training "
+                                         f"{_c(r, 'head').spread('images', 'seconds').mean / _c(r, 'head').spread('cached features', 'seconds').mean:.1f}x faster"),
+    "03_lower_learning_rate": ("a fine-tuning rate sweep chosen on validation; the LR range test",
+                               lambda r: f"1e-2 → {_s(r, 'sweep', '1e-02')} (chance); chosen {r['values']['chosen_rate']} → "
+                                         f"{_s(r, 'sweep', r['values']['chosen_rate'])} vs head alone {_s(r, 'sweep', 'head only')}"),
+    "04_gradual_unfreezing": ("all at once, gradual unfreezing and layer-wise rates at a safe and an aggressive rate",
+                              lambda r: f"at 1e-3: layer-wise rates {_s(r, 'schedules', 'discriminative @ 1e-03')}, all at once "
+                                        f"{_s(r, 'schedules', 'all at once @ 1e-03')}"),
+    "05_monitor_validation": ("learning curves, early stopping, the overfitting gap, per-class recall; a converged baseline",
+                              lambda r: f"feature extraction {_s(r, 'baselines', 'feature_extraction')}, scratch CNN "
+                                        f"{_s(r, 'baselines', 'scratch')}, pixels {_s(r, 'baselines', 'pixels')}"),
+    "06_feature_extraction_vs_fine_tuning": ("four strategies at 5, 20 and 50 images per class",
+                                             lambda r: f"5 per class: feature extraction "
+                                                       f"{_s(r, 'grid', 'feature_extraction', samples_per_class=5)}, scratch "
+                                                       f"{_s(r, 'grid', 'scratch', samples_per_class=5)}"),
+    "07_small_data_and_overfitting": ("augmentation, dropout, weight decay, early stopping, one at a time",
+                                      lambda r: f"no remedy {_s(r, 'remedies', 'none')}; all four "
+                                                f"{_s(r, 'remedies', 'all')} (gap {_s(r, 'remedies', 'all', 'gap')} vs "
+                                                f"{_s(r, 'remedies', 'none', 'gap')})"),
+    "08_negative_transfer_and_domain_shift": ("negative transfer tested as defined; five shifts; AdaBN and its assumption",
+                                              lambda r: f"inverted images: features "
+                                                        f"{_s(r, 'shift', 'frozen ImageNet features', 'accuracy', shift='inversion')}, "
+                                                        f"pixels {_s(r, 'shift', 'raw pixels', 'accuracy', shift='inversion')}"),
+    "09_imbalanced_data": ("a long tail, per-class recall, five remedies",
+                           lambda r: f"balanced accuracy: logit adjustment "
+                                     f"{_s(r, 'remedies', 'logit_adjustment', 'balanced_accuracy')}, none "
+                                     f"{_s(r, 'remedies', 'none', 'balanced_accuracy')}"),
+    "10_catastrophic_forgetting": ("forgetting measured on the old task; lower rate, L2-SP, rehearsal, LwF",
+                                   lambda r: f"old task after naive fine-tuning {_s(r, 'methods', 'naive', 'old_task_accuracy')}, "
+                                             f"with rehearsal {_s(r, 'methods', 'rehearsal', 'old_task_accuracy')}"),
+    "11_explainability": ("Grad-CAM, embeddings, and which layers fine-tuning changes (linear CKA)",
+                          lambda r: f"CKA first layer {_s(r, 'similarity', 1, 'cka')}, last "
+                                    f"{_s(r, 'similarity', max(_c(r, 'similarity').variants), 'cka')}"),
+    "12_deployment_size_and_speed": ("size and latency of backbones; SavedModel; TFLite quantization",
+                                     lambda r: f"int8 {_s(r, 'tflite', 'int8', 'accuracy')} at "
+                                               f"{_c(r, 'tflite').spread('int8', 'tflite_mb').mean:.1f} MB vs float32 "
+                                               f"{_s(r, 'tflite', 'float32', 'accuracy')} at "
+                                               f"{_c(r, 'tflite').spread('float32', 'tflite_mb').mean:.1f} MB"),
+    "13_text_transfer": ("TF-IDF against frozen MiniLM, fine-tuning and LoRA; movies to tweets, Amazon and NYT",
+                         lambda r: f"8 sentences per class: MiniLM {_s(r, 'curve', 'frozen', 'movies_accuracy', samples_per_class=8)}, "
+                                   f"TF-IDF {_s(r, 'curve', 'tfidf', 'movies_accuracy', samples_per_class=8)}"),
+    "14_speech_transfer": ("a speaker encoder on a speaker task and on a digit task, against MFCCs",
+                           lambda r: f"speaker: encoder {_s(r, 'speaker', 'frozen')}, MFCC {_s(r, 'speaker', 'mfcc')}; "
+                                     f"digit: encoder {_s(r, 'digit', 'frozen')}, MFCC {_s(r, 'digit', 'mfcc')}"),
+    "15_types_of_transfer": ("inductive, transductive (self-training) and unsupervised (clustering, retrieval)",
+                             lambda r: f"tweets, no labels: self-training "
+                                       f"{_s(r, 'transductive', 'self-training', 'tweet_accuracy')} vs "
+                                       f"{_s(r, 'transductive', 'none (source only)', 'tweet_accuracy')}"),
+}
+
+
+def table() -> str:
+    lines = ["| notebook | what it teaches | headline result (mean ± sd over seeds) | full profile, 2 CPU cores |",
+             "|---|---|---|---|"]
+    for notebook in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        teaches, headline = HEADLINES[notebook.stem]
+        path = ROOT / "notebooks" / "results" / f"{notebook.stem}.json"
+        if path.exists():
+            results = json.loads(path.read_text())
+            measured, seconds = headline(results), f"{results['lesson_seconds']:.0f} s"
+        else:
+            measured, seconds = "(no stored full run)", "-"
+        lines.append(f"| [`{notebook.stem}`](notebooks/{notebook.name}) | {teaches} | {measured} | {seconds} |")
+    return "\n".join(lines)
+
+
+def main(argv) -> int:
+    made = table()
+    if "--write" in argv:
+        readme = ROOT / "README.md"
+        text = readme.read_text()
+        start, end = text.index(START) + len(START), text.index(END)
+        readme.write_text(text[:start] + "\n" + made + "\n" + text[end:])
+    print(made)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
