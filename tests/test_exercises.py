@@ -1,33 +1,146 @@
+"""Every exercise check accepts the right answer, rejects wrong and malformed ones, and reads the measured data."""
+
+import keras
+import pytest
+
 from tltutor.lessons import exercises
+from tltutor.report.results import Comparison
+from tltutor.training import TrainingHistory
 
 
-def test_head_parameters_check_accepts_the_right_answer_only(capsys):
+def comparison(variant_key, table, seeds=(0, 1, 2)):
+    """A Comparison whose metrics are ``table[variant][metric]``, the same on every seed plus a tiny jitter."""
+    built = Comparison(variant_key)
+    for variant, metrics in table.items():
+        for seed in seeds:
+            built.add(variant, seed, **{key: value + 0.001 * seed for key, value in metrics.items()})
+    return built
+
+
+def test_head_parameters(capsys):
     assert exercises.check_head_parameters(12_810, num_classes=10)
-    assert "Correct" in capsys.readouterr().out
+    assert "12,810" in capsys.readouterr().out
     assert not exercises.check_head_parameters(12_800, num_classes=10)
     assert "Hint" in capsys.readouterr().out
     assert not exercises.check_head_parameters("lots", num_classes=10)
+    assert not exercises.check_head_parameters(12_810.5, num_classes=10)
     assert exercises.check_head_parameters(2 * 1280 + 2, num_classes=2)
 
 
-def test_learning_curve_check_reads_the_named_strategy(capsys):
-    rows = [
-        {"samples_per_class": 5, "strategy": "scratch", "test_accuracy": 0.1},
-        {"samples_per_class": 5, "strategy": "feature_extraction", "gain_over_scratch": 0.55},
-        {"samples_per_class": 5, "strategy": "fine_tuning", "gain_over_scratch": 0.50},
-        {"samples_per_class": 400, "strategy": "feature_extraction", "gain_over_scratch": 0.05},
-        {"samples_per_class": 400, "strategy": "fine_tuning", "gain_over_scratch": 0.60},
-    ]
-    assert exercises.check_largest_gain_over_scratch(rows, 5)
-    assert "beat scratch by +0.550" in capsys.readouterr().out
-    assert not exercises.check_largest_gain_over_scratch(rows, 400)
-    assert "Hint" in capsys.readouterr().out
-    assert exercises.check_largest_gain_over_scratch(rows, 400, strategy="fine_tuning")
+def test_pretraining_gain_compares_each_backbone_with_its_own_random_weights():
+    probes = comparison("candidate", {
+        "EfficientNetLite0 (imagenet)": {"probe_test_accuracy": 0.80},
+        "EfficientNetLite0 (random)": {"probe_test_accuracy": 0.30},
+        "DigitsCNN (digits)": {"probe_test_accuracy": 0.85},  # higher accuracy, smaller gain
+        "DigitsCNN (random)": {"probe_test_accuracy": 0.70},
+    })
+    assert exercises.check_pretraining_gain(probes, " efficientnetlite0 ")
+    assert not exercises.check_pretraining_gain(probes, "DigitsCNN")
 
 
-def test_best_single_remedy_check_ignores_none_and_all():
-    rows = [{"remedy": "none", "test_accuracy": 0.9}, {"remedy": "dropout", "test_accuracy": 0.6},
-            {"remedy": "augmentation", "test_accuracy": 0.7}, {"remedy": "all", "test_accuracy": 0.95}]
-    assert exercises.check_best_single_remedy(rows, " Augmentation ")
-    assert not exercises.check_best_single_remedy(rows, "all")
-    assert not exercises.check_best_single_remedy(rows, "none")
+def test_trainable_variable_count_reads_the_model():
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3), keras.layers.Dense(2)])
+    model.layers[0].trainable = False
+    assert exercises.check_trainable_variable_count(model, 2)
+    assert not exercises.check_trainable_variable_count(model, 4)
+    model.layers[0].trainable = True
+    assert exercises.check_trainable_variable_count(model, 4)
+
+
+def test_destructive_learning_rate_ignores_the_frozen_baseline():
+    sweep = comparison("learning_rate", {0: {"validation_accuracy": 0.10}, 1e-4: {"validation_accuracy": 0.80},
+                                         1e-2: {"validation_accuracy": 0.40}})
+    assert exercises.check_destructive_learning_rate(sweep, 1e-2)
+    assert exercises.check_destructive_learning_rate(sweep, "0.01")
+    assert not exercises.check_destructive_learning_rate(sweep, 0)
+    assert not exercises.check_destructive_learning_rate(sweep, "big")
+
+
+def test_group_learning_rate():
+    assert exercises.check_group_learning_rate(1e-3 / 2.6 ** 2, learning_rate=1e-3, layerwise_decay=2.6, depth=2)
+    assert exercises.check_group_learning_rate("1.48e-4", learning_rate=1e-3, layerwise_decay=2.6, depth=2)
+    assert not exercises.check_group_learning_rate(1e-3 / 2.6, learning_rate=1e-3, layerwise_decay=2.6, depth=2)
+
+
+def test_final_gap_reads_the_last_epoch():
+    history = TrainingHistory()
+    history.add_phase("head", {"accuracy": [0.5, 0.9], "val_accuracy": [0.5, 0.7]}, seconds=1.0)
+    assert exercises.check_final_gap(history, 0.2)
+    assert not exercises.check_final_gap(history, 0.0)
+    assert not exercises.check_final_gap(history, None)
+
+
+def test_largest_gain_reads_the_named_strategy_per_size():
+    grid = Comparison("strategy")
+    for size, (extraction, fine_tuning, scratch) in {5: (0.6, 0.5, 0.2), 400: (0.8, 0.9, 0.5)}.items():
+        for seed in range(3):
+            grid.add("feature_extraction", seed, samples_per_class=size, test_accuracy=extraction)
+            grid.add("fine_tuning", seed, samples_per_class=size, test_accuracy=fine_tuning)
+            grid.add("scratch", seed, samples_per_class=size, test_accuracy=scratch)
+    assert exercises.check_largest_gain(grid, 5)  # feature extraction: +0.4 at 5, +0.3 at 400
+    assert not exercises.check_largest_gain(grid, 400)
+    assert exercises.check_largest_gain(grid, 400, strategy="fine_tuning")  # +0.3 at 5, +0.4 at 400
+    assert not exercises.check_largest_gain(grid, "many")
+
+
+def test_smallest_gap_and_best_imbalance_remedy_use_means_over_seeds():
+    remedies = comparison("remedy", {"none": {"gap": 0.30, "balanced_accuracy": 0.60},
+                                     "dropout": {"gap": 0.10, "balanced_accuracy": 0.62},
+                                     "all": {"gap": 0.05, "balanced_accuracy": 0.70}})
+    assert exercises.check_smallest_gap(remedies, "ALL")
+    assert not exercises.check_smallest_gap(remedies, "dropout")
+    assert exercises.check_best_imbalance_remedy(remedies, "all")
+    assert not exercises.check_best_imbalance_remedy(remedies, "none")
+
+
+def test_largest_shift_drop_is_relative_to_clean_images():
+    shifted = comparison("shift", {"none": {"accuracy": 0.80}, "noise": {"accuracy": 0.70},
+                                   "inversion": {"accuracy": 0.20}})
+    assert exercises.check_largest_shift_drop(shifted, "inversion")
+    assert not exercises.check_largest_shift_drop(shifted, "none")
+    assert not exercises.check_largest_shift_drop(shifted, "noise")
+
+
+def test_least_forgetting():
+    methods = comparison("method", {"naive": {"old_task_accuracy": 0.3, "forgetting": -0.7},
+                                    "rehearsal": {"old_task_accuracy": 0.9, "forgetting": -0.1}})
+    assert exercises.check_least_forgetting(methods, "rehearsal")
+    assert not exercises.check_least_forgetting(methods, "naive")
+
+
+def test_most_changed_depth(capsys):
+    similarity = comparison("depth", {1: {"cka": 1.0}, 2: {"cka": 0.95}, 3: {"cka": 0.97}})
+    assert exercises.check_most_changed_depth(similarity, 2)
+    assert "spread" in capsys.readouterr().out
+    assert not exercises.check_most_changed_depth(similarity, 3)
+    assert not exercises.check_most_changed_depth(similarity, "deep")
+
+
+def test_size_ratio():
+    flat = comparison("variant", {"float32": {"tflite_mb": 12.0}, "int8": {"tflite_mb": 3.0}}, seeds=(0,))
+    assert exercises.check_size_ratio(flat, 4.0)
+    assert exercises.check_size_ratio(flat, "4")
+    assert not exercises.check_size_ratio(flat, 2.5)
+
+
+def test_largest_domain_gain_reads_every_domain_column():
+    shift = comparison("strategy", {"frozen": {"movies_accuracy": 0.80, "products_accuracy": 0.78},
+                                    "tfidf": {"movies_accuracy": 0.75, "products_accuracy": 0.60}})
+    assert exercises.check_largest_domain_gain(shift, "products")
+    assert not exercises.check_largest_domain_gain(shift, "movies")
+
+
+def test_better_task_compares_gains_not_accuracies():
+    results = {"digits": comparison("strategy", {"frozen": {"test_accuracy": 0.90}, "mfcc": {"test_accuracy": 0.88}}),
+               "speakers": comparison("strategy", {"frozen": {"test_accuracy": 0.70}, "mfcc": {"test_accuracy": 0.40}})}
+    assert exercises.check_better_task(results, "speakers")
+    assert not exercises.check_better_task(results, "digits")
+
+
+@pytest.mark.parametrize("scenario, expected", [("new task, some labels", "inductive"),
+                                                ("same task, new domain, unlabelled target", "transductive"),
+                                                ("new task, no labels", "unsupervised")])
+def test_transfer_type(scenario, expected):
+    assert exercises.check_transfer_type(scenario, expected.upper())
+    wrong = {"inductive", "transductive", "unsupervised"} - {expected}
+    assert not any(exercises.check_transfer_type(scenario, answer) for answer in wrong)

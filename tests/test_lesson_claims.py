@@ -40,6 +40,14 @@ def no_difference(results, key, first, second, metric="test_accuracy", **where) 
     return not comparison(results, key, **where).verdict(first, second, metric).measurable
 
 
+def _interval(results, key, first, second, metric="test_accuracy", **where) -> tuple:
+    return comparison(results, key, **where).verdict(first, second, metric).interval
+
+
+def _gain(results, key, first, second, metric="test_accuracy", **where) -> float:
+    return mean(results, key, first, metric, **where) - mean(results, key, second, metric, **where)
+
+
 def mean(results, key, variant, metric="test_accuracy", **where) -> float:
     return comparison(results, key, **where).spread(variant, metric).mean
 
@@ -252,6 +260,75 @@ CLAIMS = {
             and [mean(r, "l2sp_sweep", alpha, "new_task_accuracy") for alpha in (1.0, 30.0, 300.0, 3000.0)]
             == sorted((mean(r, "l2sp_sweep", alpha, "new_task_accuracy") for alpha in (1.0, 30.0, 300.0, 3000.0)),
                       reverse=True),
+    },
+    "11_explainability": {
+        "the astronaut is called a bobsled and the rocket a drilling platform":
+            lambda r: r["values"]["imagenet_top_classes"][2:] == ["bobsled", "drilling platform"]
+            and r["values"]["imagenet_top_classes"][:2] == ["Egyptian cat", "espresso"],
+        "down to depth 7, CKA is at least 0.999 on every seed":
+            lambda r: all(row["cka"] >= 0.999 for row in comparison(r, "similarity").rows if row["depth"] <= 7),
+        "the last two layers changed most, to about 0.965":
+            lambda r: sorted(comparison(r, "similarity").variants,
+                             key=lambda depth: mean(r, "similarity", depth, "cka"))[:2] == [11, 12]
+            and all(0.95 < mean(r, "similarity", depth, "cka") < 0.98 for depth in (11, 12)),
+        "which of the two is lowest is not settled":
+            lambda r: no_difference(r, "similarity", 11, 12, "cka"),
+        "no layer falls below 0.95":
+            lambda r: min(row["cka"] for row in comparison(r, "similarity").rows) > 0.95,
+    },
+    "12_deployment_size_and_speed": {
+        "file size is the parameter count times four bytes, within 10 %":
+            lambda r: all(abs(row["keras_file_mb"] * 1e6 / (4 * row["parameters"]) - 1) < 0.1
+                          for row in comparison(r, "sizes").rows if row["parameters"] > 1e6),
+        "ResNet50 has about 7 times EfficientNet-Lite0's parameters but takes under 3 times as long":
+            lambda r: 6 < mean(r, "sizes", "ResNet50", "parameters") / mean(r, "sizes", "EfficientNetLite0", "parameters") < 8
+            and beats(r, "sizes", "EfficientNetLite0", "ResNet50", "latency_ms", higher_is_better=False)
+            and mean(r, "sizes", "ResNet50", "latency_ms") < 3 * mean(r, "sizes", "EfficientNetLite0", "latency_ms"),
+        "MobileNetV2 is the smallest and fastest ImageNet network here":
+            lambda r: min(("MobileNetV2", "EfficientNetLite0", "ResNet50"),
+                          key=lambda name: mean(r, "sizes", name, "latency_ms")) == "MobileNetV2"
+            and min(("MobileNetV2", "EfficientNetLite0", "ResNet50"),
+                    key=lambda name: mean(r, "sizes", name, "parameters")) == "MobileNetV2",
+        "neither 8-bit variant changed accuracy measurably":
+            lambda r: all(no_difference(r, "tflite", variant, "keras", "accuracy") for variant in ("dynamic", "int8")),
+        "8-bit files are 3 to 4 times smaller":
+            lambda r: all(3 < mean(r, "tflite", "float32", "tflite_mb") / mean(r, "tflite", variant, "tflite_mb") < 4
+                          for variant in ("dynamic", "int8")),
+        "int8 is not measurably faster than float32 on this CPU":
+            lambda r: no_difference(r, "tflite", "int8", "float32", "latency_ms"),
+        "the TFLite interpreter is several times faster per image than Keras's predict_on_batch":
+            lambda r: mean(r, "sizes", "EfficientNetLite0", "latency_ms") > 2.5 * mean(r, "tflite", "float32", "latency_ms"),
+    },
+    "08_negative_transfer_and_domain_shift": {
+        "digit weights and random weights: no measurable difference at 10 or at 30 images per class":
+            lambda r: all(no_difference(r, "negative", "digit weights", "random weights", samples_per_class=size)
+                          for size in (10, 30)),
+        "at 30 per class an effect over about four points would have shown; at 10, up to six to eight would not":
+            lambda r: max(map(abs, _interval(r, "negative", "digit weights", "random weights",
+                                             samples_per_class=30))) < 0.05
+            and 0.05 < max(map(abs, _interval(r, "negative", "digit weights", "random weights",
+                                              samples_per_class=10))) < 0.09,
+        "every layer trains for 20 to 50 epochs":
+            lambda r: 20 <= min(row["epochs"] for row in comparison(r, "negative").rows)
+            and max(row["epochs"] for row in comparison(r, "negative").rows) <= 55,
+        "on clean 64-px images, features and raw pixels are not measurably different":
+            lambda r: no_difference(r, "shift", "frozen ImageNet features", "raw pixels", "accuracy", shift="none"),
+        "contrast, inversion and rotation: the features are far more robust (by over 0.2)":
+            lambda r: all(beats(r, "shift", "frozen ImageNet features", "raw pixels", "accuracy", shift=kind)
+                          and _gain(r, "shift", "frozen ImageNet features", "raw pixels", "accuracy", shift=kind) > 0.2
+                          for kind in ("contrast", "inversion", "rotation")),
+        "noise and blur: raw pixels are more robust":
+            lambda r: all(beats(r, "shift", "raw pixels", "frozen ImageNet features", "accuracy", shift=kind)
+                          for kind in ("noise", "blur")),
+        "AdaBN makes the ImageNet-statistics model much worse on noisy images":
+            lambda r: mean(r, "adabn", "ImageNet", "noisy") - mean(r, "adabn", "ImageNet", "noisy_after_adabn") > 0.25
+            and all(row["noisy_after_adabn"] < row["noisy"] for row in comparison(r, "adabn", statistics="ImageNet").rows),
+        "with statistics set on clean training images, noise drops it to chance and AdaBN lifts it well above":
+            lambda r: mean(r, "adabn", "clean training images", "noisy") < 0.15
+            and all(row["noisy_after_adabn"] > row["noisy"] + 0.25
+                    for row in comparison(r, "adabn", statistics="clean training images").rows),
+        "that model is weaker on clean images":
+            lambda r: beats(r, "adabn", "ImageNet", "clean training images", "clean"),
     },
 }
 CASES = [(notebook, claim) for notebook, claims in CLAIMS.items() for claim in claims]

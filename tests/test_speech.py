@@ -67,6 +67,25 @@ def test_mel_filters_have_unit_area_and_cover_the_spectrum():
     np.testing.assert_allclose(filters.sum(axis=1) * bin_hz, 1.0, rtol=0.2)  # Slaney normalisation: unit area
 
 
+# librosa 0.10.2 (Resemblyzer's own front end): librosa.feature.melspectrogram(y=clip, sr=16000, n_fft=400,
+# hop_length=160, n_mels=40), averaged over frames, for the three-tone clip below; computed once, in a
+# separate environment, since librosa is not a dependency.
+LIBROSA_MEAN_MEL = [
+    0.00191088, 0.00229135, 0.00326457, 0.00677356, 1.95875, 14.5892, 1.60106, 0.00285726, 0.000846275,
+    0.000354481, 0.000169743, 8.76164e-05, 4.41516e-05, 2.18179e-05, 1.01169e-05, 3.70535e-06, 6.58331e-07,
+    2.29698e-07, 1.48079e-06, 4.13162e-06, 8.4816e-06, 1.45388e-05, 2.46874e-05, 4.21129e-05, 7.71782e-05,
+    0.000185692, 0.0523466, 2.34413, 0.211561, 0.000170151, 6.01177e-05, 2.89009e-05, 1.56226e-05, 8.80897e-06,
+    4.83863e-06, 2.15363e-06, 4.78642e-07, 1.07356e-05, 0.218059, 0.0615709]
+
+
+def test_mel_spectrogram_matches_librosa_the_encoders_own_front_end():
+    seconds = np.arange(16000) / 16000
+    clip = sum(amplitude * np.sin(2 * np.pi * hz * seconds) for amplitude, hz in ((0.3, 440), (0.2, 3000), (0.1, 7000)))
+    mel = audio.mel_spectrogram(clip.astype(np.float32))
+    assert mel.shape == (101, 40)
+    np.testing.assert_allclose(mel.mean(axis=0), LIBROSA_MEAN_MEL, rtol=1e-3, atol=1e-6)
+
+
 def test_a_tone_lands_in_the_mel_band_of_its_frequency():
     seconds = np.arange(16000) / 16000
     low = audio.mel_spectrogram(np.sin(2 * np.pi * 300 * seconds).astype(np.float32))

@@ -9,8 +9,6 @@ from tltutor.data import text as text_data
 from tltutor.errors import DatasetError, InvalidArgumentError, UnknownNameError, WeightsError
 from tltutor.lessons import text as text_lessons
 
-# Measured once with sentence-transformers' own all-MiniLM-L6-v2 pipeline (torch) on this machine:
-# the cosine similarity of these two sentences' mean-pooled embeddings, and the first embedding's first values.
 REFERENCE_PAIR = ("A wonderful, moving film.", "I loved this movie, it touched me.")
 
 
@@ -29,6 +27,18 @@ def test_the_offline_encoder_is_the_real_pretrained_minilm(encoder):
     similar = float(embeddings[0] @ embeddings[1] / np.linalg.norm(embeddings[0]) / np.linalg.norm(embeddings[1]))
     unrelated = float(embeddings[0] @ embeddings[2] / np.linalg.norm(embeddings[0]) / np.linalg.norm(embeddings[2]))
     assert similar > unrelated + 0.3, "pretrained embeddings place sentences by meaning"
+
+
+def test_the_single_input_encoder_computes_what_keras_hubs_backbone_computes(encoder):
+    """tltutor re-wires the backbone's layers to take token ids alone; the states must not change."""
+    backbone = text_encoders.load_backbone("MiniLM-L6")
+    ids = encoder.token_ids(list(REFERENCE_PAIR))
+    mask = ids != 0
+    states = backbone.predict({"token_ids": ids, "segment_ids": np.zeros_like(ids), "padding_mask": mask},
+                              verbose=0)["sequence_output"]
+    expected = (states * mask[..., None]).sum(axis=1) / mask.sum(axis=1, keepdims=True)
+    embeddings, _ = features.pooled_features(encoder.model("frozen", 2, seed=0), (ids, np.zeros(2)))
+    np.testing.assert_allclose(embeddings, expected, atol=1e-4)
 
 
 def test_tokens_are_cls_pieces_sep_and_padding_and_long_text_is_truncated(encoder):

@@ -17,7 +17,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import keras
+from tltutor import lazy
+
+lazy.import_backend_quietly()  # before Keras: `from tltutor.backbones import x` bypasses the lazy hook
+
+import keras  # noqa: E402
 
 from tltutor import validation
 from tltutor.backbones import (digits_cnn, efficientnet_lite, keras_applications,  # noqa: F401

@@ -26,8 +26,12 @@ import functools
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from tltutor import validation
-from tltutor.data import batches, pipelines, sources, splits, tfds_source  # noqa: F401  (batches: public)
+from tltutor import lazy
+
+lazy.import_backend_quietly()  # `from tltutor.data import x` imports Keras below, bypassing the lazy hook
+
+from tltutor import validation  # noqa: E402
+from tltutor.data import batches, pipelines, sources, splits, tfds_source  # noqa: F401,E402  (batches: public)
 
 OFFLINE_DEFAULT = "fashion_mnist_embedded"
 BUILTIN = {

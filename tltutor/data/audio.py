@@ -84,7 +84,7 @@ def normalize_volume(clip: np.ndarray, target_dbfs: float = TARGET_DBFS) -> np.n
 
 
 def _hz_to_mel(frequencies):
-    frequencies = np.asarray(frequencies, dtype=np.float64)
+    frequencies = np.atleast_1d(np.asarray(frequencies, dtype=np.float64))
     linear_top, step = 1000.0, 200.0 / 3
     mels = frequencies / step
     log_step = np.log(6.4) / 27.0
@@ -94,7 +94,7 @@ def _hz_to_mel(frequencies):
 
 
 def _mel_to_hz(mels):
-    mels = np.asarray(mels, dtype=np.float64)
+    mels = np.atleast_1d(np.asarray(mels, dtype=np.float64))
     linear_top, step = 1000.0, 200.0 / 3
     frequencies = mels * step
     log_step = np.log(6.4) / 27.0
@@ -107,7 +107,7 @@ def _mel_to_hz(mels):
 def mel_filters(bands: int = MEL_BANDS, window: int = WINDOW_SAMPLES, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
     """``(bands, window // 2 + 1)`` triangular filters on the Slaney mel scale, each of unit area (librosa's default)."""
     bins = np.linspace(0, sample_rate / 2, window // 2 + 1)
-    edges = _mel_to_hz(np.linspace(_hz_to_mel(0.0), _hz_to_mel(sample_rate / 2), bands + 2))
+    edges = _mel_to_hz(np.linspace(_hz_to_mel(0.0)[0], _hz_to_mel(sample_rate / 2)[0], bands + 2))
     widths = np.diff(edges)
     ramps = edges[:, None] - bins[None, :]
     lower = -ramps[:-2] / widths[:-1, None]

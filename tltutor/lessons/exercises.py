@@ -159,17 +159,6 @@ def check_smallest_gap(comparison, answer) -> bool:
     )
 
 
-def check_best_single_remedy(rows, answer) -> bool:
-    """Exercise (notebook 07): which single overfitting remedy (not 'none', not 'all') gave the best test accuracy?"""
-    single = [row for row in rows if row["remedy"] not in ("none", "all")]
-    best = max(single, key=lambda row: row["test_accuracy"])
-    return _verdict(
-        _matches(answer, best["remedy"]),
-        f"{best['remedy']} reached {best['test_accuracy']:.3f} test accuracy on its own.",
-        "leave out the rows 'none' and 'all', then find the highest test_accuracy and answer with its remedy name.",
-    )
-
-
 def check_largest_shift_drop(report, answer) -> bool:
     """Exercise (notebook 08): which shift lowered the mean accuracy the most, relative to clean images?"""
     means = {}
@@ -216,7 +205,8 @@ def check_most_changed_depth(similarity, answer) -> bool:
         correct = False
     return _verdict(
         correct,
-        f"depth {lowest['depth']} has the lowest mean CKA, {lowest['cka']:.3f}.",
+        f"depth {lowest['depth']} has the lowest mean CKA, {lowest['cka']:.3f}. Before calling it the most changed "
+        "layer, check whether the next lowest lies within its spread over seeds.",
         "find the smallest mean value in the cka column and answer with its depth (a whole number).",
     )
 

@@ -46,6 +46,10 @@ class Spread:
     count: int
 
     def __str__(self):
+        if self.std == 0 and float(self.mean).is_integer() and abs(self.mean) > 1:
+            return f"{int(self.mean):,}"  # a count, such as parameters, that no seed changes
+        if abs(self.mean) >= 100:
+            return f"{self.mean:,.0f} ± {self.std:,.0f}" if self.count > 1 else f"{self.mean:,.0f}"
         return f"{self.mean:.3f} ± {self.std:.3f}" if self.count > 1 else f"{self.mean:.3f}"
 
 
@@ -54,6 +58,8 @@ def spread(values) -> Spread:
 
     >>> str(spread([0.8, 0.82, 0.84]))
     '0.820 ± 0.020'
+    >>> str(spread([24_570, 24_570, 24_570]))
+    '24,570'
     """
     array = np.asarray(list(values), dtype=float)
     validation.check_not_empty(array.size, "list of measured values")
