@@ -125,9 +125,11 @@ tl.report.plots.plot_lines(curve.rows, x="samples_per_class", y="movies_accuracy
 # Now let the top two of the six transformer layers adapt, at 32 sentences per class, in two ways:
 #
 # * **fine-tuning**: every weight of the top two layers trains, at 1e-4 (10× below the head's rate);
-# * **LoRA**: those layers' weights stay frozen; each attention query and value projection `W` gets a
-#   trainable update `A·B` of rank 4 (`A` is 384 × 4, `B` is 4 × 384), which starts at zero, so training
-#   starts from the pretrained model exactly. Far fewer weights train; they take a larger step (1e-3).
+# * **LoRA**: those layers' weights stay frozen; each attention query and value projection gets a
+#   trainable low-rank update that starts at zero, so training starts from the pretrained model exactly.
+#   Keras stores a projection as 384 inputs × 12 heads × 32 and learns `A` (384 × 12 × 4) and `B`
+#   (4 × 32): each head's 384 × 32 slice changes by a matrix of rank 4. That is 18,560 trainable numbers
+#   per projection instead of its 147,456; they take a larger step (1e-3).
 #
 # Both start from the trained head. The four layers below stay frozen, so their output is computed once
 # per sentence and kept.

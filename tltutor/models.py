@@ -219,8 +219,10 @@ def split_at(model: keras.Model, cut: int) -> tuple[keras.Model, keras.Model] | 
     base = model.get_layer(BASE_NAME)
     layer = base.layers[cut]
     result = None
-    if cut > 0 and layer._inbound_nodes:
-        entering = list(layer._inbound_nodes[0].input_tensors)
+    # A layer reused from another model (keras-hub's backbone) has a node in each graph: take the base's.
+    nodes = [node for index, node in enumerate(layer._inbound_nodes) if f"{id(layer)}_ib-{index}" in base._nodes]
+    if cut > 0 and nodes:
+        entering = list(nodes[0].input_tensors)
         with distribution.model_scope(model):
             try:
                 entering = entering if len(entering) > 1 else entering[0]

@@ -159,6 +159,31 @@ def espeak_available() -> bool:
     return shutil.which("espeak-ng") is not None
 
 
+@functools.lru_cache(maxsize=1)
+def _espeak_names() -> tuple:
+    """The languages and voice variants espeak-ng has (names as ``espeak-ng --voices`` lists them, lower case)."""
+
+    def listed(*arguments):
+        lines = subprocess.run(["espeak-ng", *arguments], capture_output=True, text=True, timeout=60).stdout
+        rows = [line.split() for line in lines.splitlines()[1:] if len(line.split()) >= 5]
+        return {name.lower() for row in rows for name in (row[1], row[3], row[4], row[4].rsplit("/", 1)[-1])}
+
+    return frozenset(listed("--voices")), frozenset(listed("--voices=variant"))
+
+
+def check_voice(voice: str) -> str:
+    """Refuse a voice espeak-ng does not have (it would silently speak with its default voice instead)."""
+    if not isinstance(voice, str) or not voice:
+        raise validation.InvalidArgumentError(f"voice must be a name such as 'en+m3', got {voice!r}")
+    languages, variants = _espeak_names()
+    language, _, variant = voice.lower().partition("+")
+    if language not in languages or (variant and variant not in variants):
+        raise DatasetError(f"espeak-ng has no voice {voice!r}: write a language, optionally '+' and a variant, "
+                           f"e.g. 'en' or 'en+f2' (tltutor.lessons.speech.VOICES lists the course's eight); see "
+                           f"`espeak-ng --voices` and `espeak-ng --voices=variant`")
+    return voice
+
+
 def synthesize(text: str, voice: str = "en", *, speed: int = 160, pitch: int = 50) -> np.ndarray:
     """``text`` spoken by espeak-ng's ``voice`` (e.g. ``"en+m3"``), as a 16 kHz float32 waveform."""
     if not espeak_available():
@@ -166,6 +191,7 @@ def synthesize(text: str, voice: str = "en", *, speed: int = 160, pitch: int = 5
                            "`apt-get install espeak-ng`, on Colab `!apt-get install -y espeak-ng`")
     if not isinstance(text, str) or not text.strip():
         raise validation.InvalidArgumentError("text to speak must be a non-empty string")
+    check_voice(voice)
     completed = subprocess.run(["espeak-ng", "-v", voice, "-s", str(int(speed)), "-p", str(int(pitch)), "--stdout",
                                 text], capture_output=True, timeout=60)
     if completed.returncode != 0 or not completed.stdout:

@@ -6,7 +6,7 @@ The strategies (:data:`STRATEGIES`), each trained on the same sentences of a see
   validation. The honest baseline: it learns everything from the target's few labelled sentences.
 - ``frozen``: MiniLM-L6's mean-pooled sentence embeddings, frozen, with a new linear head.
 - ``fine_tune``: then the top ``fine_tune_layers`` transformer layers trained too, at a 10× lower rate.
-- ``lora``: instead of those layers' weights, a rank-4 update of their attention's query and value
+- ``lora``: instead of those layers' weights, a rank-4 update of each attention head's query and value
   projections (Hu et al. 2021), with the head.
 
 The encoder runs once per sentence for ``frozen``, and once per sentence below the unfrozen layers
