@@ -102,10 +102,12 @@ for first, second in pairs:
 # Train on 8, 32 and 128 movie snippets per class (three seeds each: other snippets, another initial
 # head) and test on the same 1,000 movie snippets. TF-IDF's regularisation is chosen on the validation
 # snippets; MiniLM's head is trained with early stopping on them. The encoder runs once per sentence.
+# Each model is also tested on three other kinds of text; we come back to those at the end.
 
 # %%
 sizes = (8, 32, 128) if not quick else (8,)
-curve = tl.lessons.text.compare_text_strategies(sizes, strategies=("tfidf", "frozen"), seeds=settings["seeds"])
+curve = tl.lessons.text.compare_text_strategies(sizes, strategies=("tfidf", "frozen"), seeds=settings["seeds"],
+                                                test_domains=tl.data.text.DOMAINS)
 lesson.record("curve", curve)
 for size in sizes:
     at_size = curve.where(samples_per_class=size)
@@ -118,7 +120,18 @@ tl.report.plots.plot_lines(curve.rows, x="samples_per_class", y="movies_accuracy
                            title="movie sentiment: test accuracy against labelled sentences per class")
 
 # %% [markdown]
-# PLACEHOLDER_CURVE
+# **Pretrained features win once there are a few dozen labels, and not before.** At 8 sentences per class
+# the two are not measurably different (MiniLM 0.551 ± 0.061, TF-IDF 0.538 ± 0.026: both near chance, and
+# MiniLM's spread is wide). At 32 per class MiniLM leads by 0.068 (0.660 against 0.592) and at 128 by
+# 0.089 (0.710 against 0.621), each time on every seed.
+#
+# Why so little at 8? The similarities above show it: "a wonderful, moving film" is closer to "a tedious,
+# boring mess" (0.28) than to a sentence about the weather, because the encoder places sentences by
+# *what they are about* first. Sentiment is one direction among many in its 384 numbers, and the head
+# has to find that direction from the labelled examples; 16 sentences do not pin it down. TF-IDF has
+# the opposite problem: it can only use words that occur in the training sentences, and 16 sentences
+# contain few of the words in the test set.
+#
 #
 # ## Adapting the encoder: fine-tuning and LoRA
 #
@@ -132,12 +145,13 @@ tl.report.plots.plot_lines(curve.rows, x="samples_per_class", y="movies_accuracy
 #   per projection instead of its 147,456; they take a larger step (1e-3).
 #
 # Both start from the trained head. The four layers below stay frozen, so their output is computed once
-# per sentence and kept.
+# per sentence and kept. To keep the lesson within five minutes, these models are tested on 500 of the
+# movie test snippets (250 per class, the same for every seed).
 
 # %%
 adaptation = tl.lessons.text.compare_text_strategies(
     32 if not quick else 8, strategies=("frozen", "fine_tune", "lora"), seeds=settings["seeds"],
-    fine_tune_epochs=5 if not quick else 1)
+    fine_tune_epochs=5 if not quick else 1, test_per_class=250 if not quick else 50)
 lesson.record("adaptation", adaptation)
 print(adaptation.summary_table(["movies_accuracy", "trainable_parameters", "seconds"]))
 for strategy in ("fine_tune", "lora"):
@@ -147,18 +161,27 @@ for strategy in ("fine_tune", "lora"):
 tl.report.plots.plot_comparison(adaptation, "movies_accuracy", title="32 sentences per class: adapting the top layers")
 
 # %% [markdown]
-# PLACEHOLDER_ADAPTATION
+# **Adapting the encoder bought nothing measurable here.** Fine-tuning the top two layers (3.5 million
+# trainable numbers) reached 0.655 ± 0.032 and LoRA (76,546) 0.665 ± 0.044, against 0.659 ± 0.049 for
+# the frozen encoder with its 770-number head: no measurable difference either way, over three seeds.
+# Both cost several times longer (about 20 s per seed against 3 s).
+#
+# This is what the other lessons found for images: with 64 labelled sentences there is little to adapt
+# *to*. The sentences do not carry enough information to improve millions of pretrained numbers, and
+# 12 validation sentences cannot tell a better adaptation from a luckier one. Fine-tuning and LoRA earn
+# their cost with thousands of labelled sentences, or when the target's language differs from the
+# pretraining text. LoRA's real advantage is elsewhere: each new task stores 76,546 numbers instead of a
+# copy of the layers, and the pretrained weights are untouched (notebook 10's forgetting cannot happen).
+#
 #
 # ## Domain shift in text: train on movies, test elsewhere
 #
-# The same labels, other kinds of text: tweets, Amazon product reviews, newspaper editorials. Both
-# models are trained on 128 movie snippets per class and tested on 500 sentences of each domain.
+# The same labels, other kinds of text: tweets, Amazon product reviews, newspaper editorials. The models
+# of the learning curve that were trained on 128 movie snippets per class were also tested on 500
+# sentences of each of these domains.
 
 # %%
-shift = tl.lessons.text.compare_text_strategies(
-    128 if not quick else 8, strategies=("tfidf", "frozen"), seeds=settings["seeds"],
-    test_domains=tl.data.text.DOMAINS)
-lesson.record("shift", shift)
+shift = curve.where(samples_per_class=max(sizes))
 print(shift.summary_table([f"{domain}_accuracy" for domain in tl.data.text.DOMAINS]))
 for domain in tl.data.text.DOMAINS:
     print(f"{domain:7s}", shift.verdict("frozen", "tfidf", f"{domain}_accuracy"))
@@ -170,7 +193,17 @@ tl.report.plots.plot_bars([dict(row, bar=f"{row['domain']}\n{row['strategy']}") 
                           y="accuracy", title="trained on movies, tested on each domain (mean ± sd)")
 
 # %% [markdown]
-# PLACEHOLDER_SHIFT
+# **A pretrained encoder carries across domains; word counts do not.** Trained on movie snippets alone,
+# TF-IDF falls from 0.621 on movies to 0.524 on tweets, barely above chance, and to 0.563 on Amazon
+# reviews and editorials. MiniLM falls much less: 0.710 on movies, 0.693 on tweets, 0.683 on Amazon
+# and 0.652 on editorials, and beats TF-IDF on every domain and every seed.
+#
+# The mechanism is vocabulary. TF-IDF's weights belong to the words of movie reviews ("plot", "cast",
+# "gripping"); a tweet about a phone shares few of them, so most of its words carry no weight at all.
+# MiniLM has seen text of every kind in pretraining, so "awful battery" and "awful film" land near each
+# other, and the sentiment direction the head learned on movies still applies. The editorials are the
+# hardest for both: their sentiment is mostly stated indirectly.
+#
 #
 # > **Online?** keras-hub's BERT presets load the same way: `tl.lessons.text.Encoder("bert_base_en_uncased")`.
 # > Offline they fail within seconds with an error that names MiniLM-L6.

@@ -48,6 +48,14 @@ def _gain(results, key, first, second, metric="test_accuracy", **where) -> float
     return mean(results, key, first, metric, **where) - mean(results, key, second, metric, **where)
 
 
+def _every_seed(results, key, first, second, metric="test_accuracy", **where) -> bool:
+    rows = comparison(results, key, **where).rows
+    variant_key = results["values"][key]["variant_key"]
+    by_seed = {(row[variant_key], row["seed"]): row[metric] for row in rows}
+    seeds = {row["seed"] for row in rows}
+    return all(by_seed[(first, seed)] > by_seed[(second, seed)] for seed in seeds)
+
+
 def mean(results, key, variant, metric="test_accuracy", **where) -> float:
     return comparison(results, key, **where).spread(variant, metric).mean
 
@@ -299,6 +307,35 @@ CLAIMS = {
             and not beats(r, "tflite", "dynamic", "float32", "latency_ms", higher_is_better=False),
         "the TFLite interpreter is several times faster per image than Keras's predict_on_batch":
             lambda r: mean(r, "sizes", "EfficientNetLite0", "latency_ms") > 2.5 * mean(r, "tflite", "float32", "latency_ms"),
+    },
+    "13_text_transfer": {
+        "at 8 sentences per class MiniLM and TF-IDF are not measurably different":
+            lambda r: no_difference(r, "curve", "frozen", "tfidf", "movies_accuracy", samples_per_class=8),
+        "at 32 and 128 per class frozen MiniLM beats TF-IDF, on every seed, by more at 128":
+            lambda r: all(beats(r, "curve", "frozen", "tfidf", "movies_accuracy", samples_per_class=size)
+                          and _every_seed(r, "curve", "frozen", "tfidf", "movies_accuracy", samples_per_class=size)
+                          for size in (32, 128))
+            and _gain(r, "curve", "frozen", "tfidf", "movies_accuracy", samples_per_class=128)
+            > _gain(r, "curve", "frozen", "tfidf", "movies_accuracy", samples_per_class=32),
+        "neither fine-tuning nor LoRA is measurably different from the frozen encoder at 32 per class":
+            lambda r: all(no_difference(r, "adaptation", strategy, "frozen", "movies_accuracy")
+                          for strategy in ("fine_tune", "lora")),
+        "LoRA trains far fewer numbers than fine-tuning, and both take several times longer than the head":
+            lambda r: mean(r, "adaptation", "lora", "trainable_parameters")
+            < 0.05 * mean(r, "adaptation", "fine_tune", "trainable_parameters")
+            and all(mean(r, "adaptation", strategy, "seconds") > 3 * mean(r, "adaptation", "frozen", "seconds")
+                    for strategy in ("fine_tune", "lora")),
+        "trained on movies, MiniLM beats TF-IDF on every domain and every seed, by the most on tweets":
+            lambda r: all(beats(r, "curve", "frozen", "tfidf", f"{domain}_accuracy", samples_per_class=128)
+                          and _every_seed(r, "curve", "frozen", "tfidf", f"{domain}_accuracy", samples_per_class=128)
+                          for domain in ("movies", "tweets", "amazon", "nyt"))
+            and max(("movies", "tweets", "amazon", "nyt"), key=lambda domain: _gain(
+                r, "curve", "frozen", "tfidf", f"{domain}_accuracy", samples_per_class=128)) == "tweets",
+        "TF-IDF on tweets is within 0.05 of chance; MiniLM loses under 0.07 from movies to any domain":
+            lambda r: mean(r, "curve", "tfidf", "tweets_accuracy", samples_per_class=128) < 0.55
+            and all(mean(r, "curve", "frozen", "movies_accuracy", samples_per_class=128)
+                    - mean(r, "curve", "frozen", f"{domain}_accuracy", samples_per_class=128) < 0.07
+                    for domain in ("tweets", "amazon", "nyt")),
     },
     "08_negative_transfer_and_domain_shift": {
         "digit weights and random weights: no measurable difference at 10 or at 30 images per class":

@@ -101,6 +101,10 @@ def test_lora_freezes_the_weights_and_trains_a_small_update():
     biases = 12 * 384  # the adapted projections keep their (trainable) biases
     assert trainable == head + lora + biases
     assert trainable < 0.011 * model.count_params()  # about 1 %
+    freezing.freeze_base(model)
+    text.enable_lora(model, 4, unfreeze_from="transformer_layer_4")
+    assert freezing.count_parameters(model.trainable_weights) == head + (lora + biases) // 3, \
+        "enabling LoRA again (after training the head) keeps the pretrained projections frozen"
 
 
 def test_the_embedded_sentiment_data_and_its_four_domains():

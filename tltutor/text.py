@@ -126,6 +126,8 @@ def enable_lora(model: keras.Model, rank: int = 4, *, unfreeze_from: str = "tran
             if inner.name in LORA_TARGETS and hasattr(inner, "enable_lora"):
                 if not inner.lora_enabled:
                     inner.enable_lora(rank)
+                # Making a layer trainable makes its kernel trainable again: freeze it, as enable_lora did.
+                inner._kernel.trainable = False
                 adapted += 1
             elif not inner._flatten_layers(include_self=False):  # a leaf: its weights stay as pretrained
                 inner.trainable = False

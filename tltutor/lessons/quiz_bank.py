@@ -336,7 +336,8 @@ QUESTIONS = {
              options=("Every weight", "A low-rank update A·B of the query and value projections; the weights stay frozen",
                       "Only the biases"),
              answer="b",
-             why="Rank 4 on 384 x 384 projections: 3,072 numbers per projection instead of 147,456."),
+             why="Keras's LoRA changes each head's slice by a rank-4 matrix: 18,560 numbers per projection "
+                 "instead of 147,456."),
         dict(text="Why does a LoRA update start at zero?",
              options=("To save memory", "So that training starts from the pretrained model exactly",
                       "Because ranks must be even"),

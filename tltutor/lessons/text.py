@@ -101,6 +101,17 @@ class Encoder:
         return model
 
 
+def _subset(data, per_class: int | None):
+    """``per_class`` examples of each class of ``data``, always the same ones; all of them for ``None``."""
+    if per_class is None:
+        return data
+    per_class = validation.check_positive_int(per_class, "test_per_class")
+    texts, labels = data
+    chosen = np.sort(np.concatenate([np.random.default_rng(0).permutation(np.flatnonzero(labels == label))[:per_class]
+                                     for label in np.unique(labels)]))
+    return texts[chosen], labels[chosen]
+
+
 def _as_ids(encoder: Encoder, data):
     return encoder.token_ids(data[0]), np.asarray(data[1], np.int32)
 
@@ -143,12 +154,14 @@ def run_seed(encoder: Encoder, train, validation_data, tests: dict, *, seed: int
 def compare_text_strategies(samples_per_class=(8, 32, 128), *, strategies=STRATEGIES, seeds=None,
                             test_domains=("movies",), encoder: str = text_encoders.OFFLINE_DEFAULT,
                             head_epochs: int = 60, fine_tune_epochs: int = 5, fine_tune_layers: int = 2,
-                            lora_rank: int = 4, progress=print) -> Comparison:
+                            lora_rank: int = 4, test_per_class: int | None = None, progress=print) -> Comparison:
     """Each strategy at each training-set size (sentences per class), trained on movie snippets; keyed by ``"strategy"``.
 
     Rows carry ``samples_per_class`` and ``<domain>_accuracy`` for each of ``test_domains`` (the
     movies' own test split, and other domains for domain shift). Select a size with
-    ``comparison.where(samples_per_class=32)`` before asking for a verdict.
+    ``comparison.where(samples_per_class=32)`` before asking for a verdict. ``test_per_class``
+    tests on that many sentences of each class of each domain (the same ones for every seed)
+    instead of all of them.
     """
     strategies = validation.check_choices(strategies, STRATEGIES, "text strategy")
     sizes = [validation.check_positive_int(size, "samples_per_class") for size in
@@ -156,11 +169,12 @@ def compare_text_strategies(samples_per_class=(8, 32, 128), *, strategies=STRATE
     seeds = validation.check_seeds(seeds if seeds is not None else profile.defaults()["seeds"])
     test_domains = validation.check_choices(test_domains, text_data.DOMAINS, "text domain")
     model_encoder = Encoder(encoder)
-    tests = {domain: text_data.domain_texts(domain, "test") for domain in test_domains}
+    tests = {domain: _subset(text_data.domain_texts(domain, "test"), test_per_class) for domain in test_domains}
     comparison = Comparison("strategy", settings=dict(encoder=model_encoder.name, sizes=sizes, seeds=seeds,
                                                       head_epochs=head_epochs, fine_tune_epochs=fine_tune_epochs,
                                                       fine_tune_layers=fine_tune_layers, lora_rank=lora_rank,
-                                                      sequence_length=model_encoder.sequence_length))
+                                                      sequence_length=model_encoder.sequence_length,
+                                                      test_per_class=test_per_class))
     steps = Steps(len(sizes) * len(seeds) * len(strategies), "text", output=progress)
     for size in sizes:
         for seed in seeds:
