@@ -83,7 +83,7 @@ tl.report.plots.plot_spectrogram(clip, np.log(mel + 1e-6), tl.data.audio.SAMPLE_
                                  title="'Seven quiet horses cross the valley.' (voice en+f2)")
 
 # %% [markdown]
-# ## Four strategies, two tasks, three seeds
+# ## Four strategies, two tasks, five seeds
 #
 # Each class has 24 clips: 6 to train on, 4 to validate (early stopping, the baseline's
 # regularisation), 14 to test; each seed draws another split. The strategies:
@@ -93,12 +93,15 @@ tl.report.plots.plot_spectrogram(clip, np.log(mel + 1e-6), tl.data.audio.SAMPLE_
 # * **random**: the same encoder with random weights, frozen, with a new head (what the pretraining bought);
 # * **fine_tune**: the pretrained encoder's top LSTM layer and embedding trained too, at a 10× lower rate.
 #
-# Each encoder input is the middle 1.6 s of the clip (a shorter clip is padded with silence).
+# Each encoder input is the middle 1.6 s of the clip (a shorter clip is padded with silence). With only 6
+# training clips per class, results vary a lot from one split to the next, so this lesson runs five
+# seeds instead of three: a difference has to hold up over more draws to count.
 
 # %%
+seeds = settings["seeds"] if quick else (0, 1, 2, 3, 4)
 results = {}
 for task in tl.lessons.speech.TASKS:
-    results[task] = tl.lessons.speech.compare_speech_strategies(task, seeds=settings["seeds"],
+    results[task] = tl.lessons.speech.compare_speech_strategies(task, seeds=seeds,
                                                                fine_tune_epochs=10 if not quick else 1)
     lesson.record(task, results[task])
     print(f"--- {task} ---")
@@ -111,7 +114,32 @@ rows = [dict(row, bar=f"{task}\n{row['strategy']}") for task, comparison in resu
 tl.report.plots.plot_bars(rows, x="bar", y="test_accuracy", title="test accuracy by task and strategy (mean ± sd)")
 
 # %% [markdown]
-# PLACEHOLDER_FINDINGS
+# **The hand-made baseline wins on both tasks.** MFCC statistics with logistic regression reached 0.995
+# on speakers and 0.939 on digits; the frozen speaker encoder 0.916 and 0.823. Over five seeds MFCC is
+# measurably better on both, by 0.079 and 0.116. Transfer learning is not a guarantee: here the
+# pretrained network lost to 410 logistic-regression weights.
+#
+# Why? The target is too easy in the way MFCCs see it, and too strange in the way the encoder sees it.
+# espeak-ng makes each voice from a fixed recipe of formants and pitch, so a voice's average spectral
+# shape, which is what MFCC means are, hardly varies from clip to clip; a linear model separates eight
+# such recipes almost perfectly. The encoder earned its keep on *real* voices, which vary with mood,
+# microphone and room, and it never heard a formant synthesiser. Its embedding spends its 256 numbers on
+# distinctions among real people, not on the differences between these machine voices: a domain shift
+# (notebook 08) that no amount of head training can undo.
+#
+# **The source task still decides what pretraining is worth.** Against the same encoder with random
+# weights, the pretrained one gains 0.546 on speakers (0.916 against 0.370) but only 0.233 on digits
+# (0.823 against 0.590), both measurable. The speaker task is the one it was trained for; on digits, its
+# training had taught it to throw away what is said, and what remains helps less. It is notebook 01's
+# finding in another medium: a source task close to the target's transfers more.
+#
+# **Fine-tuning: not established.** Training the top LSTM layer and the embedding as well made no
+# measurable difference on speakers (0.902 against 0.916). On digits it was higher on every one of the five
+# seeds, by 0.04 to 0.10, but both strategies' spreads across seeds (±0.07) are wider than that, so by
+# this course's rule (non-overlapping spreads *and* a paired interval that excludes 0) the difference is
+# not measurable. That is a hint worth a larger experiment, not a finding: with 6 clips per class to
+# train on, one split of the clips moves the result more than the strategy does.
+#
 #
 # ## Quiz
 

@@ -117,3 +117,13 @@ def test_corrupt_idx_file(tmp_path):
 def test_bad_arguments_are_refused_before_loading(arguments):
     with pytest.raises(InvalidArgumentError):
         data.load_dataset(**arguments)
+
+
+def test_text_and_audio_data_are_reachable_from_the_package_without_an_explicit_import():
+    import subprocess
+    import sys
+
+    script = "import tltutor as tl; print(tl.data.audio.SAMPLE_RATE, len(tl.data.text.DOMAINS))"
+    completed = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    assert completed.stdout.split() == ["16000", "4"]

@@ -337,6 +337,22 @@ CLAIMS = {
                     - mean(r, "curve", "frozen", f"{domain}_accuracy", samples_per_class=128) < 0.07
                     for domain in ("tweets", "amazon", "nyt")),
     },
+    "14_speech_transfer": {
+        "MFCC statistics beat the frozen speaker encoder on both tasks":
+            lambda r: all(beats(r, task, "mfcc", "frozen") for task in ("speaker", "digit")),
+        "pretraining beats random weights on both tasks, by over 0.2 more on speakers than on digits":
+            lambda r: all(beats(r, task, "frozen", "random") for task in ("speaker", "digit"))
+            and _gain(r, "speaker", "frozen", "random") - _gain(r, "digit", "frozen", "random") > 0.2,
+        "fine-tuning is not measurably different from the frozen encoder on either task":
+            lambda r: all(no_difference(r, task, "fine_tune", "frozen") for task in ("speaker", "digit")),
+        "on digits fine-tuning was higher on every seed, by less than the seeds' spread":
+            lambda r: _every_seed(r, "digit", "fine_tune", "frozen")
+            and _gain(r, "digit", "fine_tune", "frozen")
+            < comparison(r, "digit").spread("fine_tune", "test_accuracy").std
+            + comparison(r, "digit").spread("frozen", "test_accuracy").std,
+        "five seeds":
+            lambda r: all(len(comparison(r, task).seeds) == 5 for task in ("speaker", "digit")),
+    },
     "08_negative_transfer_and_domain_shift": {
         "digit weights and random weights: no measurable difference at 10 or at 30 images per class":
             lambda r: all(no_difference(r, "negative", "digit weights", "random weights", samples_per_class=size)

@@ -33,6 +33,17 @@ lazy.import_backend_quietly()  # `from tltutor.data import x` imports Keras belo
 from tltutor import validation  # noqa: E402
 from tltutor.data import batches, pipelines, sources, splits, tfds_source  # noqa: F401,E402  (batches: public)
 
+_SUBMODULES_ON_DEMAND = ("text", "audio")  # `tl.data.text`, `tl.data.audio`: imported at first use
+
+
+def __getattr__(name):
+    if name in _SUBMODULES_ON_DEMAND:
+        import importlib
+
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 OFFLINE_DEFAULT = "fashion_mnist_embedded"
 BUILTIN = {
     "fashion_mnist_embedded": "real Fashion-MNIST subset shipped in tltutor (offline)",
