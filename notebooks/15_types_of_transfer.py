@@ -28,7 +28,8 @@
 # | **transductive** | the same | none, only unlabelled examples | adapt to the new domain: AdaBN (08), self-training |
 # | **unsupervised** | different | none | use pretrained features to organise data: clustering, retrieval |
 #
-# This notebook measures one example of each with what tltutor has offline, over three seeds:
+# This notebook measures one example of each with what tltutor has offline, over five seeds (the runs
+# are short, and more seeds tell small differences from noise):
 #
 # * **inductive**: frozen MiniLM sentence embeddings with a new head, against TF-IDF, on a handful of
 #   labelled movie snippets;
@@ -56,6 +57,7 @@ lesson = tl.report.lesson.Lesson("15_types_of_transfer")
 settings = tl.runtime.profile.defaults()
 quick = tl.runtime.profile.is_quick()
 print("profile:", "quick" if quick else "full", settings)
+seeds = settings["seeds"] if quick else (0, 1, 2, 3, 4)
 encoder = tl.lessons.text.Encoder("MiniLM-L6")
 embedder = tl.models.feature_extractor(encoder.model("frozen", 2, seed=0))
 
@@ -72,12 +74,18 @@ def embed(texts):
 # snippets.
 
 # %%
-inductive = tl.lessons.text.compare_text_strategies(16, strategies=("tfidf", "frozen"), seeds=settings["seeds"])
+inductive = tl.lessons.text.compare_text_strategies(16, strategies=("tfidf", "frozen"), seeds=seeds)
 lesson.record("inductive", inductive)
 print(inductive.summary_table(["movies_accuracy"]))
 print(inductive.verdict("frozen", "tfidf", "movies_accuracy"))
 
 # %% [markdown]
+# The pretrained embeddings win, barely: 0.628 against 0.555, a gain of 0.073 whose 95 % interval
+# (0.003 to 0.143) only just excludes zero, and on one of the five seeds TF-IDF came out ahead. This is
+# the edge of notebook 13's learning curve (no measurable difference at 8 per class, a clear one at
+# 32): with 16 labelled sentences per class the head has only just enough examples to find the
+# sentiment direction in the embeddings.
+#
 # ## Transductive transfer: the same task, a new domain, no labels
 #
 # Train a sentiment classifier (logistic regression on MiniLM embeddings) on 128 labelled movie snippets
@@ -90,7 +98,7 @@ print(inductive.verdict("frozen", "tfidf", "movies_accuracy"))
 tweets, tweet_labels = tl.data.text.domain_texts("tweets", "test")
 tweet_features = embed(tweets)
 transductive = tl.report.results.Comparison("adaptation", settings={"confidence": 0.9, "source_per_class": 128})
-for seed in settings["seeds"]:
+for seed in seeds:
     (source_texts, source_labels), _, _, _ = tl.data.text.load_sentiment(
         samples_per_class=128 if not quick else 16, seed=seed)
     order = np.random.default_rng(seed).permutation(len(tweets))
@@ -107,7 +115,17 @@ print(transductive.where(adaptation="self-training").summary_table(["pseudo_labe
 print(transductive.verdict("self-training", "none (source only)", "tweet_accuracy"))
 
 # %% [markdown]
-# PLACEHOLDER_TRANSDUCTIVE
+# **Self-training did not help here.** On the held-out tweets it reached 0.678 ± 0.030 against 0.694 ±
+# 0.016 for the movie classifier alone: no measurable difference, lower on three seeds, higher on one.
+#
+# The pseudo-labels explain it. About 79 of the 250 unlabelled tweets reached the 0.9 confidence
+# threshold, and about 81 % of those labels were right, so roughly one pseudo-label in five taught the
+# classifier the wrong answer. The right ones taught it little: a tweet predicted with 90 % confidence
+# already lies far from the decision boundary, so learning it again barely moves the boundary, while a
+# confidently wrong one pulls it the wrong way. Self-training pays when the confident predictions are
+# nearly always right and the target's classes form clusters the source's boundary only needs to
+# shift onto. Measure the pseudo-labels' precision on a few labelled target examples before trusting it.
+#
 #
 # ## Unsupervised transfer: no labels at all
 #
@@ -128,7 +146,7 @@ source = tl.data.resized_source("fashion_mnist_embedded", settings["image_size"]
 image_model = tl.models.build_transfer_model("EfficientNetLite0", 10, image_size=settings["image_size"])
 texts = {domain: tl.data.text.domain_texts(domain, "test")[0] for domain in tl.data.text.DOMAINS}
 unsupervised = tl.report.results.Comparison("representation")
-for seed in settings["seeds"]:
+for seed in seeds:
     rng = np.random.default_rng(seed)
     chosen = rng.choice(len(source.y_test), 600 if not quick else 100, replace=False)
     images, labels = source.x_test[chosen].astype("float32"), source.y_test[chosen]
@@ -158,7 +176,21 @@ for first, second in (("clothing: ImageNet features", "clothing: raw pixels"),
 tl.report.plots.plot_comparison(unsupervised, "nmi", title="k-means clusters against the true classes (NMI)")
 
 # %% [markdown]
-# PLACEHOLDER_UNSUPERVISED
+# **Pretrained features organise unlabelled data.** k-means on ImageNet features of the clothing images
+# matches the true classes better than k-means on pixels (NMI 0.602 against 0.510, ARI 0.472 against
+# 0.335), and an image's five nearest neighbours contain one of its class more often (0.931 against
+# 0.897). On sentences, MiniLM's clusters follow the four domains (NMI 0.491) while TF-IDF's hardly do
+# (0.082).
+#
+# Retrieval tells a subtler story for text: recall@5 is 0.951 for MiniLM and 0.918 for TF-IDF, not a
+# measurable difference. Read both numbers against chance: with four equally common domains, five random
+# neighbours include one of the same domain with probability 1 − 0.75⁵ ≈ 0.76 (with ten clothing
+# classes, 1 − 0.9⁵ ≈ 0.41). Nearest neighbours by cosine only need one shared telling word, "film" or
+# "battery", and TF-IDF has those. k-means needs the whole geometry to be right: TF-IDF vectors are
+# sparse and nearly orthogonal, so every sentence is about equally far from every centre, and the
+# clusters fall apart. The pretrained embedding places whole sentences by meaning, which is what
+# clustering needs.
+#
 #
 # ## Quiz
 

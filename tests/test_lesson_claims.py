@@ -353,6 +353,25 @@ CLAIMS = {
         "five seeds":
             lambda r: all(len(comparison(r, task).seeds) == 5 for task in ("speaker", "digit")),
     },
+    "15_types_of_transfer": {
+        "inductive: frozen MiniLM beats TF-IDF at 16 per class, by under 0.1, not on every seed":
+            lambda r: beats(r, "inductive", "frozen", "tfidf", "movies_accuracy")
+            and _gain(r, "inductive", "frozen", "tfidf", "movies_accuracy") < 0.1
+            and not _every_seed(r, "inductive", "frozen", "tfidf", "movies_accuracy"),
+        "transductive: self-training is not measurably different from the source-only classifier":
+            lambda r: no_difference(r, "transductive", "self-training", "none (source only)", "tweet_accuracy"),
+        "about one pseudo-label in five is wrong":
+            lambda r: 0.7 < mean(r, "transductive", "self-training", "pseudo_label_precision") < 0.9,
+        "unsupervised: ImageNet features beat pixels on clustering and retrieval":
+            lambda r: all(beats(r, "unsupervised", "clothing: ImageNet features", "clothing: raw pixels", metric)
+                          for metric in ("nmi", "ari", "recall_at_5")),
+        "MiniLM clusters the text domains far better than TF-IDF, which is near 0":
+            lambda r: beats(r, "unsupervised", "text domains: MiniLM", "text domains: TF-IDF", "nmi")
+            and mean(r, "unsupervised", "text domains: TF-IDF", "nmi") < 0.15,
+        "but MiniLM's recall@5 is not measurably better than TF-IDF's, and both are above chance (0.76)":
+            lambda r: no_difference(r, "unsupervised", "text domains: MiniLM", "text domains: TF-IDF", "recall_at_5")
+            and mean(r, "unsupervised", "text domains: TF-IDF", "recall_at_5") > 1 - 0.75 ** 5,
+    },
     "08_negative_transfer_and_domain_shift": {
         "digit weights and random weights: no measurable difference at 10 or at 30 images per class":
             lambda r: all(no_difference(r, "negative", "digit weights", "random weights", samples_per_class=size)

@@ -8,7 +8,7 @@ cross-entropy on logits (the heads have no softmax) and accuracy.
 :class:`LayerwiseAdam` adds what Keras 3 optimizers lack: a learning-rate multiplier per
 variable (discriminative rates, :mod:`tltutor.discriminative`).
 
-Example:
+Examples:
     >>> import keras
     >>> model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3)])
     >>> model = compile_model(model, 1e-3, weight_decay=0.01)

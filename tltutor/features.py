@@ -13,7 +13,7 @@ the rows its predecessor computed, and a part whose weights changed (AdaBN, fine
 finds none. At most :data:`MAX_KEPT_PARTS` parts are kept, the least recently used dropped first
 (:func:`clear` drops all).
 
-Example:
+Examples:
     >>> import numpy as np, tltutor as tl
     >>> model = tl.models.build_transfer_model(image_size=96)
     >>> images = np.random.default_rng(0).uniform(0, 255, (8, 96, 96, 3)).astype("float32")

@@ -5,7 +5,7 @@ during ``fit()``; a BatchNorm layer with ``trainable = False`` does. So :func:`u
 every BatchNorm layer of the base to ``trainable = False``. A change of trainability takes effect
 only after the model is compiled again: both helpers recompile a compiled model.
 
-Example:
+Examples:
     >>> import tltutor as tl
     >>> model = tl.models.build_transfer_model(image_size=96)
     >>> tl.freezing.trainable_summary(model).trainable_parameters      # the new head only

@@ -1,6 +1,6 @@
 """ImageNet class names (shipped, so they work offline) and top-k classification of photos.
 
-Example:
+Examples:
     >>> from tltutor import imagenet
     >>> imagenet.class_names()[285]
     'Egyptian cat'

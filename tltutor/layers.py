@@ -16,7 +16,7 @@ from tltutor import validation
 class ReverseChannels(keras.layers.Layer):
     """Turn RGB images into BGR (or back), as the "caffe"-style backbones expect.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> keras.ops.convert_to_numpy(ReverseChannels()(np.array([[[[1.0, 2.0, 3.0]]]]))).tolist()
         [[[[3.0, 2.0, 1.0]]]]
@@ -65,7 +65,7 @@ def preprocessing_layers(mode: str) -> list[keras.layers.Layer]:
 class PaddingMask(keras.layers.Layer):
     """True where a token id is not padding (id 0), for text models that take token ids alone.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> keras.ops.convert_to_numpy(PaddingMask()(np.array([[101, 7, 102, 0]]))).tolist()
         [[True, True, True, False]]
@@ -93,7 +93,7 @@ class ZerosLike(keras.layers.Layer):
 class MaskedMean(keras.layers.Layer):
     """The mean of a sequence's vectors over its real tokens: sentence-transformers' mean pooling.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> vectors = np.array([[[1.0, 2.0], [3.0, 4.0], [9.0, 9.0]]])
         >>> keras.ops.convert_to_numpy(MaskedMean()([vectors, np.array([[True, True, False]])])).tolist()

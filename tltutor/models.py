@@ -1,6 +1,6 @@
 """Build transfer models: image → (augmentation) → preprocessing → pretrained base → pooling → dropout → new head.
 
-Example:
+Examples:
     >>> import tltutor as tl
     >>> model = tl.models.build_transfer_model("EfficientNetLite0", num_classes=10, image_size=96)
     >>> [layer.name for layer in model.layers]

@@ -1,6 +1,6 @@
 """Argument checks in one place, each with a message that says what was wrong and what to do.
 
-Example:
+Examples:
     >>> from tltutor import validation
     >>> validation.check_name("mobilenetv2", {"MobileNetV2": 1}, "backbone")
     'MobileNetV2'

@@ -76,8 +76,9 @@ HEADLINES = {
                                                f"{_s(r, 'tflite', 'float32', 'accuracy')} at "
                                                f"{_c(r, 'tflite').spread('float32', 'tflite_mb').mean:.1f} MB"),
     "13_text_transfer": ("TF-IDF against frozen MiniLM, fine-tuning and LoRA; movies to tweets, Amazon and NYT",
-                         lambda r: f"8 sentences per class: MiniLM {_s(r, 'curve', 'frozen', 'movies_accuracy', samples_per_class=8)}, "
-                                   f"TF-IDF {_s(r, 'curve', 'tfidf', 'movies_accuracy', samples_per_class=8)}"),
+                         lambda r: f"128 sentences per class, tested on tweets: MiniLM "
+                                   f"{_s(r, 'curve', 'frozen', 'tweets_accuracy', samples_per_class=128)}, TF-IDF "
+                                   f"{_s(r, 'curve', 'tfidf', 'tweets_accuracy', samples_per_class=128)}"),
     "14_speech_transfer": ("a speaker encoder on a speaker task and on a digit task, against MFCCs",
                            lambda r: f"speaker: encoder {_s(r, 'speaker', 'frozen')}, MFCC {_s(r, 'speaker', 'mfcc')}; "
                                      f"digit: encoder {_s(r, 'digit', 'frozen')}, MFCC {_s(r, 'digit', 'mfcc')}"),

@@ -1,6 +1,6 @@
 """The backbone registry: name → builder, input size, preprocessing, weight source, unfreeze points.
 
-Example:
+Examples:
     >>> from tltutor import backbones
     >>> spec = backbones.get("MobileNetV2")
     >>> spec.default_image_size, spec.preprocessing

@@ -5,7 +5,7 @@ dict). :func:`convert_state_dict` maps them onto the Keras layers; the safe read
 :mod:`tltutor.io.torch_reader` reads them without torch. The converted weights are cached under
 ``KERAS_HOME/tltutor/`` so the conversion runs once per machine.
 
-Example:
+Examples:
     >>> classifier = build(input_shape=(224, 224, 3), include_top=True, weights="imagenet")
     >>> classifier.count_params(), classifier.output_shape
     (4694024, (None, 1000))

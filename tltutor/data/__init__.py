@@ -1,6 +1,6 @@
 """Datasets in, ``tf.data`` pipelines out (or Keras ``PyDataset`` batches where TensorFlow is not installed).
 
-Example:
+Examples:
     >>> import tltutor as tl
     >>> train, validation, test, info = tl.data.load_dataset(
     ...     "fashion_mnist_embedded", image_size=32, samples_per_class=100, pipeline="arrays")
@@ -148,7 +148,7 @@ def load_arrays(images, labels, class_names=None, *, image_size: int = 96, batch
     ``images`` are ``(N, H, W)`` grey or ``(N, H, W, 1 or 3)`` with values 0..255; ``labels`` are
     class indices ``0..num_classes-1``. A fifth of the smallest class is held out for test.
 
-    Example:
+    Examples:
         >>> import numpy as np, tltutor as tl
         >>> images = np.random.default_rng(0).integers(0, 256, (40, 32, 32, 3), dtype=np.uint8)
         >>> train, validation, test, info = tl.data.load_arrays(images, np.arange(40) % 2, image_size=32)

@@ -11,7 +11,7 @@ their clips with the **espeak-ng** speech synthesiser (Debian's ``espeak-ng``; o
 ``!apt-get install -y espeak-ng``): many voices, any sentence, in seconds. The clips are synthetic;
 the encoder learned from real human speech.
 
-Example:
+Examples:
     >>> import numpy as np
     >>> clip = np.sin(2 * np.pi * 440 * np.arange(16000) / 16000).astype("float32")
     >>> mel_spectrogram(clip).shape       # 101 frames of 10 ms, 40 mel bands

@@ -5,7 +5,7 @@ tltutor's training helpers accept three kinds of data: a batched ``tf.data`` dat
 arrays. :func:`iterate` walks each of them batch by batch, so helpers that look at the data
 themselves (feature caching, predictions) work on every Keras backend, with or without TensorFlow.
 
-Example:
+Examples:
     >>> import numpy as np
     >>> from tltutor.data import batches
     >>> images = np.zeros((10, 28, 28), np.uint8)

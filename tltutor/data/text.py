@@ -9,7 +9,7 @@ negative (mean rating < 0) or positive (> 0). ``tools/make_embedded_sentiment.py
 
 Four domains with the same labels make text domain shift measurable: train on movies, test on tweets.
 
-Example:
+Examples:
     >>> train, validation, test, info = load_sentiment(samples_per_class=8, seed=0)
     >>> len(train[0]), info.class_names, info.test_domain
     (16, ('negative', 'positive'), 'movies')

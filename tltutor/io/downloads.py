@@ -5,7 +5,7 @@ tltutor goes through :func:`guarded_download`, which bounds each network wait, t
 into a :class:`~tltutor.errors.DownloadError` that says what was fetched and what to use instead,
 and removes whatever the failed attempt left in the cache folder.
 
-Example:
+Examples:
     >>> import urllib.error
     >>> with guarded_download("ResNet50 ImageNet weights", instead="Use backbone='EfficientNetLite0'."):
     ...     raise urllib.error.URLError("no network")  # doctest: +IGNORE_EXCEPTION_DETAIL

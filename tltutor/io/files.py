@@ -3,7 +3,7 @@
 Every file tltutor writes goes to a temporary name in the same folder first and is then renamed,
 which is atomic on the same file system.
 
-Example:
+Examples:
     >>> import tempfile, pathlib
     >>> folder = pathlib.Path(tempfile.mkdtemp())
     >>> path = write_json({"accuracy": 0.81}, folder / "result.json")

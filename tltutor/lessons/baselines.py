@@ -8,7 +8,7 @@
   trained to convergence. Started from pretrained weights instead, it measures whether the source
   helps that same network, the clean test for negative transfer (notebook 08).
 
-Example:
+Examples:
     >>> import numpy as np
     >>> rng = np.random.default_rng(0)
     >>> images = rng.uniform(0, 255, (60, 28, 28, 3)).astype("float32")

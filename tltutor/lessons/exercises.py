@@ -1,6 +1,6 @@
 """Check functions for the notebooks' exercises: a clear verdict, and a hint when the answer is wrong.
 
-Example:
+Examples:
     >>> from tltutor.lessons import exercises
     >>> exercises.check_head_parameters(12_810, num_classes=10)
     Correct: a 1280-feature head for 10 classes has 1280 × 10 weights + 10 biases = 12,810 parameters.

@@ -8,7 +8,7 @@
 - :func:`compare_remedies`: all of them on one frozen base, heads trained on its features, over seeds
   (each seed draws another long-tailed subset and another initial head).
 
-Example:
+Examples:
     >>> import numpy as np
     >>> long_tail_counts(100, num_classes=3, ratio=10)
     [100, 32, 10]

@@ -6,7 +6,7 @@ and on the course site, plain text elsewhere). ``quiz.check({1: "b", 2: "a"})`` 
 answer and explains it. The questions live in :mod:`tltutor.lessons.quiz_bank`, not in the
 notebooks, so the answers are one step away rather than in plain sight.
 
-Example:
+Examples:
     >>> quiz = Quiz("example", [Question("Which layers does feature extraction train?",
     ...                                  ("every layer", "only the new head"), "b",
     ...                                  "The base is frozen; only the new head learns.")])

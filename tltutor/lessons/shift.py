@@ -43,7 +43,7 @@ def shift_images(images, kind: str, severity: int = 3, seed: int = 0) -> np.ndar
 
     ``kind`` is one of :data:`KINDS`; ``severity`` runs from 1 (mild) to 5 (strong).
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> images = np.full((2, 8, 8, 3), 200, np.uint8)
         >>> shift_images(images, "inversion", severity=5)[0, 0, 0].tolist()

@@ -11,7 +11,7 @@
   :func:`retrieval_recall` (do an example's nearest neighbours share its class?). Finding similar
   items without labels is also how a recommender's "more like this" works.
 
-Example:
+Examples:
     >>> import numpy as np
     >>> features = np.repeat(np.eye(3), 4, axis=0) + np.random.default_rng(0).normal(0, 0.05, (12, 3))
     >>> labels = np.repeat(np.arange(3), 4)

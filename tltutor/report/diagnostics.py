@@ -1,6 +1,6 @@
 """Read what the validation metrics say: overfitting, negative transfer, and classes that do not fit.
 
-Example:
+Examples:
     >>> true, predicted = [0, 0, 1, 1, 2, 2], [0, 0, 1, 0, 2, 2]
     >>> per_class_report(true, predicted, ["a", "b", "c"])[0]
     {'class': 'b', 'recall': 0.5, 'precision': 1.0, 'support': 2}

@@ -6,7 +6,7 @@ to ``results/<notebook>.json`` beside the notebook; ``tests/test_lesson_claims.p
 prose's claims against that file. The quick profile (CI) writes nothing there, so a smoke run
 never overwrites the numbers of a real run.
 
-Example:
+Examples:
     >>> import tempfile
     >>> lesson = Lesson("00_example", results_folder=tempfile.mkdtemp(), write=True)
     >>> lesson.record("head_accuracy", [0.81, 0.80, 0.82])

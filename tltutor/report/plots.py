@@ -8,7 +8,7 @@ save it with :func:`tltutor.report.results.save_figure`.
 Rows that repeat the same (group, x) pair, one per seed, are summarised: the bar, line or point
 is the mean, the error bar one standard deviation, and each seed is drawn as a small dot.
 
-Example:
+Examples:
     >>> rows = [{"strategy": "head", "seed": seed, "test_accuracy": value}
     ...         for seed, value in enumerate([0.80, 0.82, 0.81])]
     >>> figure = plot_bars(rows, x="strategy", y="test_accuracy")

@@ -5,7 +5,7 @@ A comparison is a list of rows, one per (variant, seed), each naming its variant
 ``seed``, plus the measured columns. The same object gives the table, the summary over seeds,
 the verdict between two variants, CSV and JSON files, and the plots of :mod:`tltutor.report.plots`.
 
-Example:
+Examples:
     >>> comparison = Comparison("strategy", [
     ...     {"strategy": "head", "seed": 0, "test_accuracy": 0.80},
     ...     {"strategy": "head", "seed": 1, "test_accuracy": 0.82},

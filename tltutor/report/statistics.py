@@ -13,7 +13,7 @@ data subset, same start).
 
 Otherwise the verdict is "no measurable difference", which is a result too.
 
-Example:
+Examples:
     >>> verdict = compare([0.82, 0.84, 0.83], [0.78, 0.79, 0.77], "fine-tuning", "feature extraction",
     ...                   metric="test accuracy")
     >>> verdict.measurable, verdict.winner

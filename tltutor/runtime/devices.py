@@ -5,7 +5,7 @@ Mixed precision pays on GPUs with tensor cores and costs on CPUs; XLA pays on GP
 ``recommended_*`` functions encode those measurements, and the training helpers use them by
 default. :func:`largest_batch_size_that_fits` halves a batch size until a step fits in memory.
 
-Example:
+Examples:
     >>> from tltutor.runtime import devices
     >>> report = devices.device_report()
     >>> report.backend in ("tensorflow", "jax", "torch", "numpy")
@@ -141,7 +141,7 @@ def largest_batch_size_that_fits(try_batch_size, start: int = 256, minimum: int 
 
     ``try_batch_size`` runs one training step at that size; errors other than out-of-memory propagate.
 
-    Example:
+    Examples:
         >>> def step(batch_size):
         ...     if batch_size > 64:
         ...         raise RuntimeError("RESOURCE_EXHAUSTED: out of memory")

@@ -3,7 +3,7 @@
 Set ``TLTUTOR_QUICK=1`` to switch it on. Notebooks and the command line read their defaults
 from :func:`defaults`, so the same code runs a full lesson or a one-minute smoke run.
 
-Example:
+Examples:
     >>> from tltutor.runtime import profile
     >>> sorted(profile.defaults(quick=False))[:3]
     ['fine_tune_epochs', 'head_epochs', 'image_size']

@@ -5,7 +5,7 @@ see that it moves. Both follow from one rule: report at most every ``every_secon
 default), so work that finishes sooner prints nothing, and longer work prints a line now and then
 with an estimate of the time left.
 
-Example:
+Examples:
     >>> lines = []
     >>> steps = Steps(3, "seeds", every_seconds=0, output=lines.append)
     >>> for seed in range(3):

@@ -1,6 +1,6 @@
 """One seed for a repeatable run: Python, NumPy and the Keras backend, with deterministic ops.
 
-Example:
+Examples:
     >>> from tltutor.runtime import reproducibility
     >>> reproducibility.seed_everything(0)
     0
