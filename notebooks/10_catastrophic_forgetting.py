@@ -100,6 +100,13 @@ for method in comparison.variants[1:]:
 # * **LwF kept task A (0.97) without any old data**, at a moderate, measurable cost on task B (0.54):
 #   distilling the old head's own outputs on the new images is enough to keep the base serving both.
 #
+# **Why the old task collapses.** The frozen old head is a fixed set of directions in the base's output
+# space: "this pattern of features means a 7". Fine-tuning moves the base so that its outputs separate
+# clothing, and nothing keeps those features where the old head expects them; a few epochs at 1e-3 rotate
+# and rescale them until the old head misreads two digits in three. Each remedy attacks one link:
+# L2-SP keeps the weights near their start, rehearsal and LwF keep the old head's *outputs* right, and a
+# lower rate only slows the drift.
+#
 # ## How strong must L2-SP be?
 #
 # The L2-SP paper used α = 0.01, with SGD, on large networks. The penalty's gradient, 2α(w − w₀), competes

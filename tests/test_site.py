@@ -88,13 +88,17 @@ def test_each_lesson_page_renders_its_title_figures_and_tables_without_errors(si
     browser.refresh()
     heading = browser.execute_script("const h = document.querySelector('h1'); return h ? h.textContent : '';")
     assert title.split("·")[-1].strip()[:20] in heading
+    # Images from other hosts (the Colab badge) cannot load offline; every figure is on the page itself.
     images = browser.execute_script(
-        "return Array.from(document.querySelectorAll('article img')).map(i => [i.complete, i.naturalWidth]);")
+        "return Array.from(document.querySelectorAll('article img'))"
+        ".filter(i => !/^https?:/.test(i.getAttribute('src')) || i.src.startsWith(location.origin))"
+        ".map(i => [i.complete, i.naturalWidth]);")
     figures = _figures(notebook)
     assert len([image for image in images if image[1] > 0]) >= figures >= 1, images
     assert all(complete and width > 0 for complete, width in images), "an image did not load"
     assert len(browser.find_elements("css selector", "article table")) >= _markdown_tables(notebook)
-    errors = [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
+    errors = [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"
+              and not (entry["source"] == "network" and not entry["message"].startswith(site))]
     assert errors == [], json.dumps(errors)[:2000]
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     height = browser.execute_script("return document.body.scrollHeight")
