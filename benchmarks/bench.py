@@ -39,10 +39,14 @@ import statistics
 import time
 from dataclasses import asdict, dataclass
 
-import keras
 import numpy as np
 
 import tltutor
+from tltutor import lazy
+
+lazy.import_backend_quietly()  # TensorFlow's start-up lines stay out of the figures
+
+import keras  # noqa: E402
 from tltutor import backbones as registry
 from tltutor import compiling, data, features, freezing, models, validation
 from tltutor.data import batches, pipelines
@@ -137,8 +141,8 @@ class _Side:
 
     def _fit(self, model, data):
         x, y = data if isinstance(data, tuple) else (data, None)
-        model.fit(x, y, epochs=1, batch_size=self.settings.batch_size if y is not None else None, shuffle=True,
-                  verbose=0)
+        arrays = y is not None  # a tf.data dataset is shuffled (or not) by its own pipeline
+        model.fit(x, y, epochs=1, batch_size=self.settings.batch_size if arrays else None, shuffle=arrays, verbose=0)
 
     def prepare(self, workload: str) -> None:
         """Set the model up for ``workload`` (freezing, compiling); nothing here is timed."""

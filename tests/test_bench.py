@@ -2,6 +2,7 @@
 
 import importlib.util
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ from tltutor.runtime import devices
 
 _SPEC = importlib.util.spec_from_file_location("bench", Path(__file__).parents[1] / "benchmarks" / "bench.py")
 bench = importlib.util.module_from_spec(_SPEC)
+sys.modules["bench"] = bench  # dataclasses look their module up while the file runs
 _SPEC.loader.exec_module(bench)
 
 
