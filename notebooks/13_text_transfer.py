@@ -22,8 +22,8 @@
 # how words combine into meaning; a small labelled dataset then only has to map that knowledge to its
 # task. The classic alternative learns everything from the labelled sentences themselves: **TF-IDF**
 # counts which words (and word pairs) a sentence contains, weighted by how rare they are, and a linear
-# model learns which words signal which class. It knows nothing about words it has not seen in training,
-# and nothing about how "not bad" differs from "bad".
+# model learns which words signal which class. It knows nothing about words, or word pairs, it has not
+# seen in training: learning "not bad" teaches it nothing about "not awful".
 #
 # The pretrained network here is **all-MiniLM-L6-v2**: a 6-layer, 22.7 M-parameter BERT distilled from a
 # larger model (Wang et al. 2020) and then trained on a billion sentence pairs so that sentences with
@@ -34,8 +34,8 @@
 #
 # The same verbs as for images apply: build a model with a frozen base and a new head, train the head,
 # fine-tune the top layers at a lower rate, or adapt them with **LoRA** (Hu et al. 2021), which freezes
-# every pretrained weight and learns a small low-rank correction to the attention's query and value
-# projections instead.
+# the pretrained weight matrices and learns a small low-rank correction to the attention's query and
+# value projections instead.
 
 # %%
 # Install tltutor when it is missing (Colab); does nothing where tltutor is installed.
@@ -125,9 +125,10 @@ tl.report.plots.plot_lines(curve.rows, x="samples_per_class", y="movies_accuracy
 # MiniLM's spread is wide). At 32 per class MiniLM leads by 0.068 (0.660 against 0.592) and at 128 by
 # 0.089 (0.710 against 0.621), each time on every seed.
 #
-# Why so little at 8? The similarities above show it: "a wonderful, moving film" is closer to "a tedious,
-# boring mess" (0.28) than to a sentence about the weather, because the encoder places sentences by
-# *what they are about* first. Sentiment is one direction among many in its 384 numbers, and the head
+# Why so little at 8? The similarities above hint at it: "a wonderful, moving film" and "a tedious, boring
+# mess" still score 0.28, far above an unrelated pair (0.03), though below a positive paraphrase (0.48).
+# The encoder places sentences by *what they are about* first, and sentiment is only part of that.
+# Sentiment is one direction among many in its 384 numbers, and the head
 # has to find that direction from the labelled examples; 16 sentences do not pin it down. TF-IDF has
 # the opposite problem: it can only use words that occur in the training sentences, and 16 sentences
 # contain few of the words in the test set.
@@ -138,11 +139,12 @@ tl.report.plots.plot_lines(curve.rows, x="samples_per_class", y="movies_accuracy
 # Now let the top two of the six transformer layers adapt, at 32 sentences per class, in two ways:
 #
 # * **fine-tuning**: every weight of the top two layers trains, at 1e-4 (10× below the head's rate);
-# * **LoRA**: those layers' weights stay frozen; each attention query and value projection gets a
+# * **LoRA**: those layers' weight matrices stay frozen; each attention query and value projection gets a
 #   trainable low-rank update that starts at zero, so training starts from the pretrained model exactly.
 #   Keras stores a projection as 384 inputs × 12 heads × 32 and learns `A` (384 × 12 × 4) and `B`
 #   (4 × 32): each head's 384 × 32 slice changes by a matrix of rank 4. That is 18,560 trainable numbers
-#   per projection instead of its 147,456; they take a larger step (1e-3).
+#   per projection instead of its 147,456. Keras leaves the projections' biases (384 each) trainable, so
+#   LoRA trains 4 × 18,560 + 4 × 384 numbers here, plus the 770 of the head. They take a larger step (1e-3).
 #
 # Both start from the trained head. The four layers below stay frozen, so their output is computed once
 # per sentence and kept. To keep the lesson within five minutes, these models are tested on 500 of the
@@ -167,11 +169,13 @@ tl.report.plots.plot_comparison(adaptation, "movies_accuracy", title="32 sentenc
 # Both cost several times longer (about 20 s per seed against 3 s).
 #
 # This is what the other lessons found for images: with 64 labelled sentences there is little to adapt
-# *to*. The sentences do not carry enough information to improve millions of pretrained numbers, and
-# 12 validation sentences cannot tell a better adaptation from a luckier one. Fine-tuning and LoRA earn
+# *to*: the sentences do not carry enough information to improve millions of pretrained numbers, and
+# with 12 validation sentences there is no reliable way to choose a rate or a number of epochs that
+# would suit them better (both run 5 epochs here, fixed in advance). Fine-tuning and LoRA earn
 # their cost with thousands of labelled sentences, or when the target's language differs from the
 # pretraining text. LoRA's real advantage is elsewhere: each new task stores 76,546 numbers instead of a
-# copy of the layers, and the pretrained weights are untouched (notebook 10's forgetting cannot happen).
+# copy of the layers, and the pretrained weight matrices stay as they were (only 1,536 biases move), so the
+# encoder can hardly forget what it knew (notebook 10).
 #
 #
 # ## Domain shift in text: train on movies, test elsewhere
@@ -202,7 +206,7 @@ tl.report.plots.plot_bars([dict(row, bar=f"{row['domain']}\n{row['strategy']}") 
 # "gripping"); a tweet about a phone shares few of them, so most of its words carry no weight at all.
 # MiniLM has seen text of every kind in pretraining, so "awful battery" and "awful film" land near each
 # other, and the sentiment direction the head learned on movies still applies. The editorials are the
-# hardest for both: their sentiment is mostly stated indirectly.
+# hardest domain for MiniLM (their sentiment is mostly stated indirectly); for TF-IDF, the tweets are.
 #
 #
 # > **Online?** keras-hub's BERT presets load the same way: `tl.lessons.text.Encoder("bert_base_en_uncased")`.

@@ -95,7 +95,9 @@ tl.report.plots.plot_spectrogram(clip, np.log(mel + 1e-6), tl.data.audio.SAMPLE_
 #
 # Each encoder input is the middle 1.6 s of the clip (a shorter clip is padded with silence). With only 6
 # training clips per class, results vary a lot from one split to the next, so this lesson runs five
-# seeds instead of three: a difference has to hold up over more draws to count.
+# seeds instead of three: a difference has to hold up over more draws to count. The head trains for up to
+# 100 epochs with early stopping, and fine-tuning runs 10 epochs after it. (The profile line printed at
+# the top lists the image lessons' defaults; this lesson sets its own seeds and epochs.)
 
 # %%
 seeds = settings["seeds"] if quick else (0, 1, 2, 3, 4)
@@ -117,7 +119,7 @@ tl.report.plots.plot_bars(rows, x="bar", y="test_accuracy", title="test accuracy
 # **The hand-made baseline wins on both tasks.** MFCC statistics with logistic regression reached 0.995
 # on speakers and 0.939 on digits; the frozen speaker encoder 0.916 and 0.823. Over five seeds MFCC is
 # measurably better on both, by 0.079 and 0.116. Transfer learning is not a guarantee: here the
-# pretrained network lost to 410 logistic-regression weights.
+# pretrained network lost to a few hundred logistic-regression weights (328 and 410).
 #
 # Why? The target is too easy in the way MFCCs see it, and too strange in the way the encoder sees it.
 # espeak-ng makes each voice from a fixed recipe of formants and pitch, so a voice's average spectral
@@ -125,7 +127,12 @@ tl.report.plots.plot_bars(rows, x="bar", y="test_accuracy", title="test accuracy
 # such recipes almost perfectly. The encoder earned its keep on *real* voices, which vary with mood,
 # microphone and room, and it never heard a formant synthesiser. Its embedding spends its 256 numbers on
 # distinctions among real people, not on the differences between these machine voices: a domain shift
-# (notebook 08) that no amount of head training can undo.
+# (notebook 08) that training a new head cannot undo.
+#
+# The digits fall the same way. Every clip of "seven" is the same sequence of phonemes, rendered by a
+# deterministic synthesiser at one of three speeds and pitches, so the average spectrum of each word is
+# nearly a fingerprint of that word; MFCC statistics catch it directly. The encoder, trained to ignore
+# what is said, keeps only a blurred trace of it.
 #
 # **The source task still decides what pretraining is worth.** Against the same encoder with random
 # weights, the pretrained one gains 0.546 on speakers (0.916 against 0.370) but only 0.233 on digits
@@ -137,8 +144,9 @@ tl.report.plots.plot_bars(rows, x="bar", y="test_accuracy", title="test accuracy
 # measurable difference on speakers (0.902 against 0.916). On digits it was higher on every one of the five
 # seeds, by 0.04 to 0.10, but both strategies' spreads across seeds (±0.07) are wider than that, so by
 # this course's rule (non-overlapping spreads *and* a paired interval that excludes 0) the difference is
-# not measurable. That is a hint worth a larger experiment, not a finding: with 6 clips per class to
-# train on, one split of the clips moves the result more than the strategy does.
+# not measurable: the paired test passes, the spread test does not. That is a hint worth a larger
+# experiment, not a finding: with 6 clips per class to train on, changing the split moves each
+# strategy's accuracy by more than the strategy itself does.
 #
 #
 # ## Quiz

@@ -333,7 +333,7 @@ QUESTIONS = {
              answer="b",
              why="It learns only from the target's labelled sentences; a pretrained encoder brings the rest."),
         dict(text="What does LoRA train in the adapted layers?",
-             options=("Every weight", "A low-rank update A·B of the query and value projections; the weights stay frozen",
+             options=("Every weight", "A low-rank update A·B of the query and value projections; the weight matrices stay frozen",
                       "Only the biases"),
              answer="b",
              why="Keras's LoRA changes each head's slice by a rank-4 matrix: 18,560 numbers per projection "
