@@ -170,17 +170,6 @@ def test_data_size_grid_runs_each_size_and_seed_and_keeps_the_size(monkeypatch):
         grid.values("fine_tuning", "test_accuracy")  # two sizes per seed: ambiguous
 
 
-def test_exercise_checks_for_rates_and_variables():
-    assert exercises.check_group_learning_rate(1e-3 / 2.6 ** 2, 1e-3, 2.6, 2)
-    assert not exercises.check_group_learning_rate(1e-3 / 2.6, 1e-3, 2.6, 2)
-    sweep = [{"learning_rate": 1e-2, "best_val_accuracy": 0.3}, {"learning_rate": 1e-4, "best_val_accuracy": 0.8}]
-    assert exercises.check_destructive_learning_rate(sweep, 1e-2)
-    assert not exercises.check_destructive_learning_rate(sweep, "1e-4")
-    model = _small_model()
-    freezing.freeze_base(model)
-    assert exercises.check_trainable_variable_count(model, 2) and not exercises.check_trainable_variable_count(model, 8)
-
-
 def test_layerwise_rates_do_not_carry_over_to_a_later_plain_fine_tune(tiny_data):
     train, validation, _, _ = tiny_data
     model = models.build_transfer_model("EfficientNetLite0", 10, image_size=64)

@@ -245,15 +245,15 @@ CLAIMS = {
                           for remedy in comparison(r, "remedies").variants),
     },
     "10_catastrophic_forgetting": {
-        "the old task starts near 0.99":
+        "the old task starts near 0.98":
             lambda r: mean(r, "methods", "naive", "old_task_before") > 0.97,
         "naive fine-tuning forgets most of it":
             lambda r: mean(r, "methods", "naive", "old_task_accuracy") < 0.5,
         "a lower rate does not protect measurably, and learns the new task measurably worse":
             lambda r: no_difference(r, "methods", "low_lr", "naive", "old_task_accuracy")
             and beats(r, "methods", "naive", "low_lr", "new_task_accuracy"),
-        "L2-SP keeps the old task and pays on the new one":
-            lambda r: mean(r, "methods", "l2sp", "old_task_accuracy") > 0.95
+        "L2-SP keeps most of the old task and pays on the new one":
+            lambda r: mean(r, "methods", "l2sp", "old_task_accuracy") > 0.9
             and beats(r, "methods", "naive", "l2sp", "new_task_accuracy"),
         "rehearsal keeps most of the old task with no measurable cost on the new one":
             lambda r: beats(r, "methods", "rehearsal", "naive", "old_task_accuracy")
@@ -373,14 +373,14 @@ CLAIMS = {
             and mean(r, "unsupervised", "text domains: TF-IDF", "recall_at_5") > 1 - 0.75 ** 5,
     },
     "08_negative_transfer_and_domain_shift": {
-        "digit weights and random weights: no measurable difference at 10 or at 30 images per class":
-            lambda r: all(no_difference(r, "negative", "digit weights", "random weights", samples_per_class=size)
-                          for size in (10, 30)),
-        "at 30 per class an effect over about four points would have shown; at 10, up to six to eight would not":
-            lambda r: max(map(abs, _interval(r, "negative", "digit weights", "random weights",
-                                             samples_per_class=30))) < 0.05
-            and 0.05 < max(map(abs, _interval(r, "negative", "digit weights", "random weights",
-                                              samples_per_class=10))) < 0.09,
+        "no negative transfer: at 10 per class no measurable difference, with an interval wider than ±0.1":
+            lambda r: no_difference(r, "negative", "digit weights", "random weights", samples_per_class=10)
+            and max(map(abs, _interval(r, "negative", "digit weights", "random weights",
+                                       samples_per_class=10))) > 0.1,
+        "at 30 per class the digit start wins on every seed, by under 0.04":
+            lambda r: beats(r, "negative", "digit weights", "random weights", samples_per_class=30)
+            and _every_seed(r, "negative", "digit weights", "random weights", samples_per_class=30)
+            and _gain(r, "negative", "digit weights", "random weights", samples_per_class=30) < 0.04,
         "every layer trains for 20 to 50 epochs":
             lambda r: 20 <= min(row["epochs"] for row in comparison(r, "negative").rows)
             and max(row["epochs"] for row in comparison(r, "negative").rows) <= 55,

@@ -21,6 +21,15 @@ PACKAGE = Path(tltutor.__file__).parent
 FORBIDDEN_CALLS = {"eval", "exec", "compile", "__import__"}
 FORBIDDEN_ATTRIBUTES = {("pickle", "load"), ("pickle", "loads"), ("marshal", "loads"), ("layers", "Lambda"),
                         ("os", "system"), ("subprocess", "run"), ("subprocess", "Popen")}
+# A program tltutor may start: named by a literal as the first word of an argument list, never through a shell.
+ALLOWED_PROGRAMS = {"espeak-ng"}
+
+
+def _runs_an_allowed_program(call: ast.Call) -> bool:
+    command = call.args[0] if call.args else None
+    shell = any(keyword.arg == "shell" for keyword in call.keywords)
+    return (not shell and isinstance(command, ast.List) and command.elts
+            and isinstance(command.elts[0], ast.Constant) and command.elts[0].value in ALLOWED_PROGRAMS)
 
 
 def _python_files():
@@ -30,6 +39,10 @@ def _python_files():
 def test_the_scan_finds_what_it_looks_for():
     tree = ast.parse("import pickle\npickle.loads(b'')\neval('1')\nkeras.layers.Lambda(f)\nload_model(p, safe_mode=False)")
     assert len(_findings(tree, "example.py")) == 4
+    programs = ast.parse("subprocess.run(['espeak-ng', text])\nsubprocess.run(['sh', '-c', text])\n"
+                         "subprocess.run(command)\nsubprocess.run(['espeak-ng'], shell=True)")
+    assert [finding.split()[0] for finding in _findings(programs, "example.py")] == [
+        "example.py:2", "example.py:3", "example.py:4"]
 
 
 def _findings(tree, name):
@@ -41,7 +54,8 @@ def _findings(tree, name):
                 found.append(f"{name}:{node.lineno} calls {function.id}")
             if isinstance(function, ast.Attribute) and isinstance(function.value, (ast.Name, ast.Attribute)):
                 owner = function.value.id if isinstance(function.value, ast.Name) else function.value.attr
-                if (owner, function.attr) in FORBIDDEN_ATTRIBUTES:
+                if (owner, function.attr) in FORBIDDEN_ATTRIBUTES and not (
+                        owner == "subprocess" and _runs_an_allowed_program(node)):
                     found.append(f"{name}:{node.lineno} calls {owner}.{function.attr}")
             for keyword in node.keywords:
                 if keyword.arg == "safe_mode" and isinstance(keyword.value, ast.Constant) and not keyword.value.value:

@@ -88,7 +88,7 @@ REGISTRY: dict[str, BackboneSpec] = {
             default_image_size=32,
             min_image_size=32,
             preprocessing="lite",
-            weight_source="pretrained by tltutor on scikit-learn's digits (offline, ~10 s, cached); weights='digits'",
+            weight_source="pretrained by tltutor on scikit-learn's digits (offline, ~20 s, cached); weights='digits'",
             unfreeze_points=("conv3_", "conv2_"),
             offline=True,
             parameters_millions=0.09,

@@ -19,6 +19,7 @@ Example::
 from __future__ import annotations
 
 import importlib.util
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -62,7 +63,10 @@ def get(name: str) -> TextEncoderSpec:
 
 def _keras_hub():
     try:
-        import keras_hub  # only text lessons need keras-hub
+        with warnings.catch_warnings():
+            # keras-hub's dependencies import tqdm.auto, which warns in a notebook without ipywidgets
+            warnings.filterwarnings("ignore", message="IProgress not found")
+            import keras_hub  # only text lessons need keras-hub
     except ImportError:
         raise WeightsError("text encoders need keras-hub: pip install keras-hub safetensors") from None
     return keras_hub

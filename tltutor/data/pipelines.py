@@ -29,8 +29,10 @@ def resolve_kind(kind: str) -> str:
 def _resize_batch(images, labels, image_size):
     import tensorflow as tf  # only for tf.data pipelines
 
-    if images.shape[-1] != 3:
-        images = tf.image.grayscale_to_rgb(images[..., None] if images.shape.rank == 3 else images)
+    if images.shape.rank == 3:  # a batch of grey images (N, H, W), whatever their width
+        images = images[..., None]
+    if images.shape[-1] == 1:
+        images = tf.image.grayscale_to_rgb(images)
     if tuple(images.shape[1:3]) == (image_size, image_size):
         return tf.cast(images, tf.uint8), labels
     resized = tf.image.resize(tf.cast(images, tf.float32), (image_size, image_size))

@@ -45,23 +45,27 @@ def grey_pixels(data, image_size: int = PIXEL_SIZE) -> tuple[np.ndarray, np.ndar
     return grey.reshape(len(grey), -1) / 255.0, np.asarray(labels).reshape(-1)
 
 
+def logistic_regression_chosen_on_validation(train, validation_data, strengths, *, seed: int = 0):
+    """``(validation_accuracy, C, classifier)``: logistic regression on ``(features, labels)``, ``C`` the best on validation."""
+    from sklearn.linear_model import LogisticRegression  # scikit-learn is imported only where used
+
+    best = None
+    for strength in strengths:
+        classifier = LogisticRegression(C=strength, max_iter=3000, random_state=seed).fit(*train)
+        score = float(classifier.score(*validation_data))
+        if best is None or score > best[0]:
+            best = (score, strength, classifier)
+    return best
+
+
 class PixelClassifier:
     """Logistic regression on raw grey pixels, its ``C`` chosen on validation; ``accuracy(data)`` for any data."""
 
     def __init__(self, train, validation_data, *, image_size: int = PIXEL_SIZE, strengths=REGULARISATION_STRENGTHS,
                  seed: int = 0):
-        from sklearn.linear_model import LogisticRegression  # scikit-learn is imported only where used
-
         self.image_size = image_size
-        train_x, train_y = grey_pixels(train, image_size)
-        validation_x, validation_y = grey_pixels(validation_data, image_size)
-        best = None
-        for strength in strengths:
-            classifier = LogisticRegression(C=strength, max_iter=3000, random_state=seed).fit(train_x, train_y)
-            score = classifier.score(validation_x, validation_y)
-            if best is None or score > best[0]:
-                best = (score, strength, classifier)
-        self.validation_accuracy, self.strength, self.classifier = best
+        self.validation_accuracy, self.strength, self.classifier = logistic_regression_chosen_on_validation(
+            grey_pixels(train, image_size), grey_pixels(validation_data, image_size), strengths, seed=seed)
 
     def accuracy(self, data) -> float:
         inputs, labels = grey_pixels(data, self.image_size)

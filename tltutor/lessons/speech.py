@@ -30,6 +30,7 @@ import numpy as np
 
 from tltutor import freezing, speech, training, validation
 from tltutor.data import audio, splits
+from tltutor.lessons.baselines import logistic_regression_chosen_on_validation
 from tltutor.report.results import Comparison
 from tltutor.runtime import profile, reproducibility
 from tltutor.runtime.progress import Steps
@@ -87,19 +88,14 @@ class MfccClassifier:
     """MFCC statistics and logistic regression, ``C`` chosen on validation; ``accuracy((clips, labels))``."""
 
     def __init__(self, train, validation_data, *, strengths=REGULARISATION_STRENGTHS, seed: int = 0):
-        from sklearn.linear_model import LogisticRegression  # scikit-learn is imported only where used
-        from sklearn.preprocessing import StandardScaler
+        from sklearn.preprocessing import StandardScaler  # scikit-learn is imported only where used
 
-        self.scaler = StandardScaler().fit(audio.mfcc_statistics(train[0]))
-        features = self.scaler.transform(audio.mfcc_statistics(train[0]))
+        statistics = audio.mfcc_statistics(train[0])
+        self.scaler = StandardScaler().fit(statistics)
         validation_features = self.scaler.transform(audio.mfcc_statistics(validation_data[0]))
-        best = None
-        for strength in strengths:
-            classifier = LogisticRegression(C=strength, max_iter=3000, random_state=seed).fit(features, train[1])
-            score = classifier.score(validation_features, validation_data[1])
-            if best is None or score > best[0]:
-                best = (score, strength, classifier)
-        self.validation_accuracy, self.strength, self.classifier = best
+        self.validation_accuracy, self.strength, self.classifier = logistic_regression_chosen_on_validation(
+            (self.scaler.transform(statistics), train[1]), (validation_features, validation_data[1]), strengths,
+            seed=seed)
 
     def accuracy(self, data) -> float:
         return float(self.classifier.score(self.scaler.transform(audio.mfcc_statistics(data[0])), data[1]))

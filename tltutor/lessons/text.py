@@ -28,6 +28,7 @@ import numpy as np
 from tltutor import compiling, freezing, text, training, validation
 from tltutor.backbones import text_encoders
 from tltutor.data import text as text_data
+from tltutor.lessons.baselines import logistic_regression_chosen_on_validation
 from tltutor.report.results import Comparison
 from tltutor.runtime import profile, reproducibility
 from tltutor.runtime.progress import Steps
@@ -44,19 +45,12 @@ class TfidfClassifier:
 
     def __init__(self, train, validation_data, *, strengths=REGULARISATION_STRENGTHS, seed: int = 0):
         from sklearn.feature_extraction.text import TfidfVectorizer  # scikit-learn is imported only where used
-        from sklearn.linear_model import LogisticRegression
 
-        texts, labels = list(text.check_texts(train[0])), np.asarray(train[1])
         self.vectorizer = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=1)
-        features = self.vectorizer.fit_transform(texts)
+        features = self.vectorizer.fit_transform(list(text.check_texts(train[0])))
         validation_features = self.vectorizer.transform(text.check_texts(validation_data[0]))
-        best = None
-        for strength in strengths:
-            classifier = LogisticRegression(C=strength, max_iter=2000, random_state=seed).fit(features, labels)
-            score = classifier.score(validation_features, validation_data[1])
-            if best is None or score > best[0]:
-                best = (score, strength, classifier)
-        self.validation_accuracy, self.strength, self.classifier = best
+        self.validation_accuracy, self.strength, self.classifier = logistic_regression_chosen_on_validation(
+            (features, np.asarray(train[1])), (validation_features, validation_data[1]), strengths, seed=seed)
 
     def accuracy(self, data) -> float:
         return float(self.classifier.score(self.vectorizer.transform(text.check_texts(data[0])), data[1]))
