@@ -68,6 +68,12 @@ def test_adabn_sets_batchnorm_statistics_to_the_targets_and_touches_nothing_else
     assert [layer.trainable for layer in norms] == trainable_before
     changed = [not np.allclose(old, new) for old, new in zip(weights_before, model.get_weights())]
     assert sum(changed) == 2 * len(norms)  # moving mean and variance of each BatchNorm only
+    other = np.random.default_rng(1).uniform(0, 100, (40, 32, 32, 3)).astype(np.float32)
+    batchnorm.adapt_batchnorm(model, other, batch_size=32)  # the kept trace runs on new images, batches of 32 and 8
+    seen = np.concatenate([keras.ops.convert_to_numpy(inputs_of_first(batchnorm.inputs_of_base(model, batch)))
+                           for batch in (other[:32], other[32:])])
+    expected = (seen[:32].var(axis=(0, 1, 2)) + seen[32:].var(axis=(0, 1, 2))) / 2  # the mean of the batches' variances
+    np.testing.assert_allclose(np.asarray(first.moving_variance), expected, rtol=1e-3, atol=1e-3)
 
 
 # --- imbalance ----------------------------------------------------------------------------------

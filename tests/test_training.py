@@ -67,3 +67,46 @@ def test_compare_strategies_runs_every_strategy_on_the_same_seeds():
     history = comparison.history("fine_tuning")
     assert history.phase_starts["fine-tune"] == comparison.history("feature_extraction").epochs
     assert comparison.history("scratch").phase_starts == {"scratch": 0}
+
+
+def _dense_model(*names):
+    import keras
+
+    return keras.Sequential([keras.Input((4,))] + [keras.layers.Dense(3, name=name) for name in names])
+
+
+def test_alternating_ways_of_compiling_keep_their_traced_steps():
+    from tltutor import compiling
+
+    x, y = np.random.default_rng(0).normal(size=(16, 4)).astype("float32"), np.arange(16) % 3
+    top = _dense_model("dense")
+    plain = compiling.compile_model(_dense_model("other"), 1e-3)
+    decayed = compiling.compile_model(_dense_model("other"), 1e-3, weight_decay=0.01)
+    first = compiling.compile_or_reuse(top, plain)
+    first.fit(x, y, epochs=1, verbose=0)
+    second = compiling.compile_or_reuse(top, decayed)
+    second.fit(x, y, epochs=1, verbose=0)
+    assert second is not first and second.layers[-1] is first.layers[-1]  # a copy sharing the layers
+    assert type(second.optimizer).__name__ == "AdamW" and type(first.optimizer).__name__ == "Adam"
+    again = compiling.compile_or_reuse(top, plain, 1e-4)
+    assert again is first and again.train_function is not None  # not compiled again: the step is kept
+    assert float(again.optimizer.learning_rate) == pytest.approx(1e-4) and int(again.optimizer.iterations) == 0
+
+
+def test_recompile_keeps_the_traced_step_only_while_nothing_that_trains_changed():
+    from tltutor import compiling
+
+    x, y = np.random.default_rng(0).normal(size=(16, 4)).astype("float32"), np.arange(16) % 3
+    model = compiling.compile_model(_dense_model("lower", "upper"), 1e-3)
+    compiling.recompile(model)
+    model.fit(x, y, epochs=1, verbose=0)
+    compiling.recompile(model, 1e-4)
+    assert model.train_function is not None and int(model.optimizer.iterations) == 0
+    assert float(model.optimizer.learning_rate) == pytest.approx(1e-4)
+    model.get_layer("lower").trainable = False
+    compiling.recompile(model)
+    assert model.train_function is None and len(model.trainable_variables) == 2
+    model.fit(x, y, epochs=1, verbose=0)
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")  # compiled elsewhere: not ours to keep
+    compiling.recompile(model)
+    assert model.train_function is None

@@ -139,6 +139,8 @@ def compile_like(model: keras.Model, source: keras.Model, learning_rate: float |
 
 
 _COMPILED_AS = "_tltutor_compiled_as"
+_VARIANTS = "_tltutor_compiled_variants"
+MAX_VARIANTS = 4
 
 
 def _signature(model: keras.Model, source: keras.Model) -> tuple:
@@ -152,29 +154,69 @@ def _signature(model: keras.Model, source: keras.Model) -> tuple:
             tuple(id(variable) for variable in model.trainable_variables))
 
 
+def _structure(tensors: list):
+    return tensors[0] if len(tensors) == 1 else tensors
+
+
+def _reuse(model: keras.Model, source: keras.Model, learning_rate: float | None) -> keras.Model:
+    reset_optimizer(model)
+    rate = learning_rate if learning_rate is not None else current_learning_rate(source)
+    model.optimizer.learning_rate.assign(validation.check_learning_rate(rate))
+    return model
+
+
 def compile_or_reuse(model: keras.Model, source: keras.Model, learning_rate: float | None = None) -> keras.Model:
-    """:func:`compile_like`, unless ``model`` is compiled that way already: then reuse its traced step.
+    """``model`` compiled as ``source`` is (:func:`compile_like`), reusing a traced step; train what it returns.
 
     Compiling again makes Keras trace the training step anew (3-20 s on a CPU for a fine-tuning
     step). When nothing that the step depends on has changed, resetting the optimizer's state
     (:func:`reset_optimizer`) and setting the new rate gives the next ``fit`` the same start as a
-    fresh compile would. The record of how ``model`` was compiled is a cache on the object: it is
-    not saved, and a loaded model is compiled anew.
+    fresh compile would. A comparison that alternates between ways of compiling (one rate
+    everywhere, then layer-wise rates, then one rate again) would still trace at every switch, so
+    each way gets its own functional copy of ``model`` that shares its layers and weights; up to
+    :data:`MAX_VARIANTS` copies are kept on ``model``, and the returned model is the one to train.
+    The record is a cache on the object: it is not saved, and a loaded model is compiled anew.
     """
     signature = _signature(model, source)
     if getattr(model, "compiled", False) and getattr(model, _COMPILED_AS, None) == signature:
-        reset_optimizer(model)
-        rate = learning_rate if learning_rate is not None else current_learning_rate(source)
-        model.optimizer.learning_rate.assign(validation.check_learning_rate(rate))
-        return model
-    compile_like(model, source, learning_rate)
-    object.__setattr__(model, _COMPILED_AS, signature)
-    return model
+        return _reuse(model, source, learning_rate)
+    variants = getattr(model, _VARIANTS, None)
+    if variants is None:
+        variants = {}
+        object.__setattr__(model, _VARIANTS, variants)
+    if signature in variants:
+        variants[signature] = variants.pop(signature)  # most recently used last
+        return _reuse(variants[signature], source, learning_rate)
+    target = model
+    if getattr(model, "compiled", False) and getattr(model, _COMPILED_AS, None) is not None:
+        with distribution.model_scope(model):
+            target = keras.Model(_structure(model.inputs), _structure(model.outputs), name=model.name)
+        distribution.remember(target, distribution.strategy_of(model))
+        variants[signature] = target
+        while len(variants) > MAX_VARIANTS:
+            del variants[next(iter(variants))]
+    compile_like(target, source, learning_rate)
+    object.__setattr__(target, _COMPILED_AS, signature)
+    return target
+
+
+_RECOMPILED_AS = "_tltutor_recompiled_as"
 
 
 def recompile(model: keras.Model, learning_rate: float | None = None) -> keras.Model:
-    """Compile again so that trainability changes take effect, keeping every other compile setting."""
-    return compile_like(model, model, learning_rate)
+    """Compile again so that trainability changes take effect, keeping every other compile setting.
+
+    When neither what trains nor the optimizer has changed since this function last compiled
+    ``model``, the traced step is kept: the optimizer's state is reset and the rate set instead,
+    which gives the next ``fit`` the same start as compiling would.
+    """
+    record = getattr(model, _RECOMPILED_AS, None)
+    if (getattr(model, "compiled", False) and record is not None and record[0] is model.optimizer
+            and record[1] == _signature(model, model)):
+        return _reuse(model, model, learning_rate)
+    compile_like(model, model, learning_rate)
+    object.__setattr__(model, _RECOMPILED_AS, (model.optimizer, _signature(model, model)))
+    return model
 
 
 def ensure_compiled(model: keras.Model, learning_rate: float = HEAD_LEARNING_RATE) -> keras.Model:

@@ -145,7 +145,7 @@ def _train_part(model: keras.Model, part: tuple[keras.Model, keras.Model], train
     bottom, top = part
     train_outputs = features.outputs_of(bottom, train)
     validation_outputs = features.outputs_of(bottom, validation_data) if validation_data is not None else None
-    compiling.compile_or_reuse(top, model, learning_rate)
+    top = compiling.compile_or_reuse(top, model, learning_rate)
     return _fit(top, train_outputs, validation_outputs, epochs, callbacks, **fit_arguments)
 
 

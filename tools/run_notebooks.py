@@ -13,6 +13,7 @@ the notebook.
 import os
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
 
 import jupytext
@@ -31,8 +32,22 @@ def run(path: Path) -> float:
     started = time.perf_counter()
     nbclient.NotebookClient(notebook, timeout=1800, kernel_name="python3",
                             resources={"metadata": {"path": str(notebook_path.parent)}}).execute()
+    _print_slowest_cells(notebook, path.stem)
     nbformat.write(strip(notebook), notebook_path)
     return time.perf_counter() - started
+
+
+def _print_slowest_cells(notebook, name, count=8):
+    """Print the ``count`` slowest code cells, from nbclient's timestamps (which ``strip`` removes)."""
+    durations = []
+    for index, cell in enumerate(notebook.cells):
+        timing = cell.metadata.get("execution", {})
+        if cell.cell_type == "code" and "shell.execute_reply" in timing:
+            started = datetime.fromisoformat(timing["iopub.execute_input"].replace("Z", "+00:00"))
+            ended = datetime.fromisoformat(timing["shell.execute_reply"].replace("Z", "+00:00"))
+            durations.append(((ended - started).total_seconds(), index, cell.source.splitlines()[0][:70]))
+    for seconds, index, first_line in sorted(durations, reverse=True)[:count]:
+        print(f"  {name} cell {index:3d}: {seconds:6.1f} s  {first_line}", flush=True)
 
 
 if __name__ == "__main__":

@@ -33,6 +33,7 @@ from tltutor.runtime import reproducibility
 PIXEL_SIZE = 28
 SCRATCH_IMAGE_SIZE = 32
 REGULARISATION_STRENGTHS = (0.01, 0.1, 1.0)
+_WHOLE_NETWORKS: dict[tuple, keras.Model] = {}
 
 
 def grey_pixels(data, image_size: int = PIXEL_SIZE) -> tuple[np.ndarray, np.ndarray]:
@@ -98,11 +99,16 @@ def train_whole_network(train, validation_data, *, num_classes: int, weights=Non
     DigitsCNN's pretrained weights. BatchNorm trains in both cases, so the two runs differ only in
     where they start. Images are resized to ``image_size`` (32 px: Fashion-MNIST's own 28 px, padded
     to what the architecture needs). Returns ``(model, history)``; evaluate the model on data
-    resized the same way (:func:`evaluate_small_network`).
+    resized the same way (:func:`evaluate_small_network`). The model is kept and given the next
+    call's starting weights, so that its traced training step is reused: use it before that call.
     """
     reproducibility.seed_everything(seed)
-    model = models.build_transfer_model("DigitsCNN", num_classes, weights=weights, freeze=False, image_size=image_size,
+    start = models.build_transfer_model("DigitsCNN", num_classes, weights=weights, freeze=False, image_size=image_size,
                                         learning_rate=learning_rate, seed=seed)
+    key = (weights, num_classes, image_size)
+    model = _WHOLE_NETWORKS.setdefault(key, start)
+    if model is not start:
+        model.set_weights(start.get_weights())
     history = training.train_all(model, _at_size(train, image_size), _at_size(validation_data, image_size),
                                  epochs=max_epochs, learning_rate=learning_rate,
                                  early_stopping_patience=early_stopping_patience, batch_size=batch_size,
