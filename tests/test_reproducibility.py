@@ -47,3 +47,18 @@ def test_same_seed_gives_identical_metrics_in_separate_processes(tmp_path):
     assert first == second
     other = _metrics(_start(script, 1))
     assert other["head"] != first["head"] and other["scratch"] != first["scratch"], "the seed must matter"
+
+
+def test_the_whole_network_baseline_gives_the_same_run_when_called_again():
+    """Its model is kept between calls; dropout's random state must start afresh each time."""
+    from tltutor import data
+    from tltutor.lessons import baselines
+
+    train, validation, test, info = data.load_dataset(image_size=32, samples_per_class=8, test_samples_per_class=4,
+                                                      seed=0, pipeline="arrays")  # arrays: the same order each call
+    runs = []
+    for _ in range(2):
+        model, history = baselines.train_whole_network(train, validation, num_classes=info.num_classes, seed=3,
+                                                       max_epochs=3, progress=False)
+        runs.append((history.metric("loss"), baselines.evaluate_small_network(model, test)["accuracy"]))
+    assert runs[0] == runs[1]

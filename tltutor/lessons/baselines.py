@@ -107,8 +107,9 @@ def train_whole_network(train, validation_data, *, num_classes: int, weights=Non
                                         learning_rate=learning_rate, seed=seed)
     key = (weights, num_classes, image_size)
     model = _WHOLE_NETWORKS.setdefault(key, start)
-    if model is not start:
-        model.set_weights(start.get_weights())
+    if model is not start:  # every variable, so that dropout's random state starts as a new model's would
+        for variable, value in zip(model.variables, start.variables):
+            variable.assign(value)
     history = training.train_all(model, _at_size(train, image_size), _at_size(validation_data, image_size),
                                  epochs=max_epochs, learning_rate=learning_rate,
                                  early_stopping_patience=early_stopping_patience, batch_size=batch_size,
