@@ -4,7 +4,7 @@ import pytest
 
 from conftest import random_images
 from tltutor import freezing, models, training
-from tltutor.errors import InvalidArgumentError
+from tltutor.errors import DatasetError, InvalidArgumentError
 
 
 @pytest.fixture(scope="module")
@@ -131,3 +131,19 @@ def test_caffe_preprocessing_is_serializable_without_lambda(tmp_path):
 def test_bad_model_arguments(arguments):
     with pytest.raises(InvalidArgumentError):
         models.build_transfer_model("EfficientNetLite0", **{"num_classes": 10, "image_size": 64, **arguments})
+
+
+def test_predict_in_batches_gives_predicts_numbers_for_one_and_several_outputs():
+    inputs = keras.Input((6,))
+    hidden = keras.layers.Dense(4, name="hidden")(inputs)
+    two_outputs = keras.Model(inputs, [hidden, keras.layers.Dense(3)(hidden)])
+    rows = np.random.default_rng(0).normal(size=(70, 6)).astype("float32")
+    expected = two_outputs.predict(rows, batch_size=32, verbose=0)
+    got = models.predict_in_batches(two_outputs, rows, 32)
+    assert [part.shape for part in got] == [(70, 4), (70, 3)]
+    for mine, theirs in zip(got, expected):
+        np.testing.assert_array_equal(mine, theirs)
+    one_output = keras.Model(inputs, hidden)
+    np.testing.assert_array_equal(models.predict_in_batches(one_output, rows, 32), expected[0])
+    with pytest.raises(DatasetError, match="empty"):
+        models.predict_in_batches(one_output, rows[:0])

@@ -294,7 +294,7 @@ def predict_logits(model: keras.Model, data) -> tuple[np.ndarray, np.ndarray]:
         return np.concatenate(outputs), np.concatenate(labels).astype(np.int32)
     bottom, top = part
     kept, labels = features.outputs_of(bottom, data)
-    return keras.ops.convert_to_numpy(top.predict(kept, batch_size=256, verbose=0)), labels
+    return models.predict_in_batches(top, kept, 256), labels
 
 
 def evaluate(model: keras.Model, data) -> dict[str, float]:

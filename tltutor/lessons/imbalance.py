@@ -217,7 +217,7 @@ def compare_remedies(dataset: str = data.OFFLINE_DEFAULT, *, remedies=REMEDIES, 
         for remedy in remedies:
             _train_head_with_remedy(head, initial, remedy, train_features, train_labels, num_classes=num_classes,
                                     epochs=epochs, learning_rate=learning_rate, batch_size=batch_size, seed=seed)
-            logits = head.predict(test_features, batch_size=256, verbose=0)
+            logits = models.predict_in_batches(head, test_features, 256)
             if remedy == "logit_adjustment":
                 logits = adjust_logits(logits, class_priors(train_labels, num_classes))
             predicted = np.argmax(logits, axis=-1)
