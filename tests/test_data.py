@@ -127,3 +127,14 @@ def test_text_and_audio_data_are_reachable_from_the_package_without_an_explicit_
     completed = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
     assert completed.returncode == 0, completed.stderr[-2000:]
     assert completed.stdout.split() == ["16000", "4"]
+
+
+def test_tf_data_pipelines_run_without_autotuning_and_keep_their_order():
+    images = np.arange(12 * 8 * 8, dtype=np.uint8).reshape(12, 8, 8)
+    labels = np.arange(12) % 3
+    images_pipeline = pipelines.make_pipeline(images, labels, image_size=16, batch_size=5, shuffle=False, kind="tf.data")
+    features_pipeline = pipelines.array_pipeline(np.eye(12, dtype=np.float32), labels, batch_size=5, shuffle=False)
+    for pipeline in (images_pipeline, features_pipeline):
+        assert pipeline.options().autotune.enabled is False
+        _, seen_labels = pipelines.to_numpy(pipeline)
+        np.testing.assert_array_equal(seen_labels, labels)

@@ -133,7 +133,7 @@ def test_bad_model_arguments(arguments):
         models.build_transfer_model("EfficientNetLite0", **{"num_classes": 10, "image_size": 64, **arguments})
 
 
-def test_predict_in_batches_gives_predicts_numbers_for_one_and_several_outputs():
+def test_predict_in_batches_gives_predicts_numbers_for_one_and_several_inputs_and_outputs():
     inputs = keras.Input((6,))
     hidden = keras.layers.Dense(4, name="hidden")(inputs)
     two_outputs = keras.Model(inputs, [hidden, keras.layers.Dense(3)(hidden)])
@@ -145,5 +145,10 @@ def test_predict_in_batches_gives_predicts_numbers_for_one_and_several_outputs()
         np.testing.assert_array_equal(mine, theirs)
     one_output = keras.Model(inputs, hidden)
     np.testing.assert_array_equal(models.predict_in_batches(one_output, rows, 32), expected[0])
+    second = keras.Input((2,))
+    two_inputs = keras.Model([inputs, second], keras.layers.Concatenate()([hidden, second]))
+    extra = rows[:, :2] * 3
+    np.testing.assert_array_equal(models.predict_in_batches(two_inputs, [rows, extra], 32),
+                                  two_inputs.predict([rows, extra], batch_size=32, verbose=0))
     with pytest.raises(DatasetError, match="empty"):
         models.predict_in_batches(one_output, rows[:0])

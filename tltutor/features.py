@@ -70,10 +70,9 @@ def outputs_of(part: keras.Model, data):
 
     ``data`` is ``(inputs, labels)`` arrays, a ``PyDataset`` or a batched ``tf.data`` dataset
     (one pass; labels come from the same pass). Rows seen before are taken from the memo; the
-    others are computed batch by batch (:func:`tltutor.models.predict_batch`): one traced step and
-    no input pipeline (on 2 cores, ``predict``'s own ``tf.data`` threads slowed it by up to half).
-    A part with several outputs (a cut at a transformer layer: states and padding mask) gives a
-    list of arrays.
+    others are computed in one call (:func:`tltutor.models.predict_in_batches`), so the part is
+    traced once. A part with several outputs (a cut at a transformer layer: states and padding
+    mask) gives a list of arrays.
     """
     rows = _memo(part)
     keys, labels, missing_inputs, missing_keys = [], [], [], set()
@@ -86,11 +85,12 @@ def outputs_of(part: keras.Model, data):
                 missing_inputs.append((key, example))
         labels.append(np.asarray(keras.ops.convert_to_numpy(batch_labels)).reshape(-1))
     validation.check_not_empty(len(keys))
-    for start in range(0, len(missing_inputs), PREDICT_BATCH_SIZE):
-        chunk = missing_inputs[start:start + PREDICT_BATCH_SIZE]
-        computed = models.predict_batch(part, np.stack([example for _, example in chunk]))
-        for index, (key, _) in enumerate(chunk):
-            rows[key] = tuple(output[index] for output in (computed if isinstance(computed, list) else [computed]))
+    if missing_inputs:
+        computed = models.predict_in_batches(part, np.stack([example for _, example in missing_inputs]),
+                                             PREDICT_BATCH_SIZE)
+        computed = computed if isinstance(computed, list) else [computed]
+        for index, (key, _) in enumerate(missing_inputs):
+            rows[key] = tuple(output[index] for output in computed)
     outputs = [np.stack([rows[key][position] for key in keys]) for position in range(len(rows[keys[0]]))]
     return (outputs if len(outputs) > 1 else outputs[0]), np.concatenate(labels).astype(np.int32)
 
