@@ -44,10 +44,10 @@ def _resize_batch(images, labels, image_size):
 def _without_autotuning(dataset):
     """``dataset`` with tf.data's autotuning off.
 
-    The autotuner wakes after 10, 20, 40 ... ms, and an iterator that ends between two wake-ups
-    waited for the next one here: a pass that computed for 1.4 s returned at 2.55 s in a third
-    of the runs (the sum of the sleeps 10 ms to 1.28 s), and 60 epochs of a head took 15 % longer.
-    These pipelines are small and cached, so fixed settings lose nothing.
+    The autotuner sleeps 10, 20, 40 ... ms between wake-ups, and an iterator that ended between
+    two of them waited for the next one here: a pass that computed for 1.4 s returned at 2.55 s
+    (the sum of the sleeps from 10 ms to 1.28 s) in up to half of the runs, and 60 epochs of a
+    head took 15 % longer. These pipelines are small and cached: fixed settings lose nothing.
     """
     import tensorflow as tf  # only for tf.data pipelines
 
@@ -89,7 +89,8 @@ def array_pipeline(inputs: np.ndarray, labels: np.ndarray, *, batch_size: int, s
 
     Keras wraps NumPy arrays in a new pipeline in every epoch and shuffles them by gathering; a
     cached pipeline built once halves the time of a short epoch here (a head on kept features:
-    0.15 s against 0.08 s per epoch over 1,000 examples, validation included).
+    0.15 s against 0.08 s per epoch over 1,000 examples, validation included). ``cache=False``
+    for a pipeline read once.
     """
     if keras.backend.backend() != "tensorflow":
         return inputs, labels
