@@ -46,7 +46,7 @@ def _without_autotuning(dataset):
 
     The autotuner sleeps 10, 20, 40 ... ms between wake-ups, and an iterator that ended between
     two of them waited for the next one here: a pass that computed for 1.4 s returned at 2.55 s
-    (the sum of the sleeps from 10 ms to 1.28 s) in up to half of the runs, and 60 epochs of a
+    (the sum of the sleeps from 10 ms to 1.28 s) in 1 to 6 of 10 runs, and 60 epochs of a
     head took 15 % longer. These pipelines are small and cached: fixed settings lose nothing.
     """
     import tensorflow as tf  # only for tf.data pipelines
