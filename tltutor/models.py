@@ -275,18 +275,14 @@ def has_augmentation(model: keras.Model) -> bool:
 
 
 def predict_batch(model: keras.Model, images):
-    """The model's outputs for one batch, as a NumPy array (a list of them for several outputs).
+    """The model's outputs for one batch, as a NumPy array.
 
     ``predict_on_batch`` is the fastest call for one batch. Under a ``tf.distribute`` strategy it
     runs the whole batch on every replica and stacks the copies, so there ``predict`` splits it.
     """
     if distribution.strategy_of(model) is None:
-        outputs = model.predict_on_batch(images)
-    else:
-        outputs = model.predict(images, batch_size=len(images), verbose=0)
-    if isinstance(outputs, (list, tuple)):
-        return [keras.ops.convert_to_numpy(output) for output in outputs]
-    return keras.ops.convert_to_numpy(outputs)
+        return keras.ops.convert_to_numpy(model.predict_on_batch(images))
+    return keras.ops.convert_to_numpy(model.predict(images, batch_size=len(images), verbose=0))
 
 
 def predict_in_batches(model: keras.Model, inputs, batch_size: int = 64):
