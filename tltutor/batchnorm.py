@@ -103,3 +103,122 @@ def adapt_batchnorm(model, images, *, batch_size: int = 64) -> int:
     if getattr(model, "compiled", False):
         compiling.recompile(model)
     return len(layers)
+
+
+_FOLDABLE = (keras.layers.Conv2D, keras.layers.DepthwiseConv2D)
+
+
+def _foldable_convolution(layer) -> bool:
+    return (type(layer) in _FOLDABLE and layer.data_format == "channels_last"
+            and layer.activation is keras.activations.linear and layer.dtype_policy.name == "float32"
+            and not getattr(layer, "quantization_mode", None))
+
+
+def _graph_nodes(function):
+    return [node for nodes in function._nodes_by_depth.values() for node in nodes
+            if node.operation is not None and not node.is_input]
+
+
+def _convolution_batchnorm_pairs(function) -> dict[int, keras.layers.BatchNormalization]:
+    """``{id(convolution): batchnorm}`` for each convolution whose only consumer is a BatchNorm layer."""
+    nodes = _graph_nodes(function)
+    uses, consumers = {}, {}
+    for node in nodes:
+        uses[id(node.operation)] = uses.get(id(node.operation), 0) + 1
+        for tensor in node.input_tensors:
+            consumers.setdefault(id(tensor), []).append(node)
+    model_outputs = {id(tensor) for tensor in function.outputs}
+    pairs = {}
+    for node in nodes:
+        convolution = node.operation
+        if not _foldable_convolution(convolution) or uses[id(convolution)] != 1 or len(node.outputs) != 1:
+            continue
+        users = consumers.get(id(node.outputs[0]), [])
+        if id(node.outputs[0]) in model_outputs or len(users) != 1:
+            continue
+        batchnorm = users[0].operation
+        if (isinstance(batchnorm, keras.layers.BatchNormalization) and uses[id(batchnorm)] == 1
+                and batchnorm.axis in (-1, len(node.outputs[0].shape) - 1)
+                and batchnorm.dtype_policy.name == "float32"):
+            pairs[id(convolution)] = batchnorm
+    return pairs
+
+
+def _folded_copy(convolution, batchnorm):
+    """A new convolution with the BatchNorm's inference transform in its kernel and bias."""
+    mean = keras.ops.convert_to_numpy(batchnorm.moving_mean).astype(np.float64)
+    variance = keras.ops.convert_to_numpy(batchnorm.moving_variance).astype(np.float64)
+    gamma = keras.ops.convert_to_numpy(batchnorm.gamma).astype(np.float64) if batchnorm.scale else 1.0
+    beta = keras.ops.convert_to_numpy(batchnorm.beta).astype(np.float64) if batchnorm.center else 0.0
+    scale = gamma / np.sqrt(variance + batchnorm.epsilon)
+    kernel = keras.ops.convert_to_numpy(convolution.kernel).astype(np.float64)
+    bias = keras.ops.convert_to_numpy(convolution.bias).astype(np.float64) if convolution.use_bias else 0.0
+    if isinstance(convolution, keras.layers.DepthwiseConv2D):  # output channel c·multiplier + m
+        kernel = kernel * scale.reshape(kernel.shape[2], kernel.shape[3])
+    else:
+        kernel = kernel * scale
+    copy = type(convolution).from_config({**convolution.get_config(), "use_bias": True, "trainable": False,
+                                          "name": f"{convolution.name}_folded"})
+    return copy, [kernel.astype(np.float32), ((bias - mean) * scale + beta).astype(np.float32)]
+
+
+def _replay(function, inputs, weights_to_set):
+    pairs = _convolution_batchnorm_pairs(function)
+    folded_batchnorms = {id(batchnorm) for batchnorm in pairs.values()}
+
+    def operation(layer):
+        if id(layer) in pairs:
+            copy, weights = _folded_copy(layer, pairs[id(layer)])
+            weights_to_set.append((copy, weights))
+            return copy
+        if id(layer) in folded_batchnorms:
+            return lambda tensor, *args, **kwargs: tensor  # its transform is in the convolution before it
+        if isinstance(layer, keras.Model) and hasattr(layer, "_nodes_by_depth"):  # a nested functional model
+            return lambda *args, **kwargs: _replay(layer, args[0], weights_to_set)
+        return layer
+
+    return function._run_through_graph(inputs, operation_fn=operation)
+
+
+def count_foldable(model: keras.Model) -> int:
+    """How many convolution + BatchNorm pairs :func:`fold_into_convolutions` would merge, nested models included."""
+    if not hasattr(model, "_nodes_by_depth"):
+        return 0
+    return len(_convolution_batchnorm_pairs(model)) + sum(
+        count_foldable(node.operation) for node in _graph_nodes(model)
+        if isinstance(node.operation, keras.Model))
+
+
+def fold_into_convolutions(model: keras.Model) -> keras.Model:
+    """An inference copy of a functional ``model`` with each BatchNorm merged into the convolution before it.
+
+    In inference a BatchNorm layer is an affine map per channel, ``gamma * (x - mean) / sqrt(var + eps)
+    + beta``, so it can be multiplied into the convolution's kernel and bias: one pass over each
+    activation fewer (what TFLite and TensorRT do when they convert a model). The copy gives the
+    same outputs up to float rounding, and computes frozen features about 10 % faster for ResNet50
+    at 224 px on 2 CPU cores. The folded convolutions are new weights fixed at this moment; every
+    other layer is shared with ``model``. For inference only: the copy cannot train its BatchNorm.
+
+    Examples:
+        >>> import numpy as np, tltutor as tl
+        >>> model = tl.models.build_transfer_model(image_size=96)
+        >>> extractor = tl.models.feature_extractor(model)
+        >>> folded = tl.batchnorm.fold_into_convolutions(extractor)
+        >>> tl.batchnorm.count_foldable(extractor), tl.batchnorm.count_foldable(folded)
+        (49, 0)
+        >>> images = np.random.default_rng(0).uniform(0, 255, (4, 96, 96, 3)).astype("float32")
+        >>> bool(np.allclose(folded.predict(images, verbose=0), extractor.predict(images, verbose=0), atol=1e-4))
+        True
+    """
+    if not isinstance(model, keras.Model) or not hasattr(model, "_nodes_by_depth"):
+        raise validation.InvalidArgumentError(
+            f"fold_into_convolutions needs a functional Keras model, got {type(model).__name__}")
+    inputs = [keras.Input(tuple(tensor.shape[1:]), dtype=tensor.dtype, name=f"{tensor.name}_folded")
+              for tensor in model.inputs]
+    weights_to_set = []
+    outputs = _replay(model, inputs if len(inputs) > 1 else inputs[0], weights_to_set)
+    folded = keras.Model(inputs if len(inputs) > 1 else inputs[0], outputs, name=f"{model.name}_folded")
+    for copy, weights in weights_to_set:
+        copy.set_weights(weights)
+    folded.trainable = False
+    return folded
