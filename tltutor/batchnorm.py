@@ -10,6 +10,8 @@ was trained on. :func:`adapt_batchnorm` replaces them with those of other images
   the statistics on the target's images first (a data-dependent initialisation) gives its random
   features a fair chance.
 
+For inference, :func:`fold_into_convolutions` merges each BatchNorm into the convolution before it.
+
 Example::
 
     tl.batchnorm.adapt_batchnorm(model, target_images)        # no labels needed

@@ -13,6 +13,10 @@ the rows its predecessor computed, and a part whose weights changed (AdaBN, fine
 finds none. At most :data:`MAX_KEPT_PARTS` parts are kept, the least recently used dropped first
 (:func:`clear` drops all).
 
+The rows are computed by a copy of the part with each BatchNorm folded into the convolution before
+it (:func:`tltutor.batchnorm.fold_into_convolutions`): the same outputs up to float rounding, one
+pass over each activation fewer.
+
 Examples:
     >>> import numpy as np, tltutor as tl
     >>> model = tl.models.build_transfer_model(image_size=96)
