@@ -272,6 +272,24 @@ def run(backbones=DEFAULT_BACKBONES, *, image_size: int = 224, images: int | Non
     }
 
 
+_DISPLAY_NAMES = {"EfficientNetLite0": "EfficientNet-Lite0"}
+
+
+def _figure(value: float) -> str:
+    return f"{value:.2g}" if value < 10 else f"{value:.0f}"
+
+
+def markdown_table(figures: dict) -> str:
+    """The figures as the README's table: both sides' images/s, the ratio and its spread over rounds."""
+    lines = ["| backbone | workload | plain Keras img/s | tltutor img/s | ratio (rounds) |", "|---|---|---|---|---|"]
+    for row in figures["rows"]:
+        lines.append(f"| {_DISPLAY_NAMES.get(row['backbone'], row['backbone'])} | {row['workload']} "
+                     f"| {row['baseline_images_per_second']} | {row['tltutor_images_per_second']} "
+                     f"| {_figure(row['speedup'])}× ({_figure(row['lowest_round_ratio'])}–"
+                     f"{_figure(row['highest_round_ratio'])}) |")
+    return "\n".join(lines)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python benchmarks/bench.py", description=__doc__.splitlines()[0])
     parser.add_argument("--backbones", nargs="+", default=list(DEFAULT_BACKBONES))
@@ -280,7 +298,13 @@ def main(argv=None) -> int:
     parser.add_argument("--rounds", type=int, default=3, help="timed rounds after the warm-up, order alternating")
     parser.add_argument("--batch-size", type=int, default=None, help="tltutor's batch size (default: by device)")
     parser.add_argument("--json", default=None, help="also write the figures to this JSON file")
+    parser.add_argument("--markdown", action="store_true", help="print the table of a stored --json file and stop")
     arguments = parser.parse_args(argv)
+    if arguments.markdown:
+        if not arguments.json:
+            raise validation.InvalidArgumentError("--markdown prints a stored run: name its file with --json")
+        print(markdown_table(files.read_json(arguments.json)))
+        return 0
     figures = run(arguments.backbones, image_size=arguments.image_size, images=arguments.images,
                   rounds=arguments.rounds, batch_size=arguments.batch_size)
     print(f"\n{figures['device']}\nversions: {figures['versions']}\n")

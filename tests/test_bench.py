@@ -47,3 +47,15 @@ def test_bad_benchmark_arguments_are_explained():
         bench.run(["DigitsCNN"], image_size=32, images=10**6, progress=None)
     with pytest.raises(Exception, match="Did you mean"):
         bench.run(["EfficientNetB9"], image_size=32, images=16, progress=None)
+
+
+def test_the_readme_shows_the_stored_cpu_run():
+    root = Path(__file__).parents[1]
+    table = bench.markdown_table(json.loads((root / "benchmarks" / "cpu-2core-tensorflow.json").read_text()))
+    assert table in (root / "README.md").read_text(), \
+        "paste `python benchmarks/bench.py --json benchmarks/cpu-2core-tensorflow.json --markdown` into the README"
+
+
+def test_markdown_needs_a_stored_run():
+    with pytest.raises(InvalidArgumentError, match="--json"):
+        bench.main(["--markdown"])
