@@ -113,7 +113,7 @@ _FOLDABLE = (keras.layers.Conv2D, keras.layers.DepthwiseConv2D)
 def _foldable_convolution(layer) -> bool:
     return (type(layer) in _FOLDABLE and layer.data_format == "channels_last"
             and layer.activation is keras.activations.linear and layer.dtype_policy.name == "float32"
-            and not getattr(layer, "quantization_mode", None))
+            and not getattr(layer, "quantization_mode", None) and not getattr(layer, "lora_enabled", False))
 
 
 def _graph_nodes(function):
@@ -146,8 +146,14 @@ def _convolution_batchnorm_pairs(function) -> dict[int, keras.layers.BatchNormal
     return pairs
 
 
-def _folded_copy(convolution, batchnorm):
-    """A new convolution with the BatchNorm's inference transform in its kernel and bias."""
+def _new_layer(layer, **changes):
+    config = {**layer.get_config(), **changes}
+    config.pop("name", None)  # the copy of a nested model's layer must not collide with the outer names
+    return type(layer).from_config(config)
+
+
+def _folded_convolution(convolution, batchnorm):
+    """A new convolution with the BatchNorm's inference transform in its kernel and bias, and those weights."""
     mean = keras.ops.convert_to_numpy(batchnorm.moving_mean).astype(np.float64)
     variance = keras.ops.convert_to_numpy(batchnorm.moving_variance).astype(np.float64)
     gamma = keras.ops.convert_to_numpy(batchnorm.gamma).astype(np.float64) if batchnorm.scale else 1.0
@@ -159,36 +165,37 @@ def _folded_copy(convolution, batchnorm):
         kernel = kernel * scale.reshape(kernel.shape[2], kernel.shape[3])
     else:
         kernel = kernel * scale
-    copy = type(convolution).from_config({**convolution.get_config(), "use_bias": True, "trainable": False,
-                                          "name": f"{convolution.name}_folded"})
+    copy = _new_layer(convolution, use_bias=True)
     return copy, [kernel.astype(np.float32), ((bias - mean) * scale + beta).astype(np.float32)]
 
 
-def _replay(function, inputs, weights_to_set):
+def _replay(function, inputs, copies):
+    """``function``'s graph on ``inputs`` with a new layer for every layer (``copies``: id → (new, weights))."""
     pairs = _convolution_batchnorm_pairs(function)
     folded_batchnorms = {id(batchnorm) for batchnorm in pairs.values()}
 
     def operation(layer):
-        if id(layer) in pairs:
-            copy, weights = _folded_copy(layer, pairs[id(layer)])
-            weights_to_set.append((copy, weights))
-            return copy
         if id(layer) in folded_batchnorms:
             return lambda tensor, *args, **kwargs: tensor  # its transform is in the convolution before it
         if isinstance(layer, keras.Model) and hasattr(layer, "_nodes_by_depth"):  # a nested functional model
-            return lambda *args, **kwargs: _replay(layer, args[0], weights_to_set)
-        return layer
+            return lambda *args, **kwargs: _replay(layer, args[0] if args else kwargs["inputs"], copies)
+        if id(layer) not in copies:  # a layer called twice keeps one copy, so its weights stay shared
+            if id(layer) in pairs:
+                copies[id(layer)] = _folded_convolution(layer, pairs[id(layer)])
+            else:
+                copies[id(layer)] = (_new_layer(layer), layer.get_weights())
+        return copies[id(layer)][0]
 
     return function._run_through_graph(inputs, operation_fn=operation)
 
 
 def count_foldable(model: keras.Model) -> int:
-    """How many convolution + BatchNorm pairs :func:`fold_into_convolutions` would merge, nested models included."""
+    """How many convolution + BatchNorm pairs :func:`fold_into_convolutions` would merge (nested models too)."""
     if not hasattr(model, "_nodes_by_depth"):
         return 0
-    return len(_convolution_batchnorm_pairs(model)) + sum(
-        count_foldable(node.operation) for node in _graph_nodes(model)
-        if isinstance(node.operation, keras.Model))
+    nested = {id(node.operation): node.operation for node in _graph_nodes(model)
+              if isinstance(node.operation, keras.Model)}
+    return len(_convolution_batchnorm_pairs(model)) + sum(count_foldable(inner) for inner in nested.values())
 
 
 def fold_into_convolutions(model: keras.Model) -> keras.Model:
@@ -198,8 +205,9 @@ def fold_into_convolutions(model: keras.Model) -> keras.Model:
     + beta``, so it can be multiplied into the convolution's kernel and bias: one pass over each
     activation fewer (what TFLite and TensorRT do when they convert a model). The copy gives the
     same outputs up to float rounding, and computes frozen features about 10 % faster for ResNet50
-    at 224 px on 2 CPU cores. The folded convolutions are new weights fixed at this moment; every
-    other layer is shared with ``model``. For inference only: the copy cannot train its BatchNorm.
+    at 224 px on 2 CPU cores. Every layer of the copy is new, its weights those of ``model`` at
+    this moment, so later changes to ``model`` do not reach it and ``model`` is left as it was.
+    For inference only: the copy has no BatchNorm to train.
 
     Examples:
         >>> import numpy as np, tltutor as tl
@@ -215,12 +223,11 @@ def fold_into_convolutions(model: keras.Model) -> keras.Model:
     if not isinstance(model, keras.Model) or not hasattr(model, "_nodes_by_depth"):
         raise validation.InvalidArgumentError(
             f"fold_into_convolutions needs a functional Keras model, got {type(model).__name__}")
-    inputs = [keras.Input(tuple(tensor.shape[1:]), dtype=tensor.dtype, name=f"{tensor.name}_folded")
-              for tensor in model.inputs]
-    weights_to_set = []
-    outputs = _replay(model, inputs if len(inputs) > 1 else inputs[0], weights_to_set)
-    folded = keras.Model(inputs if len(inputs) > 1 else inputs[0], outputs, name=f"{model.name}_folded")
-    for copy, weights in weights_to_set:
+    inputs = keras.tree.map_structure(lambda tensor: keras.Input(tuple(tensor.shape[1:]), dtype=tensor.dtype),
+                                      model._inputs_struct)
+    copies = {}
+    outputs = _replay(model, inputs, copies)
+    folded = keras.Model(inputs, outputs, name=f"{model.name}_folded")
+    for copy, weights in copies.values():
         copy.set_weights(weights)
-    folded.trainable = False
     return folded

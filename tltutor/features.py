@@ -84,7 +84,10 @@ def computing_model(part: keras.Model, fingerprint: str | None = None) -> keras.
         return kept[1]
     model = part
     if batchnorm.count_foldable(part) and not distribution.strategy_of(part):
-        model = batchnorm.fold_into_convolutions(part)
+        try:
+            model = batchnorm.fold_into_convolutions(part)
+        except (ValueError, TypeError, KeyError, NotImplementedError):  # a layer that cannot be rebuilt from its config
+            model = part
     object.__setattr__(part, _FOLDED_ATTRIBUTE, (fingerprint, model))
     return model
 
@@ -94,9 +97,10 @@ def outputs_of(part: keras.Model, data):
 
     ``data`` is ``(inputs, labels)`` arrays, a ``PyDataset`` or a batched ``tf.data`` dataset
     (one pass; labels come from the same pass). Rows seen before are taken from the memo; the
-    others are computed in one call (:func:`tltutor.models.predict_in_batches`), so the part is
-    traced once, by its copy with BatchNorm folded into the convolutions (:func:`computing_model`). A part with several outputs (a cut at a transformer layer: states and padding
-    mask) gives a list of arrays.
+    others are computed in one call (:func:`tltutor.models.predict_in_batches`) of the part's copy
+    with BatchNorm folded into its convolutions (:func:`computing_model`), so it is traced once. A
+    part with several outputs (a cut at a transformer layer: states and padding mask) gives a list
+    of arrays.
     """
     fingerprint = weights_fingerprint(part)
     rows = _memo(part, fingerprint)
@@ -111,7 +115,8 @@ def outputs_of(part: keras.Model, data):
         labels.append(np.asarray(keras.ops.convert_to_numpy(batch_labels)).reshape(-1))
     validation.check_not_empty(len(keys))
     if missing_inputs:
-        computed = models.predict_in_batches(computing_model(part, fingerprint), np.stack([example for _, example in missing_inputs]),
+        computed = models.predict_in_batches(computing_model(part, fingerprint),
+                                             np.stack([example for _, example in missing_inputs]),
                                              PREDICT_BATCH_SIZE)
         computed = computed if isinstance(computed, list) else [computed]
         for index, (key, _) in enumerate(missing_inputs):
