@@ -139,8 +139,9 @@ CLAIMS = {
         "gradual unfreezing moved them somewhat less":
             lambda r: beats(r, "schedules", "gradual @ 1e-04", "all at once @ 1e-04", "deep_change_percent",
                             higher_is_better=False),
-        "at 1e-3 all at once spreads widely over seeds":
-            lambda r: comparison(r, "schedules").spread("all at once @ 1e-03", "test_accuracy").std > 0.1,
+        "at 1e-3 all at once spreads over seeds several times wider than at 1e-4":
+            lambda r: comparison(r, "schedules").spread("all at once @ 1e-03", "test_accuracy").std
+            > 3 * comparison(r, "schedules").spread("all at once @ 1e-04", "test_accuracy").std,
         "the deep blocks moved ten times further at 1e-3 than at 1e-4":
             lambda r: mean(r, "schedules", "all at once @ 1e-03", "deep_change_percent")
             > 8 * mean(r, "schedules", "all at once @ 1e-04", "deep_change_percent"),
@@ -273,8 +274,8 @@ CLAIMS = {
         "the astronaut is called a bobsled and the rocket a drilling platform":
             lambda r: r["values"]["imagenet_top_classes"][2:] == ["bobsled", "drilling platform"]
             and r["values"]["imagenet_top_classes"][:2] == ["Egyptian cat", "espresso"],
-        "down to depth 7, CKA is at least 0.999 on every seed":
-            lambda r: all(row["cka"] >= 0.999 for row in comparison(r, "similarity").rows if row["depth"] <= 7),
+        "down to depth 7, CKA is at least 0.998 on every seed":
+            lambda r: all(row["cka"] >= 0.998 for row in comparison(r, "similarity").rows if row["depth"] <= 7),
         "the last two layers changed most, to about 0.965":
             lambda r: sorted(comparison(r, "similarity").variants,
                              key=lambda depth: mean(r, "similarity", depth, "cka"))[:2] == [11, 12]
@@ -292,10 +293,11 @@ CLAIMS = {
             lambda r: 6 < mean(r, "sizes", "ResNet50", "parameters") / mean(r, "sizes", "EfficientNetLite0", "parameters") < 8
             and beats(r, "sizes", "EfficientNetLite0", "ResNet50", "latency_ms", higher_is_better=False)
             and mean(r, "sizes", "ResNet50", "latency_ms") < 3 * mean(r, "sizes", "EfficientNetLite0", "latency_ms"),
-        "MobileNetV2 has the fewest parameters of the ImageNet networks, but is not measurably faster than EfficientNet-Lite0":
+        "MobileNetV2 has the fewest parameters of the ImageNet networks, but its time shrinks less than its size":
             lambda r: min(("MobileNetV2", "EfficientNetLite0", "ResNet50"),
                           key=lambda name: mean(r, "sizes", name, "parameters")) == "MobileNetV2"
-            and no_difference(r, "sizes", "MobileNetV2", "EfficientNetLite0", "latency_ms"),
+            and mean(r, "sizes", "MobileNetV2", "latency_ms") / mean(r, "sizes", "EfficientNetLite0", "latency_ms")
+            > mean(r, "sizes", "MobileNetV2", "parameters") / mean(r, "sizes", "EfficientNetLite0", "parameters"),
         "neither 8-bit variant changed accuracy measurably":
             lambda r: all(no_difference(r, "tflite", variant, "keras", "accuracy") for variant in ("dynamic", "int8")),
         "8-bit files are 3 to 4 times smaller":
