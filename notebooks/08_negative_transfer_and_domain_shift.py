@@ -221,7 +221,7 @@ tl.report.plots.plot_bars([dict(row, bar=f"{row['statistics']}\n{row['test image
 
 # %% [markdown]
 # **What the stored run measured** (three seeds): for the base with **ImageNet statistics**, AdaBN made
-# noisy accuracy much *worse*, 0.58 → 0.23. Its head had learned to read features normalised with
+# noisy accuracy much *worse*, 0.58 → 0.22. Its head had learned to read features normalised with
 # ImageNet's statistics; replacing them with the statistics of noisy clothing moved every feature, and
 # the head no longer understood them. For the base whose statistics were **set on the clean training
 # images** first, AdaBN did what it promises: noise had dropped that model to chance (0.11), and AdaBN
