@@ -140,9 +140,13 @@ class _Side:
         self.prepared = None
 
     def _fit(self, model, data):
-        x, y = data if isinstance(data, tuple) else (data, None)
-        arrays = y is not None  # a tf.data dataset is shuffled (or not) by its own pipeline
-        model.fit(x, y, epochs=1, batch_size=self.settings.batch_size if arrays else None, shuffle=arrays, verbose=0)
+        # tltutor's arrays go in as tltutor's training helpers feed them (tltutor.training);
+        # the baseline's data is always its own tf.data pipeline.
+        if isinstance(data, tuple):
+            model.fit(**pipelines.fit_arguments(*data, batch_size=self.settings.batch_size, shuffle=True), epochs=1,
+                      verbose=0)
+        else:
+            model.fit(data, epochs=1, verbose=0)
 
     def prepare(self, workload: str) -> None:
         """Set the model up for ``workload`` (freezing, compiling); nothing here is timed."""

@@ -138,3 +138,23 @@ def test_tf_data_pipelines_run_without_autotuning_and_keep_their_order():
         assert pipeline.options().autotune.enabled is False
         _, seen_labels = pipelines.to_numpy(pipeline)
         np.testing.assert_array_equal(seen_labels, labels)
+
+
+def test_fit_arguments_feed_arrays_through_a_pipeline_without_autotuning_and_with_a_fixed_order():
+    import keras
+
+    features = np.random.default_rng(0).normal(size=(40, 6)).astype(np.float32)
+    labels = {"first": np.arange(40) % 4, "second": np.arange(40) % 2}  # several outputs, as in notebook 10
+    arguments = pipelines.fit_arguments(features, labels, batch_size=8, shuffle=True, seed=3)
+    assert set(arguments) == {"x"}
+    assert arguments["x"].options().autotune.enabled is False
+    orders = [np.concatenate([batch["first"] for _, batch in pipelines.fit_arguments(
+        features, labels, batch_size=8, shuffle=True, seed=3)["x"]]) for _ in range(2)]
+    np.testing.assert_array_equal(orders[0], orders[1])
+    assert sorted(orders[0].tolist()) == sorted(labels["first"].tolist())
+    inputs = keras.Input((6,))
+    model = keras.Model(inputs, {"first": keras.layers.Dense(4, name="first")(inputs),
+                                 "second": keras.layers.Dense(2, name="second")(inputs)})
+    model.compile("adam", loss={"first": "sparse_categorical_crossentropy", "second": "sparse_categorical_crossentropy"})
+    history = model.fit(**arguments, epochs=2, verbose=0)
+    assert len(history.history["loss"]) == 2

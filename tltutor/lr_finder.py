@@ -21,7 +21,7 @@ import keras
 import numpy as np
 
 from tltutor import compiling, features, models, validation
-from tltutor.data import batches
+from tltutor.data import batches, pipelines
 
 
 @dataclass
@@ -126,7 +126,8 @@ def find_learning_rate(model: keras.Model, train, *, min_learning_rate: float = 
             repeats = math.ceil(steps / math.ceil(len(data[0]) / batch_size))
             x = np.concatenate([data[0]] * repeats)
             y = np.concatenate([data[1]] * repeats)
-            target.fit(x, y, batch_size=batch_size, epochs=1, shuffle=True, callbacks=[recorder], verbose=verbose)
+            target.fit(**pipelines.fit_arguments(x, y, batch_size=batch_size, shuffle=True), epochs=1, callbacks=[recorder],
+                       verbose=verbose)
         else:
             target.fit(data.repeat(), steps_per_epoch=steps, epochs=1, callbacks=[recorder], verbose=verbose)
     finally:

@@ -113,11 +113,11 @@ def _fit(model, train, validation_data, epochs, callbacks, *, checkpoint_dir=Non
     batch_size = validation.check_positive_int(batch_size, "batch_size")
     started = time.perf_counter()
     if isinstance(train, tuple):
-        train = pipelines.array_pipeline(*train, batch_size=batch_size, shuffle=True)
+        fit_data = pipelines.fit_arguments(*train, batch_size=batch_size, shuffle=True)
+    else:
+        fit_data = {"x": train}
     if isinstance(validation_data, tuple):
         validation_data = pipelines.array_pipeline(*validation_data, batch_size=256, shuffle=False)
-    x, y = (train if isinstance(train, tuple) else (train, None))
-    arrays = isinstance(train, tuple)
     previous, initial_epoch, callbacks = None, 0, list(callbacks)
     if progress and not verbose:
         callbacks.append(progress_lines.EpochProgress(phase, output=progress if callable(progress) else print))
@@ -129,9 +129,8 @@ def _fit(model, train, validation_data, epochs, callbacks, *, checkpoint_dir=Non
         initial_epoch = previous.completed_epochs if previous else 0
         saver = checkpoints.EpochCheckpoint(directory, previous)
         callbacks.append(saver)
-    result = model.fit(x, y, validation_data=validation_data, epochs=epochs, initial_epoch=initial_epoch,
-                       callbacks=callbacks, shuffle=arrays, batch_size=batch_size if arrays else None,
-                       verbose=verbose)
+    result = model.fit(**fit_data, validation_data=validation_data, epochs=epochs, initial_epoch=initial_epoch,
+                       callbacks=callbacks, verbose=verbose)
     seconds = time.perf_counter() - started
     if checkpoint_dir is None:
         return result.history, seconds

@@ -104,6 +104,19 @@ def array_pipeline(inputs: np.ndarray, labels: np.ndarray, *, batch_size: int, s
     return _without_autotuning(dataset.batch(batch_size).prefetch(2))
 
 
+def fit_arguments(inputs, labels, *, batch_size: int, shuffle: bool, seed: int | None = None) -> dict:
+    """``model.fit`` keyword arguments for arrays: ``x`` as an :func:`array_pipeline`, or, without
+    TensorFlow, ``x``, ``y``, ``batch_size`` and ``shuffle`` for Keras to batch the arrays itself.
+
+    Keras's own pipeline for arrays keeps tf.data's autotuning on, and each epoch then waits for
+    the autotuner's next wake-up (30 epochs of a small head: 3.4 s against 2.6 s here).
+    """
+    pipeline = array_pipeline(inputs, labels, batch_size=batch_size, shuffle=shuffle, seed=seed)
+    if isinstance(pipeline, tuple):
+        return {"x": pipeline[0], "y": pipeline[1], "batch_size": batch_size, "shuffle": shuffle}
+    return {"x": pipeline}
+
+
 def to_numpy(dataset):
     """All ``(images, labels)`` of a finite batched dataset, in one iteration's order."""
     return batches.to_numpy(dataset)

@@ -145,7 +145,7 @@ def layer_similarity(first: keras.Model, second: keras.Model, images, layer_name
         x = images
         for layer in models.layers_before_base(model):
             x = keras.ops.convert_to_numpy(layer(x))
-        outputs = probe.predict(x, batch_size=batch_size, verbose=0)
+        outputs = models.predict_in_batches(probe, x, batch_size)
         activations.append(outputs if isinstance(outputs, list) else [outputs])
     return [{"depth": index + 1, "layer": name, "cka": round(linear_cka(a, b), 4)}
             for index, (name, a, b) in enumerate(zip(layer_names, *activations))]

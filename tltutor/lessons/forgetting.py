@@ -31,7 +31,7 @@ import keras
 import numpy as np
 
 from tltutor import compiling, data, freezing, models, training, validation
-from tltutor.data import batches
+from tltutor.data import batches, pipelines
 from tltutor.report.results import Comparison
 from tltutor.runtime import profile
 from tltutor.runtime.progress import Steps
@@ -203,7 +203,7 @@ def train_new_task(model: keras.Model, new_train, *, method: str = "naive", epoc
         targets = {NEW_OUTPUT: np.concatenate([targets[NEW_OUTPUT], np.full(count, IGNORE, np.int32)]),
                    OLD_OUTPUT: np.concatenate([ignore, old_labels[chosen].astype(np.int32)])}
     elif method == "lwf":
-        recorded = model.predict(new_images, batch_size=batch_size, verbose=0)[OLD_OUTPUT]
+        recorded = models.predict_in_batches(model, new_images.astype(np.float32), batch_size)[OLD_OUTPUT]
         targets[OLD_OUTPUT] = np.asarray(recorded, np.float32)
         losses[OLD_OUTPUT] = Distillation(temperature)
         loss_weights[OLD_OUTPUT] = float(lwf_weight)
@@ -213,7 +213,8 @@ def train_new_task(model: keras.Model, new_train, *, method: str = "naive", epoc
     started = time.perf_counter()
     try:
         compiling.compile_model(model, rate, loss=losses, loss_weights=loss_weights, metrics=None)
-        result = model.fit(images, targets, epochs=epochs, batch_size=batch_size, shuffle=True, verbose=0)
+        result = model.fit(**pipelines.fit_arguments(images, targets, batch_size=batch_size, shuffle=True, seed=seed),
+                           epochs=epochs, verbose=0)
     finally:
         if method == "l2sp":
             detach_l2sp(model)
@@ -226,7 +227,7 @@ def task_accuracies(model: keras.Model, old_test, new_test, batch_size: int = 12
     """Accuracy of the old head on the old task and of the new head on the new task."""
     result = {}
     for output, (images, labels) in ((OLD_OUTPUT, old_test), (NEW_OUTPUT, new_test)):
-        logits = model.predict(np.asarray(images, np.float32), batch_size=batch_size, verbose=0)[output]
+        logits = models.predict_in_batches(model, np.asarray(images, np.float32), batch_size)[output]
         result[f"{output}_task_accuracy"] = round(float(np.mean(np.argmax(logits, -1) == np.asarray(labels))), 4)
     return result
 

@@ -22,6 +22,7 @@ import keras
 import numpy as np
 
 from tltutor import compiling, data, features, freezing, models, validation
+from tltutor.data import pipelines
 from tltutor.report import diagnostics
 from tltutor.report.results import Comparison
 from tltutor.runtime import profile, reproducibility
@@ -178,8 +179,8 @@ def _train_head_with_remedy(head, initial, remedy, train_features, train_labels,
         weights = class_weights(train_labels, num_classes)
     loss = SparseFocalLoss(2.0) if remedy == "focal_loss" else None
     compiling.compile_model(head, learning_rate, loss=loss)
-    head.fit(features_used, labels_used, epochs=epochs, batch_size=batch_size, class_weight=weights, shuffle=True,
-             verbose=0)
+    head.fit(**pipelines.fit_arguments(features_used, labels_used, batch_size=batch_size, shuffle=True, seed=seed),
+             epochs=epochs, class_weight=weights, verbose=0)
 
 
 def compare_remedies(dataset: str = data.OFFLINE_DEFAULT, *, remedies=REMEDIES, seeds=None, ratio: float = 20,
