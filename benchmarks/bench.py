@@ -141,12 +141,12 @@ class _Side:
 
     def _fit(self, model, data):
         # tltutor's arrays go in as tltutor's training helpers feed them (tltutor.training);
-        # the baseline's data is always its own tf.data pipeline.
+        # the baseline's data is always its own pipeline (tf.data, or a PyDataset without TensorFlow).
         if isinstance(data, tuple):
             model.fit(**pipelines.fit_arguments(*data, batch_size=self.settings.batch_size, shuffle=True), epochs=1,
                       verbose=0)
         else:
-            model.fit(data, epochs=1, verbose=0)
+            model.fit(data, epochs=1, shuffle=False, verbose=0)
 
     def prepare(self, workload: str) -> None:
         """Set the model up for ``workload`` (freezing, compiling); nothing here is timed."""

@@ -146,12 +146,18 @@ def test_fit_arguments_feed_arrays_through_a_pipeline_without_autotuning_and_wit
     features = np.random.default_rng(0).normal(size=(40, 6)).astype(np.float32)
     labels = {"first": np.arange(40) % 4, "second": np.arange(40) % 2}  # several outputs, as in notebook 10
     arguments = pipelines.fit_arguments(features, labels, batch_size=8, shuffle=True, seed=3)
-    assert set(arguments) == {"x"}
+    assert set(arguments) == {"x", "shuffle"} and arguments["shuffle"] is False  # the pipeline shuffles
     assert arguments["x"].options().autotune.enabled is False
     orders = [np.concatenate([batch["first"] for _, batch in pipelines.fit_arguments(
         features, labels, batch_size=8, shuffle=True, seed=3)["x"]]) for _ in range(2)]
     np.testing.assert_array_equal(orders[0], orders[1])
     assert sorted(orders[0].tolist()) == sorted(labels["first"].tolist())
+    assert not np.array_equal(orders[0], labels["first"])
+    two_inputs = pipelines.fit_arguments([features, features[:, :2]], np.arange(40), batch_size=40, shuffle=True, seed=3)
+    (first_input, second_input), order = next(iter(two_inputs["x"]))
+    np.testing.assert_array_equal(first_input.numpy()[:, :2], second_input.numpy())  # rows stay together
+    assert sorted(order.numpy().tolist()) == list(range(40))
+    assert np.mean(np.abs(np.diff(order.numpy()))) > 5, "several inputs are shuffled as widely as one"
     inputs = keras.Input((6,))
     model = keras.Model(inputs, {"first": keras.layers.Dense(4, name="first")(inputs),
                                  "second": keras.layers.Dense(2, name="second")(inputs)})

@@ -150,5 +150,9 @@ def test_predict_in_batches_gives_predicts_numbers_for_one_and_several_inputs_an
     extra = rows[:, :2] * 3
     np.testing.assert_array_equal(models.predict_in_batches(two_inputs, [rows, extra], 32),
                                   two_inputs.predict([rows, extra], batch_size=32, verbose=0))
+    named_outputs = keras.Model(inputs, {"hidden": hidden, "logits": keras.layers.Dense(3)(hidden)})
+    got = models.predict_in_batches(named_outputs, rows, 32)
+    assert isinstance(got["logits"], np.ndarray) and got["hidden"].shape == (70, 4)
+    np.testing.assert_array_equal(got["hidden"], expected[0])
     with pytest.raises(DatasetError, match="empty"):
         models.predict_in_batches(one_output, rows[:0])

@@ -115,7 +115,7 @@ def _fit(model, train, validation_data, epochs, callbacks, *, checkpoint_dir=Non
     if isinstance(train, tuple):
         fit_data = pipelines.fit_arguments(*train, batch_size=batch_size, shuffle=True)
     else:
-        fit_data = {"x": train}
+        fit_data = {"x": train, "shuffle": False}  # a dataset shuffles itself
     if isinstance(validation_data, tuple):
         validation_data = pipelines.array_pipeline(*validation_data, batch_size=256, shuffle=False)
     previous, initial_epoch, callbacks = None, 0, list(callbacks)
@@ -139,13 +139,13 @@ def _fit(model, train, validation_data, epochs, callbacks, *, checkpoint_dir=Non
 
 
 def _train_part(model: keras.Model, part: tuple[keras.Model, keras.Model], train, validation_data, epochs: int,
-                callbacks, *, learning_rate: float, **fit_arguments):
+                callbacks, *, learning_rate: float, **fit_options):
     """Train ``top`` on the (kept) outputs of the frozen ``bottom``; ``top`` is compiled like ``model``."""
     bottom, top = part
     train_outputs = features.outputs_of(bottom, train)
     validation_outputs = features.outputs_of(bottom, validation_data) if validation_data is not None else None
     top = compiling.compile_or_reuse(top, model, learning_rate)
-    return _fit(top, train_outputs, validation_outputs, epochs, callbacks, **fit_arguments)
+    return _fit(top, train_outputs, validation_outputs, epochs, callbacks, **fit_options)
 
 
 @in_model_strategy

@@ -203,7 +203,7 @@ def train_new_task(model: keras.Model, new_train, *, method: str = "naive", epoc
         targets = {NEW_OUTPUT: np.concatenate([targets[NEW_OUTPUT], np.full(count, IGNORE, np.int32)]),
                    OLD_OUTPUT: np.concatenate([ignore, old_labels[chosen].astype(np.int32)])}
     elif method == "lwf":
-        recorded = models.predict_in_batches(model, new_images.astype(np.float32), batch_size)[OLD_OUTPUT]
+        recorded = models.predict_in_batches(model, np.asarray(new_images, np.float32), batch_size)[OLD_OUTPUT]
         targets[OLD_OUTPUT] = np.asarray(recorded, np.float32)
         losses[OLD_OUTPUT] = Distillation(temperature)
         loss_weights[OLD_OUTPUT] = float(lwf_weight)
