@@ -79,6 +79,29 @@ def test_range_test_changes_the_rate_every_batch_even_with_several_steps_per_exe
     assert model.steps_per_execution == 4
 
 
+def test_range_test_records_each_batchs_own_loss_not_the_running_mean():
+    import tensorflow as tf
+
+    x = np.ones((64, 4), "float32")
+    y = np.repeat([0, 1], 16).tolist() * 2  # batches of 16: all class 0, then all class 1, and again
+    favours_class_0 = keras.layers.Dense(2, kernel_initializer="zeros", bias_initializer=keras.initializers.Constant([2.0, 0.0]))
+    model = keras.Sequential([keras.Input((4,)), favours_class_0])
+    compiling.compile_model(model, 1e-3)
+    batches = tf.data.Dataset.from_tensor_slices((x, np.asarray(y, "int64"))).batch(16)
+    result = lr_finder.find_learning_rate(model, batches, min_learning_rate=1e-9, max_learning_rate=1e-8, steps=12,
+                                         divergence=100.0)
+    expected = [float(np.log1p(np.exp(-2.0))), float(np.log1p(np.exp(2.0)))] * 6  # cross-entropy of each batch
+    np.testing.assert_allclose(result.losses, expected, rtol=1e-4)
+
+
+def test_suggestion_reads_the_slope_across_neighbours_not_one_noisy_step():
+    rates = np.logspace(-6, 0, 61)
+    losses = 2 - 0.1 * np.tanh(2 * (np.log10(rates) + 2))  # steepest at 1e-2: 0.2 per decade
+    losses[10] -= 0.05  # one noisy batch early on: 0.25 per decade from its neighbours alone
+    suggestion, steepest, minimum = lr_finder.suggest(rates, losses)
+    assert steepest == pytest.approx(1e-2, rel=0.3)
+
+
 def test_suggestion_is_the_steepest_descent_on_a_known_curve():
     rates = np.logspace(-6, 0, 61)
     losses = 2 - np.tanh(2 * (np.log10(rates) + 3)) + np.where(rates > 1e-1, 50 * (rates - 1e-1), 0)
@@ -88,6 +111,10 @@ def test_suggestion_is_the_steepest_descent_on_a_known_curve():
     flat_then_falling = np.concatenate([[1.0, 0.99], np.linspace(1.0, 1.0, 29), 1 - 0.5 * np.tanh(np.linspace(0, 3, 30))])
     suggestion, steepest, minimum = lr_finder.suggest(rates, flat_then_falling)
     assert suggestion == steepest, "a noisy minimum at the start must not drag the suggestion down"
+    rising = np.linspace(1.0, 2.0, 61)
+    rising[[6, 8]] = 0.9, 0.8  # a converged model: noise at the start, then only a rise
+    suggestion, steepest, minimum = lr_finder.suggest(rates, rising)
+    assert minimum > steepest and suggestion == rates[0], "a suggestion below the tested rates is not a result"
 
 
 def test_layerwise_rates_scale_each_groups_first_adam_step():

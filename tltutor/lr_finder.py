@@ -49,6 +49,9 @@ class _ExponentialRate(keras.callbacks.Callback):
 
     def on_train_batch_begin(self, batch, logs=None):
         self.model.optimizer.learning_rate.assign(self._rate(len(self.rates)))
+        # Keras logs the epoch's running mean; emptied before every batch, the mean is that batch's loss.
+        for metric in self.model.metrics:
+            metric.reset_state()
 
     def on_train_batch_end(self, batch, logs=None):
         loss = float(logs["loss"])
@@ -64,7 +67,11 @@ class _ExponentialRate(keras.callbacks.Callback):
 
 
 def suggest(learning_rates, smoothed_losses, skip_start: int = 5, skip_end: int = 2) -> tuple[float, float, float]:
-    """``(suggestion, steepest, minimum)``: the steepest-descent rate, capped at minimum/10 when that is above it."""
+    """``(suggestion, steepest, minimum)``: the steepest-descent rate, capped at minimum/10 when that is above it.
+
+    The suggestion is never below the lowest rate tried; when it equals that rate, the loss never
+    fell (a converged model): the curve then shows only where training starts to break.
+    """
     rates = np.asarray(learning_rates, dtype=float)
     losses = np.asarray(smoothed_losses, dtype=float)
     usable = slice(skip_start, max(len(rates) - skip_end, skip_start + 2))
@@ -75,12 +82,17 @@ def suggest(learning_rates, smoothed_losses, skip_start: int = 5, skip_end: int 
             "batch size or a smaller min_learning_rate"
         )
     minimum = float(rates[int(np.argmin(losses))])
-    slopes = np.gradient(losses, np.log10(rates))
+    # Slopes across a window of about a tenth of the curve: batch-to-batch noise hides neighbours' slopes.
+    width = max(1, len(rates) // 20)
+    positions = np.arange(len(rates))
+    ahead, behind = np.minimum(positions + width, len(rates) - 1), np.maximum(positions - width, 0)
+    log_rates = np.log10(rates)
+    slopes = (losses[ahead] - losses[behind]) / (log_rates[ahead] - log_rates[behind])
     steepest = float(rates[int(np.argmin(slopes))])
     # The lowest loss caps the rate only when it lies above the steepest point; a minimum near the
     # start is noise on a flat curve, not a sign of divergence.
     suggestion = min(steepest, minimum / 10) if minimum > steepest else steepest
-    return suggestion, steepest, minimum
+    return max(suggestion, float(learning_rates[0])), steepest, minimum  # never a rate below the tested range
 
 
 def _range_test_target(model: keras.Model, train):
@@ -123,13 +135,14 @@ def find_learning_rate(model: keras.Model, train, *, min_learning_rate: float = 
     recorder = _ExponentialRate(min_learning_rate, max_learning_rate, steps, smoothing, divergence)
     try:
         if isinstance(data, tuple):
-            repeats = math.ceil(steps / math.ceil(len(data[0]) / batch_size))
+            repeats = math.ceil(steps * batch_size / len(data[0]))
             x = np.concatenate([data[0]] * repeats)
             y = np.concatenate([data[1]] * repeats)
             target.fit(**pipelines.fit_arguments(x, y, batch_size=batch_size, shuffle=True), epochs=1, callbacks=[recorder],
                        verbose=verbose)
         else:
-            target.fit(data.repeat(), steps_per_epoch=steps, epochs=1, callbacks=[recorder], verbose=verbose)
+            target.fit(data.repeat(), steps_per_epoch=steps, epochs=1, shuffle=False, callbacks=[recorder],
+                       verbose=verbose)
     finally:
         target.set_weights(weights)
     suggestion, steepest, minimum = suggest(recorder.rates, recorder.smoothed)

@@ -263,8 +263,10 @@ def plot_range_test(result, title: str = "Learning-rate range test"):
     axis.set_xscale("log")
     axis.set_xlabel("learning rate")
     axis.set_ylabel("training loss")
-    low, high = min(result.smoothed_losses), result.smoothed_losses[0]
-    axis.set_ylim(low - 0.1 * abs(high - low + 1e-9), max(high, low) + 0.5 * abs(high - low + 1e-9))
+    # From the lowest loss to the first (or, for a curve that only rises, its median), cutting the explosion off.
+    low = min(result.smoothed_losses)
+    high = max(result.smoothed_losses[0], float(np.median(result.smoothed_losses)))
+    axis.set_ylim(low - 0.1 * abs(high - low + 1e-9), high + 0.5 * abs(high - low + 1e-9))
     axis.set_title(title)
     axis.legend()
     return figure
