@@ -163,7 +163,8 @@ tl.freezing.unfreeze(model, "block11_", learning_rate=1e-4)
 steps = 60 if not tl.runtime.profile.is_quick() else 15
 result = tl.lr_finder.find_learning_rate(model, train, min_learning_rate=1e-7, max_learning_rate=1.0, steps=steps)
 lesson.record("range_test", {"suggestion": result.suggestion, "steepest": result.steepest,
-                             "minimum": result.minimum})
+                             "minimum": result.minimum, "learning_rates": result.learning_rates,
+                             "smoothed_losses": result.smoothed_losses})
 print(f"steepest descent at {result.steepest:.1e}, lowest loss at {result.minimum:.1e}; "
       f"suggested rate {result.suggestion:.1e}")
 tl.report.plots.plot_range_test(result)
@@ -174,8 +175,17 @@ tl.report.plots.plot_range_test(result)
 # starting point rather than an answer: it measures how fast the *training* loss falls in the first
 # batches, not how well the model generalises after several epochs, and on a nearly converged head
 # the early curve is flat and noisy. Compare its suggestion with the rate the validation set chose
-# above. In the stored run it suggested 1.5e-6, below both of the safe rates of the sweep: a flat
-# curve with a noisy early slope, as expected for a head that has already converged.
+# above.
+#
+# **What the stored run measured:** the second caveat, in full. The head had converged, so the loss
+# never fell: after the first few batches the smoothed loss stayed level (between 0.18 and 0.25) from
+# 1e-7 up to about 1.2e-4, then climbed (0.31 at 2e-4) until the test stopped at 4.8e-4, at four times
+# its lowest value. There was no descent to find; the "steepest descent" sat in the first batches' noise,
+# and the suggestion fell back to the lowest rate tried (1e-7), which tltutor reports rather than
+# inventing a rate below the range. What the curve *does* show is the upper limit: training starts to
+# break just above 1e-4, where the sweep above found the line between the rates that kept the head's
+# accuracy (1e-4, 1e-5) and those that lost it (1e-3 on average, 1e-2 to chance). On a model that has
+# not converged the curve falls first, and its steepest point is a useful starting rate.
 #
 # ## Quiz
 

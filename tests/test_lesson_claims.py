@@ -56,6 +56,14 @@ def _every_seed(results, key, first, second, metric="test_accuracy", **where) ->
     return all(by_seed[(first, seed)] > by_seed[(second, seed)] for seed in seeds)
 
 
+def _range_test_curve_is_level_then_climbs(test) -> bool:
+    points = list(zip(test["learning_rates"], test["smoothed_losses"]))
+    level = [loss for rate, loss in points[5:] if rate <= 1.25e-4]
+    after = [loss for rate, loss in points if rate > 1.9e-4]
+    return (0.18 <= min(level) and max(level) <= 0.25 and after[0] > 0.3
+            and points[-1][0] < 5e-4 and points[-1][1] >= 4 * min(test["smoothed_losses"]))
+
+
 def mean(results, key, variant, metric="test_accuracy", **where) -> float:
     return comparison(results, key, **where).spread(variant, metric).mean
 
@@ -123,8 +131,10 @@ CLAIMS = {
                                                                              "validation_accuracy"),
         "the chosen rate's test accuracy is indistinguishable from the head alone":
             lambda r: no_difference(r, "sweep", "1e-05", "head only"),
-        "the range test suggested a rate below both safe rates of the sweep":
-            lambda r: r["values"]["range_test"]["suggestion"] < 1e-5,
+        "the range test found no descent on the converged head: the suggestion is the lowest rate tried":
+            lambda r: r["values"]["range_test"]["suggestion"] <= r["values"]["range_test"]["learning_rates"][0] * 1.000001,
+        "after the first batches the smoothed loss stays between 0.18 and 0.25 up to 1.2e-4, then climbs":
+            lambda r: _range_test_curve_is_level_then_climbs(r["values"]["range_test"]),
     },
     "04_gradual_unfreezing": {
         "at 1e-4 the three schedules are indistinguishable":
@@ -231,10 +241,13 @@ CLAIMS = {
         "Shirt is the worst class with no remedy":
             lambda r: all(row["recall_Shirt"] == row["worst_class_recall"]
                           for row in comparison(r, "remedies").rows if row["remedy"] == "none"),
-        "logit adjustment raises balanced accuracy measurably, by about 0.02":
-            lambda r: beats(r, "remedies", "logit_adjustment", "none", "balanced_accuracy")
-            and 0.01 < mean(r, "remedies", "logit_adjustment", "balanced_accuracy")
-            - mean(r, "remedies", "none", "balanced_accuracy") < 0.04,
+        "logit adjustment gains the most balanced accuracy, about 0.02, on every seed, yet not measurably":
+            lambda r: _every_seed(r, "remedies", "logit_adjustment", "none", "balanced_accuracy")
+            and 0.01 < _gain(r, "remedies", "logit_adjustment", "none", "balanced_accuracy") < 0.04
+            and all(_gain(r, "remedies", "logit_adjustment", "none", "balanced_accuracy")
+                    >= _gain(r, "remedies", remedy, "none", "balanced_accuracy")
+                    for remedy in comparison(r, "remedies").variants)
+            and no_difference(r, "remedies", "logit_adjustment", "none", "balanced_accuracy"),
         "class weights, oversampling and focal loss change balanced accuracy unmeasurably":
             lambda r: all(no_difference(r, "remedies", remedy, "none", "balanced_accuracy")
                           for remedy in ("class_weights", "oversample", "focal_loss")),
@@ -259,9 +272,10 @@ CLAIMS = {
         "rehearsal keeps most of the old task with no measurable cost on the new one":
             lambda r: beats(r, "methods", "rehearsal", "naive", "old_task_accuracy")
             and no_difference(r, "methods", "rehearsal", "naive", "new_task_accuracy"),
-        "LwF keeps the old task at a moderate, measurable cost on the new one":
+        "LwF keeps the old task; its cost on the new one, about 0.12, is not measurable and below L2-SP's":
             lambda r: beats(r, "methods", "lwf", "naive", "old_task_accuracy")
-            and beats(r, "methods", "naive", "lwf", "new_task_accuracy")
+            and no_difference(r, "methods", "lwf", "naive", "new_task_accuracy")
+            and 0.05 < _gain(r, "methods", "naive", "lwf", "new_task_accuracy") < 0.2
             and mean(r, "methods", "lwf", "new_task_accuracy") > mean(r, "methods", "l2sp", "new_task_accuracy"),
         "L2-SP's strength trades one task for the other, monotonically":
             lambda r: [mean(r, "l2sp_sweep", alpha, "old_task_accuracy") for alpha in (1.0, 30.0, 300.0, 3000.0)]
