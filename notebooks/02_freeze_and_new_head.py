@@ -188,12 +188,12 @@ tl.report.plots.plot_comparison(comparison, "seconds", title="seconds to train t
 # %% [markdown]
 # **What the stored run measured:** the two ways of training the head reached **the same test
 # accuracy** (no measurable difference over three seeds; the seeds even gave identical numbers to three
-# decimals, as they should for the same computation), and the cached run took about a sixth of the
-# time, feature extraction included: about 42 s against 7 s for seven epochs on 1,000 images.
+# decimals, as they should for the same computation), and the cached run took about a fifth of the
+# time, feature extraction included: about 25 s against 5 s for seven epochs on 1,000 images.
 #
 # The per-epoch ratio is larger still, since the cached run pays the one feature-extraction pass up
 # front: `python benchmarks/bench.py` measures a head epoch on kept features against a frozen-base
-# epoch over images for four backbones.
+# epoch over images for several backbones.
 #
 # ## When caching does not apply
 #

@@ -76,16 +76,16 @@ tl.report.plots.plot_scatter(sizes.rows, x="latency_ms", y="keras_file_mb", labe
 # parameters for ten classes) is under 0.4 % of EfficientNet-Lite0: the deployed model *is* the base.
 #
 # **Latency grows much more slowly than size.** ResNet50 has about 7 times EfficientNet-Lite0's
-# parameters, yet takes about 2.2 times as long per image (33.9 against 15.5 ms). For one small image, a
+# parameters, yet takes about 2.4 times as long per image (24.2 against 10.0 ms). For one small image, a
 # good part of the time goes to calling each layer and moving data, not to arithmetic, so the small
 # networks gain less than their size suggests. MobileNetV2 has the fewest parameters of the ImageNet
-# networks, two thirds of EfficientNet-Lite0's, and took **0.82 times its time** in this run (12.7
-# against 15.5 ms): faster, but by less than its size suggests. In an earlier run of this notebook it was
-# not measurably faster at all (10.8 against 9.6 ms); networks this close can change places from one
-# run to the next.
+# networks, two thirds of EfficientNet-Lite0's, and took **0.93 times its time** in this run (9.2
+# against 10.0 ms), not a measurable difference; an earlier run measured 0.82 times (12.7 against
+# 15.5 ms). Either way its time shrinks far less than its size, and networks this close can change
+# places from one run to the next.
 # Whether a network is accurate enough is notebook 01's question; both must be measured before choosing.
 #
-# The spread of latency (from ±0.2 to ±2.5 ms in three measurements of the same model) is the machine's
+# The spread of latency (from ±0.1 to ±0.8 ms in three measurements of the same model) is the machine's
 # noise: a difference smaller than that is not a difference.
 #
 # ## Export for serving
@@ -149,15 +149,15 @@ tl.report.plots.plot_scatter([row for row in tflite.rows if row["variant"] != "k
 # 3.99 MB. Not quite 4 times: some tensors (biases, small layers, the quantization scales) stay wider
 # than 8 bits.
 #
-# **Speed: far from four times faster.** int8 ran one image in 2.71 ms against float32's 3.34 ms, about
-# 19 % faster on average but not measurably so over three seeds (float32's own timings spread by
-# ±0.5 ms), and the dynamic-range model was no faster (3.43 ms), because it turns its 8-bit weights back
+# **Speed: far from four times faster.** int8 ran one image in 2.27 ms against float32's 2.56 ms, about
+# 11 % faster on average but not measurably so over three seeds (float32's own timings spread by
+# ±0.4 ms), and the dynamic-range model was no faster (2.92 ms), because it turns its 8-bit weights back
 # into floats as it runs. Large integer speed-ups need hardware with fast 8-bit kernels (phones' neural
 # accelerators, DSPs, recent ARM cores); on a laptop's x86 cores the gain is mostly the size. Measure on
 # your target device before promising a speed-up.
 #
 # One more number worth noticing: the TFLite interpreter runs the float32 network on one image in about
-# 3.3 ms, against about 15 ms for Keras's `predict_on_batch` in the first table. For a single small image,
+# 2.6 ms, against about 10 ms for Keras's `predict_on_batch` in the first table. For a single small image,
 # most of Keras's time is the cost of the call, which is what a serving runtime exists to remove.
 #
 # ## Quiz

@@ -164,9 +164,9 @@ tl.report.plots.plot_comparison(adaptation, "movies_accuracy", title="32 sentenc
 
 # %% [markdown]
 # **Adapting the encoder bought nothing measurable here.** Fine-tuning the top two layers (3.5 million
-# trainable numbers) reached 0.655 ± 0.032 and LoRA (76,546) 0.665 ± 0.044, against 0.659 ± 0.049 for
+# trainable numbers) reached 0.661 ± 0.042 and LoRA (76,546) 0.662 ± 0.049, against 0.659 ± 0.049 for
 # the frozen encoder with its 770-number head: no measurable difference either way, over three seeds.
-# Both cost several times longer (about 20 to 25 s per seed against 3 s).
+# Both cost several times longer (about 18 to 20 s per seed against 2.5 s).
 #
 # This is what the other lessons found for images: with 64 labelled sentences there is little to adapt
 # *to*: the sentences do not carry enough information to improve millions of pretrained numbers, and

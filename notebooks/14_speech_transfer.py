@@ -117,8 +117,8 @@ tl.report.plots.plot_bars(rows, x="bar", y="test_accuracy", title="test accuracy
 
 # %% [markdown]
 # **The hand-made baseline wins on both tasks.** MFCC statistics with logistic regression reached 0.995
-# on speakers and 0.939 on digits; the frozen speaker encoder 0.912 and 0.823. Over five seeds MFCC is
-# measurably better on both, by 0.082 and 0.116. Transfer learning is not a guarantee: here the
+# on speakers and 0.939 on digits; the frozen speaker encoder 0.920 and 0.823. Over five seeds MFCC is
+# measurably better on both, by 0.075 and 0.116. Transfer learning is not a guarantee: here the
 # pretrained network lost to a few hundred logistic-regression weights (328 and 410).
 #
 # Why? The target is too easy in the way MFCCs see it, and too strange in the way the encoder sees it.
@@ -135,13 +135,13 @@ tl.report.plots.plot_bars(rows, x="bar", y="test_accuracy", title="test accuracy
 # what is said, keeps only a blurred trace of it.
 #
 # **The source task still decides what pretraining is worth.** Against the same encoder with random
-# weights, the pretrained one gains 0.543 on speakers (0.912 against 0.370) but only 0.233 on digits
+# weights, the pretrained one gains 0.550 on speakers (0.920 against 0.370) but only 0.233 on digits
 # (0.823 against 0.590), both measurable. The speaker task is the one it was trained for; on digits, its
 # training had taught it to throw away what is said, and what remains helps less. It is notebook 01's
 # finding in another medium: a source task close to the target's transfers more.
 #
 # **Fine-tuning: not established.** Training the top LSTM layer and the embedding as well made no
-# measurable difference on speakers (0.902 against 0.912). On digits it was higher on every one of the five
+# measurable difference on speakers (0.902 against 0.920). On digits it was higher on every one of the five
 # seeds, by 0.04 to 0.10, but both strategies' spreads across seeds (±0.07) are wider than that, so by
 # this course's rule (non-overlapping spreads *and* a paired interval that excludes 0) the difference is
 # not measurable: the paired test passes, the spread test does not. That is a hint worth a larger
