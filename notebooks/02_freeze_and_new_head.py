@@ -64,7 +64,8 @@ print(f"{info.name}: {info.train_count} train / {info.validation_count} validati
 # ## Before freezing: everything trains
 #
 # `build_transfer_model` replaces ImageNet's 1000-class output with a new head for our ten classes.
-# Built with `freeze=False`, all of its parameters would train, 3.4 M of them, from 1,000 images.
+# Built with `freeze=False`, almost all of its parameters would train, 3.34 M of its 3.43 M, from 1,000
+# images; only the BatchNorm layers stay frozen (pitfall 2 below).
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -187,9 +188,10 @@ tl.report.plots.plot_comparison(comparison, "seconds", title="seconds to train t
 
 # %% [markdown]
 # **What the stored run measured:** the two ways of training the head reached **the same test
-# accuracy** (no measurable difference over three seeds; the seeds even gave identical numbers to three
-# decimals, as they should for the same computation), and the cached run took about a fifth of the
-# time, feature extraction included: about 25 s against 5 s for seven epochs on 1,000 images.
+# accuracy** (no measurable difference over three seeds; on each seed the two ways even gave the same
+# number to three decimals, as they should for the same computation), and the cached run took about a
+# fifth of the time, feature extraction included: about 25 s against 5 s for seven epochs on 1,000
+# images.
 #
 # The per-epoch ratio is larger still, since the cached run pays the one feature-extraction pass up
 # front: `python benchmarks/bench.py` measures a head epoch on kept features against a frozen-base

@@ -108,7 +108,7 @@ tl.report.plots.plot_lines([row for row in sweep.rows if row["learning_rate"] > 
 # ## Choose on validation, report test once
 #
 # The rate is a choice, and a choice made by looking at the test set turns the test set into a
-# training set: with four rates and a few hundred test images, one of them will look best partly by
+# training set: with four rates and 1,000 test images, one of them will look best partly by
 # luck, and its test score will overstate what a new image would see. So the rate is chosen by the
 # mean validation accuracy over seeds, and only then is its test accuracy read, once, next to the
 # head alone.
@@ -140,8 +140,8 @@ lesson.record("chosen_rate", chosen)
 #   0.810, no measurable difference), and the chosen rate's test accuracy, read once, is
 #   indistinguishable from the head alone (0.818 ± 0.001 against 0.814 ± 0.012).
 #
-# The distance the weights travel grows about tenfold per tenfold rate, as Adam's per-step size
-# predicts. On this target, with 100 images per class, the safe rates keep the features and the
+# The distance the weights travel grows seven- to eightfold per tenfold rate, close to proportional, as
+# Adam's per-step size predicts. On this target, with 100 images per class, the safe rates keep the features and the
 # unsafe ones lose them; none of them adds measurable accuracy over the frozen base. Fine-tuning pays
 # when the target needs features the source lacks and there is enough data to learn them
 # (notebook 06 varies the data).
@@ -179,8 +179,8 @@ tl.report.plots.plot_range_test(result)
 #
 # **What the stored run measured:** the second caveat, in full. The head had converged, so the loss
 # never fell: after the first few batches the smoothed loss stayed level (between 0.18 and 0.25) from
-# 1e-7 up to about 1.2e-4, then climbed (0.31 at 2e-4) until the test stopped at 4.8e-4, at four times
-# its lowest value. There was no descent to find; the "steepest descent" sat in the first batches' noise,
+# 1e-7 up to about 1.2e-4, then climbed (0.31 at 2e-4) until the test stopped at 4.8e-4, where the
+# smoothed loss (0.39) reached four times its lowest value (0.095, the very first batch). There was no descent to find; the "steepest descent" sat in the first batches' noise,
 # and the suggestion fell back to the lowest rate tried (1e-7), which tltutor reports rather than
 # inventing a rate below the range. What the curve *does* show is the upper limit: training starts to
 # break just above 1e-4, where the sweep above found the line between the rates that kept the head's

@@ -79,10 +79,9 @@ tl.report.plots.plot_scatter(sizes.rows, x="latency_ms", y="keras_file_mb", labe
 # parameters, yet takes about 2.4 times as long per image (24.2 against 10.0 ms). For one small image, a
 # good part of the time goes to calling each layer and moving data, not to arithmetic, so the small
 # networks gain less than their size suggests. MobileNetV2 has the fewest parameters of the ImageNet
-# networks, two thirds of EfficientNet-Lite0's, and took **0.93 times its time** in this run (9.2
-# against 10.0 ms), not a measurable difference; an earlier run measured 0.82 times (12.7 against
-# 15.5 ms). Either way its time shrinks far less than its size, and networks this close can change
-# places from one run to the next.
+# networks, two thirds of EfficientNet-Lite0's, and took **0.93 times its time** (9.2 against 10.0 ms;
+# the two models' three measurements overlap, so this is not a measurable difference). Its time
+# shrinks far less than its size, and networks this close can change places from one run to the next.
 # Whether a network is accurate enough is notebook 01's question; both must be measured before choosing.
 #
 # The spread of latency (from ±0.1 to ±0.8 ms in three measurements of the same model) is the machine's

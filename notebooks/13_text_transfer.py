@@ -83,7 +83,7 @@ for domain in tl.data.text.DOMAINS:
 # ## What the encoder already knows
 #
 # Before any training on our task, the frozen encoder's embeddings place sentences by meaning. The
-# cosine similarity of two embeddings is close to 1 for sentences that say similar things:
+# cosine similarity of two embeddings is higher for sentences that say similar things than for unrelated ones:
 
 # %%
 pairs = [("A wonderful, moving film.", "I loved this movie, it touched me."),
