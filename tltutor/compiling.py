@@ -107,6 +107,15 @@ def compile_model(model: keras.Model, learning_rate: float = HEAD_LEARNING_RATE,
     return model
 
 
+def settings_of(optimizer):
+    """The optimizer that holds the settings (weight decay, layer-wise multipliers).
+
+    Under ``mixed_float16`` Keras wraps the optimizer given to ``compile`` in a
+    ``LossScaleOptimizer``, which has neither setting: read them from the optimizer inside it.
+    """
+    return getattr(optimizer, "inner_optimizer", optimizer)
+
+
 def current_learning_rate(model: keras.Model) -> float:
     """The learning rate the model's optimizer holds now."""
     return float(ops.convert_to_numpy(model.optimizer.learning_rate))
@@ -126,6 +135,7 @@ def compile_like(model: keras.Model, source: keras.Model, learning_rate: float |
     optimizer = getattr(source, "optimizer", None)
     if optimizer is None or not getattr(source, "compiled", False):
         return compile_model(model, learning_rate or HEAD_LEARNING_RATE)
+    optimizer = settings_of(optimizer)
     if learning_rate is None:
         learning_rate = current_learning_rate(source)
     config = source.get_compile_config() or {}
@@ -145,9 +155,10 @@ MAX_VARIANTS = 4
 
 def _signature(model: keras.Model, source: keras.Model) -> tuple:
     """What decides a traced training step: the optimizer's kind and settings, the loss, and what trains."""
-    optimizer = getattr(source, "optimizer", None)
+    wrapper = getattr(source, "optimizer", None)
+    optimizer = settings_of(wrapper)
     config = source.get_compile_config() or {} if getattr(source, "compiled", False) else {}
-    return (type(optimizer).__name__, getattr(optimizer, "weight_decay", None),
+    return (type(wrapper).__name__, type(optimizer).__name__, getattr(optimizer, "weight_decay", None),
             tuple(sorted((getattr(optimizer, "multipliers", None) or {}).items())),
             repr(config.get("loss")), repr(config.get("loss_weights")), repr(config.get("metrics")),
             getattr(source, "jit_compile", None), getattr(source, "steps_per_execution", None),
@@ -227,14 +238,19 @@ def ensure_compiled(model: keras.Model, learning_rate: float = HEAD_LEARNING_RAT
 
 
 def reset_optimizer(model: keras.Model) -> None:
-    """Set the optimizer's state (step count, moments) back to zero without compiling again.
+    """Give the optimizer the state a new one has (step counts and moments zero), without compiling again.
 
     A fresh Adam starts from zeros, so this gives the next ``fit`` the same start as a new
     optimizer would, while the traced training step is reused: compiling again costs 3–20 s here.
+    Under ``mixed_float16`` the ``LossScaleOptimizer`` around it also gets back its initial loss
+    scale; a loss scale of zero would turn every gradient into NaN.
     """
     optimizer = getattr(model, "optimizer", None)
     if optimizer is None or not optimizer.built:
         return
+    loss_scale = getattr(optimizer, "dynamic_scale", None)
     for variable in optimizer.variables:
-        if not variable.path.endswith("learning_rate"):
+        if variable is loss_scale:
+            variable.assign(ops.full_like(variable, optimizer.initial_scale))
+        elif not variable.path.endswith("learning_rate"):
             variable.assign(ops.zeros_like(variable))

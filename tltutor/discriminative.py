@@ -64,7 +64,7 @@ def compile_discriminative(model: keras.Model, learning_rate: float = 1e-3, laye
     """Compile ``model`` with layer-wise rates (keeping its weight decay); return ``{group: rate}`` for display."""
     learning_rate = validation.check_learning_rate(learning_rate)
     multipliers, readable = layerwise_multipliers(model, layerwise_decay, groups)
-    optimizer = getattr(model, "optimizer", None)
+    optimizer = compiling.settings_of(getattr(model, "optimizer", None))
     compiling.compile_model(model, learning_rate, weight_decay=getattr(optimizer, "weight_decay", None),
                             learning_rate_multipliers=multipliers)
     return {group: learning_rate * factor for group, factor in readable.items()}

@@ -18,12 +18,18 @@ import keras
 
 from tltutor import compiling, models
 from tltutor.backbones import speaker_encoder
+from tltutor.runtime import devices
 
 
 def build_speech_model(num_classes: int, *, weights="pretrained", dropout: float = 0.1, freeze: bool = True,
-                       learning_rate: float = compiling.HEAD_LEARNING_RATE, seed: int | None = None) -> keras.Model:
-    """A compiled speech transfer model: the speaker encoder (``weights``: ``"pretrained"`` or ``None``) and a new head."""
+                       learning_rate: float = compiling.HEAD_LEARNING_RATE, seed: int | None = None,
+                       precision: str | None = "auto") -> keras.Model:
+    """A compiled speech transfer model: the speaker encoder (``weights``: ``"pretrained"`` or ``None``) and a new head.
+
+    ``precision`` is a Keras dtype policy, ``"auto"`` (mixed precision on capable GPUs only) or ``None``.
+    """
     if seed is not None:
         keras.utils.set_random_seed(seed)
-    return models.build_on_base(speaker_encoder.build(weights=weights), num_classes, dropout=dropout,
-                                name="speaker_transfer", freeze=freeze, learning_rate=learning_rate)
+    with devices.precision_policy(precision):
+        return models.build_on_base(speaker_encoder.build(weights=weights), num_classes, dropout=dropout,
+                                    name="speaker_transfer", freeze=freeze, learning_rate=learning_rate)

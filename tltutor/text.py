@@ -24,6 +24,7 @@ import numpy as np
 from tltutor import compiling, freezing, models, validation
 from tltutor.backbones import text_encoders
 from tltutor.layers import MaskedMean, PaddingMask, ZerosLike
+from tltutor.runtime import devices
 
 SEQUENCE_LENGTH = 64
 LORA_TARGETS = ("query", "value")
@@ -93,14 +94,19 @@ def build_encoder(backbone, sequence_length: int = SEQUENCE_LENGTH) -> keras.Mod
 
 def build_text_model(encoder: str = text_encoders.OFFLINE_DEFAULT, num_classes: int = 2, *,
                      sequence_length: int = SEQUENCE_LENGTH, dropout: float = 0.1, freeze: bool = True,
-                     learning_rate: float = compiling.HEAD_LEARNING_RATE, seed: int | None = None) -> keras.Model:
-    """A compiled text transfer model: pretrained encoder (frozen by default) and a new ``num_classes`` head."""
+                     learning_rate: float = compiling.HEAD_LEARNING_RATE, seed: int | None = None,
+                     precision: str | None = "auto") -> keras.Model:
+    """A compiled text transfer model: pretrained encoder (frozen by default) and a new ``num_classes`` head.
+
+    ``precision`` is a Keras dtype policy, ``"auto"`` (mixed precision on capable GPUs only) or ``None``.
+    """
     spec = text_encoders.get(encoder)
     if seed is not None:
         keras.utils.set_random_seed(seed)
-    base = build_encoder(text_encoders.load_backbone(spec.name), sequence_length)
-    return models.build_on_base(base, num_classes, dropout=dropout, name=f"{spec.name}_transfer", freeze=freeze,
-                                learning_rate=learning_rate)
+    with devices.precision_policy(precision):
+        base = build_encoder(text_encoders.load_backbone(spec.name), sequence_length)
+        return models.build_on_base(base, num_classes, dropout=dropout, name=f"{spec.name}_transfer", freeze=freeze,
+                                    learning_rate=learning_rate)
 
 
 def enable_lora(model: keras.Model, rank: int = 4, *, unfreeze_from: str = "transformer_layer_0") -> int:

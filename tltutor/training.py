@@ -203,7 +203,7 @@ def fine_tune(model: keras.Model, train, validation_data, *, epochs: int = 5, le
     compiling.ensure_compiled(model, learning_rate)
     if layerwise_decay is not None:
         discriminative.compile_discriminative(model, learning_rate, layerwise_decay=layerwise_decay)
-    elif getattr(model.optimizer, "multipliers", None):  # layer-wise rates of an earlier call do not carry over
+    elif getattr(compiling.settings_of(model.optimizer), "multipliers", None):  # layer-wise rates of an earlier call do not carry over
         compiling.compile_like(model, model, learning_rate, learning_rate_multipliers=None)
     return train_unfrozen(model, train, validation_data, epochs=epochs, learning_rate=learning_rate,
                           early_stopping_patience=early_stopping_patience, batch_size=batch_size,

@@ -19,7 +19,7 @@ import keras
 import numpy as np
 
 from tltutor.io import downloads, files, weights_files
-from tltutor.runtime import reproducibility
+from tltutor.runtime import devices, reproducibility
 
 FILTERS = (16, 32, 64)
 PRETRAIN_IMAGE_SIZE = 32
@@ -50,8 +50,15 @@ def pretrain(seed: int = 0, epochs: int = 30, verbose: int = 0) -> tuple[keras.M
 
     Deterministic kernels make the weights the same in every process (without them, the few
     hundred steps land on noticeably different bases from run to run), and the epoch is chosen on
-    a validation split: 70 % of the digits train, 10 % choose the epoch, 20 % are held out.
+    a validation split: 70 % of the digits train, 10 % choose the epoch, 20 % are held out. It
+    trains in float32 whatever the precision policy around it: the cached weights are the same
+    for every precision that later reads them.
     """
+    with devices.precision_policy("float32"):
+        return _pretrain(seed, epochs, verbose)
+
+
+def _pretrain(seed, epochs, verbose):
     from sklearn.datasets import load_digits  # scikit-learn is imported only where used
 
     reproducibility.seed_everything(seed)

@@ -100,7 +100,7 @@ def run_seed(spec, train, validation_data, test, info, *, seed: int, strategies,
     if "scratch" in strategies:
         started = time.perf_counter()
         model, history = baselines.train_whole_network(train, validation_data, num_classes=info.num_classes, seed=seed,
-                                                 progress=epoch_progress)
+                                                       max_epochs=settings["scratch_epochs"], progress=epoch_progress)
         comparison.add("scratch", seed, history=history, **extra_columns,
                        validation_accuracy=round(baselines.evaluate_small_network(model, validation_data)["accuracy"], 4),
                        test_accuracy=round(baselines.evaluate_small_network(model, test)["accuracy"], 4),
@@ -128,20 +128,22 @@ def run_seed(spec, train, validation_data, test, info, *, seed: int, strategies,
 def compare_strategies(backbone: str = backbones.OFFLINE_DEFAULT, dataset: str = data.OFFLINE_DEFAULT, *,
                        strategies=STRATEGIES, seeds=None, samples_per_class: int | None = None,
                        image_size: int | None = None, head_epochs: int | None = None,
-                       fine_tune_epochs: int | None = None, unfreeze_from=None,
+                       fine_tune_epochs: int | None = None, scratch_epochs: int | None = None, unfreeze_from=None,
                        test_samples_per_class: int | None = None, progress=print,
                        epoch_progress=False) -> Comparison:
     """Every strategy on the same splits, once per seed; a :class:`Comparison` keyed by ``"strategy"``.
 
     Unset sizes, epochs and seeds come from :func:`tltutor.runtime.profile.defaults` (quick or
     full profile). ``unfreeze_from`` defaults to the backbone's second unfreezing point (for
-    EfficientNet-Lite0, ``"block11_"``). ``progress`` receives a line every few seconds of long work;
-    ``epoch_progress`` (a function, or ``False``) also receives the epoch lines of each training run.
+    EfficientNet-Lite0, ``"block11_"``). ``scratch_epochs`` caps the from-scratch baseline, which
+    stops earlier once its validation loss stops improving. ``progress`` receives a line every few
+    seconds of long work; ``epoch_progress`` (a function, or ``False``) also receives the epoch
+    lines of each training run.
     """
     strategies = validation.check_choices(strategies, STRATEGIES, "strategy")
     settings = resolve_settings(samples_per_class=samples_per_class, image_size=image_size, head_epochs=head_epochs,
-                                fine_tune_epochs=fine_tune_epochs, test_samples_per_class=test_samples_per_class,
-                                seeds=seeds)
+                                fine_tune_epochs=fine_tune_epochs, scratch_epochs=scratch_epochs,
+                                test_samples_per_class=test_samples_per_class, seeds=seeds)
     spec = backbones.get(backbone)
     unfreeze_from = unfreeze_from or spec.unfreeze_points[min(1, len(spec.unfreeze_points) - 1)]
     settings.update(backbone=spec.name, dataset=dataset, unfreeze_from=unfreeze_from, strategies=list(strategies))
@@ -159,7 +161,8 @@ def compare_strategies(backbone: str = backbones.OFFLINE_DEFAULT, dataset: str =
 
 def data_size_grid(samples_per_class=(5, 20, 100), strategies=STRATEGIES, *, backbone: str = backbones.OFFLINE_DEFAULT,
                    dataset: str = data.OFFLINE_DEFAULT, seeds=None, image_size: int | None = None,
-                   head_epochs: int | None = None, fine_tune_epochs: int | None = None, unfreeze_from=None,
+                   head_epochs: int | None = None, fine_tune_epochs: int | None = None,
+                   scratch_epochs: int | None = None, unfreeze_from=None,
                    test_samples_per_class: int | None = None, progress=print) -> Comparison:
     """:func:`compare_strategies` at each training-set size; rows carry ``samples_per_class``.
 
@@ -169,7 +172,8 @@ def data_size_grid(samples_per_class=(5, 20, 100), strategies=STRATEGIES, *, bac
     validation.check_not_empty(len(sizes), "list of training-set sizes")
     strategies = validation.check_choices(strategies, STRATEGIES, "strategy")
     settings = resolve_settings(image_size=image_size, head_epochs=head_epochs, fine_tune_epochs=fine_tune_epochs,
-                                test_samples_per_class=test_samples_per_class, seeds=seeds)
+                                scratch_epochs=scratch_epochs, test_samples_per_class=test_samples_per_class,
+                                seeds=seeds)
     spec = backbones.get(backbone)
     unfreeze_from = unfreeze_from or spec.unfreeze_points[min(1, len(spec.unfreeze_points) - 1)]
     settings.update(backbone=spec.name, dataset=dataset, unfreeze_from=unfreeze_from, strategies=list(strategies),

@@ -12,15 +12,24 @@ Examples:
     True
     >>> devices.recommended_precision([(8, 0)], ["NVIDIA H100"]), devices.recommended_precision([], [])
     ('mixed_bfloat16', 'float32')
+
+``TLTUTOR_PRECISION`` (``float32``, ``mixed_float16`` or ``mixed_bfloat16``) overrides what the
+detected hardware would get: the tests force the Colab T4's ``mixed_float16`` on a CPU with it.
 """
 
 from __future__ import annotations
 
 import contextlib
 import importlib.metadata
+import os
 from dataclasses import dataclass, field
 
 import keras
+
+from tltutor import validation
+
+PRECISION_VARIABLE = "TLTUTOR_PRECISION"
+PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
 
 
 @dataclass
@@ -75,9 +84,27 @@ def _framework_version():
     return importlib.metadata.version(module)
 
 
+def forced_precision() -> str | None:
+    """The precision ``TLTUTOR_PRECISION`` forces, or ``None`` when it is unset."""
+    value = os.environ.get(PRECISION_VARIABLE, "").strip()
+    if not value:
+        return None
+    if value not in PRECISIONS:
+        raise validation.InvalidArgumentError(
+            f"{PRECISION_VARIABLE}={value!r} is not a precision tltutor uses: choose one of {', '.join(PRECISIONS)}, "
+            "or unset it to follow the hardware")
+    return value
+
+
 def recommended_precision(compute_capabilities=None, accelerators=None) -> str:
-    """``mixed_bfloat16`` on TPUs and GPUs of compute capability ≥ 8, ``mixed_float16`` on 7.x, else ``float32``."""
+    """``mixed_bfloat16`` on TPUs and GPUs of compute capability ≥ 8, ``mixed_float16`` on 7.x, else ``float32``.
+
+    Without arguments it asks this machine's devices, unless ``TLTUTOR_PRECISION`` forces a precision.
+    """
     if compute_capabilities is None or accelerators is None:
+        forced = forced_precision()
+        if forced is not None:
+            return forced
         accelerators, compute_capabilities = _accelerators()
     if any(name == "TPU" or "TPU" in name for name in accelerators):
         return "mixed_bfloat16"
@@ -172,7 +199,7 @@ def device_report() -> DeviceReport:
         framework_version=_framework_version(),
         accelerators=accelerators,
         compute_capabilities=capabilities,
-        precision=recommended_precision(capabilities, accelerators),
+        precision=forced_precision() or recommended_precision(capabilities, accelerators),
         jit_compile=recommended_jit_compile(accelerators),
         steps_per_execution=recommended_steps_per_execution(accelerators),
     )

@@ -22,7 +22,7 @@ FULL = {
     "samples_per_class": 100,
     "head_epochs": 60,
     "fine_tune_epochs": 5,
-    "scratch_epochs": 5,
+    "scratch_epochs": 200,
     "test_samples_per_class": None,
     "seeds": (0, 1, 2),
 }
@@ -31,7 +31,7 @@ QUICK = {
     "samples_per_class": 16,
     "head_epochs": 3,
     "fine_tune_epochs": 1,
-    "scratch_epochs": 1,
+    "scratch_epochs": 30,
     "test_samples_per_class": 20,
     "seeds": (0,),
 }
