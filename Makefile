@@ -1,6 +1,7 @@
 # Two commands set up everything on a fresh machine:
 #   make demo   creates .venv, installs tltutor, runs `python -m tltutor compare` on the offline default
-#   make test   creates .venv, installs tltutor with its test tools, runs every test, doctest and notebook
+#   make test   creates .venv, installs tltutor with its test tools (and, as root, the Debian packages the
+#               lessons and tests use: tools/install_debian_packages.sh), runs every test, doctest and notebook
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -22,6 +23,7 @@ demo: $(STAMP)
 	$(BIN)/python -m tltutor compare
 
 test: $(STAMP)
+	bash tools/install_debian_packages.sh
 	$(TEST_ENVIRONMENT) $(BIN)/python -m pytest tests tltutor notebooks -n 2 --dist loadfile \
 		--nbval-lax --nbval-current-env -p no:cacheprovider --durations=25
 

@@ -43,10 +43,13 @@
 # %%
 # Install tltutor when it is missing (Colab); does nothing where tltutor is installed.
 import importlib.util
+import sys
 
 if importlib.util.find_spec("tltutor") is None:
     # %pip install -q "tltutor @ git+https://github.com/tltutor/tltutor"
     # %pip install -q --no-deps Resemblyzer==0.1.4
+if "google.colab" in sys.modules:  # the Debian packages this lesson needs (make test installs them)
+    # !apt-get install -y -qq espeak-ng
 
 # %%
 # %matplotlib inline

@@ -74,6 +74,28 @@ def test_badge_and_install_cell_agree_with_pyproject(name):
     assert headers.repository_url() == "https://github.com/tltutor/tltutor"
 
 
+def test_install_cells_follow_what_each_lesson_calls(monkeypatch):
+    from tltutor.runtime import system_packages
+
+    speech = headers.install_lines("14_speech_transfer")
+    assert "    !apt-get install -y -qq espeak-ng" in speech and 'if "google.colab" in sys.modules:' in "\n".join(speech)
+    assert not any("apt-get" in line for line in headers.install_lines("00_quickstart"))
+    # A lesson that starts synthesising speech needs espeak-ng on Colab: its stored cell would then disagree.
+    code = headers.lesson_code("00_quickstart") + "\nclip = tl.data.audio.synthesize('three', 'en')\n"
+    monkeypatch.setattr(headers, "lesson_code", lambda name: code)
+    assert any("apt-get install -y -qq espeak-ng" in line for line in headers.install_lines("00_quickstart"))
+    assert system_packages.needed_by(code) == ("espeak-ng",)
+
+
+def test_make_test_installs_every_package_the_lessons_need():
+    from tltutor.runtime import system_packages
+
+    script = (ROOT / "tools" / "install_debian_packages.sh").read_text()
+    listed = re.search(r"^lesson_packages=\((.*)\)$", script, flags=re.MULTILINE).group(1).split()
+    assert listed == list(system_packages.REGISTRY)
+    assert "install_debian_packages.sh" in (ROOT / "Makefile").read_text()
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_each_lesson_has_prose_a_quiz_an_exercise_and_its_time(name):
     notebook = nbformat.read(ROOT / "notebooks" / f"{name}.ipynb", as_version=4)

@@ -3,6 +3,8 @@
     python tools/notebook_headers.py            # rewrite notebooks/*.py in place, then sync the .ipynb
 
 The address lives in one place; tests/test_notebooks.py checks that every notebook agrees with it.
+The install cell also installs, on Colab only, the Debian packages the lesson's code needs
+(tltutor.runtime.system_packages reads them from what the lesson calls).
 """
 
 import re
@@ -11,6 +13,9 @@ import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from tltutor.runtime import system_packages  # noqa: E402  (imports neither Keras nor TensorFlow)
+
 BADGE_IMAGE = "https://colab.research.google.com/assets/colab-badge.svg"
 INSTALL_MARKER = "# Install tltutor when it is missing (Colab); does nothing where tltutor is installed."
 # Packages a lesson needs beyond tltutor's own dependencies, installed without theirs (they would pull in torch).
@@ -34,18 +39,29 @@ def badge(name: str) -> str:
             f"notebooks/{name}.ipynb)")
 
 
+def lesson_code(name: str) -> str:
+    """The code cells of a lesson's text twin (its markdown left out)."""
+    text = (ROOT / "notebooks" / f"{name}.py").read_text()
+    cells = re.split(r"^# %%", text, flags=re.MULTILINE)
+    return "\n".join(cell for cell in cells if not cell.startswith(" [markdown]"))
+
+
 def install_lines(name: str) -> list[str]:
-    lines = [INSTALL_MARKER, "import importlib.util", "",
+    packages = system_packages.needed_by(lesson_code(name))
+    lines = [INSTALL_MARKER, "import importlib.util"] + (["import sys"] if packages else []) + ["",
              'if importlib.util.find_spec("tltutor") is None:',
              f'    %pip install -q "{project()["name"]} @ git+{repository_url()}"']
     for requirement in EXTRA_INSTALLS.get(name, []):
         lines.append(f"    %pip install -q --no-deps {requirement}")
+    if packages:
+        lines += ['if "google.colab" in sys.modules:  # the Debian packages this lesson needs (make test installs them)',
+                  f"    !apt-get install -y -qq {' '.join(packages)}"]
     return lines
 
 
 def install_cell_in_twin(name: str) -> str:
     """The install cell as the percent-format twin writes it: jupytext comments out magics."""
-    return "\n".join(line.replace("%pip", "# %pip", 1) for line in install_lines(name))
+    return "\n".join(re.sub(r"^(\s*)([%!])", r"\1# \2", line) for line in install_lines(name))
 
 
 def apply(path: Path) -> bool:

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import functools
 import io
-import shutil
 import subprocess
 import wave
 
@@ -31,6 +30,7 @@ from scipy import fft, signal
 
 from tltutor import validation
 from tltutor.errors import DatasetError
+from tltutor.runtime import system_packages
 
 SAMPLE_RATE = 16_000
 WINDOW_SAMPLES = 400          # 25 ms
@@ -156,7 +156,8 @@ def mfcc_statistics(clips, sample_rate: int = SAMPLE_RATE, coefficients: int = 2
 
 
 def espeak_available() -> bool:
-    return shutil.which("espeak-ng") is not None
+    """Whether the espeak-ng program (Debian's package ``espeak-ng``) is installed."""
+    return system_packages.get("espeak-ng").installed()
 
 
 @functools.lru_cache(maxsize=1)
@@ -186,9 +187,7 @@ def check_voice(voice: str) -> str:
 
 def synthesize(text: str, voice: str = "en", *, speed: int = 160, pitch: int = 50) -> np.ndarray:
     """``text`` spoken by espeak-ng's ``voice`` (e.g. ``"en+m3"``), as a 16 kHz float32 waveform."""
-    if not espeak_available():
-        raise DatasetError("synthetic speech needs the espeak-ng program: on Debian or Ubuntu "
-                           "`apt-get install espeak-ng`, on Colab `!apt-get install -y espeak-ng`")
+    system_packages.require("espeak-ng", "synthetic speech")
     if not isinstance(text, str) or not text.strip():
         raise validation.InvalidArgumentError("text to speak must be a non-empty string")
     check_voice(voice)

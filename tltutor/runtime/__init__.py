@@ -1,6 +1,6 @@
-"""Where and how code runs: devices, several devices, seeds, the quick profile, quiet start-up, progress."""
+"""Where and how code runs: devices, several devices, seeds, the quick profile, progress, system packages."""
 
 from tltutor.lazy import attach
 
-__getattr__, __dir__ = attach(__name__, ("devices", "distribution", "reproducibility", "profile", "quiet",
-                                         "progress"), globals(), light=("profile",))
+__getattr__, __dir__ = attach(__name__, ("devices", "distribution", "reproducibility", "profile", "progress",
+                                         "system_packages"), globals(), light=("profile", "system_packages"))
