@@ -138,3 +138,37 @@ def test_an_engine_of_the_other_backend_is_refused():
     with pytest.raises(InvalidArgumentError, match="strategy must be"):
         distribution.check_strategy("mirrored")
     assert distribution.replica_count(None) == 1
+
+
+@pytest.mark.parametrize("precision", ["mixed_float16", "mixed_bfloat16"])
+def test_jax_backend_trains_at_every_mixed_precision(tmp_path, precision):
+    figures = run_script(BLOCK_TENSORFLOW + '''
+import json
+import numpy as np
+import keras
+import tltutor as tl
+
+train, validation, test, info = tl.data.load_dataset(image_size=32, samples_per_class=16, test_samples_per_class=10,
+                                                     pipeline="arrays")
+model = tl.models.build_transfer_model("DigitsCNN", info.num_classes, image_size=32, weights="digits")
+history = tl.training.train_head(model, train, validation, epochs=40, early_stopping_patience=None, progress=False)
+history = tl.training.train_head(model, train, validation, epochs=5, history=history, phase="again", progress=False)
+history = tl.training.fine_tune(model, train, validation, epochs=1, layerwise_decay=2.6, history=history,
+                                progress=False)
+scratch = tl.models.build_transfer_model("DigitsCNN", info.num_classes, image_size=32, weights=None, freeze=False)
+losses = []
+for _ in range(2):  # the second run reuses the compiled model after an optimizer reset
+    losses += tl.training.train_all(scratch, train, validation, epochs=3, learning_rate=3e-3, progress=False).metric("loss")
+print(json.dumps({
+    "policy": tl.freezing.get_base(model).dtype_policy.name,
+    "optimizer": type(model.optimizer).__name__,
+    "losses_finite": bool(np.isfinite(history.metric("loss")).all() and np.isfinite(losses).all()),
+    "weights_finite": bool(all(np.isfinite(w).all() for w in model.get_weights() + scratch.get_weights())),
+    "test_accuracy": tl.training.evaluate(model, test)["accuracy"],
+}))
+''', KERAS_BACKEND="jax", TLTUTOR_PRECISION=precision,
+                         KERAS_HOME=os.environ.get("KERAS_HOME", str(tmp_path / "keras")))
+    assert figures["policy"] == precision
+    assert figures["optimizer"] == ("LossScaleOptimizer" if precision == "mixed_float16" else "LayerwiseAdam")
+    assert figures["losses_finite"] and figures["weights_finite"]
+    assert figures["test_accuracy"] > 0.25  # chance is 0.10

@@ -251,6 +251,6 @@ def reset_optimizer(model: keras.Model) -> None:
     loss_scale = getattr(optimizer, "dynamic_scale", None)
     for variable in optimizer.variables:
         if variable is loss_scale:
-            variable.assign(ops.full_like(variable, optimizer.initial_scale))
+            variable.assign(ops.full(variable.shape, optimizer.initial_scale, variable.dtype))
         elif not variable.path.endswith("learning_rate"):
-            variable.assign(ops.zeros_like(variable))
+            variable.assign(ops.zeros(variable.shape, variable.dtype))  # zeros_like fails on a JAX-backed variable
