@@ -68,7 +68,7 @@ def test_the_text_model_has_the_vision_layout_and_the_verbs_work(encoder):
     assert freezing.trainable_summary(model).trainable_parameters == 384 * 2 + 2
     (train_texts, train_labels), validation, test, _ = text_data.load_sentiment(samples_per_class=32, seed=0)
     train = (encoder.token_ids(train_texts), train_labels)
-    history = training.train_head(model, train, (encoder.token_ids(validation[0]), validation[1]), epochs=30,
+    history = training.train_head(model, train, (encoder.token_ids(validation[0]), validation[1]), epochs=60,
                                   progress=False)
     assert history.epochs >= 2
     accuracy = training.evaluate(model, (encoder.token_ids(test[0][:500]), test[1][:500]))["accuracy"]

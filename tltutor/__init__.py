@@ -21,8 +21,8 @@ _MODULES = (
     "errors", "validation",
     # io, runtime: files and downloads; devices, seeds, profile, progress
     "io", "runtime",
-    # core: backbones, data, models, freezing, compiling, training
-    "layers", "backbones", "data", "compiling", "models", "freezing", "batchnorm", "features", "training",
+    # core: derived state, backbones, data, models, freezing, compiling, training
+    "state", "layers", "backbones", "data", "compiling", "models", "freezing", "batchnorm", "features", "training",
     "discriminative", "text", "speech",
     "lr_finder", "imagenet",
     # report: tables, plots, diagnostics, verdicts over seeds; lessons: one module per lesson family

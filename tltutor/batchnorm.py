@@ -22,7 +22,7 @@ from __future__ import annotations
 import keras
 import numpy as np
 
-from tltutor import compiling, freezing, models, validation
+from tltutor import compiling, freezing, models, state, validation
 
 
 def batchnorm_layers(model):
@@ -43,29 +43,30 @@ def inputs_of_base(model, images):
     return x
 
 
-_TRAINING_PASS = "_tltutor_batchnorm_pass"
-
-
 def _training_pass(model):
     """``images -> None``: the base in training mode on a batch; traced once per model with TensorFlow.
 
     A BatchNorm layer in training mode normalises with the batch's own statistics and, with
     momentum 0, stores them as its moving statistics. Eager calls cost about ten times a traced
-    one here, and the trace (made with momentum 0 and BatchNorm trainable) is kept on the model.
+    one here, and the trace (made with momentum 0 and BatchNorm trainable) is kept in the model's
+    :mod:`tltutor.state`.
     """
-    function = getattr(model, _TRAINING_PASS, None)
-    if function is None:
-        base = freezing.get_base(model)
+    record = state.of(model)
+    if record.batchnorm_pass is None:
+        base, before = freezing.get_base(model), models.layers_before_base(model)  # not the model: no cycle
 
         def function(images):
-            base(inputs_of_base(model, images), training=True)
+            x = images
+            for layer in before:
+                x = layer(x)
+            base(x, training=True)
 
         if keras.backend.backend() == "tensorflow":
             import tensorflow as tf  # only with the TensorFlow backend
 
             function = tf.function(function, reduce_retracing=True)
-        object.__setattr__(model, _TRAINING_PASS, function)
-    return function
+        record.batchnorm_pass = function
+    return record.batchnorm_pass
 
 
 def adapt_batchnorm(model, images, *, batch_size: int = 64) -> int:
@@ -116,20 +117,41 @@ def _foldable_convolution(layer) -> bool:
             and not getattr(layer, "quantization_mode", None) and not getattr(layer, "lora_enabled", False))
 
 
-def _graph_nodes(function):
-    return [node for nodes in function._nodes_by_depth.values() for node in nodes
-            if node.operation is not None and not node.is_input]
+class _Graph:
+    """A functional model's graph: its call nodes, its input structure, and a replay with other layers.
+
+    Keras exports no way to walk a functional graph node by node (a layer called twice has one
+    ``layer.input`` only) or to replay it with other layers, so this class is the one place that
+    uses Keras's private graph attributes; tests/test_batchnorm_folding.py fails loudly if they move.
+    """
+
+    def __init__(self, model):
+        if not isinstance(model, keras.Model) or not hasattr(model, "_nodes_by_depth"):
+            raise validation.InvalidArgumentError(
+                f"BatchNorm folding needs a functional Keras model, got {type(model).__name__}")
+        self.model = model
+        self.nodes = [node for nodes in model._nodes_by_depth.values() for node in nodes
+                      if node.operation is not None and not node.is_input]
+        self.inputs = model._inputs_struct
+
+    @staticmethod
+    def is_functional(layer) -> bool:
+        return isinstance(layer, keras.Model) and hasattr(layer, "_nodes_by_depth")
+
+    def replay(self, inputs, operation):
+        """The graph run on ``inputs`` with ``operation(layer)`` called in place of each layer."""
+        return self.model._run_through_graph(inputs, operation_fn=operation)
 
 
-def _convolution_batchnorm_pairs(function) -> dict[int, keras.layers.BatchNormalization]:
+def _convolution_batchnorm_pairs(graph: _Graph) -> dict[int, keras.layers.BatchNormalization]:
     """``{id(convolution): batchnorm}`` for each convolution whose only consumer is a BatchNorm layer."""
-    nodes = _graph_nodes(function)
+    nodes = graph.nodes
     uses, consumers = {}, {}
     for node in nodes:
         uses[id(node.operation)] = uses.get(id(node.operation), 0) + 1
         for tensor in node.input_tensors:
             consumers.setdefault(id(tensor), []).append(node)
-    model_outputs = {id(tensor) for tensor in function.outputs}
+    model_outputs = {id(tensor) for tensor in graph.model.outputs}
     pairs = {}
     for node in nodes:
         convolution = node.operation
@@ -171,13 +193,14 @@ def _folded_convolution(convolution, batchnorm):
 
 def _replay(function, inputs, copies):
     """``function``'s graph on ``inputs`` with a new layer for every layer (``copies``: id → (new, weights))."""
-    pairs = _convolution_batchnorm_pairs(function)
+    graph = _Graph(function)
+    pairs = _convolution_batchnorm_pairs(graph)
     folded_batchnorms = {id(batchnorm) for batchnorm in pairs.values()}
 
     def operation(layer):
         if id(layer) in folded_batchnorms:
             return lambda tensor, *args, **kwargs: tensor  # its transform is in the convolution before it
-        if isinstance(layer, keras.Model) and hasattr(layer, "_nodes_by_depth"):  # a nested functional model
+        if _Graph.is_functional(layer):  # a nested functional model
             return lambda *args, **kwargs: _replay(layer, args[0] if args else kwargs["inputs"], copies)
         if id(layer) not in copies:  # a layer called twice keeps one copy, so its weights stay shared
             if id(layer) in pairs:
@@ -186,16 +209,16 @@ def _replay(function, inputs, copies):
                 copies[id(layer)] = (_new_layer(layer), layer.get_weights())
         return copies[id(layer)][0]
 
-    return function._run_through_graph(inputs, operation_fn=operation)
+    return graph.replay(inputs, operation)
 
 
 def count_foldable(model: keras.Model) -> int:
     """How many convolution + BatchNorm pairs :func:`fold_into_convolutions` would merge (nested models too)."""
-    if not hasattr(model, "_nodes_by_depth"):
+    if not _Graph.is_functional(model):
         return 0
-    nested = {id(node.operation): node.operation for node in _graph_nodes(model)
-              if isinstance(node.operation, keras.Model)}
-    return len(_convolution_batchnorm_pairs(model)) + sum(count_foldable(inner) for inner in nested.values())
+    graph = _Graph(model)
+    nested = {id(node.operation): node.operation for node in graph.nodes if isinstance(node.operation, keras.Model)}
+    return len(_convolution_batchnorm_pairs(graph)) + sum(count_foldable(inner) for inner in nested.values())
 
 
 def fold_into_convolutions(model: keras.Model) -> keras.Model:
@@ -220,11 +243,8 @@ def fold_into_convolutions(model: keras.Model) -> keras.Model:
         >>> bool(np.allclose(folded.predict(images, verbose=0), extractor.predict(images, verbose=0), atol=1e-4))
         True
     """
-    if not isinstance(model, keras.Model) or not hasattr(model, "_nodes_by_depth"):
-        raise validation.InvalidArgumentError(
-            f"fold_into_convolutions needs a functional Keras model, got {type(model).__name__}")
     inputs = keras.tree.map_structure(lambda tensor: keras.Input(tuple(tensor.shape[1:]), dtype=tensor.dtype),
-                                      model._inputs_struct)
+                                      _Graph(model).inputs)
     copies = {}
     outputs = _replay(model, inputs, copies)
     folded = keras.Model(inputs, outputs, name=f"{model.name}_folded")

@@ -23,8 +23,8 @@ import functools
 import keras
 from keras import ops
 
-from tltutor import validation
-from tltutor.runtime import devices, distribution
+from tltutor import state, validation
+from tltutor.runtime import devices
 
 HEAD_LEARNING_RATE = 1e-3
 FINE_TUNE_FACTOR = 10
@@ -71,7 +71,7 @@ def in_model_strategy(function):
 
     @functools.wraps(function)
     def wrapper(model, *args, **kwargs):
-        with distribution.model_scope(model):
+        with state.model_scope(model):
             return function(model, *args, **kwargs)
 
     return wrapper
@@ -104,6 +104,9 @@ def compile_model(model: keras.Model, learning_rate: float = HEAD_LEARNING_RATE,
     model.compile(optimizer=optimizer, loss=loss or keras.losses.SparseCategoricalCrossentropy(from_logits=True),
                   loss_weights=loss_weights, metrics=list(metrics) if metrics else None, jit_compile=jit_compile,
                   steps_per_execution=steps_per_execution)
+    record = state.of(model)
+    record.variants.clear()  # copies compiled for the settings before this compile
+    record.record_compile(model, _signature(model, model))
     return model
 
 
@@ -148,8 +151,6 @@ def compile_like(model: keras.Model, source: keras.Model, learning_rate: float |
                          steps_per_execution=steps_per_execution or getattr(source, "steps_per_execution", "auto"))
 
 
-_COMPILED_AS = "_tltutor_compiled_as"
-_VARIANTS = "_tltutor_compiled_variants"
 MAX_VARIANTS = 4
 
 
@@ -180,54 +181,44 @@ def compile_or_reuse(model: keras.Model, source: keras.Model, learning_rate: flo
     """``model`` compiled as ``source`` is (:func:`compile_like`), reusing a traced step; train what it returns.
 
     Compiling again makes Keras trace the training step anew (3-20 s on a CPU for a fine-tuning
-    step). When nothing that the step depends on has changed, resetting the optimizer's state
-    (:func:`reset_optimizer`) and setting the new rate gives the next ``fit`` the same start as a
-    fresh compile would. A comparison that alternates between ways of compiling (one rate
-    everywhere, then layer-wise rates, then one rate again) would still trace at every switch, so
-    each way gets its own functional copy of ``model`` that shares its layers and weights; up to
-    :data:`MAX_VARIANTS` copies are kept on ``model``, and the returned model is the one to train.
-    The record is a cache on the object: it is not saved, and a loaded model is compiled anew.
+    step). When nothing that the step depends on has changed since tltutor last compiled it,
+    resetting the optimizer's state (:func:`reset_optimizer`) and setting the new rate gives the
+    next ``fit`` the same start as a fresh compile would. A comparison that alternates between ways
+    of compiling (one rate everywhere, then layer-wise rates, then one rate again) would still trace
+    at every switch, so each way gets its own functional copy of ``model`` that shares its layers
+    and weights; up to :data:`MAX_VARIANTS` copies are kept in ``model``'s :mod:`tltutor.state`,
+    and the returned model is the one to train.
     """
     signature = _signature(model, source)
-    if getattr(model, "compiled", False) and getattr(model, _COMPILED_AS, None) == signature:
+    record = state.of(model)
+    if record.compile_is_current(model) and record.compiled[1] == signature:
         return _reuse(model, source, learning_rate)
-    variants = getattr(model, _VARIANTS, None)
-    if variants is None:
-        variants = {}
-        object.__setattr__(model, _VARIANTS, variants)
-    if signature in variants:
-        variants[signature] = variants.pop(signature)  # most recently used last
-        return _reuse(variants[signature], source, learning_rate)
+    variant = record.variants.pop(signature, None)
+    if variant is not None and state.of(variant).compile_is_current(variant):
+        record.variants[signature] = variant  # most recently used last
+        return _reuse(variant, source, learning_rate)
     target = model
-    if getattr(model, "compiled", False) and getattr(model, _COMPILED_AS, None) is not None:
-        with distribution.model_scope(model):
-            target = keras.Model(_structure(model.inputs), _structure(model.outputs), name=model.name)
-        distribution.remember(target, distribution.strategy_of(model))
-        variants[signature] = target
-        while len(variants) > MAX_VARIANTS:
-            del variants[next(iter(variants))]
-    compile_like(target, source, learning_rate)
-    object.__setattr__(target, _COMPILED_AS, signature)
-    return target
-
-
-_RECOMPILED_AS = "_tltutor_recompiled_as"
+    if record.compiled is not None and getattr(model, "compiled", False):
+        with state.model_scope(model):
+            target = state.share_strategy(keras.Model(_structure(model.inputs), _structure(model.outputs),
+                                                      name=model.name), model)
+        record.variants[signature] = target
+        while len(record.variants) > MAX_VARIANTS:
+            state.forget(record.variants.pop(next(iter(record.variants))))
+    return compile_like(target, source, learning_rate)
 
 
 def recompile(model: keras.Model, learning_rate: float | None = None) -> keras.Model:
     """Compile again so that trainability changes take effect, keeping every other compile setting.
 
-    When neither what trains nor the optimizer has changed since this function last compiled
-    ``model``, the traced step is kept: the optimizer's state is reset and the rate set instead,
-    which gives the next ``fit`` the same start as compiling would.
+    When neither what trains nor the optimizer has changed since tltutor last compiled ``model``,
+    the traced step is kept: the optimizer's state is reset and the rate set instead, which gives
+    the next ``fit`` the same start as compiling would.
     """
-    record = getattr(model, _RECOMPILED_AS, None)
-    if (getattr(model, "compiled", False) and record is not None and record[0] is model.optimizer
-            and record[1] == _signature(model, model)):
+    record = state.of(model)
+    if record.compile_is_current(model) and record.compiled[1] == _signature(model, model):
         return _reuse(model, model, learning_rate)
-    compile_like(model, model, learning_rate)
-    object.__setattr__(model, _RECOMPILED_AS, (model.optimizer, _signature(model, model)))
-    return model
+    return compile_like(model, model, learning_rate)
 
 
 def ensure_compiled(model: keras.Model, learning_rate: float = HEAD_LEARNING_RATE) -> keras.Model:

@@ -8,10 +8,13 @@ against a fingerprint of that part's weights. A later call with some of the same
 test set again, a training subset of another seed) computes only the images it has not seen.
 
 The rows are kept per part *content*: the fingerprint of its weights and its input and output
-shapes. So a freshly built model with the same pretrained weights (the next seed's model) finds
-the rows its predecessor computed, and a part whose weights changed (AdaBN, fine-tuning deeper)
-finds none. At most :data:`MAX_KEPT_PARTS` parts are kept, the least recently used dropped first
-(:func:`clear` drops all).
+shapes and types. So a freshly built model with the same pretrained weights (the next seed's
+model) finds the rows its predecessor computed, and a part whose weights changed (AdaBN,
+fine-tuning deeper) finds none. The rows live in one :class:`FeatureCache`, :data:`cache`, within
+a byte budget (``tl.features.cache.max_bytes``, 2 GiB by default): the least recently used parts
+are dropped first, and a request that alone exceeds the budget is not kept at all (the training
+verbs then train on the inputs, :func:`fits`). :func:`clear`, or :func:`tltutor.state.clear`,
+empties it.
 
 The rows are computed by a copy of the part with each BatchNorm folded into the convolution before
 it (:func:`tltutor.batchnorm.fold_into_convolutions`): the same outputs up to float rounding, one
@@ -31,20 +34,70 @@ Examples:
 
 from __future__ import annotations
 
+import collections
 import hashlib
 
 import keras
 import numpy as np
 
-from tltutor import batchnorm, freezing, models, validation
+from tltutor import batchnorm, freezing, models, state, validation
 from tltutor.data import batches
-from tltutor.runtime import distribution
 
-MAX_KEPT_PARTS = 8
-MAX_KEPT_ROWS = 60_000
+DEFAULT_MAX_BYTES = 2 * 1024 ** 3
 PREDICT_BATCH_SIZE = 32  # faster than 64 for 224 px EfficientNet-Lite0 and MobileNetV2 on 2 cores
-_KEPT: dict[tuple, dict] = {}
-_FOLDED_ATTRIBUTE = "_tltutor_folded"
+
+
+class FeatureCache:
+    """Output rows of frozen parts, keyed by part content and input hash, within ``max_bytes``.
+
+    Examples:
+        >>> import numpy as np
+        >>> kept = FeatureCache(max_bytes=1000)
+        >>> rows = kept.rows(("part", (8,)))
+        >>> kept.add(("part", (8,)), b"image", (np.zeros(100, np.float32),))
+        >>> kept.nbytes, kept.fits(row_bytes=400, count=3)
+        (400, False)
+        >>> kept.clear(); kept.nbytes
+        0
+    """
+
+    def __init__(self, max_bytes: int = DEFAULT_MAX_BYTES):
+        self.max_bytes = max_bytes
+        self._parts: collections.OrderedDict[tuple, dict] = collections.OrderedDict()
+        self._bytes: dict[tuple, int] = {}
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held by the kept rows now."""
+        return sum(self._bytes.values())
+
+    def fits(self, row_bytes: int, count: int) -> bool:
+        """Whether ``count`` rows of ``row_bytes`` each fit in the budget."""
+        return row_bytes * count <= self.max_bytes
+
+    def rows(self, key: tuple) -> dict:
+        """The rows kept for a part (empty at first); the part becomes the most recently used."""
+        found = self._parts.pop(key, None)
+        self._parts[key] = {} if found is None else found
+        self._bytes.setdefault(key, 0)
+        return self._parts[key]
+
+    def add(self, key: tuple, input_key: bytes, row: tuple) -> None:
+        """Keep one row, dropping the least recently used parts beyond the budget (never the current one)."""
+        self._parts[key][input_key] = row
+        self._bytes[key] += sum(int(value.nbytes) for value in row)
+        while self.nbytes > self.max_bytes and len(self._parts) > 1:
+            oldest = next(iter(self._parts))
+            del self._parts[oldest], self._bytes[oldest]
+
+    def clear(self) -> None:
+        """Forget every kept row."""
+        self._parts.clear()
+        self._bytes.clear()
+
+
+cache = FeatureCache()
+state.register_cache(lambda: cache.clear())
 
 
 def weights_fingerprint(model: keras.Model) -> str:
@@ -60,35 +113,42 @@ def _image_keys(images: np.ndarray) -> list[bytes]:
     return [hashlib.sha256(np.ascontiguousarray(image).data).digest() for image in images]
 
 
-def _memo(part: keras.Model, fingerprint: str) -> dict:
-    key = (fingerprint, tuple(part.input_shape), tuple(part.output_shape), len(part.layers))
-    rows = _KEPT.pop(key, None)
-    if rows is None or len(rows) > MAX_KEPT_ROWS:
-        rows = {}
-    _KEPT[key] = rows  # most recently used last
-    while len(_KEPT) > MAX_KEPT_PARTS:
-        del _KEPT[next(iter(_KEPT))]
-    return rows
+def _key(part: keras.Model, fingerprint: str) -> tuple:
+    return (fingerprint, tuple(part.input_shape), tuple(part.output_shape), len(part.layers),
+            tuple(str(tensor.dtype) for tensor in part.outputs))
+
+
+def row_bytes(part: keras.Model) -> int:
+    """Bytes one kept output row of ``part`` takes (all its outputs)."""
+    total = 0
+    for tensor in part.outputs:
+        total += int(np.prod([size or 1 for size in tensor.shape[1:]])) * np.dtype(str(tensor.dtype)).itemsize
+    return total
+
+
+def fits(part: keras.Model, count: int) -> bool:
+    """Whether ``count`` output rows of ``part`` fit in the cache's budget (otherwise train on the inputs)."""
+    return cache.fits(row_bytes(part), count)
 
 
 def computing_model(part: keras.Model, fingerprint: str | None = None) -> keras.Model:
     """What computes ``part``'s outputs: a copy with BatchNorm folded into the convolutions, where it has any.
 
-    The copy (:func:`tltutor.batchnorm.fold_into_convolutions`) is kept on ``part`` for its
-    current weights (``fingerprint``), so repeated passes reuse its traced predict function; once
-    the weights change it is folded again.
+    The copy (:func:`tltutor.batchnorm.fold_into_convolutions`) is kept in ``part``'s
+    :mod:`tltutor.state` for its current weights (``fingerprint``), so repeated passes reuse its
+    traced predict function; once the weights change it is folded again.
     """
     fingerprint = fingerprint or weights_fingerprint(part)
-    kept = getattr(part, _FOLDED_ATTRIBUTE, None)
-    if kept is not None and kept[0] == fingerprint:
-        return kept[1]
+    record = state.of(part)
+    if record.folded is not None and record.folded[0] == fingerprint:
+        return record.folded[1]
     model = part
-    if batchnorm.count_foldable(part) and not distribution.strategy_of(part):
+    if batchnorm.count_foldable(part) and not state.strategy_of(part):
         try:
             model = batchnorm.fold_into_convolutions(part)
         except (ValueError, TypeError, KeyError, NotImplementedError):  # a layer that cannot be rebuilt from its config
             model = part
-    object.__setattr__(part, _FOLDED_ATTRIBUTE, (fingerprint, model))
+    record.folded = (fingerprint, model)
     return model
 
 
@@ -96,22 +156,23 @@ def outputs_of(part: keras.Model, data):
     """``(outputs, labels)`` of a frozen model ``part`` for every example of ``data``, in order.
 
     ``data`` is ``(inputs, labels)`` arrays, a ``PyDataset`` or a batched ``tf.data`` dataset
-    (one pass; labels come from the same pass). Rows seen before are taken from the memo; the
+    (one pass; labels come from the same pass). Rows seen before are taken from the cache; the
     others are computed in one call (:func:`tltutor.models.predict_in_batches`) of the part's copy
     with BatchNorm folded into its convolutions (:func:`computing_model`), so it is traced once. A
     part with several outputs (a cut at a transformer layer: states and padding mask) gives a list
     of arrays.
     """
     fingerprint = weights_fingerprint(part)
-    rows = _memo(part, fingerprint)
+    key = _key(part, fingerprint)
+    rows = cache.rows(key)
     keys, labels, missing_inputs, missing_keys = [], [], [], set()
     for inputs, batch_labels in batches.iterate(data, PREDICT_BATCH_SIZE):
         inputs = np.asarray(keras.ops.convert_to_numpy(inputs))
-        for key, example in zip(_image_keys(inputs), inputs):
-            keys.append(key)
-            if key not in rows and key not in missing_keys:
-                missing_keys.add(key)
-                missing_inputs.append((key, example))
+        for input_key, example in zip(_image_keys(inputs), inputs):
+            keys.append(input_key)
+            if input_key not in rows and input_key not in missing_keys:
+                missing_keys.add(input_key)
+                missing_inputs.append((input_key, example))
         labels.append(np.asarray(keras.ops.convert_to_numpy(batch_labels)).reshape(-1))
     validation.check_not_empty(len(keys))
     if missing_inputs:
@@ -119,9 +180,13 @@ def outputs_of(part: keras.Model, data):
                                              np.stack([example for _, example in missing_inputs]),
                                              PREDICT_BATCH_SIZE)
         computed = computed if isinstance(computed, list) else [computed]
-        for index, (key, _) in enumerate(missing_inputs):
-            rows[key] = tuple(output[index] for output in computed)
-    outputs = [np.stack([rows[key][position] for key in keys]) for position in range(len(rows[keys[0]]))]
+        new_rows = {input_key: tuple(output[index] for output in computed)
+                    for index, (input_key, _) in enumerate(missing_inputs)}
+        if cache.fits(row_bytes(part), len(rows) + len(new_rows)):
+            for input_key, row in new_rows.items():
+                cache.add(key, input_key, row)
+        rows = {**rows, **new_rows}
+    outputs = [np.stack([rows[input_key][position] for input_key in keys]) for position in range(len(rows[keys[0]]))]
     return (outputs if len(outputs) > 1 else outputs[0]), np.concatenate(labels).astype(np.int32)
 
 
@@ -153,4 +218,4 @@ def frozen_split(model: keras.Model, unfreeze_from="trainable") -> tuple[keras.M
 
 def clear() -> None:
     """Forget every kept output row (they are computed again on demand)."""
-    _KEPT.clear()
+    cache.clear()

@@ -114,12 +114,14 @@ def _range_test_target(model: keras.Model, train):
 
 def find_learning_rate(model: keras.Model, train, *, min_learning_rate: float = 1e-7,
                        max_learning_rate: float = 1.0, steps: int = 100, smoothing: float = 0.9,
-                       divergence: float = 4.0, batch_size: int = 32, verbose: int = 0) -> RangeTestResult:
+                       divergence: float = 4.0, batch_size: int = 32, verbose: int = 0,
+                       seed: int | None = 0) -> RangeTestResult:
     """Run the range test on ``model`` (compiled, with the layers you mean to train trainable).
 
     Args:
         train: a batched ``tf.data`` dataset, a ``PyDataset`` or ``(x, y)`` arrays; it is repeated if it runs out.
         steps: batches at most; the test stops early once the loss is ``divergence`` × its best.
+        seed: the order of shuffled array data.
     """
     for value in (min_learning_rate, max_learning_rate):
         validation.check_number(value, "a range-test rate", low=0, high=100, low_inclusive=False)
@@ -138,8 +140,8 @@ def find_learning_rate(model: keras.Model, train, *, min_learning_rate: float = 
             repeats = math.ceil(steps * batch_size / len(data[0]))
             x = np.concatenate([data[0]] * repeats)
             y = np.concatenate([data[1]] * repeats)
-            target.fit(**pipelines.fit_arguments(x, y, batch_size=batch_size, shuffle=True), epochs=1, callbacks=[recorder],
-                       verbose=verbose)
+            target.fit(**pipelines.fit_arguments(x, y, batch_size=batch_size, shuffle=True, seed=seed), epochs=1,
+                       callbacks=[recorder], verbose=verbose)
         else:
             target.fit(data.repeat(), steps_per_epoch=steps, epochs=1, shuffle=False, callbacks=[recorder],
                        verbose=verbose)

@@ -17,7 +17,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from tltutor import backbones, compiling, freezing, validation
+from tltutor import backbones, compiling, freezing, state, validation
 from tltutor.data import pipelines
 from tltutor.io import files
 from tltutor.layers import preprocessing_layers
@@ -25,8 +25,6 @@ from tltutor.runtime import devices, distribution
 
 AUGMENTATION_NAME = "augmentation"
 BASE_NAME = "base"
-_EXTRACTOR_ATTRIBUTE = "_tltutor_feature_extractor"
-_SPLIT_ATTRIBUTE = "_tltutor_splits"
 
 
 def default_augmentation(seed: int | None = None) -> keras.Sequential:
@@ -77,9 +75,10 @@ def build_transfer_model(backbone: str = backbones.OFFLINE_DEFAULT, num_classes:
             when ``weights`` are pretrained.
         precision: a Keras dtype policy, ``"auto"`` (mixed precision on capable GPUs only) or ``None``.
         learning_rate: the learning rate the model is compiled with.
-        seed: seed for the augmentation layers.
+        seed: seed for the new head's initial weights, the random weights of a base built with
+            ``weights=None``, dropout and the augmentation layers (``None``: Keras's global seed).
         strategy: a ``tf.distribute`` strategy or a ``keras.distribution`` distribution
-            (:mod:`tltutor.distribution`); the model is built in it and trained in it later.
+            (:mod:`tltutor.runtime.distribution`); the model is built in it and trained in it later.
     """
     spec = backbones.get(backbone)
     num_classes = validation.check_num_classes(num_classes)
@@ -103,7 +102,12 @@ def build_transfer_model(backbone: str = backbones.OFFLINE_DEFAULT, num_classes:
         x = keras.layers.Dropout(dropout, name="head_dropout")(x)
         outputs = keras.layers.Dense(num_classes, dtype="float32", name="classifier")(x)
         model = keras.Model(inputs, outputs, name=f"{spec.name}_transfer")
-    distribution.remember(model, strategy)
+    state.of(model).strategy = strategy
+    if seed is not None:
+        reinitialize(model.get_layer("classifier"), seed)
+        if weights is None:
+            reinitialize(model.get_layer(BASE_NAME), seed + 1)
+        reseed_random_layers(model, seed)
     if freeze:
         freezing.freeze_base(model)
     else:
@@ -113,12 +117,14 @@ def build_transfer_model(backbone: str = backbones.OFFLINE_DEFAULT, num_classes:
 
 
 def build_on_base(base: keras.Model, num_classes: int, *, dropout: float = 0.1, name: str = "transfer",
-                  freeze: bool = True, learning_rate: float = compiling.HEAD_LEARNING_RATE) -> keras.Model:
+                  freeze: bool = True, learning_rate: float = compiling.HEAD_LEARNING_RATE,
+                  seed: int | None = None) -> keras.Model:
     """A compiled transfer model around any ``base`` that maps its input to pooled features.
 
     The layout is the one :func:`build_transfer_model` gives images (``base``, ``pooling``,
     ``head_dropout``, ``classifier``), so the training verbs, :mod:`tltutor.features` and
-    :mod:`tltutor.freezing` work on text and speech models too.
+    :mod:`tltutor.freezing` work on text and speech models too. ``seed`` draws the new head and
+    the dropout's random state (``None``: Keras's global seed).
     """
     num_classes = validation.check_num_classes(num_classes)
     dropout = validation.check_fraction(dropout, "dropout")
@@ -128,6 +134,9 @@ def build_on_base(base: keras.Model, num_classes: int, *, dropout: float = 0.1, 
     x = keras.layers.Dropout(dropout, name="head_dropout")(x)
     outputs = keras.layers.Dense(num_classes, dtype="float32", name="classifier")(x)
     model = keras.Model(inputs, outputs, name=name)
+    if seed is not None:
+        reinitialize_head(model, seed)
+        reseed_random_layers(model, seed)
     if freeze:
         freezing.freeze_base(model)
     compiling.compile_model(model, learning_rate)
@@ -135,11 +144,80 @@ def build_on_base(base: keras.Model, num_classes: int, *, dropout: float = 0.1, 
 
 
 def reinitialize_head(model: keras.Model, seed: int = 0) -> keras.Model:
-    """Draw the new head's weights afresh (Glorot-uniform kernel from ``seed``, zero bias), as a new model would."""
-    classifier = model.get_layer("classifier")
-    kernel = keras.initializers.GlorotUniform(seed=seed)(classifier.kernel.shape)
-    classifier.kernel.assign(keras.ops.cast(kernel, classifier.kernel.dtype))
-    classifier.bias.assign(keras.ops.zeros_like(classifier.bias))
+    """Draw the new head's weights afresh from ``seed``, with the initialisers a new head gets (Glorot-uniform, zero bias)."""
+    reinitialize(model.get_layer("classifier"), seed)
+    return model
+
+
+# Each weight a layer may hold, and the attribute holding its initialiser (Keras's own names).
+_INITIALIZED = (("kernel", "kernel_initializer"), ("bias", "bias_initializer"),
+                ("depthwise_kernel", "depthwise_initializer"), ("pointwise_kernel", "pointwise_initializer"),
+                ("recurrent_kernel", "recurrent_initializer"), ("embeddings", "embeddings_initializer"),
+                ("gamma", "gamma_initializer"), ("beta", "beta_initializer"),
+                ("moving_mean", "moving_mean_initializer"), ("moving_variance", "moving_variance_initializer"))
+
+
+def _leaf_layers(layer):
+    inner = getattr(layer, "layers", None)
+    if not inner:
+        yield layer
+        return
+    for child in inner:
+        yield from _leaf_layers(child)
+
+
+def reinitialize(layer: keras.layers.Layer, seed: int) -> int:
+    """Draw every weight of ``layer`` (a model's nested layers included) afresh from its initialiser, seeded by ``seed``.
+
+    A local generator: nothing global is reseeded. Each weight gets its own seed derived from
+    ``seed`` and its position, so equal layers do not get equal weights. Returns how many weights
+    were drawn; weights of layers whose initialiser Keras does not name (an LSTM cell's kernels
+    inside its layer, for one) are left as they are.
+    """
+    seed = validation.check_seed(seed)
+    drawn = 0
+    for index, leaf in enumerate(_leaf_layers(layer)):
+        holder = getattr(leaf, "cell", leaf)  # recurrent layers keep their weights on their cell
+        for weight_name, initializer_name in _INITIALIZED:
+            variable = getattr(holder, weight_name, None)
+            initializer = getattr(holder, initializer_name, None)
+            if not isinstance(variable, keras.Variable) or initializer is None:
+                continue
+            config = initializer.get_config()
+            if "seed" in config:
+                initializer = type(initializer).from_config({**config, "seed": seed * 7919 + index * 31 + drawn})
+            variable.assign(keras.ops.cast(initializer(variable.shape), variable.dtype))
+            drawn += 1
+    return drawn
+
+
+def reseed_random_layers(model: keras.Model, seed: int) -> int:
+    """Set the random state of every dropout and augmentation layer from ``seed``; returns how many.
+
+    A layer that draws random numbers (dropout, random flips) keeps a seed-generator state that
+    advances with every call. Setting it from the seed makes a training run independent of what
+    ran before it in the process, without reseeding anything global.
+    """
+    seed = validation.check_seed(seed)
+    states = [variable for variable in model.variables if variable.path.endswith("seed_generator_state")]
+    for index, variable in enumerate(states):
+        variable.assign(keras.ops.cast([seed * 1009 + index, 0], variable.dtype))
+    return len(states)
+
+
+def reset(model: keras.Model, seed: int = 0) -> keras.Model:
+    """Give ``model`` its start back: the weights it was built with, a new head and random state from ``seed``.
+
+    The starting weights are those :class:`tltutor.state.ModelPool` remembered when it built the
+    model; a model from elsewhere keeps its weights and gets only a new head. Its next training
+    call starts like a new optimizer's (the compile path resets the optimizer).
+    """
+    start = state.of(model).start
+    if start is not None:
+        for variable, value in zip(model.variables, start):
+            variable.assign(value)
+    reinitialize_head(model, seed)
+    reseed_random_layers(model, seed)
     return model
 
 
@@ -171,25 +249,17 @@ def layers_after_base(model: keras.Model) -> list[keras.layers.Layer]:
     return model.layers[names.index(BASE_NAME) + 1:]
 
 
-def _kept(model, attribute):
-    cache = getattr(model, attribute, None)
-    if cache is None:
-        cache = {}
-        object.__setattr__(model, attribute, cache)
-    return cache
-
-
 def feature_extractor(model: keras.Model) -> keras.Model:
     """The part of ``model`` from the image to the pooled features, without augmentation.
 
-    Shares layers (and weights) with ``model``. Built once per model and kept on it, so that
-    repeated feature extraction reuses its compiled predict function instead of tracing it again.
-    The kept extractor is a cache: it is not saved with the model, and a loaded model builds it anew.
+    Shares layers (and weights) with ``model``. Built once per model and kept in its
+    :mod:`tltutor.state`, so that repeated feature extraction reuses its compiled predict function
+    instead of tracing it again.
     """
-    cache = _kept(model, _EXTRACTOR_ATTRIBUTE)
-    if "pooled" in cache:
-        return cache["pooled"]
-    with distribution.model_scope(model):
+    parts = state.of(model).parts
+    if "feature_extractor" in parts:
+        return parts["feature_extractor"]
+    with state.model_scope(model):
         inputs = keras.Input(model.input_shape[1:], name="image")
         x = inputs
         for layer in layers_before_base(model):
@@ -198,11 +268,24 @@ def feature_extractor(model: keras.Model) -> keras.Model:
         for layer in layers_after_base(model):
             x = layer(x)
             if layer.name == "pooling":
-                extractor = keras.Model(inputs, x, name="feature_extractor")
-                distribution.remember(extractor, distribution.strategy_of(model))
-                cache["pooled"] = extractor
-                return extractor
+                parts["feature_extractor"] = state.share_strategy(keras.Model(inputs, x, name="feature_extractor"),
+                                                                  model)
+                return parts["feature_extractor"]
     raise validation.InvalidArgumentError("model has no 'pooling' layer: build it with build_transfer_model")
+
+
+def entering_tensors(base: keras.Model, layer) -> list:
+    """The tensors that enter ``layer`` inside ``base``'s graph.
+
+    Named when the graph was built (``cut_inputs`` of the :mod:`tltutor.state`) for layers that
+    were also called in another graph (keras-hub's layers, reused by the text encoder); otherwise
+    Keras's own record of the layer's one call (``layer.input``).
+    """
+    recorded = state.of(base).cut_inputs.get(layer.name)
+    if recorded is not None:
+        return list(recorded)
+    entering = layer.input
+    return list(entering) if isinstance(entering, (list, tuple)) else [entering]
 
 
 def split_at(model: keras.Model, cut: int) -> tuple[keras.Model, keras.Model] | None:
@@ -212,61 +295,55 @@ def split_at(model: keras.Model, cut: int) -> tuple[keras.Model, keras.Model] | 
     one tensor for a convolutional block, two for a transformer layer (its states and the padding
     mask). ``top`` maps those tensors to the logits, so ``top(bottom(x))`` equals ``model(x)`` in
     inference. Returns ``None`` where the cut cannot be made: at the base's first layer, or where a
-    connection crosses the cut (a skip connection from below). Both models are kept on ``model``
-    as a cache (not saved with it).
+    connection crosses the cut (a skip connection from below). Both are kept in the model's
+    :mod:`tltutor.state`.
     """
-    cache = _kept(model, _SPLIT_ATTRIBUTE)
-    if cut in cache:
-        return cache[cut]
+    parts = state.of(model).parts
+    if ("split", cut) in parts:
+        return parts[("split", cut)]
     base = model.get_layer(BASE_NAME)
     layer = base.layers[cut]
     result = None
-    # A layer reused from another model (keras-hub's backbone) has a node in each graph: take the base's.
-    nodes = [node for index, node in enumerate(layer._inbound_nodes) if f"{id(layer)}_ib-{index}" in base._nodes]
-    if cut > 0 and nodes:
-        entering = list(nodes[0].input_tensors)
-        with distribution.model_scope(model):
+    if cut > 0:
+        entering = entering_tensors(base, layer)
+        with state.model_scope(model):
             try:
-                entering = entering if len(entering) > 1 else entering[0]
-                upper = keras.Model(entering, base.output, name=f"{base.name}_from_{layer.name}")
+                upper = keras.Model(entering if len(entering) > 1 else entering[0], base.output,
+                                    name=f"{base.name}_from_{layer.name}")
             except ValueError:  # a connection crosses the cut: the upper part would need more inputs
                 upper = None
             if upper is not None:
-                lower = keras.Model(base.input, entering, name=f"{base.name}_below_{layer.name}")
+                lower = keras.Model(base.input, entering if len(entering) > 1 else entering[0],
+                                    name=f"{base.name}_below_{layer.name}")
                 inputs = keras.Input(model.input_shape[1:], dtype=model.inputs[0].dtype, name=model.inputs[0].name)
                 x = inputs
                 for before in layers_before_base(model):
                     x = before(x)
                 bottom = keras.Model(inputs, lower(x, training=False), name=f"bottom_{layer.name}")
-                tensors = entering if isinstance(entering, list) else [entering]
                 kept = [keras.Input(tuple(tensor.shape[1:]), dtype=tensor.dtype, name=f"entering_{index}")
-                        for index, tensor in enumerate(tensors)]
+                        for index, tensor in enumerate(entering)]
                 x = upper(kept if len(kept) > 1 else kept[0])
                 for after in layers_after_base(model):
                     x = after(x)
                 top = keras.Model(kept if len(kept) > 1 else kept[0], x, name=f"top_{layer.name}")
-                for part in (bottom, top):
-                    distribution.remember(part, distribution.strategy_of(model))
-                result = (bottom, top)
-    cache[cut] = result
+                result = (state.share_strategy(bottom, model), state.share_strategy(top, model))
+    parts[("split", cut)] = result
     return result
 
 
 def head(model: keras.Model) -> keras.Model:
     """The new head (dropout + classifier) as a model on pooled features; shares weights with ``model``.
 
-    Kept on ``model`` as a cache like :func:`feature_extractor`, so its traced steps are reused.
+    Kept in the model's :mod:`tltutor.state` like :func:`feature_extractor`, so its traced steps are reused.
     """
-    cache = _kept(model, _EXTRACTOR_ATTRIBUTE)
-    if "head" in cache:
-        return cache["head"]
-    with distribution.model_scope(model):
+    parts = state.of(model).parts
+    if "head" in parts:
+        return parts["head"]
+    with state.model_scope(model):
         features = keras.Input((model.get_layer("pooling").output.shape[-1],), name="features")
         outputs = model.get_layer("classifier")(model.get_layer("head_dropout")(features))
-        head_model = keras.Model(features, outputs, name="head")
-    distribution.remember(head_model, distribution.strategy_of(model))
-    cache["head"] = head_model
-    return head_model
+        parts["head"] = state.share_strategy(keras.Model(features, outputs, name="head"), model)
+    return parts["head"]
 
 
 def has_augmentation(model: keras.Model) -> bool:
@@ -280,7 +357,7 @@ def predict_batch(model: keras.Model, images):
     ``predict_on_batch`` is the fastest call for one batch. Under a ``tf.distribute`` strategy it
     runs the whole batch on every replica and stacks the copies, so there ``predict`` splits it.
     """
-    if distribution.strategy_of(model) is None:
+    if state.strategy_of(model) is None:
         return keras.ops.convert_to_numpy(model.predict_on_batch(images))
     return keras.ops.convert_to_numpy(model.predict(images, batch_size=len(images), verbose=0))
 

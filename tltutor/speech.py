@@ -27,9 +27,12 @@ def build_speech_model(num_classes: int, *, weights="pretrained", dropout: float
     """A compiled speech transfer model: the speaker encoder (``weights``: ``"pretrained"`` or ``None``) and a new head.
 
     ``precision`` is a Keras dtype policy, ``"auto"`` (mixed precision on capable GPUs only) or ``None``.
+    ``seed`` draws the new head (and, with ``weights=None``, the encoder) and the dropout's random
+    state, without reseeding anything global.
     """
-    if seed is not None:
-        keras.utils.set_random_seed(seed)
     with devices.precision_policy(precision):
-        return models.build_on_base(speaker_encoder.build(weights=weights), num_classes, dropout=dropout,
-                                    name="speaker_transfer", freeze=freeze, learning_rate=learning_rate)
+        base = speaker_encoder.build(weights=weights)
+        if weights is None and seed is not None:
+            models.reinitialize(base, seed + 1)
+        return models.build_on_base(base, num_classes, dropout=dropout, name="speaker_transfer", freeze=freeze,
+                                    learning_rate=learning_rate, seed=seed)

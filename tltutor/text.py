@@ -21,7 +21,7 @@ from __future__ import annotations
 import keras
 import numpy as np
 
-from tltutor import compiling, freezing, models, validation
+from tltutor import compiling, freezing, models, state, validation
 from tltutor.backbones import text_encoders
 from tltutor.layers import MaskedMean, PaddingMask, ZerosLike
 from tltutor.runtime import devices
@@ -87,9 +87,14 @@ def build_encoder(backbone, sequence_length: int = SEQUENCE_LENGTH) -> keras.Mod
     positions = backbone.get_layer("position_embedding")(tokens)
     x = backbone.get_layer("embeddings_add")((tokens, positions, backbone.get_layer("segment_embedding")(segments)))
     x = backbone.get_layer("embeddings_dropout")(backbone.get_layer("embeddings_layer_norm")(x))
+    entering = {}
     for index in range(backbone.num_layers):
-        x = backbone.get_layer(f"transformer_layer_{index}")(x, padding_mask=mask)
-    return keras.Model(token_ids, MaskedMean(name="mean_pooling")([x, mask]), name=models.BASE_NAME)
+        layer = backbone.get_layer(f"transformer_layer_{index}")
+        entering[layer.name] = (x, mask)  # Keras names only a layer's first call's inputs: the backbone's
+        x = layer(x, padding_mask=mask)
+    base = keras.Model(token_ids, MaskedMean(name="mean_pooling")([x, mask]), name=models.BASE_NAME)
+    state.of(base).cut_inputs.update(entering)
+    return base
 
 
 def build_text_model(encoder: str = text_encoders.OFFLINE_DEFAULT, num_classes: int = 2, *,
@@ -99,14 +104,23 @@ def build_text_model(encoder: str = text_encoders.OFFLINE_DEFAULT, num_classes: 
     """A compiled text transfer model: pretrained encoder (frozen by default) and a new ``num_classes`` head.
 
     ``precision`` is a Keras dtype policy, ``"auto"`` (mixed precision on capable GPUs only) or ``None``.
+    ``seed`` draws the new head and the dropout's random state, without reseeding anything global.
     """
     spec = text_encoders.get(encoder)
-    if seed is not None:
-        keras.utils.set_random_seed(seed)
     with devices.precision_policy(precision):
         base = build_encoder(text_encoders.load_backbone(spec.name), sequence_length)
         return models.build_on_base(base, num_classes, dropout=dropout, name=f"{spec.name}_transfer", freeze=freeze,
-                                    learning_rate=learning_rate)
+                                    learning_rate=learning_rate, seed=seed)
+
+
+def _sublayers(layer) -> list:
+    """Every layer inside ``layer``, nested ones included.
+
+    Keras exports a recursive walk for models only (``Model.layers`` is one level); keras-hub's
+    transformer layers keep their projections as attributes. This is the one place that uses
+    Keras's private walk (tests/test_text.py's LoRA tests fail loudly if it moves).
+    """
+    return list(layer._flatten_layers(include_self=False))
 
 
 def enable_lora(model: keras.Model, rank: int = 4, *, unfreeze_from: str = "transformer_layer_0") -> int:
@@ -123,7 +137,7 @@ def enable_lora(model: keras.Model, rank: int = 4, *, unfreeze_from: str = "tran
     base.trainable = True
     adapted = 0
     for index, layer in enumerate(base.layers):
-        inner_layers = layer._flatten_layers(include_self=False)
+        inner_layers = _sublayers(layer)
         if index < cut or not any(inner.name in LORA_TARGETS for inner in inner_layers):
             layer.trainable = False
             continue
@@ -133,9 +147,11 @@ def enable_lora(model: keras.Model, rank: int = 4, *, unfreeze_from: str = "tran
                 if not inner.lora_enabled:
                     inner.enable_lora(rank)
                 # Making a layer trainable makes its kernel trainable again: freeze it, as enable_lora did.
-                inner._kernel.trainable = False
+                for variable in inner.trainable_weights:
+                    if variable.path.endswith("/kernel"):
+                        variable.trainable = False
                 adapted += 1
-            elif not inner._flatten_layers(include_self=False):  # a leaf: its weights stay as pretrained
+            elif not _sublayers(inner):  # a leaf: its weights stay as pretrained
                 inner.trainable = False
     if not adapted:
         raise validation.InvalidArgumentError(f"no query or value projection at or above {unfreeze_from!r}")

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 import keras
 import numpy as np
 
-from tltutor import compiling, discriminative, features, freezing, models, validation
+from tltutor import compiling, discriminative, features, freezing, models, state, validation
 from tltutor.compiling import FINE_TUNE_FACTOR, HEAD_LEARNING_RATE, in_model_strategy
 from tltutor.data import batches, pipelines
 from tltutor.io import checkpoints
@@ -102,7 +102,7 @@ def check_data_fits_model(model: keras.Model, data, what: str = "training data")
 
 
 def _fit(model, train, validation_data, epochs, callbacks, *, checkpoint_dir=None, phase="train", batch_size=32,
-         progress=True, verbose=0):
+         progress=True, verbose=0, seed=None):
     """``model.fit`` with checks, optional checkpoint/resume, progress lines and wall-clock time.
 
     Returns the Keras history dict (resumed epochs included) and the seconds this call trained.
@@ -111,16 +111,18 @@ def _fit(model, train, validation_data, epochs, callbacks, *, checkpoint_dir=Non
     if validation_data is not None:
         check_data_fits_model(model, validation_data, "validation data")
     batch_size = validation.check_positive_int(batch_size, "batch_size")
+    if state.of(model).trainable_changed_since_compile(model):  # set by hand: Keras would train the old set
+        compiling.recompile(model)
     started = time.perf_counter()
     if isinstance(train, tuple):
-        fit_data = pipelines.fit_arguments(*train, batch_size=batch_size, shuffle=True)
+        fit_data = pipelines.fit_arguments(*train, batch_size=batch_size, shuffle=True, seed=seed)
     else:
         fit_data = {"x": train, "shuffle": False}  # a dataset shuffles itself
     if isinstance(validation_data, tuple):
         validation_data = pipelines.array_pipeline(*validation_data, batch_size=256, shuffle=False)
     previous, initial_epoch, callbacks = None, 0, list(callbacks)
     if progress and not verbose:
-        callbacks.append(progress_lines.EpochProgress(phase, output=progress if callable(progress) else print))
+        callbacks.append(progress_lines.EpochProgress(phase, output=progress))
     if checkpoint_dir is not None:
         directory = checkpoints.phase_directory(checkpoint_dir, phase)
         previous = checkpoints.restore(model, directory)
@@ -138,9 +140,25 @@ def _fit(model, train, validation_data, epochs, callbacks, *, checkpoint_dir=Non
     return saver.state.history, seconds
 
 
+def _kept_outputs_fit(part, train, validation_data) -> bool:
+    """Whether the frozen part's outputs for ``train`` and ``validation_data`` fit in the feature cache's budget."""
+    counts = [batches.count(data) for data in (train, validation_data) if data is not None]
+    return None in counts or features.fits(part[0], sum(counts))
+
+
 def _train_part(model: keras.Model, part: tuple[keras.Model, keras.Model], train, validation_data, epochs: int,
                 callbacks, *, learning_rate: float, **fit_options):
-    """Train ``top`` on the (kept) outputs of the frozen ``bottom``; ``top`` is compiled like ``model``."""
+    """Train ``top`` on the (kept) outputs of the frozen ``bottom``; ``top`` is compiled like ``model``.
+
+    Where those outputs would not fit in the feature cache (:data:`tltutor.features.cache`), the
+    whole model trains on the inputs instead, as plain Keras would.
+    """
+    if not _kept_outputs_fit(part, train, validation_data):
+        output = progress_lines.to_output(fit_options.get("progress"))
+        if output is not None:
+            output(f"the frozen part's outputs would exceed the feature cache's {features.cache.max_bytes:,} bytes "
+                   "(tl.features.cache.max_bytes): training on the inputs")
+        return _fit(model, train, validation_data, epochs, callbacks, **fit_options)
     bottom, top = part
     train_outputs = features.outputs_of(bottom, train)
     validation_outputs = features.outputs_of(bottom, validation_data) if validation_data is not None else None
@@ -153,7 +171,7 @@ def train_head(model: keras.Model, train, validation_data, *, epochs: int = 20,
                learning_rate: float = HEAD_LEARNING_RATE, use_cached_features: bool | None = None,
                early_stopping_patience: int | None = 10, batch_size: int = 32,
                history: TrainingHistory | None = None, phase: str = "head", checkpoint_dir=None,
-               progress=True, verbose: int = 0) -> TrainingHistory:
+               progress=True, verbose: int = 0, seed: int | None = None) -> TrainingHistory:
     """Freeze the base and train only the new head.
 
     With a frozen base and no augmentation the base's output never changes, so by default the
@@ -163,7 +181,8 @@ def train_head(model: keras.Model, train, validation_data, *, epochs: int = 20,
     ``checkpoint_dir`` keeps every epoch and the best weights on disk; running the same call again
     after an interruption continues from the last completed epoch (see :mod:`tltutor.io.checkpoints`).
     ``progress`` (``True``, ``False`` or a function that takes a line) prints an epoch line with the
-    metrics and the time left at most every 10 s, so short phases stay silent.
+    metrics and the time left at most every 10 s, so short phases stay silent. ``seed`` fixes the
+    order in which array data is shuffled (``None``: TensorFlow's global seed decides).
     """
     epochs = validation.check_epochs(epochs)
     history = history or TrainingHistory()
@@ -173,7 +192,7 @@ def train_head(model: keras.Model, train, validation_data, *, epochs: int = 20,
         use_cached_features = not models.has_augmentation(model)
     check_data_fits_model(model, train)
     arguments = dict(checkpoint_dir=checkpoint_dir, phase=phase, batch_size=batch_size, progress=progress,
-                     verbose=verbose)
+                     verbose=verbose, seed=seed)
     started = time.perf_counter()
     if use_cached_features:
         part = (models.feature_extractor(model), models.head(model))
@@ -190,7 +209,7 @@ def fine_tune(model: keras.Model, train, validation_data, *, epochs: int = 5, le
               unfreeze_from=None, early_stopping_patience: int | None = 3, batch_size: int = 32,
               layerwise_decay: float | None = None, use_cached_features: bool | None = None,
               history: TrainingHistory | None = None, phase: str = "fine-tune", checkpoint_dir=None,
-              progress=True, verbose: int = 0) -> TrainingHistory:
+              progress=True, verbose: int = 0, seed: int | None = None) -> TrainingHistory:
     """Unfreeze the base from ``unfreeze_from`` (BatchNorm stays frozen) and train with a low rate.
 
     ``learning_rate`` defaults to the head's rate divided by 10. With ``layerwise_decay`` (2.6 in
@@ -208,14 +227,15 @@ def fine_tune(model: keras.Model, train, validation_data, *, epochs: int = 5, le
     return train_unfrozen(model, train, validation_data, epochs=epochs, learning_rate=learning_rate,
                           early_stopping_patience=early_stopping_patience, batch_size=batch_size,
                           use_cached_features=use_cached_features, history=history, phase=phase,
-                          checkpoint_dir=checkpoint_dir, progress=progress, verbose=verbose)
+                          checkpoint_dir=checkpoint_dir, progress=progress, verbose=verbose, seed=seed)
 
 
 @in_model_strategy
 def train_unfrozen(model: keras.Model, train, validation_data, *, epochs: int = 5, learning_rate: float | None = None,
                    early_stopping_patience: int | None = 3, batch_size: int = 32,
                    use_cached_features: bool | None = None, history: TrainingHistory | None = None,
-                   phase: str = "fine-tune", checkpoint_dir=None, progress=True, verbose: int = 0) -> TrainingHistory:
+                   phase: str = "fine-tune", checkpoint_dir=None, progress=True, verbose: int = 0,
+                   seed: int | None = None) -> TrainingHistory:
     """Train whatever is trainable now (after :func:`tltutor.freezing.unfreeze`, or LoRA), as compiled.
 
     With no augmentation in the model, the frozen layers below the first trainable one run once per
@@ -232,7 +252,7 @@ def train_unfrozen(model: keras.Model, train, validation_data, *, epochs: int = 
     if use_cached_features is not False and not models.has_augmentation(model):
         part = features.frozen_split(model)
     arguments = dict(checkpoint_dir=checkpoint_dir, phase=phase, batch_size=batch_size, progress=progress,
-                     verbose=verbose)
+                     verbose=verbose, seed=seed)
     started = time.perf_counter()
     if part is not None:
         result, _ = _train_part(model, part, train, validation_data, epochs, callbacks_for(early_stopping_patience),
@@ -246,8 +266,8 @@ def train_unfrozen(model: keras.Model, train, validation_data, *, epochs: int = 
 @in_model_strategy
 def gradual_unfreeze(model: keras.Model, train, validation_data, *, unfreeze_points, epochs_per_stage: int = 2,
                      learning_rate: float | None = None, batch_size: int = 32, layerwise_decay: float | None = None,
-                     history: TrainingHistory | None = None, checkpoint_dir=None, progress: bool = True,
-                     verbose: int = 0) -> TrainingHistory:
+                     history: TrainingHistory | None = None, checkpoint_dir=None, progress=True,
+                     verbose: int = 0, seed: int | None = None) -> TrainingHistory:
     """Fine-tune in stages, each unfreezing deeper: ``unfreeze_points`` lists where each stage starts, top first."""
     history = history or TrainingHistory()
     if not unfreeze_points:
@@ -256,7 +276,7 @@ def gradual_unfreeze(model: keras.Model, train, validation_data, *, unfreeze_poi
         fine_tune(model, train, validation_data, epochs=epochs_per_stage, learning_rate=learning_rate,
                   unfreeze_from=point, early_stopping_patience=None, batch_size=batch_size,
                   layerwise_decay=layerwise_decay, history=history, phase=f"unfreeze {stage}: {point}",
-                  checkpoint_dir=checkpoint_dir, progress=progress, verbose=verbose)
+                  checkpoint_dir=checkpoint_dir, progress=progress, verbose=verbose, seed=seed)
     return history
 
 
@@ -264,7 +284,7 @@ def gradual_unfreeze(model: keras.Model, train, validation_data, *, unfreeze_poi
 def train_all(model: keras.Model, train, validation_data, *, epochs: int = 10, learning_rate: float = HEAD_LEARNING_RATE,
               keep_batchnorm_frozen: bool = False, early_stopping_patience: int | None = None, batch_size: int = 32,
               history: TrainingHistory | None = None, phase: str = "train all", checkpoint_dir=None,
-              progress=True, verbose: int = 0) -> TrainingHistory:
+              progress=True, verbose: int = 0, seed: int | None = None) -> TrainingHistory:
     """Train every layer (the from-scratch baseline)."""
     epochs = validation.check_epochs(epochs)
     freezing.unfreeze(model, None, keep_batchnorm_frozen=keep_batchnorm_frozen, learning_rate=learning_rate)
@@ -272,33 +292,33 @@ def train_all(model: keras.Model, train, validation_data, *, epochs: int = 10, l
     history = history or TrainingHistory()
     result, seconds = _fit(model, train, validation_data, epochs, callbacks_for(early_stopping_patience),
                            checkpoint_dir=checkpoint_dir, phase=phase, batch_size=batch_size, progress=progress,
-                           verbose=verbose)
+                           verbose=verbose, seed=seed)
     history.add_phase(phase, result, seconds)
     return history
 
 
 def predict_logits(model: keras.Model, data) -> tuple[np.ndarray, np.ndarray]:
-    """``(logits, labels)`` for every example of ``data``, in order.
+    """``(labels, logits)`` for every example of ``data``, in order: truth first, as in Keras's losses and metrics.
 
     The frozen part of the model runs once per image (:func:`tltutor.features.frozen_split`); its
     outputs are kept, so evaluating several variants that share a frozen base costs one pass.
     """
     part = features.frozen_split(model) if models.BASE_NAME in [layer.name for layer in model.layers] else None
-    if part is None:
+    if part is None or not _kept_outputs_fit(part, data, None):
         outputs, labels = [], []
         for images, batch_labels in batches.iterate(data):
             outputs.append(models.predict_batch(model, images))
             labels.append(np.asarray(keras.ops.convert_to_numpy(batch_labels)).reshape(-1))
         validation.check_not_empty(len(outputs))
-        return np.concatenate(outputs), np.concatenate(labels).astype(np.int32)
+        return np.concatenate(labels).astype(np.int32), np.concatenate(outputs)
     bottom, top = part
     kept, labels = features.outputs_of(bottom, data)
-    return models.predict_in_batches(top, kept, 256), labels
+    return labels, models.predict_in_batches(top, kept, 256)
 
 
 def evaluate(model: keras.Model, data) -> dict[str, float]:
     """Loss and accuracy on ``data`` (a ``tf.data`` dataset, a ``PyDataset`` or ``(images, labels)``)."""
-    logits, labels = predict_logits(model, data)
+    labels, logits = predict_logits(model, data)
     losses = keras.ops.convert_to_numpy(
         keras.losses.sparse_categorical_crossentropy(labels, logits.astype(np.float32), from_logits=True))
     return {"loss": float(np.mean(losses)), "accuracy": float(np.mean(np.argmax(logits, axis=-1) == labels))}

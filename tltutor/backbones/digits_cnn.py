@@ -26,7 +26,10 @@ PRETRAIN_IMAGE_SIZE = 32
 
 
 def build(input_shape=(32, 32, 3), weights="digits", seed: int = 0, name: str = "digits_cnn") -> keras.Model:
-    """The convolutional base on scaled inputs; ``weights`` is ``"digits"`` (pretrained) or ``None``."""
+    """The convolutional base on scaled inputs; ``weights`` is ``"digits"`` (pretrained) or ``None``.
+
+    ``seed`` picks the pretrained weights (those pretrained from that seed).
+    """
     inputs = keras.Input(input_shape)
     x = inputs
     for block, filters in enumerate(FILTERS, start=1):
@@ -48,8 +51,10 @@ def cache_path(seed: int = 0) -> Path:
 def pretrain(seed: int = 0, epochs: int = 30, verbose: int = 0) -> tuple[keras.Model, float]:
     """Train DigitsCNN on scikit-learn's digits; return the base and its held-out digit accuracy.
 
-    Deterministic kernels make the weights the same in every process (without them, the few
-    hundred steps land on noticeably different bases from run to run), and the epoch is chosen on
+    Keras's global generators are seeded from ``seed`` and the kernels are deterministic, both for
+    the pretraining only (:func:`tltutor.runtime.reproducibility.seeded_globally`), which makes the
+    weights the same in every process (without them, the few hundred steps land on noticeably
+    different bases from run to run), and the epoch is chosen on
     a validation split: 70 % of the digits train, 10 % choose the epoch, 20 % are held out. It
     trains in float32 whatever the precision policy around it: the cached weights are the same
     for every precision that later reads them.
@@ -61,23 +66,23 @@ def pretrain(seed: int = 0, epochs: int = 30, verbose: int = 0) -> tuple[keras.M
 def _pretrain(seed, epochs, verbose):
     from sklearn.datasets import load_digits  # scikit-learn is imported only where used
 
-    reproducibility.seed_everything(seed)
     digits = load_digits()
     images = np.repeat(digits.images[..., None] * (255 / 16), 3, axis=-1).astype("float32")
     images = keras.ops.convert_to_numpy(keras.ops.image.resize(images, (PRETRAIN_IMAGE_SIZE,) * 2))
     order = np.random.default_rng(seed).permutation(len(images))
     first, second = int(0.7 * len(order)), int(0.8 * len(order))
     train, chooser, held_out = order[:first], order[first:second], order[second:]
-    base = build((PRETRAIN_IMAGE_SIZE, PRETRAIN_IMAGE_SIZE, 3), weights=None)
-    inputs = keras.Input((PRETRAIN_IMAGE_SIZE, PRETRAIN_IMAGE_SIZE, 3))
-    x = keras.layers.Rescaling(1 / 128.0, offset=-127 / 128.0)(inputs)  # the "lite" preprocessing
-    outputs = keras.layers.Dense(10)(keras.layers.GlobalAveragePooling2D()(base(x)))
-    classifier = keras.Model(inputs, outputs)
-    classifier.compile(keras.optimizers.Adam(3e-3), keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-                       metrics=["accuracy"])
-    stop = keras.callbacks.EarlyStopping("val_accuracy", patience=5, restore_best_weights=True)
-    classifier.fit(images[train], digits.target[train], epochs=epochs, batch_size=64, verbose=verbose,
-                   validation_data=(images[chooser], digits.target[chooser]), callbacks=[stop])
+    with reproducibility.seeded_globally(seed), reproducibility.deterministic_ops():
+        base = build((PRETRAIN_IMAGE_SIZE, PRETRAIN_IMAGE_SIZE, 3), weights=None)
+        inputs = keras.Input((PRETRAIN_IMAGE_SIZE, PRETRAIN_IMAGE_SIZE, 3))
+        x = keras.layers.Rescaling(1 / 128.0, offset=-127 / 128.0)(inputs)  # the "lite" preprocessing
+        outputs = keras.layers.Dense(10)(keras.layers.GlobalAveragePooling2D()(base(x)))
+        classifier = keras.Model(inputs, outputs)
+        classifier.compile(keras.optimizers.Adam(3e-3), keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                           metrics=["accuracy"])
+        stop = keras.callbacks.EarlyStopping("val_accuracy", patience=5, restore_best_weights=True)
+        classifier.fit(images[train], digits.target[train], epochs=epochs, batch_size=64, verbose=verbose,
+                       validation_data=(images[chooser], digits.target[chooser]), callbacks=[stop])
     accuracy = classifier.evaluate(images[held_out], digits.target[held_out], verbose=0, return_dict=True)["accuracy"]
     return base, float(accuracy)
 

@@ -107,6 +107,19 @@ def iterate(data, batch_size: int = 32):
             yield batch[0], batch[1]
 
 
+def count(data) -> int | None:
+    """How many examples ``data`` holds (at most that many for a dataset whose last batch is short), or ``None`` if unknown."""
+    if isinstance(data, tuple) and len(data) == 2:
+        return len(data[0][0]) if isinstance(data[0], (list, tuple)) else len(data[0])
+    if isinstance(data, ImageBatches):
+        return len(data.images)
+    if is_tf_dataset(data):
+        batches = int(data.cardinality())
+        first = first_batch(data)
+        return None if batches < 0 or first is None else batches * int(keras.ops.shape(first[1])[0])
+    return None
+
+
 def first_batch(data):
     """The first ``(images, labels)`` batch of any data :func:`iterate` accepts, or ``None`` if it has none."""
     if is_tf_dataset(data):

@@ -90,19 +90,50 @@ def array_pipeline(inputs: np.ndarray, labels: np.ndarray, *, batch_size: int, s
     Keras wraps NumPy arrays in a new pipeline in every epoch and shuffles them by gathering; a
     cached pipeline built once halves the time of a short epoch here (a head on kept features:
     0.15 s against 0.08 s per epoch over 1,000 examples, validation included). ``cache=False``
-    for a pipeline read once.
+    for a pipeline read once. With a ``seed`` the order of each pass depends on it alone
+    (:func:`_seeded_shuffle`); without one, on TensorFlow's global seed.
     """
     if keras.backend.backend() != "tensorflow":
         return inputs, labels
     import tensorflow as tf  # only for tf.data pipelines
 
     inputs = tuple(inputs) if isinstance(inputs, list) else inputs  # several model inputs
+    if shuffle and seed is not None:
+        return _without_autotuning(_seeded_shuffle(inputs, labels, batch_size, seed).prefetch(2))
     count = len(keras.tree.flatten(inputs)[0])
     dataset = tf.data.Dataset.from_tensor_slices((inputs, labels))
     dataset = dataset.cache() if cache else dataset
     if shuffle:
-        dataset = dataset.shuffle(count, seed=seed, reshuffle_each_iteration=True)
+        dataset = dataset.shuffle(count, reshuffle_each_iteration=True)
     return _without_autotuning(dataset.batch(batch_size).prefetch(2))
+
+
+def _seeded_shuffle(inputs, labels, batch_size: int, seed: int):
+    """Batches of ``(inputs, labels)`` in a new order on each pass, drawn from ``seed`` alone.
+
+    ``Dataset.shuffle(seed=...)`` also depends on TensorFlow's global seed, which any
+    ``keras.utils.set_random_seed`` call changes. Here pass ``k`` uses the order
+    ``stateless_shuffle(seed, k)``: the same in every process, whatever ran before.
+    """
+    import tensorflow as tf  # only for tf.data pipelines
+
+    seed = validation.check_seed(seed)
+    arrays = tf.nest.map_structure(tf.constant, (inputs, labels))
+    count = len(keras.tree.flatten(inputs)[0])
+    passes = tf.Variable(-1, dtype=tf.int64, trainable=False)
+
+    def order(_):
+        return tf.random.experimental.stateless_shuffle(tf.range(count, dtype=tf.int64),
+                                                        seed=tf.stack([tf.constant(seed, tf.int64),
+                                                                       passes.assign_add(1)]))
+
+    def epoch(permutation):  # one gather per pass, then batches of its rows
+        permuted = tf.nest.map_structure(lambda array: tf.gather(array, permutation), arrays)
+        return tf.data.Dataset.from_tensor_slices(permuted).batch(batch_size)
+
+    batches = -(-count // batch_size)  # told to Keras, which otherwise warns that the data ran out
+    return tf.data.Dataset.from_tensors(0).map(order).flat_map(epoch).apply(
+        tf.data.experimental.assert_cardinality(batches))
 
 
 def fit_arguments(inputs, labels, *, batch_size: int, shuffle: bool, seed: int | None = None) -> dict:

@@ -26,14 +26,12 @@ import time
 import keras
 import numpy as np
 
-from tltutor import models, training, validation
+from tltutor import models, state, training, validation
 from tltutor.data import batches
-from tltutor.runtime import reproducibility
 
 PIXEL_SIZE = 28
 SCRATCH_IMAGE_SIZE = 32
 REGULARISATION_STRENGTHS = (0.01, 0.1, 1.0)
-_WHOLE_NETWORKS: dict[tuple, keras.Model] = {}
 
 
 def grey_pixels(data, image_size: int = PIXEL_SIZE) -> tuple[np.ndarray, np.ndarray]:
@@ -92,28 +90,28 @@ def _at_size(data, image_size):
 
 def train_whole_network(train, validation_data, *, num_classes: int, weights=None, image_size: int = SCRATCH_IMAGE_SIZE,
                         max_epochs: int = 200, early_stopping_patience: int = 10, learning_rate: float = 1e-3,
-                        batch_size: int = 32, seed: int = 0, progress: bool = True):
+                        batch_size: int = 32, seed: int = 0, progress=True):
     """The DigitsCNN architecture with every layer trained, until the validation loss stops improving.
 
     ``weights=None`` starts from random weights (the from-scratch baseline); ``"digits"`` from
     DigitsCNN's pretrained weights. BatchNorm trains in both cases, so the two runs differ only in
     where they start. Images are resized to ``image_size`` (32 px: Fashion-MNIST's own 28 px, padded
     to what the architecture needs). Returns ``(model, history)``; evaluate the model on data
-    resized the same way (:func:`evaluate_small_network`). The model is kept and given the next
-    call's starting weights, so that its traced training step is reused: use it before that call.
+    resized the same way (:func:`evaluate_small_network`). The model is built once
+    (:data:`tltutor.state.pool`) and given the next call's starting weights, so that its traced
+    training step is reused: use it before that call.
     """
-    reproducibility.seed_everything(seed)
-    start = models.build_transfer_model("DigitsCNN", num_classes, weights=weights, freeze=False, image_size=image_size,
-                                        learning_rate=learning_rate, seed=seed)
-    key = (weights, num_classes, image_size)
-    model = _WHOLE_NETWORKS.setdefault(key, start)
-    if model is not start:  # every variable, so that dropout's random state starts as a new model's would
-        for variable, value in zip(model.variables, start.variables):
-            variable.assign(value)
+    key = ("whole network", weights, num_classes, image_size)
+    model = state.pool.get(key, lambda: models.build_transfer_model(
+        "DigitsCNN", num_classes, weights=weights, freeze=False, image_size=image_size, learning_rate=learning_rate))
+    models.reset(model, seed)
+    if weights is None:  # from scratch: every weight drawn from the seed, as a new network's would be
+        models.reinitialize(model.get_layer(models.BASE_NAME), seed + 1)
     history = training.train_all(model, _at_size(train, image_size), _at_size(validation_data, image_size),
                                  epochs=max_epochs, learning_rate=learning_rate,
                                  early_stopping_patience=early_stopping_patience, batch_size=batch_size,
-                                 phase="scratch" if weights is None else "whole network", progress=progress)
+                                 phase="scratch" if weights is None else "whole network", progress=progress,
+                                 seed=seed)
     return model, history
 
 

@@ -126,7 +126,7 @@ def check_final_gap(history, answer) -> bool:
         correct,
         f"the final gap is {expected:.3f}.",
         "take history.metric('accuracy')[-1] - history.metric('val_accuracy')[-1], "
-        "or tl.diagnostics.generalization_gap(history)[-1].",
+        "or tl.report.diagnostics.generalization_gap(history)[-1].",
     )
 
 

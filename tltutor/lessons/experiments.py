@@ -23,10 +23,10 @@ from __future__ import annotations
 import copy
 import time
 
-from tltutor import backbones, data, freezing, models, training, validation
+from tltutor import backbones, data, freezing, models, state, training, validation
 from tltutor.lessons import baselines
 from tltutor.report.results import Comparison
-from tltutor.runtime import profile, reproducibility
+from tltutor.runtime import profile
 from tltutor.runtime.progress import Steps
 
 STRATEGIES = ("pixels", "scratch", "feature_extraction", "fine_tuning")
@@ -38,33 +38,20 @@ DESCRIPTIONS = {
 }
 
 
-_BUILT: dict[tuple, tuple] = {}
-MAX_BUILT = 4
-
-
 def reset_or_build_model(backbone: str, num_classes: int, *, seed: int, image_size: int, weights="pretrained",
                          dropout: float = 0.2, augmentation=None):
     """A transfer model as :func:`tltutor.models.build_transfer_model` builds it, the head drawn from ``seed``.
 
-    A comparison trains the same architecture once per seed and variant. Building it once and
-    setting its weights back each time keeps its traced training steps (compiling anew costs
-    3-20 s here) and its kept frozen outputs. The model is shared between calls: use it only
-    until the next call, as the compare functions do.
+    A comparison trains the same architecture once per seed and variant. The model is built once
+    (:data:`tltutor.state.pool`) and given its start back for each run (:func:`tltutor.models.reset`),
+    which keeps its traced training steps (compiling anew costs 3-20 s here) and its kept frozen
+    outputs. Use it only until the next call, as the compare functions do.
     """
-    key = (backbones.get(backbone).name, weights, num_classes, image_size, dropout, bool(augmentation))
-    if key in _BUILT:
-        model, pristine = _BUILT.pop(key)
-        model.set_weights(pristine)
-    else:
-        reproducibility.seed_everything(seed)
-        model = models.build_transfer_model(backbone, num_classes, weights=weights, image_size=image_size,
-                                            dropout=dropout, augmentation=augmentation, seed=seed)
-        pristine = model.get_weights()
-    _BUILT[key] = (model, pristine)
-    while len(_BUILT) > MAX_BUILT:
-        del _BUILT[next(iter(_BUILT))]
-    reproducibility.seed_everything(seed)
-    return models.reinitialize_head(model, seed)
+    key = ("transfer", backbones.get(backbone).name, weights, num_classes, image_size, dropout, bool(augmentation))
+    model = state.pool.get(key, lambda: models.build_transfer_model(
+        backbone, num_classes, weights=weights, image_size=image_size, dropout=dropout, augmentation=augmentation,
+        seed=seed))
+    return models.reset(model, seed)
 
 
 def resolve_settings(**given) -> dict:
@@ -89,7 +76,7 @@ def run_seed(spec, train, validation_data, test, info, *, seed: int, strategies,
              comparison: Comparison, steps: Steps, epoch_progress=False, **extra_columns) -> None:
     """Every strategy on one seed's split; one row each is added to ``comparison``.
 
-    ``epoch_progress`` (``False`` or a function taking a line) receives the training verbs' epoch lines.
+    ``epoch_progress`` (``True``, ``False`` or a function taking a line) receives the training verbs' epoch lines.
     """
     if "pixels" in strategies:
         row = baselines.pixel_logistic_regression(train, validation_data, test, seed=seed)
@@ -111,7 +98,7 @@ def run_seed(spec, train, validation_data, test, info, *, seed: int, strategies,
         started = time.perf_counter()
         model = reset_or_build_model(spec.name, info.num_classes, seed=seed, image_size=info.image_size)
         history = training.train_head(model, train, validation_data, epochs=settings["head_epochs"],
-                                     progress=epoch_progress)
+                                      progress=epoch_progress, seed=seed)
         if "feature_extraction" in strategies:
             comparison.add("feature_extraction", seed, history=copy.deepcopy(history), **extra_columns,
                            **_row_for(model, history, validation_data, test, time.perf_counter() - started))
@@ -119,7 +106,7 @@ def run_seed(spec, train, validation_data, test, info, *, seed: int, strategies,
         if "fine_tuning" in strategies:
             history = training.fine_tune(model, train, validation_data, epochs=settings["fine_tune_epochs"],
                                          unfreeze_from=unfreeze_from, history=history,
-                                         progress=epoch_progress)
+                                         progress=epoch_progress, seed=seed)
             comparison.add("fine_tuning", seed, history=history, **extra_columns,
                            **_row_for(model, history, validation_data, test, time.perf_counter() - started))
             steps.advance(f"fine-tuning, seed {seed}")
@@ -129,7 +116,7 @@ def compare_strategies(backbone: str = backbones.OFFLINE_DEFAULT, dataset: str =
                        strategies=STRATEGIES, seeds=None, samples_per_class: int | None = None,
                        image_size: int | None = None, head_epochs: int | None = None,
                        fine_tune_epochs: int | None = None, scratch_epochs: int | None = None, unfreeze_from=None,
-                       test_samples_per_class: int | None = None, progress=print,
+                       test_samples_per_class: int | None = None, progress=True,
                        epoch_progress=False) -> Comparison:
     """Every strategy on the same splits, once per seed; a :class:`Comparison` keyed by ``"strategy"``.
 
@@ -163,7 +150,7 @@ def data_size_grid(samples_per_class=(5, 20, 100), strategies=STRATEGIES, *, bac
                    dataset: str = data.OFFLINE_DEFAULT, seeds=None, image_size: int | None = None,
                    head_epochs: int | None = None, fine_tune_epochs: int | None = None,
                    scratch_epochs: int | None = None, unfreeze_from=None,
-                   test_samples_per_class: int | None = None, progress=print) -> Comparison:
+                   test_samples_per_class: int | None = None, progress=True) -> Comparison:
     """:func:`compare_strategies` at each training-set size; rows carry ``samples_per_class``.
 
     Select one size with ``grid.where(samples_per_class=20)`` before asking for a verdict.

@@ -49,7 +49,7 @@ def _split_at(model: keras.Model, layer_name: str | None):
     """A model from the base's input to (the feature map at ``layer_name``, the base's output), and the base."""
     if models.BASE_NAME not in [layer.name for layer in model.layers]:
         raise validation.InvalidArgumentError("Grad-CAM needs a model from tl.models.build_transfer_model "
-                                              "or tl.explain.imagenet_model")
+                                              "or tl.lessons.explain.imagenet_model")
     base = model.get_layer(models.BASE_NAME)
     layer_name = layer_name or last_conv_layer_name(model)
     try:

@@ -138,20 +138,26 @@ def digits_task(image_size: int = 32, seed: int = 0) -> Task:
 def old_task_model(image_size: int = 32, epochs: int = 30, seed: int = 0) -> tuple[keras.Model, Task]:
     """DigitsCNN with its pretrained base and a digits head fitted on that frozen base: task A."""
     task = digits_task(image_size, seed)
-    keras.utils.set_random_seed(seed)
-    model = models.build_transfer_model("DigitsCNN", 10, weights="digits", image_size=image_size, dropout=0.0)
-    training.train_head(model, task.train, None, epochs=epochs, early_stopping_patience=None, progress=False)
+    model = models.build_transfer_model("DigitsCNN", 10, weights="digits", image_size=image_size, dropout=0.0,
+                                        seed=seed)
+    training.train_head(model, task.train, None, epochs=epochs, early_stopping_patience=None, progress=False,
+                        seed=seed)
     return model, task
 
 
-def two_task_model(old_model: keras.Model, num_new_classes: int, dropout: float = 0.2) -> keras.Model:
-    """One image in, ``{"old": old-task logits, "new": new-task logits}`` out; base and old head shared."""
+def two_task_model(old_model: keras.Model, num_new_classes: int, dropout: float = 0.2,
+                   seed: int | None = None) -> keras.Model:
+    """One image in, ``{"old": old-task logits, "new": new-task logits}`` out; base and old head shared.
+
+    ``seed`` draws the new head and its dropout (``None``: Keras's global seed).
+    """
     num_new_classes = validation.check_num_classes(num_new_classes)
     features = models.feature_extractor(old_model)
     pooled = features.outputs[0]
     old_logits = old_model.get_layer("classifier")(old_model.get_layer("head_dropout")(pooled))
-    new_logits = keras.layers.Dense(num_new_classes, dtype="float32", name="new_classifier")(
-        keras.layers.Dropout(dropout, name="new_dropout")(pooled))
+    new_logits = keras.layers.Dense(num_new_classes, dtype="float32", name="new_classifier",
+                                    kernel_initializer=keras.initializers.GlorotUniform(seed=seed))(
+        keras.layers.Dropout(dropout, name="new_dropout", seed=seed)(pooled))
     old_output = keras.layers.Identity(name=OLD_OUTPUT, dtype="float32")(old_logits)
     new_output = keras.layers.Identity(name=NEW_OUTPUT, dtype="float32")(new_logits)
     model = keras.Model(features.inputs, {OLD_OUTPUT: old_output, NEW_OUTPUT: new_output}, name="two_tasks")
@@ -190,7 +196,6 @@ def train_new_task(model: keras.Model, new_train, *, method: str = "naive", epoc
     if method == "rehearsal" and old_train is None:
         raise validation.InvalidArgumentError("rehearsal needs old_train=(images, labels) of the old task")
     rate = low_learning_rate if method == "low_lr" else learning_rate
-    keras.utils.set_random_seed(seed)
     ignore = np.full(len(new_images), IGNORE, np.int32)
     images, targets = new_images, {NEW_OUTPUT: new_labels.astype(np.int32), OLD_OUTPUT: ignore}
     losses = {NEW_OUTPUT: MaskedSparseCrossEntropy(), OLD_OUTPUT: MaskedSparseCrossEntropy()}
@@ -236,7 +241,7 @@ def compare_remedies(dataset: str = data.OFFLINE_DEFAULT, *, methods=METHODS, se
                      samples_per_class: int | None = None, image_size: int = 32, epochs: int = 5,
                      learning_rate: float = 1e-3, low_learning_rate: float = 1e-4,
                      l2sp_alpha: float = DEFAULT_L2SP_ALPHA, test_samples_per_class: int | None = None,
-                     old_model=None, old_task: Task | None = None, progress=print) -> Comparison:
+                     old_model=None, old_task: Task | None = None, progress=True) -> Comparison:
     """Each remedy from the same start, once per seed; a :class:`Comparison` keyed by ``"method"``.
 
     Task A is DigitsCNN's digits with the old head (:func:`old_task_model`, built once unless
@@ -265,8 +270,7 @@ def compare_remedies(dataset: str = data.OFFLINE_DEFAULT, *, methods=METHODS, se
         comparison.dataset = info
         for method in methods:
             old_model.set_weights(start)
-            keras.utils.set_random_seed(seed)
-            model = two_task_model(old_model, info.num_classes)
+            model = two_task_model(old_model, info.num_classes, seed=seed)
             before = task_accuracies(model, old_task.test, new_test)["old_task_accuracy"]
             history = train_new_task(model, new_train, method=method, epochs=epochs, learning_rate=learning_rate,
                                      low_learning_rate=low_learning_rate, old_train=old_task.train,

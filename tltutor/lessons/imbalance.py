@@ -23,9 +23,10 @@ import numpy as np
 
 from tltutor import compiling, data, features, freezing, models, validation
 from tltutor.data import pipelines
+from tltutor.lessons.experiments import reset_or_build_model
 from tltutor.report import diagnostics
 from tltutor.report.results import Comparison
-from tltutor.runtime import profile, reproducibility
+from tltutor.runtime import profile
 from tltutor.runtime.progress import Steps
 
 
@@ -168,8 +169,8 @@ def long_tailed_split(dataset: str = data.OFFLINE_DEFAULT, *, ratio: float = 20,
 
 def _train_head_with_remedy(head, initial, remedy, train_features, train_labels, *, num_classes, epochs,
                             learning_rate, batch_size, seed):
-    keras.utils.set_random_seed(seed)
     head.set_weights(initial)
+    models.reseed_random_layers(head, seed)
     features_used, labels_used, weights = train_features, train_labels, None
     if remedy == "oversample":
         features_used, labels_used = oversample(train_features, train_labels, seed=seed)
@@ -186,7 +187,7 @@ def _train_head_with_remedy(head, initial, remedy, train_features, train_labels,
 def compare_remedies(dataset: str = data.OFFLINE_DEFAULT, *, remedies=REMEDIES, seeds=None, ratio: float = 20,
                      largest: int = 300, image_size: int | None = None, test_samples_per_class: int = 100,
                      backbone: str = "EfficientNetLite0", epochs: int = 30, learning_rate: float = 1e-3,
-                     batch_size: int = 32, progress=print) -> Comparison:
+                     batch_size: int = 32, progress=True) -> Comparison:
     """Each remedy trains the same frozen base's head on a long-tailed training set; keyed by ``"remedy"``.
 
     Each seed draws another long-tailed subset (:func:`long_tailed_split`) and another initial
@@ -205,9 +206,7 @@ def compare_remedies(dataset: str = data.OFFLINE_DEFAULT, *, remedies=REMEDIES, 
         train, test, class_names = long_tailed_split(dataset, ratio=ratio, largest=largest, image_size=image_size,
                                                      test_samples_per_class=test_samples_per_class, seed=seed)
         num_classes = len(class_names)
-        reproducibility.seed_everything(seed)
-        model = models.build_transfer_model(backbone, num_classes, weights="pretrained", image_size=image_size,
-                                            seed=seed)
+        model = reset_or_build_model(backbone, num_classes, seed=seed, image_size=image_size)
         freezing.freeze_base(model)
         train_features, train_labels = features.pooled_features(model, train)
         test_features, test_labels = features.pooled_features(model, test)

@@ -78,7 +78,7 @@ def build_model_for_remedy(remedy: str = "none", *, backbone: str = backbones.OF
 
 def train_with_remedy(model, train, validation_data, *, remedy: str = "none", epochs: int = 30,
                       learning_rate: float = 3e-4, unfreeze_from="block11_", batch_size: int = 32,
-                      progress: bool = True, **strengths) -> training.TrainingHistory:
+                      progress=True, seed: int | None = None, **strengths) -> training.TrainingHistory:
     """Train the head and the top blocks of a model from :func:`build_model_for_remedy` together.
 
     The remedy's early stopping applies here; its other parts are in the model already.
@@ -87,13 +87,13 @@ def train_with_remedy(model, train, validation_data, *, remedy: str = "none", ep
     return training.fine_tune(model, train, validation_data, epochs=validation.check_epochs(epochs),
                               learning_rate=learning_rate, unfreeze_from=unfreeze_from,
                               early_stopping_patience=settings.early_stopping_patience, batch_size=batch_size,
-                              phase=remedy, progress=progress)
+                              phase=remedy, progress=progress, seed=seed)
 
 
 def compare_remedies(dataset: str = data.OFFLINE_DEFAULT, *, remedies=REMEDIES, seeds=None,
                      samples_per_class: int = 20, image_size: int | None = None,
                      backbone: str = backbones.OFFLINE_DEFAULT, epochs: int = 30, learning_rate: float = 3e-4,
-                     unfreeze_from="block11_", test_samples_per_class: int | None = None, progress=print,
+                     unfreeze_from="block11_", test_samples_per_class: int | None = None, progress=True,
                      **strengths) -> Comparison:
     """Train once per remedy and seed from the same start; a :class:`Comparison` keyed by ``"remedy"``.
 
@@ -123,7 +123,7 @@ def compare_remedies(dataset: str = data.OFFLINE_DEFAULT, *, remedies=REMEDIES, 
                                            **strengths)
             history = train_with_remedy(model, train, validation_data, remedy=remedy, epochs=epochs,
                                         learning_rate=learning_rate, unfreeze_from=unfreeze_from, progress=False,
-                                        **strengths)
+                                        seed=seed, **strengths)
             train_accuracy = training.evaluate(model, train)["accuracy"]
             test_accuracy = training.evaluate(model, test)["accuracy"]
             comparison.add(remedy, seed, history=history,

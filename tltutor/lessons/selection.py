@@ -69,7 +69,7 @@ def linear_probe(backbone: str, weights, train, validation_data, test, *, num_cl
         images = train[0] if normalization_images is None else batches.resize_images(normalization_images, image_size)
         batchnorm.adapt_batchnorm(model, images)
     started = time.perf_counter()
-    history = training.train_head(model, train, validation_data, epochs=epochs, progress=False)
+    history = training.train_head(model, train, validation_data, epochs=epochs, progress=False, seed=seed)
     seconds = time.perf_counter() - started
     summary = freezing.trainable_summary(model)
     return {
@@ -89,7 +89,7 @@ PIXELS = "raw pixels (logistic regression)"
 def compare_backbones(candidates, dataset: str = data.OFFLINE_DEFAULT, *, seeds=None,
                       samples_per_class: int | None = None, image_size: int | None = None, epochs: int | None = None,
                       test_samples_per_class: int | None = None, include_pixels: bool = False,
-                      progress=print) -> Comparison:
+                      progress=True) -> Comparison:
     """:func:`linear_probe` of each candidate on the same splits, once per seed; keyed by ``"candidate"``.
 
     A candidate is ``(backbone, weights)`` or ``(backbone, weights, image_size)``, for a base that

@@ -82,7 +82,7 @@ def shift_report(model, data, *, kinds=KINDS, severities=(3,), seed: int = 0) ->
     validation.check_not_empty(len(images))
 
     def accuracy(shifted):
-        logits, _ = training.predict_logits(model, (shifted, labels))
+        _, logits = training.predict_logits(model, (shifted, labels))
         return float(np.mean(np.argmax(logits, axis=-1) == labels))
 
     clean = accuracy(images.astype(np.float32))

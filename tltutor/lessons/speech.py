@@ -28,11 +28,11 @@ import time
 
 import numpy as np
 
-from tltutor import freezing, speech, training, validation
+from tltutor import freezing, models, speech, state, training, validation
 from tltutor.data import audio, splits
 from tltutor.lessons.baselines import logistic_regression_chosen_on_validation
 from tltutor.report.results import Comparison
-from tltutor.runtime import profile, reproducibility
+from tltutor.runtime import profile
 from tltutor.runtime.progress import Steps
 
 STRATEGIES = ("mfcc", "frozen", "random", "fine_tune")
@@ -101,29 +101,16 @@ class MfccClassifier:
         return float(self.classifier.score(self.scaler.transform(audio.mfcc_statistics(data[0])), data[1]))
 
 
-class _Models:
-    """One speech model per purpose, built once, reset to its start for each seed."""
-
-    def __init__(self):
-        self._built = {}
-
-    def get(self, purpose: str, num_classes: int, seed: int):
-        key = (purpose, num_classes)
-        if key not in self._built:
-            model = speech.build_speech_model(num_classes, weights=None if purpose == "random" else "pretrained")
-            self._built[key] = (model, model.get_weights())
-        model, pristine = self._built[key]
-        model.set_weights(pristine)
-        reproducibility.seed_everything(seed)
-        classifier = model.get_layer("classifier")
-        classifier.kernel.assign(np.random.default_rng(seed).normal(0, 0.05, classifier.kernel.shape).astype("float32"))
-        classifier.bias.assign(np.zeros(classifier.bias.shape, "float32"))
-        return model
+def _model(purpose: str, num_classes: int, seed: int):
+    """The speech model for ``purpose`` (pretrained or random encoder), built once and reset to its start from ``seed``."""
+    model = state.pool.get(("speech", purpose == "random", num_classes), lambda: speech.build_speech_model(
+        num_classes, weights=None if purpose == "random" else "pretrained"))
+    return models.reset(model, seed)
 
 
 def compare_speech_strategies(task: str = "speaker", *, strategies=STRATEGIES, seeds=None, train_per_class: int = 6,
                               validation_per_class: int = 4, clips_per_class: int = 24, head_epochs: int = 100,
-                              fine_tune_epochs: int = 10, progress=print) -> Comparison:
+                              fine_tune_epochs: int = 10, progress=True) -> Comparison:
     """Each strategy on the same clips of each seed; keyed by ``"strategy"``, with the task in the settings.
 
     Each class's clips are split into ``train_per_class`` to train on, ``validation_per_class`` to
@@ -135,7 +122,6 @@ def compare_speech_strategies(task: str = "speaker", *, strategies=STRATEGIES, s
     inputs = audio.encoder_inputs(clips)
     comparison = Comparison("strategy", settings=dict(task=task, classes=list(class_names), seeds=seeds,
                                                       train_per_class=train_per_class, clips_per_class=clips_per_class))
-    models = _Models()
     steps = Steps(len(seeds) * len(strategies), f"speech {task}", output=progress)
     for seed in seeds:
         train_index, validation_index, test_index = splits.stratified_split(
@@ -150,14 +136,14 @@ def compare_speech_strategies(task: str = "speaker", *, strategies=STRATEGIES, s
                 accuracy = classifier.accuracy(([clips[i] for i in test_index], labels[test_index]))
                 trainable = classifier.classifier.coef_.size + classifier.classifier.intercept_.size
             else:
-                model = models.get(strategy, len(class_names), seed)
+                model = _model(strategy, len(class_names), seed)
                 train = (inputs[train_index], labels[train_index])
                 validation_data = (inputs[validation_index], labels[validation_index])
                 history = training.train_head(model, train, validation_data, epochs=head_epochs,
-                                              early_stopping_patience=20, progress=False)
+                                              early_stopping_patience=20, progress=False, seed=seed)
                 if strategy == "fine_tune":
                     training.fine_tune(model, train, validation_data, epochs=fine_tune_epochs, unfreeze_from="lstm_2",
-                                       history=history, early_stopping_patience=None, progress=False)
+                                       history=history, early_stopping_patience=None, progress=False, seed=seed)
                 accuracy = training.evaluate(model, (inputs[test_index], labels[test_index]))["accuracy"]
                 trainable = freezing.count_parameters(model.trainable_weights)
             comparison.add(strategy, seed, test_accuracy=round(accuracy, 4), trainable_parameters=int(trainable),

@@ -25,12 +25,12 @@ import time
 
 import numpy as np
 
-from tltutor import compiling, freezing, text, training, validation
+from tltutor import compiling, freezing, models, state, text, training, validation
 from tltutor.backbones import text_encoders
 from tltutor.data import text as text_data
 from tltutor.lessons.baselines import logistic_regression_chosen_on_validation
 from tltutor.report.results import Comparison
-from tltutor.runtime import profile, reproducibility
+from tltutor.runtime import profile
 from tltutor.runtime.progress import Steps
 
 STRATEGIES = ("tfidf", "frozen", "fine_tune", "lora")
@@ -62,7 +62,6 @@ class Encoder:
     def __init__(self, name: str = text_encoders.OFFLINE_DEFAULT, sequence_length: int = text.SEQUENCE_LENGTH):
         self.name, self.sequence_length = text_encoders.get(name).name, sequence_length
         self.tokenizer = text_encoders.load_tokenizer(self.name)
-        self._models = {}
         self._token_ids = functools.lru_cache(maxsize=64)(self._tokenize)
 
     def _tokenize(self, texts: tuple) -> np.ndarray:
@@ -79,20 +78,15 @@ class Encoder:
         The ``"lora"`` model gets its LoRA updates when it is built (they start at zero, so the
         model still computes the pretrained function), and keeps them.
         """
-        key = (purpose, num_classes)
-        if key not in self._models:
+        key = ("text", self.name, self.sequence_length, purpose, num_classes, lora_rank, lora_from)
+
+        def build():
             model = text.build_text_model(self.name, num_classes, sequence_length=self.sequence_length)
             if purpose == "lora":
                 text.enable_lora(model, lora_rank, unfreeze_from=lora_from)
-            self._models[key] = (model, model.get_weights())
-        model, pristine = self._models[key]
-        model.set_weights(pristine)
-        reproducibility.seed_everything(seed)
-        classifier = model.get_layer("classifier")
-        classifier.kernel.assign(np.random.default_rng(seed).normal(0, 0.02, classifier.kernel.shape)
-                                 .astype("float32"))
-        classifier.bias.assign(np.zeros(classifier.bias.shape, "float32"))
-        return model
+            return model
+
+        return models.reset(state.pool.get(key, build), seed)
 
 
 def _subset(data, per_class: int | None):
@@ -127,16 +121,17 @@ def run_seed(encoder: Encoder, train, validation_data, tests: dict, *, seed: int
         else:
             model = encoder.model(strategy, len(text_data.CLASS_NAMES), seed, lora_rank=lora_rank,
                                   lora_from=unfreeze_from)
-            history = training.train_head(model, ids["train"], ids["validation"], epochs=head_epochs, progress=False)
+            history = training.train_head(model, ids["train"], ids["validation"], epochs=head_epochs, progress=False,
+                                          seed=seed)
             if strategy == "fine_tune":
                 training.fine_tune(model, ids["train"], ids["validation"], epochs=fine_tune_epochs,
                                    unfreeze_from=unfreeze_from, history=history, early_stopping_patience=None,
-                                   progress=False)
+                                   progress=False, seed=seed)
             elif strategy == "lora":
                 text.enable_lora(model, lora_rank, unfreeze_from=unfreeze_from)
                 compiling.recompile(model, LORA_LEARNING_RATE)
                 training.train_unfrozen(model, ids["train"], ids["validation"], epochs=fine_tune_epochs,
-                                        history=history, early_stopping_patience=None, progress=False)
+                                        history=history, early_stopping_patience=None, progress=False, seed=seed)
             trainable = freezing.count_parameters(model.trainable_weights)
             accuracies = {name: training.evaluate(model, data)["accuracy"] for name, data in test_ids.items()}
         comparison.add(strategy, seed, **extra_columns, trainable_parameters=int(trainable),
@@ -148,7 +143,7 @@ def run_seed(encoder: Encoder, train, validation_data, tests: dict, *, seed: int
 def compare_text_strategies(samples_per_class=(8, 32, 128), *, strategies=STRATEGIES, seeds=None,
                             test_domains=("movies",), encoder: str = text_encoders.OFFLINE_DEFAULT,
                             head_epochs: int = 60, fine_tune_epochs: int = 5, fine_tune_layers: int = 2,
-                            lora_rank: int = 4, test_per_class: int | None = None, progress=print) -> Comparison:
+                            lora_rank: int = 4, test_per_class: int | None = None, progress=True) -> Comparison:
     """Each strategy at each training-set size (sentences per class), trained on movie snippets; keyed by ``"strategy"``.
 
     Rows carry ``samples_per_class`` and ``<domain>_accuracy`` for each of ``test_domains`` (the

@@ -19,7 +19,7 @@ from tltutor import training, validation
 
 def predict_labels(model, dataset) -> tuple[np.ndarray, np.ndarray]:
     """``(true labels, predicted labels)`` over every example of ``dataset`` (any kind training accepts), in order."""
-    logits, labels = training.predict_logits(model, dataset)
+    labels, logits = training.predict_logits(model, dataset)
     return labels, np.argmax(logits, axis=-1)
 
 

@@ -7,13 +7,13 @@ model is built, compiled and trained inside it:
   on one machine or :func:`tpu_strategy` on a Colab TPU.
 - JAX backend: :func:`data_parallel`, a ``keras.distribution.DataParallel`` over every device.
 
-Pass the result as ``strategy=`` to :func:`tltutor.models.build_transfer_model`. The model keeps
-it, and the training helpers train inside it. The batch size you give is the global batch,
+Pass the result as ``strategy=`` to :func:`tltutor.models.build_transfer_model`. tltutor keeps
+it with the model's state (:mod:`tltutor.state`), and the training helpers train inside it. The batch size you give is the global batch,
 split evenly across the replicas, so choose a multiple of :func:`replica_count`.
 
 Example::
 
-    strategy = tl.distribution.default_strategy()      # every GPU (or CPU) this backend sees
+    strategy = tl.runtime.distribution.default_strategy()   # every GPU (or CPU) this backend sees
     model = tl.models.build_transfer_model(num_classes=10, image_size=224, strategy=strategy)
     tl.training.train_head(model, train, validation, epochs=5)
 """
@@ -23,11 +23,8 @@ from __future__ import annotations
 import contextlib
 
 import keras
-from keras.src.distribution.distribution_lib import Distribution  # not exported by keras.distribution
 
 from tltutor import validation
-
-ATTRIBUTE = "_tltutor_strategy"
 
 
 def mirrored_strategy(devices=None):
@@ -81,13 +78,18 @@ def _require_backend(backend: str, what: str, instead: str) -> None:
             f"{what}() needs the {backend} backend, but Keras runs on {keras.backend.backend()!r}: {instead}")
 
 
+def is_keras_distribution(strategy) -> bool:
+    """Whether ``strategy`` is a ``keras.distribution`` distribution (their base class is not exported)."""
+    return hasattr(strategy, "device_mesh") and hasattr(strategy, "get_data_layout")
+
+
 def replica_count(strategy) -> int:
     """How many devices share each batch (1 without a strategy)."""
     if strategy is None:
         return 1
     if hasattr(strategy, "num_replicas_in_sync"):
         return int(strategy.num_replicas_in_sync)
-    if isinstance(strategy, Distribution):
+    if is_keras_distribution(strategy):
         return int(strategy.device_mesh.devices.size)
     raise validation.InvalidArgumentError(f"strategy must be a tf.distribute strategy, a keras.distribution "
                                           f"Distribution or None; got {type(strategy).__name__}")
@@ -99,14 +101,14 @@ def check_strategy(strategy):
         return None
     replica_count(strategy)
     backend = keras.backend.backend()
-    if isinstance(strategy, Distribution) and backend != "jax":
+    if is_keras_distribution(strategy) and backend != "jax":
         raise validation.InvalidArgumentError(
             f"keras.distribution works with the JAX backend, but Keras runs on {backend!r}: use "
-            "tl.distribution.mirrored_strategy() instead")
+            "tl.runtime.distribution.mirrored_strategy() instead")
     if hasattr(strategy, "num_replicas_in_sync") and backend != "tensorflow":
         raise validation.InvalidArgumentError(
             f"tf.distribute strategies work with the TensorFlow backend, but Keras runs on {backend!r}: use "
-            "tl.distribution.data_parallel() instead")
+            "tl.runtime.distribution.data_parallel() instead")
     return strategy
 
 
@@ -120,17 +122,3 @@ def scope(strategy):
     with strategy.scope():
         yield strategy
 
-
-def remember(model: keras.Model, strategy) -> None:
-    """Keep ``strategy`` on ``model``, so later training calls enter it by themselves."""
-    object.__setattr__(model, ATTRIBUTE, strategy)
-
-
-def strategy_of(model: keras.Model):
-    """The strategy ``model`` was built in (:func:`remember`), or ``None``."""
-    return getattr(model, ATTRIBUTE, None)
-
-
-def model_scope(model: keras.Model):
-    """:func:`scope` of the strategy ``model`` was built in."""
-    return scope(strategy_of(model))

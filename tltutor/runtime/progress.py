@@ -21,6 +21,17 @@ import time
 import keras
 
 
+def to_output(progress):
+    """The one convention for ``progress`` arguments: ``True`` prints, ``False`` or ``None`` is silent, a function gets each line."""
+    if progress is True:
+        return print
+    if progress is False or progress is None:
+        return None
+    if callable(progress):
+        return progress
+    raise TypeError(f"progress must be True, False or a function that takes a line, got {type(progress).__name__}")
+
+
 def _duration(seconds: float) -> str:
     if seconds < 90:
         return f"{seconds:.0f} s"
@@ -30,8 +41,8 @@ def _duration(seconds: float) -> str:
 class Steps:
     """Progress over ``total`` steps of a loop (seeds, variants, sizes), throttled to ``every_seconds``."""
 
-    def __init__(self, total: int, label: str, *, every_seconds: float = 10.0, output=print):
-        self.total, self.label, self.every_seconds, self.output = total, label, every_seconds, output
+    def __init__(self, total: int, label: str, *, every_seconds: float = 10.0, output=True):
+        self.total, self.label, self.every_seconds, self.output = total, label, every_seconds, to_output(output)
         self.done = 0
         self.started = self._last = time.perf_counter()
 
@@ -54,12 +65,12 @@ class EpochProgress(keras.callbacks.Callback):
     Args:
         phase: a name for the lines ("head", "fine-tune").
         every_seconds: the least time between two lines; the first line comes after that long.
-        output: where lines go (``print``), or ``None``.
+        output: where lines go: ``True`` (printed), ``False`` or a function (:func:`to_output`).
     """
 
-    def __init__(self, phase: str = "training", every_seconds: float = 10.0, output=print):
+    def __init__(self, phase: str = "training", every_seconds: float = 10.0, output=True):
         super().__init__()
-        self.phase, self.every_seconds, self.output = phase, every_seconds, output
+        self.phase, self.every_seconds, self.output = phase, every_seconds, to_output(output)
 
     def on_train_begin(self, logs=None):
         self.started = self._last = time.perf_counter()
