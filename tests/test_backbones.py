@@ -57,6 +57,37 @@ def test_offline_efficientnet_lite0_classifies_real_photos(photos, tmp_path, mon
     assert efficientnet_lite.cache_path().exists(), "converted weights are cached under KERAS_HOME"
 
 
+@pytest.mark.parametrize("name", ["EfficientNetLite1", "EfficientNetLite2"])
+def test_offline_efficientnet_lite1_and_lite2_classify_real_photos(name, photos, tmp_path, monkeypatch):
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    spec = backbones.get(name)
+    classifier = backbones.build_imagenet_classifier(name)
+    top = {key: imagenet.decode_top_k(classifier.predict(imagenet.resize_array(image, spec.default_image_size)[None],
+                                                         verbose=0), 1)[0][0]
+           for key, image in photos.items()}
+    assert top["chelsea"][0] == "Egyptian cat" and top["chelsea"][1] > 0.5
+    assert top["coffee"][0] == "espresso" and top["coffee"][1] > 0.5
+    base = backbones.build_base(name, weights=None)
+    assert abs(base.count_params() / 1e6 - spec.parameters_millions) < 0.01
+    layer_names = [layer.name for layer in base.layers]
+    for point in spec.unfreeze_points:
+        assert any(layer.startswith(point) for layer in layer_names), point
+    variant = name.removeprefix("EfficientNet").lower()
+    assert efficientnet_lite.cache_path(variant).exists()
+    assert [len(efficientnet_lite.block_settings(key)) for key in ("lite0", "lite1", "lite2")] == [16, 21, 21]
+    assert efficientnet_lite.stage_starts(variant)[-4:] == [7, 11, 15, 20]
+
+
+def test_a_lite_weights_file_of_another_size_is_refused(tmp_path):
+    from tltutor.errors import WeightsError
+    from tltutor.io import torch_reader
+
+    state = torch_reader.read_state_dict(efficientnet_lite.package_weights_path("lite2"))
+    model = efficientnet_lite.build_architecture(include_top=True, variant_name="lite1")
+    with pytest.raises(WeightsError, match="another architecture"):
+        efficientnet_lite.convert_state_dict(model, state, "lite1")
+
+
 def test_cached_weights_are_reused_and_a_damaged_cache_is_rebuilt(tmp_path, monkeypatch):
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))
     first = efficientnet_lite.build((64, 64, 3), weights="imagenet")

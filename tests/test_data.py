@@ -164,3 +164,66 @@ def test_fit_arguments_feed_arrays_through_a_pipeline_without_autotuning_and_wit
     model.compile("adam", loss={"first": "sparse_categorical_crossentropy", "second": "sparse_categorical_crossentropy"})
     history = model.fit(**arguments, epochs=2, verbose=0)
     assert len(history.history["loss"]) == 2
+
+
+# --- the real-photo target: Debian's tuxpaint-stamps-default -----------------------------------------------------
+
+def _photos_installed():
+    from tltutor.runtime import system_packages
+
+    return system_packages.get("tuxpaint-stamps-default").installed()
+
+
+needs_photos = pytest.mark.skipif(not _photos_installed(),
+                                  reason="Debian's tuxpaint-stamps-default is not installed (make test installs it as root)")
+
+
+@needs_photos
+def test_photos_load_through_the_manifest_and_test_on_every_other_image():
+    from tltutor.data import sources
+
+    source = sources.tuxpaint_photos()
+    assert source.class_names == ("mammal", "bird", "fruit", "vegetable", "flower")
+    assert np.bincount(source.y_pool).tolist() == [61, 35, 26, 18, 25]
+    assert source.x_pool.shape == (165, 224, 224, 3) and source.x_pool.dtype == np.uint8
+    assert source.x_pool[:, 0, 0].min() == 255, "composited on white: the corners are white"
+    assert "GPL-2" in source.description
+    train, validation, test, info = data.load_dataset("tuxpaint_photos", image_size=64, samples_per_class=10,
+                                                      pipeline="arrays", seed=3)
+    assert len(train[1]) == 50 and len(validation[1]) == 10 and info.test_count == 105 == len(test[1])
+    assert np.bincount(test[1]).tolist() == [61 - 12, 35 - 12, 26 - 12, 18 - 12, 25 - 12]
+    every = np.concatenate([train[0], validation[0], test[0]]).reshape(165, -1)
+    assert len(np.unique(every, axis=0)) == 165, "train, validation and test are disjoint"
+
+
+def test_photos_without_the_package_say_how_to_install_it_within_a_second(monkeypatch, tmp_path):
+    from dataclasses import replace
+
+    from tltutor.data import sources
+    from tltutor.runtime import system_packages
+
+    entry = system_packages.REGISTRY["tuxpaint-stamps-default"]
+    monkeypatch.setitem(system_packages.REGISTRY, entry.name, replace(entry, folder=str(tmp_path / "absent")))
+    started = time.perf_counter()
+    with pytest.raises(DatasetError) as caught:
+        sources.tuxpaint_photos()
+    assert time.perf_counter() - started < 1
+    assert "apt-get install -y tuxpaint-stamps-default" in str(caught.value)
+    assert "!apt-get install -y tuxpaint-stamps-default" in str(caught.value)  # the Colab form
+
+
+@needs_photos
+def test_photos_that_differ_from_the_manifest_are_left_out_and_too_few_refused(tmp_path):
+    from tltutor.data import sources
+
+    rows = [line.split("\t") for line in
+            (sources.resources.files("tltutor") / "assets" / sources.PHOTO_MANIFEST).read_text().splitlines()[1:]]
+    for relative, _, _ in rows[:150]:  # only the first 150 photographs, one of them changed
+        target = tmp_path / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.symlink_to(sources.TUXPAINT_STAMPS / relative)
+    changed = tmp_path / rows[0][0]
+    changed.unlink()
+    changed.write_bytes(b"not the photograph")
+    with pytest.warns(UserWarning, match="16 of 165 photographs"), pytest.raises(DatasetError, match="per class"):
+        sources.tuxpaint_photos(tmp_path)

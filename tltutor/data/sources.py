@@ -38,7 +38,12 @@ IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".ti
 
 @dataclass
 class ArraySource:
-    """Images as ``uint8`` arrays (N, H, W) or (N, H, W, C), integer labels and class names."""
+    """Images as ``uint8`` arrays (N, H, W) or (N, H, W, C), integer labels and class names.
+
+    Without a test split of its own (``x_test`` is ``None``) the test images come from the pool:
+    a fifth of the smallest class per class, or, with ``test_is_rest``, every image that neither
+    trains nor validates.
+    """
 
     name: str
     x_pool: np.ndarray
@@ -47,6 +52,7 @@ class ArraySource:
     y_test: np.ndarray | None
     class_names: tuple[str, ...]
     description: str
+    test_is_rest: bool = False
 
 
 def embedded_fashion_mnist() -> ArraySource:
@@ -93,6 +99,68 @@ def fashion_mnist() -> ArraySource:
         read_idx(folder / "t10k-images-idx3-ubyte.gz"), read_idx(folder / "t10k-labels-idx1-ubyte.gz"),
         FASHION_MNIST_CLASSES, f"Fashion-MNIST (MIT licence) from {folder}: 60,000 train and 10,000 test images",
     )
+
+
+TUXPAINT_STAMPS = Path("/usr/share/tuxpaint/stamps")
+PHOTO_PACKAGE = "tuxpaint-stamps-default"
+PHOTO_SIZE = 224  # the photographs are kept at this size; lessons resize from it
+PHOTO_MANIFEST = "tuxpaint_photos.tsv"
+PHOTOS_DESCRIPTION = (
+    "real photographs of animals, fruit, vegetables and flowers cut out on transparent backgrounds, from "
+    "Debian's tuxpaint-stamps-default (GPL-2 or later, © Bill Kendrick and the Tux Paint contributors); "
+    "composited on white and padded square. Read from the installed package, never copied into tltutor. "
+    "The package's drawings and cartoons are left out, and its insects (8 photographs among 20 PNGs), "
+    "too few for a class (tools/make_photo_manifest.py)")
+
+
+def _photo(path: Path, size: int) -> np.ndarray:
+    """A cut-out photograph composited on white, padded to a square and resized (antialiased) to ``size``."""
+    with Image.open(path) as image:
+        rgba = image.convert("RGBA")
+    side = max(rgba.size)
+    square = Image.new("RGBA", (side, side), (255, 255, 255, 255))
+    square.alpha_composite(rgba, ((side - rgba.width) // 2, (side - rgba.height) // 2))
+    return np.asarray(square.convert("RGB").resize((size, size), Image.LANCZOS))
+
+
+def tuxpaint_photos(folder: Path | str | None = None) -> ArraySource:
+    """Real photographs from Debian's ``tuxpaint-stamps-default``, listed with their class and sha256 in a manifest.
+
+    Five classes: mammal 61, bird 35, fruit 26, flower 25, vegetable 18 (165 photographs). A
+    file that is missing or differs from the manifest (another version of the package) is left
+    out with a warning; a class left with fewer than 15 photographs is an error.
+    """
+    from tltutor.runtime import system_packages  # the package's registry entry says where it installs, and how
+
+    if folder is None:
+        system_packages.require(PHOTO_PACKAGE, "the photo dataset 'tuxpaint_photos'")
+        folder = system_packages.get(PHOTO_PACKAGE).folder
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise DatasetError(f"{folder} is not a folder: give Tux Paint's stamps folder "
+                           f"({TUXPAINT_STAMPS} once {PHOTO_PACKAGE} is installed)")
+    manifest = (resources.files("tltutor") / "assets" / PHOTO_MANIFEST).read_text().splitlines()[1:]
+    rows = [line.split("\t") for line in manifest if line.strip()]
+    class_names = tuple(dict.fromkeys(row[1] for row in rows))
+    images, labels, skipped = [], [], []
+    for relative, class_name, expected in rows:
+        path = folder / relative
+        if not path.is_file() or files.sha256_of(path) != expected:
+            skipped.append(relative)
+            continue
+        images.append(_photo(path, PHOTO_SIZE))
+        labels.append(class_names.index(class_name))
+    if skipped:
+        warnings.warn(f"{len(skipped)} of {len(rows)} photographs are missing or differ from tltutor's manifest "
+                      f"(another version of tuxpaint-stamps-default?) and were left out, e.g. {skipped[0]}",
+                      stacklevel=2)
+    counts = np.bincount(np.asarray(labels, np.int64), minlength=len(class_names))
+    if counts.min() < 15:
+        raise DatasetError(f"only {dict(zip(class_names, counts.tolist()))} photographs per class match tltutor's "
+                           "manifest: install Debian's tuxpaint-stamps-default 2022.06.04 (apt-get install -y "
+                           "tuxpaint-stamps-default) or use another dataset")
+    return ArraySource("tuxpaint_photos", np.stack(images), np.asarray(labels, np.int64), None, None, class_names,
+                       PHOTOS_DESCRIPTION, test_is_rest=True)
 
 
 def sklearn_digits() -> ArraySource:

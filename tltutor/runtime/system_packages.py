@@ -39,6 +39,8 @@ class DebianPackage:
 REGISTRY = {package.name: package for package in (
     DebianPackage("espeak-ng", "the espeak-ng speech synthesiser (synthetic voices for the speech lesson)",
                   program="espeak-ng", used_by=("data.audio.synthesize", "lessons.speech.")),
+    DebianPackage("tuxpaint-stamps-default", "Tux Paint's stamps (real photographs and recorded speech, GPL-2)",
+                  folder="/usr/share/tuxpaint/stamps", used_by=("tuxpaint_photos",)),
 )}
 
 
