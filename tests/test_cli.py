@@ -4,8 +4,8 @@ import subprocess
 import sys
 
 
-def _run(*arguments, cwd=None):
-    environment = {**os.environ, "TLTUTOR_QUICK": "1", "TF_CPP_MIN_LOG_LEVEL": "3"}
+def _run(*arguments, cwd=None, environment=None):
+    environment = {**os.environ, "TLTUTOR_QUICK": "1", "TF_CPP_MIN_LOG_LEVEL": "3", **(environment or {})}
     return subprocess.run([sys.executable, "-m", "tltutor", *arguments], capture_output=True, text=True,
                           env=environment, cwd=cwd, timeout=600)
 
@@ -21,6 +21,23 @@ def test_compare_command_writes_table_and_plots(tmp_path):
     report = json.loads((tmp_path / "out" / "comparison.json").read_text())
     assert [row["strategy"] for row in report["rows"]] == ["pixels", "scratch", "feature_extraction", "fine_tuning"]
     assert not [name for name in written if name.startswith(".")], "no temporary files left behind"
+
+
+def test_compare_falls_back_to_fashion_mnist_without_the_photos_and_says_why(tmp_path):
+    result = _run("compare", "--quick", "--seeds", "1", "--output", str(tmp_path / "out"),
+                  environment={"TLTUTOR_TUXPAINT_STAMPS": str(tmp_path / "absent")})
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "apt-get install -y tuxpaint-stamps-default" in result.stdout
+    assert "on fashion_mnist_embedded" in result.stdout
+    report = json.loads((tmp_path / "out" / "comparison.json").read_text())
+    assert report["settings"]["dataset"] == "fashion_mnist_embedded"
+
+
+def test_compare_refuses_an_output_that_is_a_file_before_any_work(tmp_path):
+    occupied = tmp_path / "results"
+    occupied.write_text("not a folder")
+    result = _run("compare", "--quick", "--output", str(occupied))
+    assert result.returncode == 2 and "is a file" in result.stderr and "comparing" not in result.stdout
 
 
 def test_classify_command_names_the_cat(tmp_path, photos):

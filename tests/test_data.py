@@ -197,13 +197,11 @@ def test_photos_load_through_the_manifest_and_test_on_every_other_image():
 
 
 def test_photos_without_the_package_say_how_to_install_it_within_a_second(monkeypatch, tmp_path):
-    from dataclasses import replace
-
     from tltutor.data import sources
     from tltutor.runtime import system_packages
 
-    entry = system_packages.REGISTRY["tuxpaint-stamps-default"]
-    monkeypatch.setitem(system_packages.REGISTRY, entry.name, replace(entry, folder=str(tmp_path / "absent")))
+    monkeypatch.setenv("TLTUTOR_TUXPAINT_STAMPS", str(tmp_path / "absent"))
+    assert not system_packages.get("tuxpaint-stamps-default").installed()
     started = time.perf_counter()
     with pytest.raises(DatasetError) as caught:
         sources.tuxpaint_photos()

@@ -110,3 +110,42 @@ def test_recompile_keeps_the_traced_step_only_while_nothing_that_trains_changed(
     model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")  # compiled elsewhere: not ours to keep
     compiling.recompile(model)
     assert model.train_function is None
+
+
+def test_warmup_cosine_rises_then_decays_and_hands_back_the_compiled_rate():
+    import keras
+
+    from tltutor import compiling, schedules
+
+    rates = []
+
+    class Record(keras.callbacks.Callback):
+        def on_train_batch_begin(self, batch, logs=None):
+            rates.append(float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate)))
+
+    x = np.random.default_rng(0).normal(size=(320, 4)).astype("float32")
+    y = (x[:, 0] > 0).astype("int32")
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
+    compiling.compile_model(model, 1e-2)
+    model.fit(x, y, batch_size=32, epochs=2, verbose=0, callbacks=[schedules.WarmupCosine(), Record()])
+    assert len(rates) == 20 and rates[0] == pytest.approx(5e-3) and rates[1] == pytest.approx(1e-2)
+    assert rates[1] > rates[10] > rates[-1] and rates[-1] == pytest.approx(0, abs=1e-9)
+    assert compiling.current_learning_rate(model) == pytest.approx(1e-2)
+    with pytest.raises(InvalidArgumentError, match="schedule"):
+        schedules.callbacks("triangle")
+
+
+def test_fine_tuning_with_a_schedule_moves_the_unfrozen_weights(tiny_data):
+    from tltutor import freezing
+    from tltutor.report import diagnostics
+
+    train, validation, _, _ = tiny_data
+    model = models.build_transfer_model("EfficientNetLite0", 10, image_size=64)
+    training.train_head(model, train, validation, epochs=3, progress=False, seed=0)
+    layer = freezing.get_base(model).get_layer("block15_project_conv")
+    start = layer.get_weights()
+    training.fine_tune(model, train, validation, epochs=2, learning_rate=1e-3, unfreeze_from="block15_",
+                       schedule="warmup_cosine", early_stopping_patience=None, progress=False, seed=0)
+    assert diagnostics.relative_weight_change(start, layer.get_weights()) > 0
+    with pytest.raises(InvalidArgumentError, match="schedule"):
+        training.fine_tune(model, train, validation, schedule="triangle")

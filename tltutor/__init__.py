@@ -23,7 +23,7 @@ _MODULES = (
     "io", "runtime",
     # core: derived state, backbones, data, models, freezing, compiling, training
     "state", "layers", "backbones", "data", "compiling", "models", "freezing", "batchnorm", "features", "training",
-    "discriminative", "text", "speech",
+    "discriminative", "schedules", "text", "speech",
     "lr_finder", "imagenet",
     # report: tables, plots, diagnostics, verdicts over seeds; lessons: one module per lesson family
     "report", "lessons",

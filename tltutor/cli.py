@@ -1,6 +1,6 @@
 """``python -m tltutor``: run the transfer-learning experiments from the command line.
 
-    python -m tltutor compare                      # offline default, 3 seeds, with honest baselines
+    python -m tltutor compare                      # real photos (or the embedded Fashion-MNIST), 3 seeds
     python -m tltutor compare --quick              # a one-minute smoke run
     python -m tltutor classify photo.jpg           # ImageNet top-5 with real pretrained weights
     python -m tltutor devices                      # what hardware and precision are in use
@@ -23,18 +23,38 @@ def _progress(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
 
 
+PHOTOS = "tuxpaint_photos"
+PHOTOS_PER_CLASS = 10  # its smallest class has 18 photographs: 10 train, 2 validate, the rest test
+
+
+def _dataset(arguments) -> tuple[str, int | None]:
+    """The dataset to compare on and its images per class: the photos when their package is installed."""
+    if arguments.dataset != "auto":
+        per_class = arguments.samples_per_class
+        return arguments.dataset, PHOTOS_PER_CLASS if per_class is None and arguments.dataset == PHOTOS else per_class
+    package = tl.runtime.system_packages.get("tuxpaint-stamps-default")
+    if package.installed():
+        return PHOTOS, arguments.samples_per_class or PHOTOS_PER_CLASS
+    _progress(f"the real photographs need Debian's {package.name} ({tl.runtime.system_packages.install_command([package.name])}); "
+              "comparing on the embedded Fashion-MNIST instead")
+    return tl.data.OFFLINE_DEFAULT, arguments.samples_per_class
+
+
 def command_compare(arguments) -> int:
     if arguments.quick:
         os.environ["TLTUTOR_QUICK"] = "1"
+    output = Path(arguments.output)
+    if output.exists() and not output.is_dir():
+        raise tl.validation.InvalidArgumentError(f"--output {output} is a file: give a folder to write the results to")
     started = time.perf_counter()
     seeds = tuple(range(arguments.seeds)) if arguments.seeds else None
-    _progress(f"comparing {', '.join(tl.lessons.experiments.STRATEGIES)} on {arguments.dataset} "
+    dataset, samples_per_class = _dataset(arguments)
+    _progress(f"comparing {', '.join(tl.lessons.experiments.STRATEGIES)} on {dataset} "
               f"({'quick' if tl.runtime.profile.is_quick() else 'full'} profile)")
     comparison = tl.lessons.experiments.compare_strategies(
-        arguments.backbone, arguments.dataset, samples_per_class=arguments.samples_per_class,
+        arguments.backbone, dataset, samples_per_class=samples_per_class,
         image_size=arguments.image_size, head_epochs=arguments.epochs, fine_tune_epochs=arguments.fine_tune_epochs,
         seeds=seeds, progress=_progress, epoch_progress=_progress)
-    output = Path(arguments.output)
     comparison.write(output, "comparison")
     tl.report.results.save_figure(tl.report.plots.plot_comparison(comparison, "test_accuracy"),
                                   output / "strategies.png")
@@ -81,7 +101,9 @@ def parser() -> argparse.ArgumentParser:
     commands = top.add_subparsers(dest="command", required=True)
     compare = commands.add_parser("compare", help="transfer against honest baselines, over seeds")
     compare.add_argument("--backbone", default="EfficientNetLite0")
-    compare.add_argument("--dataset", default="fashion_mnist_embedded")
+    compare.add_argument("--dataset", default="auto",
+                         help="'auto': the real photographs (tuxpaint_photos) when Debian's tuxpaint-stamps-default "
+                              "is installed, else the embedded Fashion-MNIST; or any dataset name")
     compare.add_argument("--samples-per-class", type=int, default=None)
     compare.add_argument("--epochs", type=int, default=None, help="head-training epochs (early stopping applies)")
     compare.add_argument("--fine-tune-epochs", type=int, default=None)

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 import keras
 import numpy as np
 
-from tltutor import compiling, discriminative, features, freezing, models, state, validation
+from tltutor import compiling, discriminative, features, freezing, models, schedules, state, validation
 from tltutor.compiling import FINE_TUNE_FACTOR, HEAD_LEARNING_RATE, in_model_strategy
 from tltutor.data import batches, pipelines
 from tltutor.io import checkpoints
@@ -171,7 +171,8 @@ def train_head(model: keras.Model, train, validation_data, *, epochs: int = 20,
                learning_rate: float = HEAD_LEARNING_RATE, use_cached_features: bool | None = None,
                early_stopping_patience: int | None = 10, batch_size: int = 32,
                history: TrainingHistory | None = None, phase: str = "head", checkpoint_dir=None,
-               progress=True, verbose: int = 0, seed: int | None = None) -> TrainingHistory:
+               progress=True, verbose: int = 0, seed: int | None = None,
+               schedule: str = "constant") -> TrainingHistory:
     """Freeze the base and train only the new head.
 
     With a frozen base and no augmentation the base's output never changes, so by default the
@@ -183,6 +184,7 @@ def train_head(model: keras.Model, train, validation_data, *, epochs: int = 20,
     ``progress`` (``True``, ``False`` or a function that takes a line) prints an epoch line with the
     metrics and the time left at most every 10 s, so short phases stay silent. ``seed`` fixes the
     order in which array data is shuffled (``None``: TensorFlow's global seed decides).
+    ``schedule`` is ``"constant"`` or ``"warmup_cosine"`` (:mod:`tltutor.schedules`).
     """
     epochs = validation.check_epochs(epochs)
     history = history or TrainingHistory()
@@ -194,12 +196,13 @@ def train_head(model: keras.Model, train, validation_data, *, epochs: int = 20,
     arguments = dict(checkpoint_dir=checkpoint_dir, phase=phase, batch_size=batch_size, progress=progress,
                      verbose=verbose, seed=seed)
     started = time.perf_counter()
+    callbacks = callbacks_for(early_stopping_patience) + schedules.callbacks(schedule)
     if use_cached_features:
         part = (models.feature_extractor(model), models.head(model))
-        result, _ = _train_part(model, part, train, validation_data, epochs, callbacks_for(early_stopping_patience),
-                                learning_rate=learning_rate, **arguments)
+        result, _ = _train_part(model, part, train, validation_data, epochs, callbacks, learning_rate=learning_rate,
+                                **arguments)
     else:
-        result, _ = _fit(model, train, validation_data, epochs, callbacks_for(early_stopping_patience), **arguments)
+        result, _ = _fit(model, train, validation_data, epochs, callbacks, **arguments)
     history.add_phase(phase, result, time.perf_counter() - started)
     return history
 
@@ -209,13 +212,17 @@ def fine_tune(model: keras.Model, train, validation_data, *, epochs: int = 5, le
               unfreeze_from=None, early_stopping_patience: int | None = 3, batch_size: int = 32,
               layerwise_decay: float | None = None, use_cached_features: bool | None = None,
               history: TrainingHistory | None = None, phase: str = "fine-tune", checkpoint_dir=None,
-              progress=True, verbose: int = 0, seed: int | None = None) -> TrainingHistory:
+              progress=True, verbose: int = 0, seed: int | None = None,
+              schedule: str = "constant") -> TrainingHistory:
     """Unfreeze the base from ``unfreeze_from`` (BatchNorm stays frozen) and train with a low rate.
 
     ``learning_rate`` defaults to the head's rate divided by 10. With ``layerwise_decay`` (2.6 in
     ULMFiT) the head trains at ``learning_rate`` and each deeper third of the unfrozen base at a
-    further 1/decay (:mod:`tltutor.discriminative`). The training itself is :func:`train_unfrozen`.
+    further 1/decay (:mod:`tltutor.discriminative`). ``schedule="warmup_cosine"`` warms the rate up
+    over the first tenth of the steps and decays it to zero (:mod:`tltutor.schedules`). The training
+    itself is :func:`train_unfrozen`.
     """
+    schedules.callbacks(schedule)  # an unknown schedule is refused before anything changes
     if learning_rate is None:
         learning_rate = HEAD_LEARNING_RATE / FINE_TUNE_FACTOR
     freezing.unfreeze(model, unfreeze_from, learning_rate=learning_rate)
@@ -227,7 +234,8 @@ def fine_tune(model: keras.Model, train, validation_data, *, epochs: int = 5, le
     return train_unfrozen(model, train, validation_data, epochs=epochs, learning_rate=learning_rate,
                           early_stopping_patience=early_stopping_patience, batch_size=batch_size,
                           use_cached_features=use_cached_features, history=history, phase=phase,
-                          checkpoint_dir=checkpoint_dir, progress=progress, verbose=verbose, seed=seed)
+                          checkpoint_dir=checkpoint_dir, progress=progress, verbose=verbose, seed=seed,
+                          schedule=schedule)
 
 
 @in_model_strategy
@@ -235,7 +243,7 @@ def train_unfrozen(model: keras.Model, train, validation_data, *, epochs: int = 
                    early_stopping_patience: int | None = 3, batch_size: int = 32,
                    use_cached_features: bool | None = None, history: TrainingHistory | None = None,
                    phase: str = "fine-tune", checkpoint_dir=None, progress=True, verbose: int = 0,
-                   seed: int | None = None) -> TrainingHistory:
+                   seed: int | None = None, schedule: str = "constant") -> TrainingHistory:
     """Train whatever is trainable now (after :func:`tltutor.freezing.unfreeze`, or LoRA), as compiled.
 
     With no augmentation in the model, the frozen layers below the first trainable one run once per
@@ -253,12 +261,13 @@ def train_unfrozen(model: keras.Model, train, validation_data, *, epochs: int = 
         part = features.frozen_split(model)
     arguments = dict(checkpoint_dir=checkpoint_dir, phase=phase, batch_size=batch_size, progress=progress,
                      verbose=verbose, seed=seed)
+    callbacks = callbacks_for(early_stopping_patience) + schedules.callbacks(schedule)
     started = time.perf_counter()
     if part is not None:
-        result, _ = _train_part(model, part, train, validation_data, epochs, callbacks_for(early_stopping_patience),
-                                learning_rate=learning_rate, **arguments)
+        result, _ = _train_part(model, part, train, validation_data, epochs, callbacks, learning_rate=learning_rate,
+                                **arguments)
     else:
-        result, _ = _fit(model, train, validation_data, epochs, callbacks_for(early_stopping_patience), **arguments)
+        result, _ = _fit(model, train, validation_data, epochs, callbacks, **arguments)
     history.add_phase(phase, result, time.perf_counter() - started)
     return history
 

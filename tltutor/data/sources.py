@@ -134,7 +134,7 @@ def tuxpaint_photos(folder: Path | str | None = None) -> ArraySource:
 
     if folder is None:
         system_packages.require(PHOTO_PACKAGE, "the photo dataset 'tuxpaint_photos'")
-        folder = system_packages.get(PHOTO_PACKAGE).folder
+        folder = system_packages.get(PHOTO_PACKAGE).location()
     folder = Path(folder)
     if not folder.is_dir():
         raise DatasetError(f"{folder} is not a folder: give Tux Paint's stamps folder "

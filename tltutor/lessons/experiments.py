@@ -2,7 +2,7 @@
 
 The strategies (:data:`STRATEGIES`):
 
-- ``pixels``: logistic regression on the raw grey pixels (:mod:`tltutor.lessons.baselines`);
+- ``pixels``: logistic regression on the raw pixels (:mod:`tltutor.lessons.baselines`);
 - ``scratch``: a small CNN from random weights, trained until its validation loss stops improving;
 - ``feature_extraction``: the pretrained base frozen, a new head trained on its features;
 - ``fine_tuning``: feature extraction, then the top blocks unfrozen at a 10× lower rate.
@@ -23,15 +23,18 @@ from __future__ import annotations
 import copy
 import time
 
+import numpy as np
+
 from tltutor import backbones, data, freezing, models, state, training, validation
 from tltutor.lessons import baselines
+from tltutor.report import diagnostics
 from tltutor.report.results import Comparison
 from tltutor.runtime import profile
 from tltutor.runtime.progress import Steps
 
 STRATEGIES = ("pixels", "scratch", "feature_extraction", "fine_tuning")
 DESCRIPTIONS = {
-    "pixels": "logistic regression on the raw grey pixels (C chosen on validation)",
+    "pixels": "logistic regression on the raw pixels (C, and grey or colour, chosen on validation)",
     "scratch": "a small CNN from random weights, trained until the validation loss stops improving",
     "feature_extraction": "pretrained base frozen, new head trained on its features",
     "fine_tuning": "feature extraction, then the top blocks unfrozen at a 10x lower learning rate",
@@ -82,7 +85,7 @@ def run_seed(spec, train, validation_data, test, info, *, seed: int, strategies,
         row = baselines.pixel_logistic_regression(train, validation_data, test, seed=seed)
         comparison.add("pixels", seed, **extra_columns, validation_accuracy=round(row["validation_accuracy"], 4),
                        test_accuracy=round(row["test_accuracy"], 4), epochs=0, seconds=row["seconds"],
-                       trainable_parameters=int(baselines.PIXEL_SIZE ** 2 * info.num_classes + info.num_classes))
+                       trainable_parameters=row["parameters"])
         steps.advance(f"pixels, seed {seed}")
     if "scratch" in strategies:
         started = time.perf_counter()
@@ -176,3 +179,86 @@ def data_size_grid(samples_per_class=(5, 20, 100), strategies=STRATEGIES, *, bac
             run_seed(spec, train, validation_data, test, info, seed=seed, strategies=strategies, settings=settings,
                      unfreeze_from=unfreeze_from, comparison=comparison, steps=steps, samples_per_class=size)
     return comparison
+
+
+def fine_tuning_gain(targets=None, *, rates=(1e-4, 1e-3), epochs: int = 15, unfreeze_from: str = "block11_",
+                     backbone: str = backbones.OFFLINE_DEFAULT, image_size: int | None = None,
+                     head_epochs: int = 100, validation_split: float = 0.3, test_samples_per_class: int | None = None,
+                     seeds=None, progress=True) -> Comparison:
+    """Fine-tuning against the head alone, at each target and training-set size, with a fair budget.
+
+    ``targets`` maps a dataset name to its sizes (images per class) and, optionally, its own image
+    size: ``{"tuxpaint_photos": (5, 10), "fashion_mnist_embedded": ((20, 50), 64)}``. For each seed the
+    head is trained first (early stopping on validation); then, from that same head, the base is
+    unfrozen from ``unfreeze_from`` and trained at each of ``rates`` for ``epochs`` epochs with a
+    warm-up and a cosine decay (:mod:`tltutor.schedules`). Rows are keyed by ``"variant"``
+    (``"head"``, ``"fine-tune 1e-04"`` ...) with ``target``, ``samples_per_class``, validation and
+    test accuracy, and ``weight_change_percent``: how far the unfrozen weights moved,
+    ``100 × ‖w − w₀‖ / ‖w₀‖``. Choose the rate on validation (:func:`chosen_fine_tuning`).
+    """
+    targets = targets or {"tuxpaint_photos": (5, 10), "fashion_mnist_embedded": ((20, 50), 64)}
+    settings = resolve_settings(image_size=image_size, seeds=seeds)
+    rates = [validation.check_learning_rate(rate) for rate in rates]
+    plan = []
+    for target, sizes in targets.items():
+        sizes, size_px = (sizes if len(sizes) == 2 and isinstance(sizes[0], (tuple, list)) else (sizes, None))
+        plan += [(target, validation.check_positive_int(size, "samples_per_class"), size_px or settings["image_size"])
+                 for size in sizes]
+    comparison = Comparison("variant", settings=dict(targets={target: [size for name, size, _ in plan if name == target]
+                                                              for target in targets},
+                                                     rates=rates, epochs=epochs, unfreeze_from=unfreeze_from,
+                                                     schedule="warmup_cosine", seeds=settings["seeds"]))
+    steps = Steps(len(plan) * len(settings["seeds"]) * (1 + len(rates)), "fine-tuning gain", output=progress)
+    for target, size, pixels in plan:
+        for seed in settings["seeds"]:
+            train, validation_data, test, info = data.load_dataset(
+                target, image_size=pixels, samples_per_class=size, validation_split=validation_split,
+                test_samples_per_class=test_samples_per_class, seed=seed, pipeline="arrays")
+            columns = dict(target=target, samples_per_class=size, image_size=pixels)
+            model = reset_or_build_model(backbone, info.num_classes, seed=seed, image_size=pixels)
+            training.train_head(model, train, validation_data, epochs=head_epochs, early_stopping_patience=20,
+                                progress=False, seed=seed)
+            head_weights = model.get_weights()
+            base = freezing.get_base(model)
+            unfrozen = [layer for layer in base.layers[freezing.cut_index(base.layers, unfreeze_from):] if layer.weights]
+            start = [weight for layer in unfrozen for weight in layer.get_weights()]
+            comparison.add("head", seed, **columns, weight_change_percent=0.0,
+                           validation_accuracy=round(training.evaluate(model, validation_data)["accuracy"], 4),
+                           test_accuracy=round(training.evaluate(model, test)["accuracy"], 4))
+            steps.advance(f"{target} {size} per class, head, seed {seed}")
+            for rate in rates:
+                model.set_weights(head_weights)
+                history = training.fine_tune(model, train, validation_data, epochs=epochs, learning_rate=rate,
+                                             unfreeze_from=unfreeze_from, early_stopping_patience=None,
+                                             schedule="warmup_cosine", progress=False, seed=seed)
+                moved = diagnostics.relative_weight_change(start, [weight for layer in unfrozen
+                                                                   for weight in layer.get_weights()])
+                comparison.add(f"fine-tune {rate:.0e}", seed, history=history, **columns, learning_rate=rate,
+                               weight_change_percent=round(100 * moved, 4),
+                               validation_accuracy=round(training.evaluate(model, validation_data)["accuracy"], 4),
+                               test_accuracy=round(training.evaluate(model, test)["accuracy"], 4))
+                freezing.freeze_base(model)
+                steps.advance(f"{target} {size} per class, rate {rate:.0e}, seed {seed}")
+    return comparison
+
+
+def chosen_fine_tuning(comparison: Comparison) -> list[dict]:
+    """For each target and size of :func:`fine_tuning_gain`: the rate validation chooses, and its paired gain over the head.
+
+    Validation picks the fine-tuning rate with the best mean validation accuracy over seeds; the
+    test accuracy of that choice is then compared with the head alone, seed by seed (95 %
+    interval, Student's t). Rows: ``target``, ``samples_per_class``, ``chosen``, ``gain``, ``low``,
+    ``high``, ``measurable``, ``weight_change_percent``.
+    """
+    rows = []
+    for target, sizes in comparison.settings["targets"].items():
+        for size in sizes:
+            subset = comparison.where(target=target, samples_per_class=size)
+            candidates = [variant for variant in subset.variants if variant != "head"]
+            chosen = max(candidates, key=lambda variant: float(np.mean(subset.values(variant, "validation_accuracy"))))
+            verdict = subset.verdict(chosen, "head")
+            rows.append(dict(target=target, samples_per_class=size, chosen=chosen, gain=round(float(verdict.difference), 4),
+                             low=round(float(verdict.interval[0]), 4), high=round(float(verdict.interval[1]), 4),
+                             measurable=verdict.measurable,
+                             weight_change_percent=round(float(np.mean(subset.values(chosen, "weight_change_percent"))), 3)))
+    return rows

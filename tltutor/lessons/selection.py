@@ -21,7 +21,7 @@ import time
 import keras
 import numpy as np
 
-from tltutor import backbones, batchnorm, data, freezing, models, training, validation
+from tltutor import backbones, batchnorm, data, features, freezing, models, training, validation
 from tltutor.data import batches
 from tltutor.lessons import baselines
 from tltutor.lessons.experiments import reset_or_build_model
@@ -130,3 +130,92 @@ def compare_backbones(candidates, dataset: str = data.OFFLINE_DEFAULT, *, seeds=
             comparison.add(candidate_label(backbone, weights), seed, image_size=size, **row)
             steps.advance(f"{candidate_label(backbone, weights)}, seed {seed}")
     return comparison
+
+
+MAP_TARGETS = ("tuxpaint_photos", "fashion_mnist_embedded", "digits")
+MAP_REPRESENTATIONS = ("imagenet", "random", "pixels")
+
+
+PROBE_STRENGTHS = (0.01, 0.1, 1.0, 10.0)
+
+
+def _probe(train, validation_data, test, seed):
+    """Logistic regression, ``C`` chosen on validation: ``(validation, test)`` accuracy.
+
+    ``C`` spans three orders of magnitude so that the strength suits each representation's scale
+    (random features are tiny numbers, ImageNet features run 0..6, pixels 0..1). Standardising the
+    inputs instead would estimate each input's scale from as few as ten training rows.
+    """
+    score, _, classifier = baselines.logistic_regression_chosen_on_validation(train, validation_data,
+                                                                              PROBE_STRENGTHS, seed=seed)
+    return score, float(classifier.score(*test))
+
+
+def _pixel_probe(train, validation_data, test, seed):
+    """:func:`_probe` on raw pixels, grey at 28 px or colour at 16 px, whichever validation prefers."""
+    best = None
+    for size, colour in ((baselines.PIXEL_SIZE, False), (baselines.COLOUR_PIXEL_SIZE, True)):
+        parts = [baselines.grey_pixels(part, size, colour=colour) for part in (train, validation_data, test)]
+        found = _probe(*parts, seed)
+        best = found if best is None or found[0] > best[0] else best
+    return best
+
+
+def transfer_map(targets=MAP_TARGETS, samples_per_class=(2, 5, 10), *, backbone: str = backbones.OFFLINE_DEFAULT,
+                 image_size: int = 96, seeds=(0, 1, 2, 3, 4), validation_split: float = 0.4,
+                 test_samples_per_class: int | None = 50, progress=True) -> Comparison:
+    """When transfer pays: linear probes of frozen ImageNet features, of the same network with random weights,
+    and of raw pixels, on targets at increasing distance from ImageNet, at each training-set size.
+
+    Every representation gets the same classifier, logistic regression with ``C`` (and, for pixels,
+    grey or colour) chosen on validation, so only the representation differs. The random network's BatchNorm statistics are estimated on each seed's training and
+    validation images, labels unused (:func:`tltutor.batchnorm.adapt_batchnorm`), a fair start. Rows
+    are keyed by ``"representation"`` and carry ``target`` and ``samples_per_class``; seeds pair the
+    runs of one target and size (the same images for every representation). Features are computed
+    once per image.
+    """
+    seeds = validation.check_seeds(seeds)
+    sizes = [validation.check_positive_int(size, "samples_per_class") for size in samples_per_class]
+    targets = [validation.check_name(target, data.BUILTIN, "dataset") for target in targets]
+    comparison = Comparison("representation", settings=dict(targets=targets, sizes=sizes, backbone=backbone,
+                                                            image_size=image_size, seeds=seeds,
+                                                            validation_split=validation_split))
+    steps = Steps(len(targets) * len(sizes) * len(seeds), "transfer map", output=progress)
+    for target in targets:
+        pool = data.resized_source(target, image_size).x_pool  # one sample for every seed: features computed once
+        unlabelled = pool[np.random.default_rng(0).choice(len(pool), min(256, len(pool)), replace=False)]
+        for size in sizes:
+            for seed in seeds:
+                train, validation_data, test, info = data.load_dataset(
+                    target, image_size=image_size, samples_per_class=size, validation_split=validation_split,
+                    test_samples_per_class=test_samples_per_class, seed=seed, pipeline="arrays")
+                columns = dict(target=target, samples_per_class=size)
+                score, accuracy = _pixel_probe(train, validation_data, test, seed)
+                comparison.add("pixels", seed, **columns, validation_accuracy=round(score, 4),
+                               test_accuracy=round(accuracy, 4))
+                for representation, weights in (("imagenet", "pretrained"), ("random", None)):
+                    model = reset_or_build_model(backbone, info.num_classes, seed=seed, image_size=image_size,
+                                                 weights=weights)
+                    if weights is None:
+                        batchnorm.adapt_batchnorm(model, unlabelled)
+                    inputs = [features.pooled_features(model, part) for part in (train, validation_data, test)]
+                    score, accuracy = _probe(*inputs, seed)
+                    comparison.add(representation, seed, **columns, validation_accuracy=round(score, 4),
+                                   test_accuracy=round(accuracy, 4))
+                steps.advance(f"{target}, {size} per class, seed {seed}")
+    return comparison
+
+
+def map_gains(comparison: Comparison, baseline: str = "pixels", metric: str = "test_accuracy") -> list[dict]:
+    """For each target and size of :func:`transfer_map`: the paired gain of ImageNet features over ``baseline``.
+
+    Each row has the mean gain, its 95 % interval over seeds and whether it excludes zero.
+    """
+    rows = []
+    for target in comparison.settings["targets"]:
+        for size in comparison.settings["sizes"]:
+            verdict = comparison.where(target=target, samples_per_class=size).verdict("imagenet", baseline, metric)
+            rows.append(dict(target=target, samples_per_class=size, baseline=baseline,
+                             gain=round(float(verdict.difference), 4), low=round(verdict.interval[0], 4),
+                             high=round(verdict.interval[1], 4), measurable=verdict.measurable))
+    return rows

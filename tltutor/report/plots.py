@@ -133,6 +133,37 @@ def plot_lines(rows, x: str, y: str, group: str | None = None, *, log_x: bool = 
     return figure
 
 
+def plot_paired_gains(panels: dict, *, x: str = "samples_per_class", group: str = "target", log_x: bool = True,
+                      title: str | None = None, ylabel: str = "gain in test accuracy"):
+    """Paired gains with their 95 % intervals: one panel per ``{title: rows}``, one line per ``group`` value.
+
+    Each row has ``x``, ``group``, ``gain``, ``low`` and ``high`` (as
+    :func:`tltutor.lessons.selection.map_gains` gives them). A dashed line marks no gain.
+    """
+    figure, axes = _axes(columns=len(panels), width=5.2 * len(panels), height=3.8)
+    for axis, (panel_title, rows) in zip(axes[0], panels.items()):
+        names = list(dict.fromkeys(row[group] for row in rows))
+        for index, name in enumerate(names):
+            chosen = sorted((row for row in rows if row[group] == name), key=lambda row: row[x])
+            xs = [row[x] * (1 + 0.04 * (index - (len(names) - 1) / 2)) for row in chosen]  # side by side
+            gains = [row["gain"] for row in chosen]
+            errors = [[row["gain"] - row["low"] for row in chosen], [row["high"] - row["gain"] for row in chosen]]
+            axis.errorbar(xs, gains, yerr=errors, marker="o", capsize=3, color=PALETTE[index % len(PALETTE)],
+                          label=str(name))
+        axis.axhline(0, color="grey", linestyle="--", linewidth=1)
+        if log_x:
+            axis.set_xscale("log")
+        axis.set_xlabel(_label(x))
+        axis.set_ylabel(ylabel)
+        axis.set_title(panel_title, fontsize=10)
+        axis.grid(alpha=0.3)
+        axis.legend(fontsize=8)
+    if title:
+        figure.suptitle(title)
+    figure.tight_layout()
+    return figure
+
+
 def plot_scatter(rows, x: str, y: str, label: str, *, title: str | None = None):
     """One labelled point per ``label`` value: mean of ``x`` and ``y`` over its rows, with error bars both ways."""
     figure, axes = _axes(width=6.0, height=4.2)

@@ -6,12 +6,13 @@ effects a lesson wants to show. A claim therefore compares several seeds (at lea
 mean and spread of each side, and the difference seed by seed (the seeds pair the runs: same
 data subset, same start).
 
-:func:`compare` calls a difference measurable only when both of these hold:
-
-- the spreads do not overlap: the intervals mean ± standard deviation are disjoint;
-- a paired t-test across seeds supports it: the 95 % interval of the mean difference excludes 0.
-
-Otherwise the verdict is "no measurable difference", which is a result too.
+:func:`compare` pairs the runs seed by seed (the same split and start for both variants) and takes
+the mean of the differences with its 95 % interval (Student's t with n − 1 degrees of freedom). A
+difference is measurable when that interval excludes 0. Otherwise the verdict is "no measurable
+difference", which is a result too, and it says what the run rules out: differences larger than
+the interval's farthest bound. Spreads of the two sides may overlap while the paired differences
+do not: a gain that every seed shows is measurable even when seeds differ from each other more
+than the variants do.
 
 Examples:
     >>> verdict = compare([0.82, 0.84, 0.83], [0.78, 0.79, 0.77], "fine-tuning", "feature extraction",
@@ -21,7 +22,7 @@ Examples:
     >>> print(verdict)
     fine-tuning beats feature extraction by 0.050 ± 0.010 test accuracy (paired over 3 seeds; 95% interval 0.025 to 0.075)
     >>> print(compare([0.80, 0.83, 0.79], [0.81, 0.80, 0.80], "A", "B", metric="test accuracy"))
-    no measurable difference in test accuracy between A (0.807 ± 0.021) and B (0.803 ± 0.006) over 3 seeds
+    no measurable difference in test accuracy between A (0.807 ± 0.021) and B (0.803 ± 0.006) over 3 seeds (95% interval of A − B: -0.054 to 0.061; rules out differences larger than 0.061)
 """
 
 from __future__ import annotations
@@ -86,6 +87,11 @@ class Verdict:
     higher_is_better: bool = True
 
     @property
+    def rules_out(self) -> float:
+        """The difference this run rules out: any larger than the 95 % interval's farthest bound."""
+        return float(max(abs(self.interval[0]), abs(self.interval[1])))
+
+    @property
     def winner(self) -> str | None:
         """The better variant when the difference is measurable, else ``None``."""
         if not self.measurable:
@@ -96,8 +102,12 @@ class Verdict:
     def __str__(self):
         count = self.first_spread.count
         if not self.measurable:
-            return (f"no measurable difference in {self.metric} between {self.first} ({self.first_spread}) and "
+            text = (f"no measurable difference in {self.metric} between {self.first} ({self.first_spread}) and "
                     f"{self.second} ({self.second_spread}) over {count} seed{'s' if count != 1 else ''}")
+            if count < 2:
+                return text + " (one seed cannot tell a difference from noise)"
+            return (text + f" (95% interval of {self.first} − {self.second}: {self.interval[0]:.3f} to "
+                    f"{self.interval[1]:.3f}; rules out differences larger than {self.rules_out:.3f})")
         loser = self.second if self.winner == self.first else self.first
         low, high = sorted(abs(bound) for bound in self.interval)
         amount = f"{abs(self.difference):.3f} ± {self.difference_std:.3f}"
@@ -129,8 +139,6 @@ def compare(first_values, second_values, first: str = "A", second: str = "B", *,
         p_value = float(2 * stats.t.sf(abs(difference) / (difference_std / math.sqrt(count)), count - 1))
     else:
         p_value = 0.0 if difference != 0 else 1.0
-    disjoint = (first_spread.mean - first_spread.std > second_spread.mean + second_spread.std
-                or second_spread.mean - second_spread.std > first_spread.mean + first_spread.std)
     excludes_zero = interval[0] > 0 or interval[1] < 0
     return Verdict(first, second, metric, first_spread, second_spread, difference, difference_std, interval,
-                   p_value, bool(disjoint and excludes_zero), higher_is_better)
+                   p_value, bool(excludes_zero), higher_is_better)

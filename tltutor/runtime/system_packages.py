@@ -15,6 +15,7 @@ Examples:
 
 from __future__ import annotations
 
+import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,19 +29,27 @@ class DebianPackage:
     what: str
     program: str | None = None
     folder: str | None = None
+    folder_variable: str | None = None  # an environment variable that points elsewhere (another install)
     used_by: tuple[str, ...] = ()
+
+    def location(self) -> Path | None:
+        """Where the package's files are: the folder, or what ``folder_variable`` says."""
+        if self.folder is None:
+            return None
+        return Path(os.environ.get(self.folder_variable, self.folder) if self.folder_variable else self.folder)
 
     def installed(self) -> bool:
         if self.program is not None and shutil.which(self.program) is None:
             return False
-        return self.folder is None or Path(self.folder).is_dir()
+        return self.folder is None or self.location().is_dir()
 
 
 REGISTRY = {package.name: package for package in (
     DebianPackage("espeak-ng", "the espeak-ng speech synthesiser (synthetic voices for the speech lesson)",
                   program="espeak-ng", used_by=("data.audio.synthesize", "lessons.speech.")),
     DebianPackage("tuxpaint-stamps-default", "Tux Paint's stamps (real photographs and recorded speech, GPL-2)",
-                  folder="/usr/share/tuxpaint/stamps", used_by=("tuxpaint_photos",)),
+                  folder="/usr/share/tuxpaint/stamps", folder_variable="TLTUTOR_TUXPAINT_STAMPS",
+                  used_by=("tuxpaint_photos",)),
 )}
 
 
