@@ -154,3 +154,20 @@ def test_compile_records_follow_a_compile_made_elsewhere():
     again = compiling.compile_or_reuse(top, source)
     assert type(compiling.settings_of(again.optimizer)).__name__ == "Adam", "compiled anew, not the stale record"
     assert state.of(again).compile_is_current(again)
+
+
+def test_reinitialize_draws_from_each_layers_own_initialisers_and_is_local():
+    lstm = keras.Sequential([keras.Input((5, 3)), keras.layers.LSTM(4, name="lstm"), keras.layers.Dense(2)])
+    np.random.seed(1)
+    before = np.random.random()
+    np.random.seed(1)
+    assert models.reinitialize(lstm, seed=3) == 5  # kernel, recurrent kernel, bias; dense kernel, bias
+    assert np.random.random() == before, "no global generator was touched"
+    bias = keras.ops.convert_to_numpy(lstm.get_layer("lstm").cell.bias)
+    np.testing.assert_array_equal(bias[4:8], np.ones(4))  # the forget gate starts open, as Keras builds it
+    first = [weight.copy() for weight in lstm.get_weights()]
+    models.reinitialize(lstm, seed=3)
+    for a, b in zip(first, lstm.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    models.reinitialize(lstm, seed=4)
+    assert not np.allclose(first[0], lstm.get_weights()[0])

@@ -22,7 +22,7 @@ from tltutor.runtime import devices
 
 
 def build_speech_model(num_classes: int, *, weights="pretrained", dropout: float = 0.1, freeze: bool = True,
-                       learning_rate: float = compiling.HEAD_LEARNING_RATE, seed: int | None = None,
+                       learning_rate: float = compiling.HEAD_LEARNING_RATE, seed: int | None = 0,
                        precision: str | None = "auto") -> keras.Model:
     """A compiled speech transfer model: the speaker encoder (``weights``: ``"pretrained"`` or ``None``) and a new head.
 
@@ -35,4 +35,5 @@ def build_speech_model(num_classes: int, *, weights="pretrained", dropout: float
         if weights is None and seed is not None:
             models.reinitialize(base, seed + 1)
         return models.build_on_base(base, num_classes, dropout=dropout, name="speaker_transfer", freeze=freeze,
-                                    learning_rate=learning_rate, seed=seed)
+                                    learning_rate=learning_rate, seed=seed,
+                                    head_initializer=models.SMALL_HEAD, pretrained=weights is not None)

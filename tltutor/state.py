@@ -52,6 +52,8 @@ class ModelState:
         folded: ``(weights fingerprint, inference copy)`` with BatchNorm folded in.
         batchnorm_pass: the traced pass that re-estimates BatchNorm statistics (AdaBN).
         start: the weights to go back to on :func:`tltutor.models.reset`.
+        new_head: a hash of the head's weights as drawn at build (:func:`tltutor.models.head_is_new`).
+        pretrained_base: whether the base was built with pretrained weights (``None``: not built by tltutor).
     """
 
     def __init__(self):
@@ -63,6 +65,8 @@ class ModelState:
         self.folded: tuple | None = None
         self.batchnorm_pass: Callable | None = None
         self.start: list | None = None
+        self.new_head: str | None = None
+        self.pretrained_base: bool | None = None
 
     def forget_compile(self) -> None:
         """Drop the compile record and the variants: the next training compiles anew."""

@@ -99,7 +99,7 @@ def build_encoder(backbone, sequence_length: int = SEQUENCE_LENGTH) -> keras.Mod
 
 def build_text_model(encoder: str = text_encoders.OFFLINE_DEFAULT, num_classes: int = 2, *,
                      sequence_length: int = SEQUENCE_LENGTH, dropout: float = 0.1, freeze: bool = True,
-                     learning_rate: float = compiling.HEAD_LEARNING_RATE, seed: int | None = None,
+                     learning_rate: float = compiling.HEAD_LEARNING_RATE, seed: int | None = 0,
                      precision: str | None = "auto") -> keras.Model:
     """A compiled text transfer model: pretrained encoder (frozen by default) and a new ``num_classes`` head.
 
@@ -110,7 +110,8 @@ def build_text_model(encoder: str = text_encoders.OFFLINE_DEFAULT, num_classes: 
     with devices.precision_policy(precision):
         base = build_encoder(text_encoders.load_backbone(spec.name), sequence_length)
         return models.build_on_base(base, num_classes, dropout=dropout, name=f"{spec.name}_transfer", freeze=freeze,
-                                    learning_rate=learning_rate, seed=seed)
+                                    learning_rate=learning_rate, seed=seed,
+                                    head_initializer=models.SMALL_HEAD)
 
 
 def _sublayers(layer) -> list:

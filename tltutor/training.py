@@ -171,7 +171,7 @@ def train_head(model: keras.Model, train, validation_data, *, epochs: int = 20,
                learning_rate: float = HEAD_LEARNING_RATE, use_cached_features: bool | None = None,
                early_stopping_patience: int | None = 10, batch_size: int = 32,
                history: TrainingHistory | None = None, phase: str = "head", checkpoint_dir=None,
-               progress=True, verbose: int = 0, seed: int | None = None,
+               progress=True, verbose: int = 0, seed: int | None = 0,
                schedule: str = "constant") -> TrainingHistory:
     """Freeze the base and train only the new head.
 
@@ -183,7 +183,8 @@ def train_head(model: keras.Model, train, validation_data, *, epochs: int = 20,
     after an interruption continues from the last completed epoch (see :mod:`tltutor.io.checkpoints`).
     ``progress`` (``True``, ``False`` or a function that takes a line) prints an epoch line with the
     metrics and the time left at most every 10 s, so short phases stay silent. ``seed`` fixes the
-    order in which array data is shuffled (``None``: TensorFlow's global seed decides).
+    order in which array data is shuffled: the same order in every process by default, another for
+    another seed (``None``: TensorFlow's global seed decides).
     ``schedule`` is ``"constant"`` or ``"warmup_cosine"`` (:mod:`tltutor.schedules`).
     """
     epochs = validation.check_epochs(epochs)
@@ -212,7 +213,7 @@ def fine_tune(model: keras.Model, train, validation_data, *, epochs: int = 5, le
               unfreeze_from=None, early_stopping_patience: int | None = 3, batch_size: int = 32,
               layerwise_decay: float | None = None, use_cached_features: bool | None = None,
               history: TrainingHistory | None = None, phase: str = "fine-tune", checkpoint_dir=None,
-              progress=True, verbose: int = 0, seed: int | None = None,
+              progress=True, verbose: int = 0, seed: int | None = 0,
               schedule: str = "constant") -> TrainingHistory:
     """Unfreeze the base from ``unfreeze_from`` (BatchNorm stays frozen) and train with a low rate.
 
@@ -243,7 +244,7 @@ def train_unfrozen(model: keras.Model, train, validation_data, *, epochs: int = 
                    early_stopping_patience: int | None = 3, batch_size: int = 32,
                    use_cached_features: bool | None = None, history: TrainingHistory | None = None,
                    phase: str = "fine-tune", checkpoint_dir=None, progress=True, verbose: int = 0,
-                   seed: int | None = None, schedule: str = "constant") -> TrainingHistory:
+                   seed: int | None = 0, schedule: str = "constant") -> TrainingHistory:
     """Train whatever is trainable now (after :func:`tltutor.freezing.unfreeze`, or LoRA), as compiled.
 
     With no augmentation in the model, the frozen layers below the first trainable one run once per
@@ -276,7 +277,7 @@ def train_unfrozen(model: keras.Model, train, validation_data, *, epochs: int = 
 def gradual_unfreeze(model: keras.Model, train, validation_data, *, unfreeze_points, epochs_per_stage: int = 2,
                      learning_rate: float | None = None, batch_size: int = 32, layerwise_decay: float | None = None,
                      history: TrainingHistory | None = None, checkpoint_dir=None, progress=True,
-                     verbose: int = 0, seed: int | None = None) -> TrainingHistory:
+                     verbose: int = 0, seed: int | None = 0) -> TrainingHistory:
     """Fine-tune in stages, each unfreezing deeper: ``unfreeze_points`` lists where each stage starts, top first."""
     history = history or TrainingHistory()
     if not unfreeze_points:
@@ -293,7 +294,7 @@ def gradual_unfreeze(model: keras.Model, train, validation_data, *, unfreeze_poi
 def train_all(model: keras.Model, train, validation_data, *, epochs: int = 10, learning_rate: float = HEAD_LEARNING_RATE,
               keep_batchnorm_frozen: bool = False, early_stopping_patience: int | None = None, batch_size: int = 32,
               history: TrainingHistory | None = None, phase: str = "train all", checkpoint_dir=None,
-              progress=True, verbose: int = 0, seed: int | None = None) -> TrainingHistory:
+              progress=True, verbose: int = 0, seed: int | None = 0) -> TrainingHistory:
     """Train every layer (the from-scratch baseline)."""
     epochs = validation.check_epochs(epochs)
     freezing.unfreeze(model, None, keep_batchnorm_frozen=keep_batchnorm_frozen, learning_rate=learning_rate)
