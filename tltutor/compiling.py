@@ -119,6 +119,18 @@ def settings_of(optimizer):
     return getattr(optimizer, "inner_optimizer", optimizer)
 
 
+def built_for(optimizer) -> tuple[int, ...] | None:
+    """The variables ``optimizer`` was built to update (ids), or ``None`` if it was not built yet.
+
+    Keras builds an optimizer for the trainable variables of the first ``fit`` after a compile
+    and keeps that list (a private attribute, read here only) until the next compile.
+    """
+    inner = settings_of(optimizer)
+    if optimizer is None or not getattr(inner, "built", False):
+        return None
+    return tuple(id(variable) for variable in getattr(inner, "_trainable_variables", ()))
+
+
 def current_learning_rate(model: keras.Model) -> float:
     """The learning rate the model's optimizer holds now."""
     return float(ops.convert_to_numpy(model.optimizer.learning_rate))
