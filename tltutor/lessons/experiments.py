@@ -27,7 +27,7 @@ import numpy as np
 
 from tltutor import backbones, data, freezing, models, state, training, validation
 from tltutor.lessons import baselines
-from tltutor.report import diagnostics
+from tltutor.report import calibration, diagnostics
 from tltutor.report.results import Comparison
 from tltutor.runtime import profile
 from tltutor.runtime.progress import Steps
@@ -109,7 +109,8 @@ def run_seed(spec, train, validation_data, test, info, *, seed: int, strategies,
         if "fine_tuning" in strategies:
             history = training.fine_tune(model, train, validation_data, epochs=settings["fine_tune_epochs"],
                                          unfreeze_from=unfreeze_from, history=history,
-                                         progress=epoch_progress, seed=seed)
+                                         schedule=settings.get("schedule", "constant"), progress=epoch_progress,
+                                         seed=seed)
             comparison.add("fine_tuning", seed, history=history, **extra_columns,
                            **_row_for(model, history, validation_data, test, time.perf_counter() - started))
             steps.advance(f"fine-tuning, seed {seed}")
@@ -119,13 +120,14 @@ def compare_strategies(backbone: str = backbones.OFFLINE_DEFAULT, dataset: str =
                        strategies=STRATEGIES, seeds=None, samples_per_class: int | None = None,
                        image_size: int | None = None, head_epochs: int | None = None,
                        fine_tune_epochs: int | None = None, scratch_epochs: int | None = None, unfreeze_from=None,
-                       test_samples_per_class: int | None = None, progress=True,
+                       test_samples_per_class: int | None = None, schedule: str = "warmup_cosine", progress=True,
                        epoch_progress=False) -> Comparison:
     """Every strategy on the same splits, once per seed; a :class:`Comparison` keyed by ``"strategy"``.
 
     Unset sizes, epochs and seeds come from :func:`tltutor.runtime.profile.defaults` (quick or
     full profile). ``unfreeze_from`` defaults to the backbone's second unfreezing point (for
-    EfficientNet-Lite0, ``"block11_"``). ``scratch_epochs`` caps the from-scratch baseline, which
+    EfficientNet-Lite0, ``"block11_"``); fine-tuning warms its rate up and decays it (``schedule``,
+    :mod:`tltutor.schedules`). ``scratch_epochs`` caps the from-scratch baseline, which
     stops earlier once its validation loss stops improving. ``progress`` receives a line every few
     seconds of long work; ``epoch_progress`` (a function, or ``False``) also receives the epoch
     lines of each training run.
@@ -136,7 +138,8 @@ def compare_strategies(backbone: str = backbones.OFFLINE_DEFAULT, dataset: str =
                                 test_samples_per_class=test_samples_per_class, seeds=seeds)
     spec = backbones.get(backbone)
     unfreeze_from = unfreeze_from or spec.unfreeze_points[min(1, len(spec.unfreeze_points) - 1)]
-    settings.update(backbone=spec.name, dataset=dataset, unfreeze_from=unfreeze_from, strategies=list(strategies))
+    settings.update(backbone=spec.name, dataset=dataset, unfreeze_from=unfreeze_from, strategies=list(strategies),
+                    schedule=schedule)
     comparison = Comparison("strategy", settings=settings)
     steps = Steps(len(settings["seeds"]) * len(strategies), "compare", output=progress)
     for seed in settings["seeds"]:
@@ -153,7 +156,8 @@ def data_size_grid(samples_per_class=(5, 20, 100), strategies=STRATEGIES, *, bac
                    dataset: str = data.OFFLINE_DEFAULT, seeds=None, image_size: int | None = None,
                    head_epochs: int | None = None, fine_tune_epochs: int | None = None,
                    scratch_epochs: int | None = None, unfreeze_from=None,
-                   test_samples_per_class: int | None = None, progress=True) -> Comparison:
+                   test_samples_per_class: int | None = None, schedule: str = "warmup_cosine",
+                   progress=True) -> Comparison:
     """:func:`compare_strategies` at each training-set size; rows carry ``samples_per_class``.
 
     Select one size with ``grid.where(samples_per_class=20)`` before asking for a verdict.
@@ -167,7 +171,7 @@ def data_size_grid(samples_per_class=(5, 20, 100), strategies=STRATEGIES, *, bac
     spec = backbones.get(backbone)
     unfreeze_from = unfreeze_from or spec.unfreeze_points[min(1, len(spec.unfreeze_points) - 1)]
     settings.update(backbone=spec.name, dataset=dataset, unfreeze_from=unfreeze_from, strategies=list(strategies),
-                    sizes=sizes)
+                    sizes=sizes, schedule=schedule)
     comparison = Comparison("strategy", settings=settings)
     steps = Steps(len(sizes) * len(settings["seeds"]) * len(strategies), "sizes", output=progress)
     for size in sizes:
@@ -181,64 +185,78 @@ def data_size_grid(samples_per_class=(5, 20, 100), strategies=STRATEGIES, *, bac
     return comparison
 
 
+FINE_TUNING_TARGETS = {
+    "tuxpaint_photos": dict(sizes=(5, 10), image_size=96, epochs=20, seeds=(0, 1, 2, 3, 4)),
+    "fashion_mnist_embedded": dict(sizes=(20, 50), image_size=64, epochs=10, seeds=(0, 1, 2),
+                                   test_samples_per_class=100),
+}
+
+
 def fine_tuning_gain(targets=None, *, rates=(1e-4, 1e-3), epochs: int = 15, unfreeze_from: str = "block11_",
                      backbone: str = backbones.OFFLINE_DEFAULT, image_size: int | None = None,
                      head_epochs: int = 100, validation_split: float = 0.3, test_samples_per_class: int | None = None,
                      seeds=None, progress=True) -> Comparison:
     """Fine-tuning against the head alone, at each target and training-set size, with a fair budget.
 
-    ``targets`` maps a dataset name to its sizes (images per class) and, optionally, its own image
-    size: ``{"tuxpaint_photos": (5, 10), "fashion_mnist_embedded": ((20, 50), 64)}``. For each seed the
-    head is trained first (early stopping on validation); then, from that same head, the base is
-    unfrozen from ``unfreeze_from`` and trained at each of ``rates`` for ``epochs`` epochs with a
-    warm-up and a cosine decay (:mod:`tltutor.schedules`). Rows are keyed by ``"variant"``
-    (``"head"``, ``"fine-tune 1e-04"`` ...) with ``target``, ``samples_per_class``, validation and
-    test accuracy, and ``weight_change_percent``: how far the unfrozen weights moved,
-    ``100 × ‖w − w₀‖ / ‖w₀‖``. Choose the rate on validation (:func:`chosen_fine_tuning`).
+    ``targets`` maps a dataset name to its plan: ``sizes`` (images per class) and, to override the
+    arguments of the same names, ``image_size``, ``epochs``, ``seeds`` and
+    ``test_samples_per_class`` (:data:`FINE_TUNING_TARGETS` by default). For each seed the head is
+    trained first (early stopping on validation); then, from that same head, the base is unfrozen
+    from ``unfreeze_from`` and trained at each of ``rates`` with a warm-up and a cosine decay
+    (:mod:`tltutor.schedules`). Rows are keyed by ``"variant"`` (``"head"``, ``"fine-tune 1e-04"``
+    ...) with ``target``, ``samples_per_class``, validation and test accuracy, and
+    ``weight_change_percent``: how far the unfrozen weights moved, ``100 × ‖w − w₀‖ / ‖w₀‖``.
+    Choose the rate on validation with :func:`chosen_fine_tuning`.
     """
-    targets = targets or {"tuxpaint_photos": (5, 10), "fashion_mnist_embedded": ((20, 50), 64)}
+    targets = targets or FINE_TUNING_TARGETS
     settings = resolve_settings(image_size=image_size, seeds=seeds)
     rates = [validation.check_learning_rate(rate) for rate in rates]
-    plan = []
-    for target, sizes in targets.items():
-        sizes, size_px = (sizes if len(sizes) == 2 and isinstance(sizes[0], (tuple, list)) else (sizes, None))
-        plan += [(target, validation.check_positive_int(size, "samples_per_class"), size_px or settings["image_size"])
-                 for size in sizes]
-    comparison = Comparison("variant", settings=dict(targets={target: [size for name, size, _ in plan if name == target]
-                                                              for target in targets},
-                                                     rates=rates, epochs=epochs, unfreeze_from=unfreeze_from,
-                                                     schedule="warmup_cosine", seeds=settings["seeds"]))
-    steps = Steps(len(plan) * len(settings["seeds"]) * (1 + len(rates)), "fine-tuning gain", output=progress)
-    for target, size, pixels in plan:
-        for seed in settings["seeds"]:
-            train, validation_data, test, info = data.load_dataset(
-                target, image_size=pixels, samples_per_class=size, validation_split=validation_split,
-                test_samples_per_class=test_samples_per_class, seed=seed, pipeline="arrays")
-            columns = dict(target=target, samples_per_class=size, image_size=pixels)
-            model = reset_or_build_model(backbone, info.num_classes, seed=seed, image_size=pixels)
-            training.train_head(model, train, validation_data, epochs=head_epochs, early_stopping_patience=20,
-                                progress=False, seed=seed)
-            head_weights = model.get_weights()
-            base = freezing.get_base(model)
-            unfrozen = [layer for layer in base.layers[freezing.cut_index(base.layers, unfreeze_from):] if layer.weights]
-            start = [weight for layer in unfrozen for weight in layer.get_weights()]
-            comparison.add("head", seed, **columns, weight_change_percent=0.0,
-                           validation_accuracy=round(training.evaluate(model, validation_data)["accuracy"], 4),
-                           test_accuracy=round(training.evaluate(model, test)["accuracy"], 4))
-            steps.advance(f"{target} {size} per class, head, seed {seed}")
-            for rate in rates:
-                model.set_weights(head_weights)
-                history = training.fine_tune(model, train, validation_data, epochs=epochs, learning_rate=rate,
-                                             unfreeze_from=unfreeze_from, early_stopping_patience=None,
-                                             schedule="warmup_cosine", progress=False, seed=seed)
-                moved = diagnostics.relative_weight_change(start, [weight for layer in unfrozen
-                                                                   for weight in layer.get_weights()])
-                comparison.add(f"fine-tune {rate:.0e}", seed, history=history, **columns, learning_rate=rate,
-                               weight_change_percent=round(100 * moved, 4),
+    plans = {}
+    for target, plan in targets.items():
+        plans[target] = dict(
+            sizes=[validation.check_positive_int(size, "samples_per_class") for size in plan["sizes"]],
+            image_size=plan.get("image_size", settings["image_size"]),
+            epochs=validation.check_epochs(plan.get("epochs", epochs)),
+            seeds=validation.check_seeds(plan.get("seeds", settings["seeds"])),
+            test_samples_per_class=plan.get("test_samples_per_class", test_samples_per_class))
+    comparison = Comparison("variant", settings=dict(targets={target: plan["sizes"] for target, plan in plans.items()},
+                                                     plans=plans, rates=rates, unfreeze_from=unfreeze_from,
+                                                     schedule="warmup_cosine"))
+    total = sum(len(plan["sizes"]) * len(plan["seeds"]) for plan in plans.values()) * (1 + len(rates))
+    steps = Steps(total, "fine-tuning gain", output=progress)
+    for target, plan in plans.items():
+        for size in plan["sizes"]:
+            for seed in plan["seeds"]:
+                train, validation_data, test, info = data.load_dataset(
+                    target, image_size=plan["image_size"], samples_per_class=size, validation_split=validation_split,
+                    test_samples_per_class=plan["test_samples_per_class"], seed=seed, pipeline="arrays")
+                columns = dict(target=target, samples_per_class=size, image_size=plan["image_size"])
+                model = reset_or_build_model(backbone, info.num_classes, seed=seed, image_size=plan["image_size"])
+                training.train_head(model, train, validation_data, epochs=head_epochs, early_stopping_patience=20,
+                                    progress=False, seed=seed)
+                head_weights = model.get_weights()
+                base = freezing.get_base(model)
+                unfrozen = [layer for layer in base.layers[freezing.cut_index(base.layers, unfreeze_from):]
+                            if layer.weights]
+                start = [weight for layer in unfrozen for weight in layer.get_weights()]
+                comparison.add("head", seed, **columns, learning_rate=0.0, weight_change_percent=0.0,
                                validation_accuracy=round(training.evaluate(model, validation_data)["accuracy"], 4),
                                test_accuracy=round(training.evaluate(model, test)["accuracy"], 4))
-                freezing.freeze_base(model)
-                steps.advance(f"{target} {size} per class, rate {rate:.0e}, seed {seed}")
+                steps.advance(f"{target} {size} per class, head, seed {seed}")
+                for rate in rates:
+                    model.set_weights(head_weights)
+                    history = training.fine_tune(model, train, validation_data, epochs=plan["epochs"],
+                                                 learning_rate=rate, unfreeze_from=unfreeze_from,
+                                                 early_stopping_patience=None, schedule="warmup_cosine",
+                                                 progress=False, seed=seed)
+                    moved = diagnostics.relative_weight_change(start, [weight for layer in unfrozen
+                                                                       for weight in layer.get_weights()])
+                    comparison.add(f"fine-tune {rate:.0e}", seed, history=history, **columns, learning_rate=rate,
+                                   weight_change_percent=round(100 * moved, 4),
+                                   validation_accuracy=round(training.evaluate(model, validation_data)["accuracy"], 4),
+                                   test_accuracy=round(training.evaluate(model, test)["accuracy"], 4))
+                    freezing.freeze_base(model)
+                    steps.advance(f"{target} {size} per class, rate {rate:.0e}, seed {seed}")
     return comparison
 
 
@@ -262,3 +280,49 @@ def chosen_fine_tuning(comparison: Comparison) -> list[dict]:
                              measurable=verdict.measurable,
                              weight_change_percent=round(float(np.mean(subset.values(chosen, "weight_change_percent"))), 3)))
     return rows
+
+
+CALIBRATED = " + temperature"
+
+
+def calibration_study(dataset: str = data.OFFLINE_DEFAULT, *, seeds=None, backbone: str = backbones.OFFLINE_DEFAULT,
+                      samples_per_class: int | None = None, image_size: int | None = None,
+                      fine_tune_epochs: int | None = None, unfreeze_from: str = "block11_",
+                      test_samples_per_class: int | None = None, progress=True) -> Comparison:
+    """Calibration after transfer: a head on the frozen base, then the same model fine-tuned, each before and
+    after temperature scaling fitted on validation (:mod:`tltutor.report.calibration`).
+
+    Rows are keyed by ``"model"`` (``"feature extraction"``, ``"fine-tuning"`` and each ``+ temperature``)
+    with ``test_ece``, ``test_nll``, ``test_accuracy`` and the ``temperature``. The first seed's
+    reliability bins on test are kept in ``settings["reliability"]`` for a diagram.
+    """
+    settings = resolve_settings(seeds=seeds, samples_per_class=samples_per_class, image_size=image_size,
+                                fine_tune_epochs=fine_tune_epochs, test_samples_per_class=test_samples_per_class)
+    comparison = Comparison("model", settings=dict(settings, dataset=dataset, backbone=backbone,
+                                                   unfreeze_from=unfreeze_from, reliability={}))
+    steps = Steps(2 * len(settings["seeds"]), "calibration", output=progress)
+    for seed in settings["seeds"]:
+        train, validation_data, test, info = data.load_dataset(
+            dataset, image_size=settings["image_size"], samples_per_class=settings["samples_per_class"],
+            test_samples_per_class=settings["test_samples_per_class"], seed=seed, pipeline="arrays")
+        comparison.dataset = info
+        model = reset_or_build_model(backbone, info.num_classes, seed=seed, image_size=info.image_size)
+        training.train_head(model, train, validation_data, epochs=settings["head_epochs"], progress=False, seed=seed)
+        for name in ("feature extraction", "fine-tuning"):
+            if name == "fine-tuning":
+                training.fine_tune(model, train, validation_data, epochs=settings["fine_tune_epochs"],
+                                   unfreeze_from=unfreeze_from, schedule="warmup_cosine", progress=False, seed=seed)
+            validation_labels, validation_logits = training.predict_logits(model, validation_data)
+            test_labels, test_logits = training.predict_logits(model, test)
+            temperature = calibration.fit_temperature(validation_logits, validation_labels)
+            for variant, scale in ((name, 1.0), (name + CALIBRATED, temperature)):
+                probabilities = calibration.softmax(test_logits, scale)
+                comparison.add(variant, seed, temperature=round(scale, 4),
+                               test_accuracy=round(float(np.mean(probabilities.argmax(-1) == test_labels)), 4),
+                               test_ece=round(calibration.expected_calibration_error(probabilities, test_labels), 4),
+                               test_nll=round(calibration.negative_log_likelihood(test_logits, test_labels, scale), 4))
+                if seed == settings["seeds"][0]:
+                    comparison.settings["reliability"][variant] = calibration.reliability_bins(probabilities,
+                                                                                             test_labels)
+            steps.advance(f"{name}, seed {seed}")
+    return comparison

@@ -21,7 +21,7 @@ import time
 import keras
 import numpy as np
 
-from tltutor import backbones, batchnorm, data, features, freezing, models, training, validation
+from tltutor import backbones, batchnorm, data, features, freezing, models, training, transferability, validation
 from tltutor.data import batches
 from tltutor.lessons import baselines
 from tltutor.lessons.experiments import reset_or_build_model
@@ -72,6 +72,7 @@ def linear_probe(backbone: str, weights, train, validation_data, test, *, num_cl
     history = training.train_head(model, train, validation_data, epochs=epochs, progress=False, seed=seed)
     seconds = time.perf_counter() - started
     summary = freezing.trainable_summary(model)
+    train_features, train_labels = features.pooled_features(model, train)
     return {
         "base_parameters": summary.non_trainable_parameters,
         "feature_size": int(models.feature_extractor(model).outputs[0].shape[-1]),
@@ -80,6 +81,7 @@ def linear_probe(backbone: str, weights, train, validation_data, test, *, num_cl
         "probe_test_accuracy": round(training.evaluate(model, test)["accuracy"], 4),
         "probe_epochs": history.epochs,
         "probe_seconds": round(seconds, 1),
+        "logme": round(transferability.logme(train_features, train_labels), 4),
     }
 
 
@@ -140,7 +142,7 @@ PROBE_STRENGTHS = (0.01, 0.1, 1.0, 10.0)
 
 
 def _probe(train, validation_data, test, seed):
-    """Logistic regression, ``C`` chosen on validation: ``(validation, test)`` accuracy.
+    """Logistic regression, ``C`` chosen on validation: ``(validation, test, LogME on train)``.
 
     ``C`` spans three orders of magnitude so that the strength suits each representation's scale
     (random features are tiny numbers, ImageNet features run 0..6, pixels 0..1). Standardising the
@@ -148,7 +150,7 @@ def _probe(train, validation_data, test, seed):
     """
     score, _, classifier = baselines.logistic_regression_chosen_on_validation(train, validation_data,
                                                                               PROBE_STRENGTHS, seed=seed)
-    return score, float(classifier.score(*test))
+    return score, float(classifier.score(*test)), transferability.logme(*train)
 
 
 def _pixel_probe(train, validation_data, test, seed):
@@ -172,7 +174,8 @@ def transfer_map(targets=MAP_TARGETS, samples_per_class=(2, 5, 10), *, backbone:
     validation images, labels unused (:func:`tltutor.batchnorm.adapt_batchnorm`), a fair start. Rows
     are keyed by ``"representation"`` and carry ``target`` and ``samples_per_class``; seeds pair the
     runs of one target and size (the same images for every representation). Features are computed
-    once per image.
+    once per image. Each row also has the ``logme`` score of its training features
+    (:func:`tltutor.transferability.logme`), for :func:`score_agreement`.
     """
     seeds = validation.check_seeds(seeds)
     sizes = [validation.check_positive_int(size, "samples_per_class") for size in samples_per_class]
@@ -190,18 +193,18 @@ def transfer_map(targets=MAP_TARGETS, samples_per_class=(2, 5, 10), *, backbone:
                     target, image_size=image_size, samples_per_class=size, validation_split=validation_split,
                     test_samples_per_class=test_samples_per_class, seed=seed, pipeline="arrays")
                 columns = dict(target=target, samples_per_class=size)
-                score, accuracy = _pixel_probe(train, validation_data, test, seed)
+                score, accuracy, logme = _pixel_probe(train, validation_data, test, seed)
                 comparison.add("pixels", seed, **columns, validation_accuracy=round(score, 4),
-                               test_accuracy=round(accuracy, 4))
+                               test_accuracy=round(accuracy, 4), logme=round(logme, 4))
                 for representation, weights in (("imagenet", "pretrained"), ("random", None)):
                     model = reset_or_build_model(backbone, info.num_classes, seed=seed, image_size=image_size,
                                                  weights=weights)
                     if weights is None:
                         batchnorm.adapt_batchnorm(model, unlabelled)
                     inputs = [features.pooled_features(model, part) for part in (train, validation_data, test)]
-                    score, accuracy = _probe(*inputs, seed)
+                    score, accuracy, logme = _probe(*inputs, seed)
                     comparison.add(representation, seed, **columns, validation_accuracy=round(score, 4),
-                                   test_accuracy=round(accuracy, 4))
+                                   test_accuracy=round(accuracy, 4), logme=round(logme, 4))
                 steps.advance(f"{target}, {size} per class, seed {seed}")
     return comparison
 
@@ -218,4 +221,26 @@ def map_gains(comparison: Comparison, baseline: str = "pixels", metric: str = "t
             rows.append(dict(target=target, samples_per_class=size, baseline=baseline,
                              gain=round(float(verdict.difference), 4), low=round(verdict.interval[0], 4),
                              high=round(verdict.interval[1], 4), measurable=verdict.measurable))
+    return rows
+
+
+def score_agreement(comparison: Comparison, groups: list[dict], *, score: str = "logme",
+                    metric: str = "test_accuracy") -> list[dict]:
+    """Whether a transferability ``score`` ranks the variants of each group as the probes' ``metric`` does.
+
+    ``groups`` are conditions for :meth:`Comparison.where` (``[{"target": ..., "samples_per_class": ...}]``,
+    or ``[{}]`` for the whole comparison). Per group: the variant each ranks first and Spearman's rank
+    correlation of their means over seeds. Scores are compared only within a group, on the same examples.
+    """
+    rows = []
+    for conditions in groups:
+        part = comparison.where(**conditions) if conditions else comparison
+        variants = [variant for variant in part.variants if part.values(variant, score)]
+        if len(variants) < 2:
+            raise validation.InvalidArgumentError(f"fewer than two variants have a {score!r} column in {conditions}")
+        scores = [part.spread(variant, score).mean for variant in variants]
+        accuracies = [part.spread(variant, metric).mean for variant in variants]
+        rows.append(dict(conditions, first_by_score=variants[int(np.argmax(scores))],
+                         first_by_probe=variants[int(np.argmax(accuracies))],
+                         rank_correlation=round(transferability.rank_correlation(scores, accuracies), 3)))
     return rows

@@ -2,4 +2,4 @@
 
 from tltutor.lazy import attach
 
-__getattr__, __dir__ = attach(__name__, ("results", "plots", "diagnostics", "statistics", "lesson"), globals(), light=("statistics",))
+__getattr__, __dir__ = attach(__name__, ("results", "plots", "diagnostics", "statistics", "lesson", "calibration"), globals(), light=("statistics",))

@@ -7,7 +7,12 @@ Examples:
     >>> round(balanced_accuracy(true, predicted, 3), 3)
     0.833
 
-With a model: ``true, predicted = tl.report.diagnostics.predict_labels(model, test)``.
+With a model: ``true, predicted = tl.report.diagnostics.predict_labels(model, test)``;
+``top_losses(model, test)`` lists the examples it gets most confidently wrong, and
+``most_confused(true, predicted, class_names)`` the pairs of classes it mixes up most.
+
+    >>> most_confused(true, predicted, ["a", "b", "c"])
+    [{'true': 'b', 'predicted': 'a', 'count': 1}]
 """
 
 from __future__ import annotations
@@ -21,6 +26,42 @@ def predict_labels(model, dataset) -> tuple[np.ndarray, np.ndarray]:
     """``(true labels, predicted labels)`` over every example of ``dataset`` (any kind training accepts), in order."""
     labels, logits = training.predict_logits(model, dataset)
     return labels, np.argmax(logits, axis=-1)
+
+
+def losses_per_example(labels, logits) -> np.ndarray:
+    """The cross-entropy of each example's true label under the softmax of its logits."""
+    logits = np.asarray(logits, dtype=np.float64)
+    shifted = logits - logits.max(axis=-1, keepdims=True)
+    log_probabilities = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+    return -log_probabilities[np.arange(len(logits)), np.asarray(labels, dtype=int)]
+
+
+def top_losses(model, dataset, k: int = 9, class_names=None) -> list[dict]:
+    """The ``k`` examples of ``dataset`` with the highest loss: where the model is most confidently wrong.
+
+    Each row has the example's ``index`` in the data's order (for :func:`tltutor.data.batches.to_numpy`),
+    its ``true`` and ``predicted`` class, the ``loss`` and the ``probability`` given to the true class.
+    """
+    k = validation.check_positive_int(k, "k")
+    labels, logits = training.predict_logits(model, dataset)
+    losses = losses_per_example(labels, logits)
+    names = (lambda index: class_names[int(index)]) if class_names is not None else int
+    rows = []
+    for index in np.argsort(-losses, kind="stable")[:k]:
+        rows.append(dict(index=int(index), true=names(labels[index]), predicted=names(np.argmax(logits[index])),
+                         loss=round(float(losses[index]), 4), probability=round(float(np.exp(-losses[index])), 4)))
+    return rows
+
+
+def most_confused(true_labels, predicted_labels, class_names, minimum: int = 1) -> list[dict]:
+    """Pairs (true class, predicted class) of mistakes made at least ``minimum`` times, the most frequent first."""
+    true_labels, predicted_labels = np.asarray(true_labels, dtype=int), np.asarray(predicted_labels, dtype=int)
+    wrong = true_labels != predicted_labels
+    pairs, counts = np.unique(np.stack([true_labels[wrong], predicted_labels[wrong]], axis=1), axis=0,
+                              return_counts=True) if wrong.any() else (np.zeros((0, 2), int), np.zeros(0, int))
+    rows = [dict(true=class_names[int(true)], predicted=class_names[int(predicted)], count=int(count))
+            for (true, predicted), count in zip(pairs, counts) if count >= minimum]
+    return sorted(rows, key=lambda row: -row["count"])
 
 
 def per_class_report(true_labels, predicted_labels, class_names) -> list[dict]:
@@ -62,8 +103,8 @@ def overfitting_verdict(history, gap_threshold: float = 0.1) -> str:
     rising = best_epoch < len(validation_losses) and losses[-1] < losses[best_epoch - 1]
     if rising and gap > gap_threshold:
         return (f"overfitting: validation loss was best at epoch {best_epoch} of {len(validation_losses)} while the "
-                f"training loss kept falling; the final accuracy gap is {gap:.2f}. Early stopping restores epoch "
-                f"{best_epoch}.")
+                f"training loss kept falling; the final accuracy gap is {gap:.2f}. Early stopping on the validation "
+                f"loss would keep epoch {best_epoch}.")
     if gap > gap_threshold:
         return f"a large train-validation accuracy gap ({gap:.2f}): more data, augmentation or regularisation help"
     return f"no sign of overfitting: the final accuracy gap is {gap:.2f} and validation loss was best at epoch {best_epoch}"

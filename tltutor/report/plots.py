@@ -153,6 +153,9 @@ def plot_paired_gains(panels: dict, *, x: str = "samples_per_class", group: str 
         axis.axhline(0, color="grey", linestyle="--", linewidth=1)
         if log_x:
             axis.set_xscale("log")
+            values = sorted({row[x] for row in rows})
+            axis.set_xticks(values, [f"{value:g}" for value in values])
+            axis.minorticks_off()
         axis.set_xlabel(_label(x))
         axis.set_ylabel(ylabel)
         axis.set_title(panel_title, fontsize=10)
@@ -219,8 +222,8 @@ def plot_confusion_matrix(true_labels, predicted_labels, class_names, normalize:
     return figure
 
 
-def plot_image_grid(images, labels, class_names, predictions=None, columns: int = 8, rows: int = 2):
-    """A grid of images with their labels (and predictions, red when wrong)."""
+def plot_image_grid(images, labels, class_names, predictions=None, columns: int = 8, rows: int = 2, titles=None):
+    """A grid of images with their labels (and predictions, red when wrong), or with ``titles`` of your own."""
     count = min(len(images), columns * rows)
     figure, axes = _axes(columns, width=1.6 * columns, height=1.9 * rows, rows=rows)
     for index, axis in enumerate(axes.flat):
@@ -229,11 +232,57 @@ def plot_image_grid(images, labels, class_names, predictions=None, columns: int 
             continue
         axis.imshow(np.clip(np.asarray(images[index]), 0, 255).astype(np.uint8))
         label = class_names[int(labels[index])]
-        if predictions is None:
+        if titles is not None:
+            axis.set_title(str(titles[index]), fontsize=8)
+        elif predictions is None:
             axis.set_title(label, fontsize=8)
         else:
             guess = class_names[int(predictions[index])]
             axis.set_title(f"{label}\n→ {guess}", fontsize=7, color="black" if guess == label else "red")
+    return figure
+
+
+def plot_top_losses(images, rows, *, columns: int = 5, title: str | None = None):
+    """The examples of :func:`tltutor.report.diagnostics.top_losses`, each titled true → predicted, loss, p(true)."""
+    count = len(rows)
+    grid_rows = max(1, -(-count // columns))
+    figure, axes = _axes(columns, width=2.0 * columns, height=2.3 * grid_rows, rows=grid_rows)
+    for index, axis in enumerate(axes.flat):
+        axis.axis("off")
+        if index >= count:
+            continue
+        row = rows[index]
+        axis.imshow(np.clip(np.asarray(images[row["index"]]), 0, 255).astype(np.uint8))
+        axis.set_title(f"{row['true']} → {row['predicted']}\nloss {row['loss']:.2f}, p(true) {row['probability']:.2f}",
+                       fontsize=7, color="red")
+    if title:
+        figure.suptitle(title)
+    return figure
+
+
+def plot_reliability(panels: dict, *, title: str | None = None):
+    """Reliability diagrams: for each ``{name: bins}`` (:func:`tltutor.report.calibration.reliability_bins`),
+    accuracy against confidence per bin, the diagonal being perfect calibration, with each bin's share of
+    predictions as grey bars."""
+    figure, axes = _axes(len(panels), width=3.6 * len(panels), height=3.6)
+    for axis, (name, bins) in zip(axes[0], panels.items()):
+        total = sum(row["count"] for row in bins) or 1
+        centres = [(row["low"] + row["high"]) / 2 for row in bins]
+        width = bins[0]["high"] - bins[0]["low"]
+        axis.bar(centres, [row["count"] / total for row in bins], width=width * 0.9, color="0.85",
+                 label="share of predictions")
+        filled = [row for row in bins if row["count"]]
+        axis.plot([row["confidence"] for row in filled], [row["accuracy"] for row in filled], "o-", color="C0",
+                  label="accuracy")
+        axis.plot([0, 1], [0, 1], "--", color="0.4", linewidth=1, label="calibrated")
+        axis.set_xlim(0, 1)
+        axis.set_ylim(0, 1)
+        axis.set_xlabel("confidence")
+        axis.set_title(name, fontsize=9)
+    axes[0][0].set_ylabel("accuracy")
+    axes[0][0].legend(fontsize=7, loc="upper left")
+    if title:
+        figure.suptitle(title)
     return figure
 
 
@@ -294,10 +343,11 @@ def plot_range_test(result, title: str = "Learning-rate range test"):
     axis.set_xscale("log")
     axis.set_xlabel("learning rate")
     axis.set_ylabel("training loss")
-    # From the lowest loss to the first (or, for a curve that only rises, its median), cutting the explosion off.
+    # The whole smoothed curve, its climb included (the test stops once the loss is several times its
+    # lowest), with the noisier per-batch losses cut off above it.
     low = min(result.smoothed_losses)
-    high = max(result.smoothed_losses[0], float(np.median(result.smoothed_losses)))
-    axis.set_ylim(low - 0.1 * abs(high - low + 1e-9), high + 0.5 * abs(high - low + 1e-9))
+    high = max(result.smoothed_losses)
+    axis.set_ylim(max(0.0, low - 0.1 * (high - low + 1e-9)), high + 0.1 * (high - low + 1e-9))
     axis.set_title(title)
     axis.legend()
     return figure
