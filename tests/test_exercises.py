@@ -114,6 +114,8 @@ def test_most_changed_depth(capsys):
     assert "spread" in capsys.readouterr().out
     assert not exercises.check_most_changed_depth(similarity, 3)
     assert not exercises.check_most_changed_depth(similarity, "deep")
+    assert exercises.check_frozen_layer_similarity(1) and exercises.check_frozen_layer_similarity("1.0")
+    assert not exercises.check_frozen_layer_similarity(0.95) and not exercises.check_frozen_layer_similarity(None)
 
 
 def test_size_ratio():
@@ -144,3 +146,20 @@ def test_transfer_type(scenario, expected):
     assert exercises.check_transfer_type(scenario, expected.upper())
     wrong = {"inductive", "transductive", "unsupervised"} - {expected}
     assert not any(exercises.check_transfer_type(scenario, answer) for answer in wrong)
+
+
+def test_quiz_answers_are_spread_over_the_letters_and_keep_their_option():
+    from collections import Counter
+
+    from tltutor.lessons import quiz, quiz_bank
+
+    letters = Counter()
+    for lesson, questions in quiz_bank.QUESTIONS.items():
+        shown = quiz.for_lesson(lesson).questions
+        for written, question in zip(questions, shown):
+            right = written["options"][quiz.LETTERS.index(written["answer"])]
+            assert question.options[quiz.LETTERS.index(question.answer)] == right
+            assert sorted(question.options) == sorted(written["options"])
+        letters.update(question.answer for question in shown)
+    total = sum(letters.values())
+    assert max(letters.values()) / total < 0.45, f"answers bunch on one letter: {letters}"

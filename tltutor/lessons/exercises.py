@@ -73,6 +73,41 @@ def check_pretraining_gain(comparison, answer) -> bool:
     )
 
 
+def check_negative_transfer_target(transfer_map, answer) -> bool:
+    """Exercise (notebook 01): on which target do frozen ImageNet features lose to raw pixels, measurably?"""
+    from tltutor.lessons import selection  # the map's own reading of its gains
+
+    rows = selection.map_gains(transfer_map, "pixels")
+    losing = [target for target in transfer_map.settings["targets"]
+              if any(row["measurable"] and row["gain"] < 0 for row in rows if row["target"] == target)
+              and not any(row["measurable"] and row["gain"] > 0 for row in rows if row["target"] == target)]
+    expected = losing[0] if len(losing) == 1 else None
+    return _verdict(
+        expected is not None and _matches(answer, expected),
+        f"on {expected!r} the ImageNet features lose to raw pixels, measurably at some sizes and never ahead: "
+        "negative transfer against the simplest baseline.",
+        "read the left panel: a target whose intervals lie below the dashed zero line. Answer with its dataset "
+        "name, e.g. 'fashion_mnist_embedded'.",
+    )
+
+
+def check_where_fine_tuning_pays(gain_comparison, answer) -> bool:
+    """Exercise (notebook 06): on which target did fine-tuning (its rate chosen on validation) beat the head measurably?"""
+    from tltutor.lessons import experiments  # the comparison's own reading of its gains
+
+    rows = experiments.chosen_fine_tuning(gain_comparison)
+    paying = [target for target in gain_comparison.settings["targets"]
+              if any(row["measurable"] and row["gain"] > 0 for row in rows if row["target"] == target)
+              and not any(row["measurable"] and row["gain"] < 0 for row in rows if row["target"] == target)]
+    expected = paying[0] if len(paying) == 1 else None
+    return _verdict(
+        expected is not None and _matches(answer, expected),
+        f"on {expected!r} fine-tuning beat the head alone measurably (at its larger size), and nowhere lost.",
+        "read the gains figure: a target with an interval wholly above the dashed zero line. Answer with its "
+        "dataset name, e.g. 'tuxpaint_photos'.",
+    )
+
+
 def check_trainable_variable_count(model, answer) -> bool:
     """Exercise (notebook 02): how many trainable variables (weight tensors) does the model have now?"""
     expected = len(model.trainable_variables)
@@ -208,6 +243,22 @@ def check_most_changed_depth(similarity, answer) -> bool:
         f"depth {lowest['depth']} has the lowest mean CKA, {lowest['cka']:.3f}. Before calling it the most changed "
         "layer, check whether the next lowest lies within its spread over seeds.",
         "find the smallest mean value in the cka column and answer with its depth (a whole number).",
+    )
+
+
+def check_frozen_layer_similarity(answer) -> bool:
+    """Exercise (notebook 11): the linear CKA of a layer below the unfreezing point, before and after fine-tuning."""
+    try:
+        correct = abs(float(answer) - 1.0) < 1e-9
+    except (TypeError, ValueError):
+        correct = False
+    return _verdict(
+        correct,
+        "1: a frozen layer computes exactly what it computed before, so its representation of every image is "
+        "unchanged, and CKA of a representation with itself is 1. Only layers at or above the unfreezing point "
+        "can move, though what they compute changes the CKA of every layer above them too.",
+        "which weights can fine-tuning change below the unfreezing point? What is the similarity of a "
+        "representation with itself?",
     )
 
 

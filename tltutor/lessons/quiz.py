@@ -23,6 +23,7 @@ Examples:
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass
 
 from tltutor import validation
@@ -93,7 +94,20 @@ class Quiz:
         return correct
 
 
+def arranged(question: dict) -> Question:
+    """``question`` with its options rotated by a fixed amount drawn from its text.
+
+    The bank is written with the right option wherever it reads best, often second; shown as
+    written, "always b" would pass most quizzes. The rotation is the same on every run, so a
+    stored notebook, the course site and a student's kernel show the same letters.
+    """
+    options = tuple(question["options"])
+    shift = zlib.crc32(question["text"].encode("utf-8")) % len(options)
+    answer = LETTERS[(LETTERS.index(question["answer"]) - shift) % len(options)]
+    return Question(question["text"], options[shift:] + options[:shift], answer, question["why"])
+
+
 def for_lesson(lesson: str) -> Quiz:
-    """The quiz of a lesson, by its notebook name (e.g. ``"03_lower_learning_rate"``)."""
+    """The quiz of a lesson, by its notebook name (e.g. ``"03_lower_learning_rate"``), options arranged by :func:`arranged`."""
     lesson = validation.check_name(lesson, quiz_bank.QUESTIONS, "lesson")
-    return Quiz(lesson, quiz_bank.QUESTIONS[lesson])
+    return Quiz(lesson, [arranged(question) for question in quiz_bank.QUESTIONS[lesson]])

@@ -23,13 +23,20 @@ QUESTIONS = {
              options=("Nothing", "from_logits=True", "to apply a second softmax"),
              answer="b",
              why="Logits in, from_logits=True in the loss: one softmax, inside the loss, numerically stable."),
-        dict(text="Fine-tuning beat raw-pixel logistic regression by about three points in one run. What do "
-                  "you need before calling that a finding?",
+        dict(text="Fine-tuning beat the head alone by three points in one run. What do you need before calling "
+                  "that a finding?",
              options=("Nothing: three points is a lot",
-                      "Several seeds, to see whether the difference is larger than the spread between runs",
+                      "Several seeds, paired, to see whether the difference is larger than the spread between runs",
                       "A larger learning rate"),
              answer="b",
-             why="A single draw can differ by a few points on its own; a claim needs the spread over seeds."),
+             why="A single draw can differ by a few points on its own; a claim needs the paired spread over seeds."),
+        dict(text="Predict, then run: 10 photographs per class, five classes. Which will be closest to the "
+                  "pretrained network's accuracy?",
+             options=("A small CNN trained from scratch until its validation loss stops improving",
+                      "Logistic regression on the raw pixels",
+                      "Neither: with 50 photographs both stay far below features learned from 1.3 M images"),
+             answer="c",
+             why="Fifty photographs cannot teach a network to see; the pretrained features bring that from ImageNet."),
     ],
     "01_choose_a_pretrained_model": [
         dict(text="What does a linear probe measure?",
@@ -49,11 +56,27 @@ QUESTIONS = {
                       "It does not depend on the layer"),
              answer="b",
              why="General early features transfer widely; specific late features transfer only to similar tasks."),
-        dict(text="Two candidates' probe accuracies lie within each other's spread over seeds. Which do you pick?",
+        dict(text="Two candidates' probe accuracies show no measurable difference over seeds. Which do you pick?",
              options=("The one with the higher mean, always", "The smaller and faster one",
                       "Neither: probe at a single seed instead"),
              answer="b",
              why="With no measurable difference in accuracy, cost decides."),
+        dict(text="Predict, then run: scikit-learn's 8×8 handwritten digits, upsampled to 96 px. Will frozen "
+                  "ImageNet features beat logistic regression on the raw pixels there?",
+             options=("Yes: a network pretrained on 1.3 M photos always beats raw pixels",
+                      "No: the digits are far from ImageNet's photos, and a few dozen blurry pixels are already a "
+                      "good representation of a digit, so the features can lose",
+                      "It cannot be measured with ten images per class"),
+             answer="b",
+             why="Transfer pays when the target resembles the source; on a distant target it can hurt: "
+                 "negative transfer."),
+        dict(text="LogME scores a candidate's features without training a classifier. What does a high score say?",
+             options=("The features have many dimensions",
+                      "A linear model explains the labels from the features with small weights and little noise",
+                      "The network was pretrained on more images"),
+             answer="b",
+             why="It is the maximised evidence of a Bayesian linear model from the features to the labels; "
+                 "compare it only between candidates on the same examples."),
     ],
     "02_freeze_and_new_head": [
         dict(text="You set `base.trainable = True` on a compiled model that has trained already, and call `fit`. "
@@ -81,6 +104,13 @@ QUESTIONS = {
                       "Caching makes the head worse"),
              answer="b",
              why="The measured verdict over three seeds decides, not one pair of runs."),
+        dict(text="tl.check reports stale_compile on a model you trained, then unfroze by hand. What is wrong?",
+             options=("The weights were saved before training",
+                      "The compiled step still updates only the variables that trained before: compile again",
+                      "The learning rate is too high for the base"),
+             answer="b",
+             why="Keras builds the training step and the optimizer for the trainable variables of the first fit "
+                 "after a compile; a later change of trainable needs a new compile."),
     ],
     "03_lower_learning_rate": [
         dict(text="With Adam, roughly how far does a weight move per step?",
@@ -99,6 +129,14 @@ QUESTIONS = {
                       "Keras requires it", "It makes the head smaller"),
              answer="a",
              why="Once the head has learned something, its gradients carry signal the base can use."),
+        dict(text="Predict, then run: six epochs of fine-tuning with a warm-up and a cosine decay, at 1e-2, 1e-3, "
+                  "1e-4 and 1e-5. Which will validation choose?",
+             options=("1e-5: the lowest rate is always the safest and therefore the best",
+                      "1e-3: high enough to move the blocks within the steps available, and with the warm-up low "
+                      "enough to keep their features",
+                      "1e-2: the largest rate learns fastest"),
+             answer="b",
+             why="A rate must keep the features and still move them within the budget; validation decides."),
         dict(text="What does the LR range test measure?",
              options=("Validation accuracy after full training at each rate",
                       "How fast the training loss falls while the rate grows batch by batch",
@@ -153,6 +191,12 @@ QUESTIONS = {
                       "The test set is broken"),
              answer="b",
              why="Per-class metrics show where the source's features do not separate the target's classes."),
+        dict(text="Temperature scaling divides every logit by T, fitted on validation. What happens to test accuracy?",
+             options=("It rises, because the model is now calibrated",
+                      "Nothing: dividing by T keeps the largest logit the largest, so every prediction stays",
+                      "It falls, because the probabilities get softer"),
+             answer="b",
+             why="Only the confidences move; calibration and accuracy are different properties."),
     ],
     "06_feature_extraction_vs_fine_tuning": [
         dict(text="Why is feature extraction the safer choice with very few labelled images?",
@@ -161,12 +205,22 @@ QUESTIONS = {
                       "It needs no validation set"),
              answer="b",
              why="Only a small head learns; the pretrained features stay as they are."),
-        dict(text="As the number of labelled images grows, which models gain the most from each new image?",
-             options=("A linear head on fixed features",
-                      "Models that learn everything from the target: raw-pixel models and networks from scratch",
-                      "None: accuracy stops changing after 5 images per class"),
+        dict(text="Fine-tuning for 3 epochs at a constant rate of 1e-5 moved the unfrozen weights by 0.005 % and "
+                  "changed nothing. What may you conclude?",
+             options=("Fine-tuning rarely pays",
+                      "Nothing about fine-tuning yet: a budget that does not move the weights cannot show what "
+                      "adapting them would do; give it enough steps, a schedule and a rate chosen on validation",
+                      "The pretrained weights are already optimal for every target"),
              answer="b",
-             why="Fixed features cap what a head can learn; models that learn their features keep improving."),
+             why="A null result says something only about the experiment that could have shown an effect."),
+        dict(text="Predict, then run: fine-tuning from block11 with a warm-up and cosine schedule, on the photographs "
+                  "(near ImageNet) and on Fashion-MNIST (far). Where will it gain more over the head alone?",
+             options=("On the photographs: features that already fit are easiest to improve",
+                      "On Fashion-MNIST: the frozen features fit grey clothing less well, so adapting them has "
+                      "more to gain",
+                      "Equally on both: fine-tuning does not depend on the target"),
+             answer="b",
+             why="The gain of adapting features grows with how poorly they fit the target as they are."),
         dict(text="What, besides data size, decides whether fine-tuning pays?",
              options=("The colour of the images", "How far the target is from the source",
                       "The number of classes only"),
@@ -266,12 +320,14 @@ QUESTIONS = {
              options=("L2-SP", "Learning without Forgetting", "Rehearsal"),
              answer="c",
              why="Rehearsal mixes old examples into training; LwF uses only the new images and the old head's outputs."),
-        dict(text="Why did L2-SP need a much larger α here than the paper's 0.01?",
-             options=("Because the network is small and the optimizer is Adam, which rescales gradients, so a weak "
-                      "penalty barely changes the step",
-                      "Because the paper was wrong", "Because α is measured in percent"),
-             answer="a",
-             why="With Adam the penalty must dominate the new task's gradient to hold the weights back."),
+        dict(text="This lesson's L2-SP needed α of about 300 to hold task A, far above the paper's 0.01. What "
+                  "may you conclude from that?",
+             options=("That the paper was wrong",
+                      "That α does not carry over between settings (optimizer, network, epochs): choose it on "
+                      "validation data of both tasks, as any other setting",
+                      "That L2-SP only works on small networks"),
+             answer="b",
+             why="The lesson measured one setting; the right α depends on it, and only validation can choose it."),
         dict(text="A remedy keeps the old task perfectly but learns the new task poorly. What has it done?",
              options=("Solved forgetting",
                       "Traded plasticity for stability: it mostly stopped the base from changing",
