@@ -25,6 +25,7 @@ def _progress(message: str) -> None:
 
 PHOTOS = "tuxpaint_photos"
 PHOTOS_PER_CLASS = 10  # its smallest class has 18 photographs: 10 train, 2 validate, the rest test
+PHOTOS_FINE_TUNE_EPOCHS = 30  # 50 photographs make 2 batches an epoch: 30 epochs give fine-tuning 60 steps
 
 
 def _dataset(arguments) -> tuple[str, int | None]:
@@ -51,9 +52,12 @@ def command_compare(arguments) -> int:
     dataset, samples_per_class = _dataset(arguments)
     _progress(f"comparing {', '.join(tl.lessons.experiments.STRATEGIES)} on {dataset} "
               f"({'quick' if tl.runtime.profile.is_quick() else 'full'} profile)")
+    fine_tune_epochs = arguments.fine_tune_epochs
+    if fine_tune_epochs is None and dataset == PHOTOS and not tl.runtime.profile.is_quick():
+        fine_tune_epochs = PHOTOS_FINE_TUNE_EPOCHS
     comparison = tl.lessons.experiments.compare_strategies(
         arguments.backbone, dataset, samples_per_class=samples_per_class,
-        image_size=arguments.image_size, head_epochs=arguments.epochs, fine_tune_epochs=arguments.fine_tune_epochs,
+        image_size=arguments.image_size, head_epochs=arguments.epochs, fine_tune_epochs=fine_tune_epochs,
         seeds=seeds, progress=_progress, epoch_progress=_progress)
     comparison.write(output, "comparison")
     tl.report.results.save_figure(tl.report.plots.plot_comparison(comparison, "test_accuracy"),

@@ -27,14 +27,29 @@ def _s(results, key, variant, metric="test_accuracy", **where):
     return str(_c(results, key, **where).spread(variant, metric))
 
 
+def _gain(results, target, size):
+    from tltutor.lessons import selection  # the lesson's own reading of its map
+
+    rows = selection.map_gains(_c(results, "map"), "pixels")
+    return next(row["gain"] for row in rows if row["target"] == target and row["samples_per_class"] == size)
+
+
+def _chosen(results):
+    from tltutor.lessons import experiments  # the lesson's own choice of rate
+
+    return experiments.chosen_fine_tuning(_c(results, "gains"))
+
+
 HEADLINES = {
-    "00_quickstart": ("the four steps; transfer against raw pixels",
-                      lambda r: f"fine-tuning {_s(r, 'strategies', 'fine_tuning')}, raw pixels "
-                                f"{_s(r, 'strategies', 'pixels')}"),
-    "01_choose_a_pretrained_model": ("linear probes of a relevant source, a narrow one, random weights and pixels",
-                                     lambda r: f"ImageNet probe {_s(r, 'probes', 'EfficientNetLite0 (imagenet)', 'probe_test_accuracy')}, "
-                                               f"digits probe {_s(r, 'probes', 'DigitsCNN (digits)', 'probe_test_accuracy')}, "
-                                               f"pixels {_s(r, 'probes', 'raw pixels (logistic regression)', 'probe_test_accuracy')}"),
+    "00_quickstart": ("the four steps on real photographs; transfer against raw pixels and a CNN from scratch",
+                      lambda r: f"10 photos per class: feature extraction {_s(r, 'strategies', 'feature_extraction')}, "
+                                f"scratch CNN {_s(r, 'strategies', 'scratch')}, raw pixels {_s(r, 'strategies', 'pixels')}"),
+    "01_choose_a_pretrained_model": ("linear probes of Lite0/1/2, a narrow source, random weights and pixels; "
+                                     "a map of when transfer pays",
+                                     lambda r: f"photos: Lite0 probe {_s(r, 'probes', 'EfficientNetLite0 (imagenet)', 'probe_test_accuracy')}, "
+                                               f"pixels {_s(r, 'probes', 'raw pixels (logistic regression)', 'probe_test_accuracy')}; "
+                                               f"gain over pixels at 5 per class: photos {_gain(r, 'tuxpaint_photos', 5):+.3f}, "
+                                               f"digits {_gain(r, 'digits', 5):+.3f}"),
     "02_freeze_and_new_head": ("what freezing means in Keras 3; the compile and BatchNorm pitfalls; cached features",
                                lambda r: f"same accuracy ({_s(r, 'head', 'cached features')} vs "
                                          f"{_s(r, 'head', 'images')}); head training "
@@ -48,11 +63,12 @@ HEADLINES = {
     "05_monitor_validation": ("learning curves, early stopping, the overfitting gap, per-class recall; a converged baseline",
                               lambda r: f"feature extraction {_s(r, 'baselines', 'feature_extraction')}, scratch CNN "
                                         f"{_s(r, 'baselines', 'scratch')}, pixels {_s(r, 'baselines', 'pixels')}"),
-    "06_feature_extraction_vs_fine_tuning": ("four strategies at 5, 20 and 50 images per class",
-                                             lambda r: f"5 per class: feature extraction "
-                                                       f"{_s(r, 'grid', 'feature_extraction', samples_per_class=5)}, scratch "
-                                                       f"{_s(r, 'grid', 'scratch', samples_per_class=5)}"),
-    "07_small_data_and_overfitting": ("augmentation, dropout, weight decay, early stopping, one at a time",
+    "06_feature_extraction_vs_fine_tuning": ("fine-tuning against the head alone with a fair budget, near and far "
+                                             "from ImageNet",
+                                             lambda r: "gain of fine-tuning over the head: " + ", ".join(
+                                                 f"{row['target'].split('_')[0]} {row['samples_per_class']}/class "
+                                                 f"{row['gain']:+.3f}" for row in _chosen(r))),
+    "07_small_data_and_overfitting": ("augmentation, dropout, weight decay, early stopping, one at a time (photos)",
                                       lambda r: f"no remedy {_s(r, 'remedies', 'none')}; all four "
                                                 f"{_s(r, 'remedies', 'all')} (gap {_s(r, 'remedies', 'all', 'gap')} vs "
                                                 f"{_s(r, 'remedies', 'none', 'gap')})"),
