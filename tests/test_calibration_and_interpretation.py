@@ -39,9 +39,22 @@ def test_temperature_fitted_on_one_half_calibrates_the_other_and_keeps_every_pre
     assert np.array_equal(calibration.softmax(logits, temperature).argmax(-1), logits.argmax(-1))
 
 
-def test_bad_calibration_input_is_refused():
-    with pytest.raises(InvalidArgumentError, match="one label per row"):
-        calibration.expected_calibration_error(np.zeros((3, 2)), [0, 1])
+@pytest.mark.parametrize("call, message", [
+    (lambda: calibration.expected_calibration_error(np.full((3, 2), 0.5), [0, 1]), "one integer label per row"),
+    (lambda: calibration.expected_calibration_error(np.array([[2.0, -1.0]]), [0]), "logits\\? pass softmax"),
+    (lambda: calibration.expected_calibration_error(np.array([[0.5, 0.5]]), [2]), "integers from 0 to 1"),
+    (lambda: calibration.reliability_bins(np.array([[0.5, 0.5]]), [0], bins=0), "bins"),
+    (lambda: calibration.softmax(np.zeros((1, 2)), temperature=0), "temperature"),
+    (lambda: calibration.negative_log_likelihood(np.array([[np.nan, 0.0]]), [0]), "logits contain NaN")])
+def test_bad_calibration_input_is_refused(call, message):
+    with pytest.raises(InvalidArgumentError, match=message):
+        call()
+
+
+def test_a_temperature_fit_without_evidence_warns():
+    logits, labels = np.array([[5.0, 0.0], [0.0, 5.0]]), np.array([0, 1])  # every prediction right
+    with pytest.warns(UserWarning, match="bound"):
+        calibration.fit_temperature(logits, labels)
 
 
 def test_losses_per_example_match_keras():
@@ -64,7 +77,7 @@ def test_top_losses_are_the_worst_examples_of_a_real_model_and_plot():
     train, validation, test, info = tl.data.load_dataset(image_size=32, samples_per_class=5, test_samples_per_class=3,
                                                          pipeline="arrays")
     model = tl.models.build_transfer_model(num_classes=info.num_classes, image_size=32)
-    rows = diagnostics.top_losses(model, test, k=4, class_names=info.class_names)
+    rows = diagnostics.top_losses(model, test, count=4, class_names=info.class_names)
     labels, logits = tl.training.predict_logits(model, test)
     losses = diagnostics.losses_per_example(labels, logits)
     assert [row["loss"] for row in rows] == [round(float(value), 4) for value in sorted(losses, reverse=True)[:4]]

@@ -135,6 +135,53 @@ class _Augmented(keras.utils.PyDataset):
         return flipped + self.generator.normal(0, 5, self.images.shape).astype("float32"), self.labels
 
 
+def test_lora_adapters_are_not_pretrained_weights_at_a_high_rate():
+    from tltutor import text
+
+    model = text.build_text_model(sequence_length=16)
+    model.get_layer("classifier").kernel.assign(model.get_layer("classifier").kernel + 0.1)  # a trained head
+    text.enable_lora(model, rank=2)
+    tl.compiling.compile_model(model, 1e-3)
+    assert "high_rate" not in rules(model)
+
+
+def test_sgd_rates_and_an_explicit_rate():
+    model = tl.models.build_transfer_model(image_size=IMAGE_SIZE)
+    tl.freezing.unfreeze(model, "block15_")
+    tl.compiling.compile_model(model, 1e-2)
+    model.compile(keras.optimizers.SGD(1e-2), keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    assert "high_rate" not in rules(model)
+    assert "high_rate" in rules(model, learning_rate=1e-3)
+
+
+def test_models_check_cannot_read_are_skipped_not_failed():
+    class Subclassed(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.dense = keras.layers.Dense(2)
+
+        def call(self, inputs):
+            return self.dense(inputs)
+
+    model = Subclassed()
+    model.compile("adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    assert rules(model, (np.zeros((4, 3), "float32"), np.zeros(4))) == []
+    flexible = keras.Sequential([keras.Input((None, None, 3)), keras.layers.RandomFlip(),
+                                 keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(2)])
+    flexible.compile("adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    assert rules(flexible) == []
+
+
+def test_a_reshuffled_validation_pipeline_is_not_augmentation(data):
+    tensorflow = pytest.importorskip("tensorflow")
+    train, validation, _, info = data
+    model = tl.models.build_transfer_model(num_classes=info.num_classes, image_size=IMAGE_SIZE)
+    reshuffled = tensorflow.data.Dataset.from_tensor_slices(validation).shuffle(64).batch(8)
+    assert rules(model, train, reshuffled) == []
+    uint8_test = (validation[0].astype("uint8"), validation[1])
+    assert rules(model, train, validation, uint8_test) == ["overlapping_splits"]
+
+
 def test_validation_augmented_in_its_pipeline(data):
     train, validation, _, info = data
     model = tl.models.build_transfer_model(num_classes=info.num_classes, image_size=IMAGE_SIZE)
@@ -149,7 +196,7 @@ def test_validation_reused_as_test_and_labels_beyond_the_head(data):
     images, labels = train
     found = checks.check(model, (images, labels + 1), output=None)
     assert found.rules == ["labels_out_of_range"]
-    assert "outside 0..9" in found[0].problem
+    assert "not integers in 0..9" in found[0].problem
 
 
 def test_the_report_says_the_problem_the_cause_and_the_fix(capsys):

@@ -36,8 +36,8 @@ __getattr__, __dir__ = attach(__name__, _MODULES, globals(), light=("errors", "v
                                                                    "lessons"))
 
 
-def check(model, train=None, validation=None, test=None, **options):
+def check(model, train=None, validation_data=None, test=None, **options):
     """Look for the classic fine-tuning mistakes in a model and its data: :func:`tltutor.checks.check`."""
     from tltutor import checks
 
-    return checks.check(model, train, validation, test, **options)
+    return checks.check(model, train, validation_data, test, **options)

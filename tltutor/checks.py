@@ -78,7 +78,7 @@ def _base(model: keras.Model):
         return model.get_layer(models.BASE_NAME)
     nested = [layer for layer in model.layers if isinstance(layer, keras.Model) and layer.weights
               and not _random_layers(layer)]
-    return nested[0] if nested else None
+    return max(nested, key=lambda layer: layer.count_params()) if nested else None
 
 
 def _leaves(layer):
@@ -92,8 +92,17 @@ def _random_layers(layer) -> list:
     return [leaf for leaf in _leaves(layer) if type(leaf).__name__.startswith("Random")]
 
 
+def _pretrained_trainable(base) -> list:
+    """The base's trainable weights that it came with, leaving out layers adapted by LoRA (their ``lora_``
+    adapters are new, and the bias beside them is part of the adapted projection)."""
+    if base is None:
+        return []
+    adapted = {weight.path.rsplit("/", 1)[0] for weight in base.weights if "/lora_" in weight.path}
+    return [weight for weight in base.trainable_weights if weight.path.rsplit("/", 1)[0] not in adapted]
+
+
 def _base_trains(base) -> bool:
-    return base is not None and bool(base.trainable_weights)
+    return bool(_pretrained_trainable(base))
 
 
 def _batchnorm_updates(model, base, pretrained):
@@ -144,20 +153,26 @@ def _base_rate(model, base) -> float:
     rate = compiling.current_learning_rate(model)
     multipliers = getattr(compiling.settings_of(model.optimizer), "multipliers", None)
     if multipliers:
-        base_paths = {variable.path for variable in base.trainable_weights}
-        rate *= max((multiplier for path, multiplier in multipliers.items() if path in base_paths), default=1.0)
+        rate *= max(multipliers.get(weight.path, 1.0) for weight in _pretrained_trainable(base))
     return rate
 
 
+_ADAPTIVE_OPTIMIZERS = ("Adam", "AdamW", "LayerwiseAdam", "Nadam", "Adamax", "RMSprop", "Lion")
+
+
 def _high_rate(model, base, pretrained, learning_rate):
-    if not _base_trains(base) or pretrained is False or not getattr(model, "compiled", False):
+    if not _base_trains(base) or pretrained is False:
         return []
+    if learning_rate is None:
+        optimizer = compiling.settings_of(getattr(model, "optimizer", None))
+        if not getattr(model, "compiled", False) or type(optimizer).__name__ not in _ADAPTIVE_OPTIMIZERS:
+            return []  # SGD's rates live on another scale; an uncompiled model has no rate yet
     rate = learning_rate if learning_rate is not None else _base_rate(model, base)
     if rate < HIGH_FINE_TUNING_RATE:
         return []
     return [Finding(
         "high_rate",
-        f"the unfrozen pretrained layers would train at a learning rate of {rate:g}",
+        f"the unfrozen pretrained layers would train at a learning rate of {rate:g} (with an Adam-like optimizer)",
         "a head-training rate applied to pretrained weights can wipe out their features in a few steps "
         "(lesson 03 measured 1e-2 falling to chance)",
         "fine-tune at about a tenth of the head's rate (tl.training.fine_tune's default), or choose the rate on "
@@ -230,11 +245,18 @@ def _input_range(model, first_images):
 
 
 def _augmentation_off(model, first_images):
-    tops = [layer for layer in model.layers if layer.name != models.BASE_NAME and _random_layers(layer)]
-    if not tops or len(model.inputs) != 1:
+    try:
+        tops = [layer for layer in model.layers if layer.name != models.BASE_NAME and _random_layers(layer)]
+        inputs = model.inputs
+    except (AttributeError, ValueError):
+        return []  # a subclassed or unbuilt model: no graph to probe
+    if not tops or not inputs or len(inputs) != 1:
         return []
     if first_images is None:
-        first_images = np.random.default_rng(0).uniform(0, 255, (4, *model.input_shape[1:])).astype("float32")
+        shape = tuple(inputs[0].shape[1:])
+        if any(size is None for size in shape):
+            return []
+        first_images = np.random.default_rng(0).uniform(0, 255, (4, *shape)).astype("float32")
     seeds = [variable for variable in model.variables if variable.path.endswith("seed_generator_state")]
     saved = [keras.ops.convert_to_numpy(variable) for variable in seeds]
     try:
@@ -260,37 +282,39 @@ def _augmentation_off(model, first_images):
         "tl.models.build_transfer_model")]
 
 
-def _first_images_twice(data):
-    first = batches.first_batch(data)
-    second = batches.first_batch(data)
-    if first is None or second is None:
-        return None
-    return (np.asarray(keras.ops.convert_to_numpy(first[0])), np.asarray(keras.ops.convert_to_numpy(second[0])))
-
-
-def _random_evaluation(named_data):
+def _random_evaluation(passes):
     findings = []
-    for name, data in named_data:
-        passes = _first_images_twice(data)
-        if passes is None or passes[0].shape != passes[1].shape or np.array_equal(*passes):
+    for name, (first, second) in passes.items():
+        if first is None or second is None or first[0] == second[0]:
             continue
         findings.append(Finding(
             "random_evaluation",
-            f"the {name} data change from one pass to the next (augmentation or shuffling in its pipeline)",
-            f"random augmentation makes every {name} score a different, noisier and usually lower number; "
-            "early stopping and model choice then follow the noise",
+            f"the {name} data hold other examples on each pass (random augmentation in its pipeline?)",
+            f"every {name} score is then measured on different, altered images: a noisier and usually lower "
+            "number, and early stopping and model choice follow the noise",
             f"augment the training data only (in the model, as tltutor does, augmentation is off outside fit()); "
             f"keep the {name} pipeline deterministic"))
     return findings
 
 
+def _finite(data) -> bool:
+    if batches.is_tf_dataset(data):
+        return int(data.cardinality()) != -1  # -1: infinite (repeat()); -2: unknown, read once
+    return True
+
+
 def _keys_and_labels(data):
-    keys, labels = set(), []
+    """The examples' hashes (as a sorted tuple, duplicates kept) and labels, or ``None`` for data this cannot read."""
+    if not _finite(data):
+        return None
+    keys, labels = [], []
     for images, label_batch in batches.iterate(data):
-        images = np.asarray(keras.ops.convert_to_numpy(images))
-        keys.update(hashlib.sha1(np.ascontiguousarray(image).tobytes()).digest() for image in images)
+        if isinstance(images, dict):
+            return None  # several named inputs (a tokenizer's output, for example): not compared
+        images = np.asarray(keras.ops.convert_to_numpy(images), dtype=np.float32)  # uint8 and float alike
+        keys += [hashlib.sha1(np.ascontiguousarray(image).tobytes()).digest() for image in images]
         labels.append(np.asarray(keras.ops.convert_to_numpy(label_batch)))
-    return keys, (np.concatenate(labels) if labels else np.zeros((0,)))
+    return tuple(sorted(keys)), (np.concatenate(labels) if labels else np.zeros((0,)))
 
 
 def _overlapping_splits(summaries):
@@ -298,10 +322,10 @@ def _overlapping_splits(summaries):
     names = list(summaries)
     for position, first in enumerate(names):
         for second in names[position + 1:]:
-            shared = summaries[first][0] & summaries[second][0]
+            shared = set(summaries[first][0]) & set(summaries[second][0])
             if not shared:
                 continue
-            share = len(shared) / max(1, min(len(summaries[first][0]), len(summaries[second][0])))
+            share = len(shared) / max(1, min(len(set(summaries[first][0])), len(set(summaries[second][0]))))
             findings.append(Finding(
                 "overlapping_splits",
                 f"{len(shared)} examples are in both {first} and {second} ({share:.0%} of the smaller)",
@@ -312,35 +336,65 @@ def _overlapping_splits(summaries):
     return findings
 
 
+def _output_units(model) -> int | None:
+    try:
+        outputs = model.outputs
+    except (AttributeError, ValueError):
+        return None
+    return int(outputs[0].shape[-1]) if outputs and len(outputs) == 1 and outputs[0].shape[-1] else None
+
+
+def _loss_name(model) -> str:
+    loss = getattr(model, "loss", None)
+    return (loss if isinstance(loss, str) else type(loss).__name__).lower().replace("_", "")
+
+
 def _labels_out_of_range(model, summaries):
-    outputs = int(model.output_shape[-1])
+    outputs, loss = _output_units(model), _loss_name(model)
+    if outputs is None or not any(kind in loss for kind in ("sparsecategorical", "categoricalcrossentropy",
+                                                            "binarycrossentropy")):
+        return []
     findings = []
     for name, (_, labels) in summaries.items():
-        if labels.size == 0 or (labels.ndim == 2 and labels.shape[-1] == outputs > 1):
+        if labels.size == 0:
             continue
-        values = labels.reshape(-1)
-        upper = 1 if outputs == 1 else outputs - 1
-        outside = values[(values < 0) | (values > upper) | (values != np.round(values))]
-        if outside.size:
+        if "sparse" in loss:
+            upper = outputs - 1
+            values = labels.reshape(-1)
+            outside = values[(values < 0) | (values > upper) | (values != np.round(values))]
+            wrong = f"{outside.size} {name} labels are not integers in 0..{upper}" if outside.size else None
+            example = outside[0] if outside.size else None
+        elif "binary" in loss:
+            values = labels.reshape(-1)
+            outside = values[(values < 0) | (values > 1)]
+            wrong = f"{outside.size} {name} labels are outside 0..1" if outside.size else None
+            example = outside[0] if outside.size else None
+        else:
+            width = labels.shape[-1] if labels.ndim == 2 else None
+            wrong = (f"the {name} labels are not one-hot rows of {outputs} (shape {labels.shape})"
+                     if width != outputs else None)
+            example = None
+        if wrong:
             findings.append(Finding(
                 "labels_out_of_range",
-                f"{outside.size} {name} labels are outside 0..{upper} (for example {outside[0]:g}); "
-                f"the head has {outputs} outputs",
+                wrong + (f" (for example {example:g})" if example is not None else "")
+                + f"; the head has {outputs} outputs",
                 "sparse cross-entropy on TensorFlow's CPU gives a NaN or silently wrong loss for such labels, "
                 "and on other devices an error mid-training",
-                f"number the classes 0..{upper}, or build the head with as many outputs as there are classes"))
+                f"number the classes 0..{outputs - 1}, or build the head with as many outputs as there are classes"))
     return findings
 
 
-def check(model: keras.Model, train=None, validation=None, test=None, *, learning_rate: float | None = None,
+def check(model: keras.Model, train=None, validation_data=None, test=None, *, learning_rate: float | None = None,
           output=print) -> Findings:
     """Look for the classic fine-tuning mistakes in ``model`` and its data; print and return them.
 
     Args:
         model: a Keras model (tltutor's or your own).
-        train, validation, test: data as the training verbs take it (``tf.data``, ``PyDataset`` or
+        train, validation_data, test: data as the training verbs take it (``tf.data``, ``PyDataset`` or
             ``(images, labels)`` arrays), all optional. The training data's first batch is used for
-            the input-range and augmentation rules; every example is hashed for overlaps.
+            the input-range and augmentation rules; every example is hashed for overlaps, and the
+            validation and test data are read twice to see whether they change.
         learning_rate: the rate the base will fine-tune at, if not the one compiled in.
         output: where the report goes (``print`` by default, ``None`` for none).
 
@@ -356,13 +410,16 @@ def check(model: keras.Model, train=None, validation=None, test=None, *, learnin
     findings += _high_rate(model, base, pretrained, learning_rate)
     findings += _logits_and_loss(model)
     first = batches.first_batch(train) if train is not None else None
-    first_images = None if first is None else np.asarray(keras.ops.convert_to_numpy(first[0]))
+    first_images = (None if first is None or isinstance(first[0], dict)
+                    else np.asarray(keras.ops.convert_to_numpy(first[0])))
     findings += _input_range(model, first_images)
     findings += _augmentation_off(model, first_images)
-    findings += _random_evaluation([(name, data) for name, data in (("validation", validation), ("test", test))
-                                    if data is not None])
     summaries = {name: _keys_and_labels(data) for name, data in
-                 (("train", train), ("validation", validation), ("test", test)) if data is not None}
+                 (("train", train), ("validation", validation_data), ("test", test)) if data is not None}
+    passes = {name: (summaries[name], _keys_and_labels(data)) for name, data in
+              (("validation", validation_data), ("test", test)) if data is not None}
+    findings += _random_evaluation(passes)
+    summaries = {name: summary for name, summary in summaries.items() if summary is not None}
     findings += _overlapping_splits(summaries)
     findings += _labels_out_of_range(model, summaries)
     if output is not None:

@@ -59,7 +59,10 @@ def logme(features, labels) -> float:
     features to the class's 0/1 indicator.
     """
     features = np.asarray(features, dtype=np.float64)
-    labels = np.asarray(labels).reshape(-1)
+    labels = np.asarray(labels)
+    if labels.ndim != 1:
+        raise validation.InvalidArgumentError(
+            f"labels must be integers, one per example; got shape {labels.shape} (one-hot? pass labels.argmax(-1))")
     if features.ndim != 2 or len(features) != len(labels):
         raise validation.InvalidArgumentError(
             f"features must be a 2-D array with one row per label; got shape {features.shape} for {len(labels)} labels")
@@ -68,8 +71,10 @@ def logme(features, labels) -> float:
     if not np.all(np.isfinite(features)):
         raise validation.InvalidArgumentError("features contain NaN or infinite values")
     count, dimension = features.shape
+    if dimension == 0 or not np.any(features):
+        raise validation.InvalidArgumentError("features are empty or all zero: LogME has nothing to score")
     left, singular, _ = np.linalg.svd(features, full_matrices=False)
-    kept = singular > singular.max() * 1e-10 if singular.size else singular.astype(bool)
+    kept = singular > singular.max() * 1e-10
     left, singular_squared = left[:, kept], singular[kept] ** 2
     scores = []
     for value in np.unique(labels):
@@ -81,14 +86,19 @@ def logme(features, labels) -> float:
 
 
 def rank_correlation(first, second) -> float:
-    """Spearman's rank correlation of two equally long sequences (ties share their mean rank)."""
+    """Spearman's rank correlation of two equally long sequences (ties share their mean rank).
+
+    NaN when either sequence is constant, as its ranks carry no order.
+    """
     first, second = np.asarray(first, float), np.asarray(second, float)
     if first.shape != second.shape or first.ndim != 1 or len(first) < 2:
         raise validation.InvalidArgumentError("rank_correlation needs two 1-D sequences of the same length ≥ 2")
+    if not (np.all(np.isfinite(first)) and np.all(np.isfinite(second))):
+        raise validation.InvalidArgumentError("rank_correlation got NaN or infinite values")
     ranks = [_ranks(values) for values in (first, second)]
     centred = [rank - rank.mean() for rank in ranks]
     scale = np.sqrt((centred[0] ** 2).sum() * (centred[1] ** 2).sum())
-    return float((centred[0] * centred[1]).sum() / scale) if scale > 0 else 0.0
+    return float((centred[0] * centred[1]).sum() / scale) if scale > 0 else float("nan")
 
 
 def _ranks(values):

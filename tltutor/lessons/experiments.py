@@ -287,18 +287,23 @@ CALIBRATED = " + temperature"
 
 def calibration_study(dataset: str = data.OFFLINE_DEFAULT, *, seeds=None, backbone: str = backbones.OFFLINE_DEFAULT,
                       samples_per_class: int | None = None, image_size: int | None = None,
-                      fine_tune_epochs: int | None = None, unfreeze_from: str = "block11_",
-                      test_samples_per_class: int | None = None, progress=True) -> Comparison:
+                      head_epochs: int | None = None, fine_tune_epochs: int | None = None, unfreeze_from=None,
+                      schedule: str = "warmup_cosine", test_samples_per_class: int | None = None,
+                      progress=True) -> Comparison:
     """Calibration after transfer: a head on the frozen base, then the same model fine-tuned, each before and
     after temperature scaling fitted on validation (:mod:`tltutor.report.calibration`).
 
     Rows are keyed by ``"model"`` (``"feature extraction"``, ``"fine-tuning"`` and each ``+ temperature``)
     with ``test_ece``, ``test_nll``, ``test_accuracy`` and the ``temperature``. The first seed's
-    reliability bins on test are kept in ``settings["reliability"]`` for a diagram.
+    reliability bins on test are kept in ``settings["reliability"]`` for a diagram. ``unfreeze_from``
+    defaults to the backbone's second unfreezing point, as in :func:`compare_strategies`.
     """
     settings = resolve_settings(seeds=seeds, samples_per_class=samples_per_class, image_size=image_size,
-                                fine_tune_epochs=fine_tune_epochs, test_samples_per_class=test_samples_per_class)
-    comparison = Comparison("model", settings=dict(settings, dataset=dataset, backbone=backbone,
+                                head_epochs=head_epochs, fine_tune_epochs=fine_tune_epochs,
+                                test_samples_per_class=test_samples_per_class)
+    spec = backbones.get(backbone)
+    unfreeze_from = unfreeze_from or spec.unfreeze_points[min(1, len(spec.unfreeze_points) - 1)]
+    comparison = Comparison("model", settings=dict(settings, dataset=dataset, backbone=spec.name, schedule=schedule,
                                                    unfreeze_from=unfreeze_from, reliability={}))
     steps = Steps(2 * len(settings["seeds"]), "calibration", output=progress)
     for seed in settings["seeds"]:
@@ -311,7 +316,7 @@ def calibration_study(dataset: str = data.OFFLINE_DEFAULT, *, seeds=None, backbo
         for name in ("feature extraction", "fine-tuning"):
             if name == "fine-tuning":
                 training.fine_tune(model, train, validation_data, epochs=settings["fine_tune_epochs"],
-                                   unfreeze_from=unfreeze_from, schedule="warmup_cosine", progress=False, seed=seed)
+                                   unfreeze_from=unfreeze_from, schedule=schedule, progress=False, seed=seed)
             validation_labels, validation_logits = training.predict_logits(model, validation_data)
             test_labels, test_logits = training.predict_logits(model, test)
             temperature = calibration.fit_temperature(validation_logits, validation_labels)

@@ -101,10 +101,11 @@ def arranged(question: dict) -> Question:
     written, "always b" would pass most quizzes. The rotation is the same on every run, so a
     stored notebook, the course site and a student's kernel show the same letters.
     """
-    options = tuple(question["options"])
-    shift = zlib.crc32(question["text"].encode("utf-8")) % len(options)
-    answer = LETTERS[(LETTERS.index(question["answer"]) - shift) % len(options)]
-    return Question(question["text"], options[shift:] + options[:shift], answer, question["why"])
+    written = Question(**question)  # checks the answer's letter before it is moved
+    options = written.options
+    shift = zlib.crc32(written.text.encode("utf-8")) % len(options)
+    answer = LETTERS[(LETTERS.index(written.answer) - shift) % len(options)]
+    return Question(written.text, options[shift:] + options[:shift], answer, written.why)
 
 
 def for_lesson(lesson: str) -> Quiz:

@@ -229,18 +229,21 @@ def score_agreement(comparison: Comparison, groups: list[dict], *, score: str = 
     """Whether a transferability ``score`` ranks the variants of each group as the probes' ``metric`` does.
 
     ``groups`` are conditions for :meth:`Comparison.where` (``[{"target": ..., "samples_per_class": ...}]``,
-    or ``[{}]`` for the whole comparison). Per group: the variant each ranks first and Spearman's rank
+    or ``[{}]`` for the whole comparison). Per group: the variant each ranks first (``first_by_score``,
+    ``first_by_accuracy``) and Spearman's rank
     correlation of their means over seeds. Scores are compared only within a group, on the same examples.
     """
     rows = []
     for conditions in groups:
         part = comparison.where(**conditions) if conditions else comparison
-        variants = [variant for variant in part.variants if part.values(variant, score)]
+        variants = [variant for variant in part.variants if part.values(variant, score) and part.values(variant, metric)]
         if len(variants) < 2:
-            raise validation.InvalidArgumentError(f"fewer than two variants have a {score!r} column in {conditions}")
+            raise validation.InvalidArgumentError(
+                f"fewer than two variants have both a {score!r} and a {metric!r} column in {conditions or 'the comparison'}"
+                " (compare_backbones names its accuracy 'probe_test_accuracy')")
         scores = [part.spread(variant, score).mean for variant in variants]
         accuracies = [part.spread(variant, metric).mean for variant in variants]
         rows.append(dict(conditions, first_by_score=variants[int(np.argmax(scores))],
-                         first_by_probe=variants[int(np.argmax(accuracies))],
+                         first_by_accuracy=variants[int(np.argmax(accuracies))],
                          rank_correlation=round(transferability.rank_correlation(scores, accuracies), 3)))
     return rows

@@ -20,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from tltutor import training, validation
+from tltutor.data import batches
 
 
 def predict_labels(model, dataset) -> tuple[np.ndarray, np.ndarray]:
@@ -30,24 +31,31 @@ def predict_labels(model, dataset) -> tuple[np.ndarray, np.ndarray]:
 
 def losses_per_example(labels, logits) -> np.ndarray:
     """The cross-entropy of each example's true label under the softmax of its logits."""
-    logits = np.asarray(logits, dtype=np.float64)
+    logits, labels = np.asarray(logits, dtype=np.float64), np.asarray(labels)
+    if logits.ndim != 2 or labels.shape != (len(logits),) or np.any(labels < 0) or np.any(labels >= logits.shape[-1]):
+        raise validation.InvalidArgumentError(
+            f"labels must be integers 0..{logits.shape[-1] - 1 if logits.ndim == 2 else 'K-1'}, one per row of "
+            f"logits; got labels of shape {labels.shape} for logits of shape {logits.shape}")
     shifted = logits - logits.max(axis=-1, keepdims=True)
     log_probabilities = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
-    return -log_probabilities[np.arange(len(logits)), np.asarray(labels, dtype=int)]
+    return -log_probabilities[np.arange(len(logits)), labels.astype(int)]
 
 
-def top_losses(model, dataset, k: int = 9, class_names=None) -> list[dict]:
-    """The ``k`` examples of ``dataset`` with the highest loss: where the model is most confidently wrong.
+def top_losses(model, dataset, count: int = 9, class_names=None) -> list[dict]:
+    """The ``count`` examples of ``dataset`` with the highest loss: where the model is most confidently wrong.
 
-    Each row has the example's ``index`` in the data's order (for :func:`tltutor.data.batches.to_numpy`),
-    its ``true`` and ``predicted`` class, the ``loss`` and the ``probability`` given to the true class.
+    Each row has the example's ``index`` in the order of :func:`tltutor.data.batches.to_numpy`
+    (the data is read once, then predicted, so the index finds the image even in a shuffled
+    pipeline), its ``true`` and ``predicted`` class, the ``loss`` and the ``probability`` given to
+    the true class.
     """
-    k = validation.check_positive_int(k, "k")
-    labels, logits = training.predict_logits(model, dataset)
+    count = validation.check_positive_int(count, "count")
+    images, labels = batches.to_numpy(dataset)
+    labels, logits = training.predict_logits(model, (images, labels))
     losses = losses_per_example(labels, logits)
     names = (lambda index: class_names[int(index)]) if class_names is not None else int
     rows = []
-    for index in np.argsort(-losses, kind="stable")[:k]:
+    for index in np.argsort(-losses, kind="stable")[:count]:
         rows.append(dict(index=int(index), true=names(labels[index]), predicted=names(np.argmax(logits[index])),
                          loss=round(float(losses[index]), 4), probability=round(float(np.exp(-losses[index])), 4)))
     return rows

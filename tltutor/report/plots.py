@@ -242,19 +242,20 @@ def plot_image_grid(images, labels, class_names, predictions=None, columns: int 
     return figure
 
 
-def plot_top_losses(images, rows, *, columns: int = 5, title: str | None = None):
-    """The examples of :func:`tltutor.report.diagnostics.top_losses`, each titled true → predicted, loss, p(true)."""
-    count = len(rows)
+def plot_top_losses(images, losses, *, columns: int = 5, title: str | None = None):
+    """The examples of :func:`tltutor.report.diagnostics.top_losses` (``images`` as ``to_numpy`` gives them),
+    each titled true → predicted (red when wrong), its loss and p(true)."""
+    count = len(losses)
     grid_rows = max(1, -(-count // columns))
     figure, axes = _axes(columns, width=2.0 * columns, height=2.3 * grid_rows, rows=grid_rows)
     for index, axis in enumerate(axes.flat):
         axis.axis("off")
         if index >= count:
             continue
-        row = rows[index]
+        row = losses[index]
         axis.imshow(np.clip(np.asarray(images[row["index"]]), 0, 255).astype(np.uint8))
         axis.set_title(f"{row['true']} → {row['predicted']}\nloss {row['loss']:.2f}, p(true) {row['probability']:.2f}",
-                       fontsize=7, color="red")
+                       fontsize=7, color="red" if row["true"] != row["predicted"] else "black")
     if title:
         figure.suptitle(title)
     return figure
