@@ -54,3 +54,21 @@ def test_unknown_backbone_exits_with_a_clear_message(tmp_path):
     result = _run("compare", "--quick", "--backbone", "mobilenet2", "--output", str(tmp_path))
     assert result.returncode == 2
     assert "Did you mean 'MobileNetV2'" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_compare_on_the_sentences_runs_the_text_strategies(tmp_path):
+    result = _run("compare", "--quick", "--dataset", "sentiment", "--output", str(tmp_path / "out"))
+    assert result.returncode == 0, result.stderr[-2000:]
+    report = json.loads((tmp_path / "out" / "comparison.json").read_text())
+    assert [row["strategy"] for row in report["rows"]] == ["tfidf", "frozen", "fine_tune", "lora"]
+    assert {"movies_accuracy", "tweets_accuracy"} <= set(report["rows"][0])
+    assert (tmp_path / "out" / "strategies.png").exists()
+
+
+def test_compare_checks_its_arguments_before_any_work(tmp_path):
+    for arguments, message in ((("--seeds", "0"), "--seeds must be at least 1"),
+                               (("--dataset", "fashion_mnits"), "Did you mean 'fashion_mnist'"),
+                               (("--dataset", f"folder:{tmp_path / 'absent'}"), "no such folder")):
+        result = _run("compare", "--quick", *arguments, "--output", str(tmp_path / "out"))
+        assert result.returncode == 2 and message in result.stderr, result.stderr[-500:]
+        assert "comparing" not in result.stdout and not (tmp_path / "out").exists()

@@ -1,6 +1,7 @@
 """``python -m tltutor``: run the transfer-learning experiments from the command line.
 
     python -m tltutor compare                      # real photos (or the embedded Fashion-MNIST), 3 seeds
+    python -m tltutor compare --dataset sentiment  # text: TF-IDF, frozen MiniLM, fine-tuning and LoRA
     python -m tltutor compare --quick              # a one-minute smoke run
     python -m tltutor classify photo.jpg           # ImageNet top-5 with real pretrained weights
     python -m tltutor devices                      # what hardware and precision are in use
@@ -28,6 +29,32 @@ PHOTOS_PER_CLASS = 10  # its smallest class has 18 photographs: 10 train, 2 vali
 PHOTOS_FINE_TUNE_EPOCHS = 30  # 50 photographs make 2 batches an epoch: 30 epochs give fine-tuning 60 steps
 
 
+TEXT = "sentiment"  # the embedded human-rated sentences: trained on movie snippets, tested on movies and tweets
+TEXT_PER_CLASS = 32
+
+
+def _check_arguments(arguments) -> None:
+    """Every argument checked before any work: a mistake costs a second, not a run."""
+    for name in ("samples_per_class", "epochs", "fine_tune_epochs", "image_size", "seeds"):
+        value = getattr(arguments, name)
+        if value is not None and value < 1:
+            flag = "--" + name.replace("_", "-")
+            raise tl.validation.InvalidArgumentError(f"{flag} must be at least 1, got {value}")
+    output = Path(arguments.output)
+    if output.exists() and not output.is_dir():
+        raise tl.validation.InvalidArgumentError(f"--output {output} is a file: give a folder to write the results to")
+    dataset = arguments.dataset
+    if dataset.startswith("folder:") and not Path(dataset.removeprefix("folder:")).is_dir():
+        raise tl.validation.InvalidArgumentError(f"--dataset {dataset}: no such folder (give folder:<path> to a "
+                                                 "folder with one sub-folder of images per class)")
+    if dataset in ("auto", TEXT) or ":" in dataset:
+        return
+    if dataset not in tl.data.BUILTIN and dataset not in tl.data.TFDS_EXAMPLES:
+        tl.validation.check_name(dataset, ["auto", TEXT, *tl.data.BUILTIN, *tl.data.TFDS_EXAMPLES], "dataset")
+    if dataset != TEXT:
+        tl.backbones.get(arguments.backbone)  # an unknown backbone is named before the data loads
+
+
 def _dataset(arguments) -> tuple[str, int | None]:
     """The dataset to compare on and its images per class: the photos when their package is installed."""
     if arguments.dataset != "auto":
@@ -41,14 +68,38 @@ def _dataset(arguments) -> tuple[str, int | None]:
     return tl.data.OFFLINE_DEFAULT, arguments.samples_per_class
 
 
+def command_compare_text(arguments, output: Path, seeds) -> int:
+    started, quick = time.perf_counter(), tl.runtime.profile.is_quick()
+    per_class = arguments.samples_per_class or (8 if quick else TEXT_PER_CLASS)
+    _progress(f"comparing {', '.join(tl.lessons.text.STRATEGIES)} on the embedded sentiment sentences, {per_class} "
+              f"movie snippets per class, tested on movies and tweets ({'quick' if quick else 'full'} profile)")
+    comparison = tl.lessons.text.compare_text_strategies(
+        per_class, seeds=seeds, test_domains=("movies", "tweets"), head_epochs=arguments.epochs or 60,
+        fine_tune_epochs=arguments.fine_tune_epochs or (1 if quick else 5), test_per_class=50 if quick else None,
+        progress=_progress)
+    comparison.write(output, "comparison")
+    tl.report.results.save_figure(tl.report.plots.plot_comparison(comparison, "movies_accuracy"),
+                                  output / "strategies.png")
+    print()
+    print(comparison.summary_table(["movies_accuracy", "tweets_accuracy", "trainable_parameters", "seconds"]))
+    print()
+    for first, second in (("frozen", "tfidf"), ("fine_tune", "frozen"), ("lora", "frozen")):
+        for metric in ("movies_accuracy", "tweets_accuracy"):
+            print(comparison.verdict(first, second, metric))
+    print(f"\nwrote {output}/comparison.csv, comparison.json and strategies.png in "
+          f"{time.perf_counter() - started:.0f} s")
+    return 0
+
+
 def command_compare(arguments) -> int:
     if arguments.quick:
         os.environ["TLTUTOR_QUICK"] = "1"
+    _check_arguments(arguments)
     output = Path(arguments.output)
-    if output.exists() and not output.is_dir():
-        raise tl.validation.InvalidArgumentError(f"--output {output} is a file: give a folder to write the results to")
     started = time.perf_counter()
     seeds = tuple(range(arguments.seeds)) if arguments.seeds else None
+    if arguments.dataset == TEXT:
+        return command_compare_text(arguments, output, seeds)
     dataset, samples_per_class = _dataset(arguments)
     _progress(f"comparing {', '.join(tl.lessons.experiments.STRATEGIES)} on {dataset} "
               f"({'quick' if tl.runtime.profile.is_quick() else 'full'} profile)")
@@ -107,7 +158,8 @@ def parser() -> argparse.ArgumentParser:
     compare.add_argument("--backbone", default="EfficientNetLite0")
     compare.add_argument("--dataset", default="auto",
                          help="'auto': the real photographs (tuxpaint_photos) when Debian's tuxpaint-stamps-default "
-                              "is installed, else the embedded Fashion-MNIST; or any dataset name")
+                              "is installed, else the embedded Fashion-MNIST; 'sentiment': the embedded sentences "
+                              "(text strategies); or any image dataset name, folder:<path> or tfds:<name>")
     compare.add_argument("--samples-per-class", type=int, default=None)
     compare.add_argument("--epochs", type=int, default=None, help="head-training epochs (early stopping applies)")
     compare.add_argument("--fine-tune-epochs", type=int, default=None)
