@@ -141,3 +141,25 @@ def test_tfidf_baseline_learns_from_words():
     validation = (["good", "bad"], [1, 0])
     classifier = text_lessons.TfidfClassifier(train, validation)
     assert classifier.accuracy((["great film", "terrible film"], [1, 0])) == 1.0
+
+
+def test_raw_text_trains_and_predicts_like_its_token_ids(encoder):
+    texts, labels = [*REFERENCE_PAIR, "A dull, tedious film.", "I hated every minute of it."], np.array([1, 1, 0, 0])
+    from_text = text.build_text_model(sequence_length=32, seed=3)
+    from_ids = text.build_text_model(sequence_length=32, seed=3)
+    training.train_head(from_text, (texts, labels), (texts, labels), epochs=3, progress=False)
+    training.train_head(from_ids, (encoder.token_ids(texts), labels), (encoder.token_ids(texts), labels), epochs=3,
+                        progress=False)
+    _, text_logits = training.predict_logits(from_text, (texts, labels))
+    _, id_logits = training.predict_logits(from_ids, (encoder.token_ids(texts), labels))
+    assert np.allclose(text_logits, id_logits, atol=1e-5)
+    assert training.evaluate(from_text, (np.array(texts), labels))["accuracy"] == \
+        training.evaluate(from_ids, (encoder.token_ids(texts), labels))["accuracy"]
+
+
+def test_text_given_to_a_model_without_a_tokenizer_says_what_to_do():
+    from tltutor import models
+
+    image_model = models.build_transfer_model(image_size=32)
+    with pytest.raises(InvalidArgumentError, match="build it with tl.text.build_text_model"):
+        training.evaluate(image_model, (["a film"], [0]))

@@ -37,7 +37,7 @@ from dataclasses import dataclass
 import keras
 import numpy as np
 
-from tltutor import compiling, models, state
+from tltutor import compiling, models, state, training
 from tltutor.data import batches
 
 RULES = ("batchnorm_updates", "stale_compile", "untrained_head", "high_rate", "logits_and_loss", "input_range",
@@ -401,6 +401,7 @@ def check(model: keras.Model, train=None, validation_data=None, test=None, *, le
     Returns:
         :class:`Findings`, empty when nothing was found.
     """
+    train, validation_data, test = (training.model_inputs(model, data) for data in (train, validation_data, test))
     base = _base(model)
     pretrained = state.of(model).pretrained_base
     findings = Findings()

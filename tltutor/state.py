@@ -54,6 +54,7 @@ class ModelState:
         start: the weights to go back to on :func:`tltutor.models.reset`.
         new_head: a hash of the head's weights as drawn at build (:func:`tltutor.models.head_is_new`).
         pretrained_base: whether the base was built with pretrained weights (``None``: not built by tltutor).
+        tokenize: for a text model, the function from a list of strings to its token ids.
     """
 
     def __init__(self):
@@ -67,6 +68,7 @@ class ModelState:
         self.start: list | None = None
         self.new_head: str | None = None
         self.pretrained_base: bool | None = None
+        self.tokenize: Callable | None = None
 
     def forget_compile(self) -> None:
         """Drop the compile record and the variants: the next training compiles anew."""

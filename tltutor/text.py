@@ -8,15 +8,21 @@ mean pooling over the real tokens), ``pooling``, ``head_dropout`` and ``classifi
 :func:`tltutor.training.evaluate` work on it unchanged: features are computed once per sentence,
 and fine-tuning the top layers trains on the kept output of the layers below.
 
-Example::
+The training verbs, :func:`~tltutor.training.evaluate`, :func:`~tltutor.training.predict_logits`
+and :func:`tltutor.check` also take **raw text**: ``(list of strings, labels)`` is tokenized with
+the model's own tokenizer (recorded when it was built). Keras's own ``fit`` and ``predict`` take
+the token ids. Example::
 
-    tokenizer = tl.backbones.text_encoders.load_tokenizer("MiniLM-L6")
-    token_ids = tl.text.tokenize(["a gripping film", "a dull film"], tokenizer)
     model = tl.text.build_text_model("MiniLM-L6", num_classes=2)
-    tl.training.train_head(model, (token_ids, labels), None, epochs=20)
+    tl.training.train_head(model, (["a gripping film", "a dull film"], [1, 0]), None, epochs=20)
+    tl.training.predict_logits(model, (["what a film"], [1]))
+
+    token_ids = tl.text.tokenize(["a gripping film"], tl.backbones.text_encoders.load_tokenizer("MiniLM-L6"))
 """
 
 from __future__ import annotations
+
+import functools
 
 import keras
 import numpy as np
@@ -109,9 +115,20 @@ def build_text_model(encoder: str = text_encoders.OFFLINE_DEFAULT, num_classes: 
     spec = text_encoders.get(encoder)
     with devices.precision_policy(precision):
         base = build_encoder(text_encoders.load_backbone(spec.name), sequence_length)
-        return models.build_on_base(base, num_classes, dropout=dropout, name=f"{spec.name}_transfer", freeze=freeze,
-                                    learning_rate=learning_rate, seed=seed,
-                                    head_initializer=models.SMALL_HEAD)
+        model = models.build_on_base(base, num_classes, dropout=dropout, name=f"{spec.name}_transfer", freeze=freeze,
+                                     learning_rate=learning_rate, seed=seed,
+                                     head_initializer=models.SMALL_HEAD)
+    state.of(model).tokenize = functools.partial(_tokenize_with, spec.name, sequence_length)
+    return model
+
+
+@functools.lru_cache(maxsize=4)
+def _tokenizer(name: str):
+    return text_encoders.load_tokenizer(name)
+
+
+def _tokenize_with(name: str, sequence_length: int, texts) -> np.ndarray:
+    return tokenize(texts, _tokenizer(name), sequence_length)
 
 
 def _sublayers(layer) -> list:

@@ -78,6 +78,28 @@ def callbacks_for(early_stopping_patience: int | None, monitor: str = "val_loss"
     return [keras.callbacks.EarlyStopping(monitor=monitor, patience=patience, restore_best_weights=True)]
 
 
+def _is_texts(values) -> bool:
+    if isinstance(values, np.ndarray):
+        return values.dtype.kind in "USO" and values.size > 0 and isinstance(values.flat[0], (str, bytes))
+    return isinstance(values, (list, tuple)) and len(values) > 0 and isinstance(values[0], (str, bytes))
+
+
+def model_inputs(model: keras.Model, data):
+    """``data`` as ``model`` reads it: ``(texts, labels)`` for a text model becomes ``(token ids, labels)``.
+
+    The texts are tokenized with the model's own tokenizer (:func:`tltutor.text.build_text_model`
+    records it); any other data is returned as it is.
+    """
+    if data is None or not (isinstance(data, tuple) and len(data) == 2 and _is_texts(data[0])):
+        return data
+    tokenize = state.of(model).tokenize
+    if tokenize is None:
+        raise validation.InvalidArgumentError(
+            "this model was given text but has no tokenizer: build it with tl.text.build_text_model, or pass token "
+            "ids (tl.text.tokenize)")
+    return tokenize(list(data[0])), np.asarray(data[1])
+
+
 def check_data_fits_model(model: keras.Model, data, what: str = "training data") -> None:
     """Refuse, before any training, images of the wrong shape and labels the head cannot output."""
     if not (isinstance(data, (tuple, keras.utils.PyDataset)) or batches.is_tf_dataset(data)):
@@ -188,6 +210,7 @@ def train_head(model: keras.Model, train, validation_data, *, epochs: int = 20,
     ``schedule`` is ``"constant"`` or ``"warmup_cosine"`` (:mod:`tltutor.schedules`).
     """
     epochs = validation.check_epochs(epochs)
+    train, validation_data = model_inputs(model, train), model_inputs(model, validation_data)
     history = history or TrainingHistory()
     freezing.freeze_base(model, learning_rate=learning_rate)
     compiling.ensure_compiled(model, learning_rate)
@@ -252,6 +275,7 @@ def train_unfrozen(model: keras.Model, train, validation_data, *, epochs: int = 
     decides; ``None`` means whenever the model allows it).
     """
     epochs = validation.check_epochs(epochs)
+    train, validation_data = model_inputs(model, train), model_inputs(model, validation_data)
     compiling.ensure_compiled(model, learning_rate or HEAD_LEARNING_RATE / FINE_TUNE_FACTOR)
     if learning_rate is None:
         learning_rate = compiling.current_learning_rate(model)
@@ -280,6 +304,7 @@ def gradual_unfreeze(model: keras.Model, train, validation_data, *, unfreeze_poi
                      verbose: int = 0, seed: int | None = 0) -> TrainingHistory:
     """Fine-tune in stages, each unfreezing deeper: ``unfreeze_points`` lists where each stage starts, top first."""
     history = history or TrainingHistory()
+    train, validation_data = model_inputs(model, train), model_inputs(model, validation_data)
     if not unfreeze_points:
         raise validation.InvalidArgumentError("unfreeze_points is empty: list where each stage starts, top first")
     for stage, point in enumerate(unfreeze_points, start=1):
@@ -297,6 +322,7 @@ def train_all(model: keras.Model, train, validation_data, *, epochs: int = 10, l
               progress=True, verbose: int = 0, seed: int | None = 0) -> TrainingHistory:
     """Train every layer (the from-scratch baseline)."""
     epochs = validation.check_epochs(epochs)
+    train, validation_data = model_inputs(model, train), model_inputs(model, validation_data)
     freezing.unfreeze(model, None, keep_batchnorm_frozen=keep_batchnorm_frozen, learning_rate=learning_rate)
     compiling.ensure_compiled(model, learning_rate)
     history = history or TrainingHistory()
@@ -312,7 +338,9 @@ def predict_logits(model: keras.Model, data) -> tuple[np.ndarray, np.ndarray]:
 
     The frozen part of the model runs once per image (:func:`tltutor.features.frozen_split`); its
     outputs are kept, so evaluating several variants that share a frozen base costs one pass.
+    ``(texts, labels)`` works for a text model (:func:`model_inputs`).
     """
+    data = model_inputs(model, data)
     part = features.frozen_split(model) if models.BASE_NAME in [layer.name for layer in model.layers] else None
     if part is None or not _kept_outputs_fit(part, data, None):
         outputs, labels = [], []
