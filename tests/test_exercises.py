@@ -132,6 +132,30 @@ def test_largest_domain_gain_reads_every_domain_column():
     assert not exercises.check_largest_domain_gain(shift, "movies")
 
 
+def test_narrowest_interval_is_read_from_the_paired_verdicts():
+    remedies = Comparison("remedy")
+    for seed, (none, steady, noisy) in enumerate([(0.70, 0.71, 0.60), (0.75, 0.76, 0.85), (0.72, 0.73, 0.70)]):
+        remedies.add("none", seed, test_accuracy=none)
+        remedies.add("steady", seed, test_accuracy=steady)  # always +0.01: an interval of width 0
+        remedies.add("noisy", seed, test_accuracy=noisy)
+    assert exercises.check_narrowest_interval(remedies, "steady")
+    assert not exercises.check_narrowest_interval(remedies, "noisy")
+
+
+def test_measurable_fine_tuning_task_needs_an_interval_above_zero():
+    def task(gains):
+        built = Comparison("strategy")
+        for seed, gain in enumerate(gains):
+            built.add("frozen", seed, test_accuracy=0.8 + 0.01 * seed)
+            built.add("fine_tune", seed, test_accuracy=0.8 + 0.01 * seed + gain)
+        return built
+
+    results = {"speaker": task([0.02, -0.03, 0.01]), "digit": task([0.08, 0.09, 0.10])}
+    assert exercises.check_measurable_fine_tuning_task(results, "digit")
+    assert not exercises.check_measurable_fine_tuning_task(results, "speaker")
+    assert exercises.check_measurable_fine_tuning_task({"speaker": results["speaker"]}, "none")
+
+
 def test_better_task_compares_gains_not_accuracies():
     results = {"digits": comparison("strategy", {"frozen": {"test_accuracy": 0.90}, "mfcc": {"test_accuracy": 0.88}}),
                "speakers": comparison("strategy", {"frozen": {"test_accuracy": 0.70}, "mfcc": {"test_accuracy": 0.40}})}

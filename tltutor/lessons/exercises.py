@@ -194,6 +194,27 @@ def check_smallest_gap(comparison, answer) -> bool:
     )
 
 
+def check_narrowest_interval(comparison, answer, baseline: str = "none", metric: str = "test_accuracy") -> bool:
+    """Exercise (notebook 07): which remedy's paired 95 % interval against ``baseline`` is the narrowest?
+
+    The narrowest interval is the remedy whose effect the run pins down best, whatever its sign.
+    """
+    widths = {}
+    for variant in comparison.variants:
+        if variant != baseline:
+            low, high = comparison.verdict(variant, baseline, metric).interval
+            widths[variant] = high - low
+    narrowest = min(widths, key=widths.get)
+    return _verdict(
+        _matches(answer, narrowest),
+        f"{narrowest}: its interval is {widths[narrowest]:.3f} wide, so the run pins its effect down to a few "
+        "thousandths, even though it cannot tell it from zero. " + ", ".join(
+            f"{variant} {width:.3f}" for variant, width in sorted(widths.items(), key=lambda item: item[1])) + ".",
+        "read each verdict's '95% interval of X − none: low to high' and subtract low from high; answer with the "
+        "remedy of the smallest width, e.g. 'dropout'.",
+    )
+
+
 def check_largest_shift_drop(report, answer) -> bool:
     """Exercise (notebook 08): which shift lowered the mean accuracy the most, relative to clean images?"""
     means = {}
@@ -300,6 +321,20 @@ def check_better_task(results: dict, answer, strategy: str = "frozen", baseline:
         f"on the {best} task {strategy} did {gains[best]:+.3f} against {baseline}; "
         + ", ".join(f"{task}: {gain:+.3f}" for task, gain in gains.items()) + ".",
         f"subtract {baseline}'s mean test accuracy from {strategy}'s for each task and compare.",
+    )
+
+
+def check_measurable_fine_tuning_task(results: dict, answer, strategy: str = "fine_tune",
+                                      baseline: str = "frozen") -> bool:
+    """Exercise (notebook 14): on which task is ``strategy`` measurably better than ``baseline`` (``"none"`` if neither)?"""
+    measurable = [task for task, comparison in results.items()
+                  if comparison.verdict(strategy, baseline).measurable and comparison.verdict(strategy, baseline).difference > 0]
+    expected = measurable[0] if len(measurable) == 1 else ("none" if not measurable else "both")
+    return _verdict(
+        _matches(answer, expected),
+        f"{expected}: " + "; ".join(f"{task}: {comparison.verdict(strategy, baseline)}" for task, comparison in results.items()),
+        f"print results[task].verdict('{strategy}', '{baseline}') for each task and look for 'beats' with an interval "
+        "that excludes zero; answer with the task's name, 'none' or 'both'.",
     )
 
 

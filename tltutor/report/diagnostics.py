@@ -57,7 +57,8 @@ def top_losses(model, dataset, count: int = 9, class_names=None) -> list[dict]:
     rows = []
     for index in np.argsort(-losses, kind="stable")[:count]:
         rows.append(dict(index=int(index), true=names(labels[index]), predicted=names(np.argmax(logits[index])),
-                         loss=round(float(losses[index]), 4), probability=round(float(np.exp(-losses[index])), 4)))
+                         loss=round(float(losses[index]), 4),
+                         probability=float(f"{np.exp(-losses[index]):.3g}")))
     return rows
 
 

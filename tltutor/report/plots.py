@@ -254,17 +254,17 @@ def plot_top_losses(images, losses, *, columns: int = 5, title: str | None = Non
             continue
         row = losses[index]
         axis.imshow(np.clip(np.asarray(images[row["index"]]), 0, 255).astype(np.uint8))
-        axis.set_title(f"{row['true']} → {row['predicted']}\nloss {row['loss']:.2f}, p(true) {row['probability']:.2f}",
+        axis.set_title(f"{row['true']} → {row['predicted']}\nloss {row['loss']:.2f}, p(true) {row['probability']:.1e}",
                        fontsize=7, color="red" if row["true"] != row["predicted"] else "black")
     if title:
         figure.suptitle(title)
     return figure
 
 
-def plot_reliability(panels: dict, *, title: str | None = None):
+def plot_reliability(panels: dict, *, minimum_count: int = 5, title: str | None = None):
     """Reliability diagrams: for each ``{name: bins}`` (:func:`tltutor.report.calibration.reliability_bins`),
     accuracy against confidence per bin, the diagonal being perfect calibration, with each bin's share of
-    predictions as grey bars."""
+    predictions as grey bars; bins with fewer than ``minimum_count`` predictions are drawn hollow."""
     figure, axes = _axes(len(panels), width=3.6 * len(panels), height=3.6)
     for axis, (name, bins) in zip(axes[0], panels.items()):
         total = sum(row["count"] for row in bins) or 1
@@ -273,8 +273,11 @@ def plot_reliability(panels: dict, *, title: str | None = None):
         axis.bar(centres, [row["count"] / total for row in bins], width=width * 0.9, color="0.85",
                  label="share of predictions")
         filled = [row for row in bins if row["count"]]
-        axis.plot([row["confidence"] for row in filled], [row["accuracy"] for row in filled], "o-", color="C0",
-                  label="accuracy")
+        axis.plot([row["confidence"] for row in filled], [row["accuracy"] for row in filled], "-", color="C0")
+        for row in filled:  # a bin of a few predictions is a few images, not a trend: drawn hollow
+            axis.plot(row["confidence"], row["accuracy"], "o", color="C0",
+                      markerfacecolor="C0" if row["count"] >= minimum_count else "white")
+        axis.plot([], [], "o-", color="C0", label="accuracy")
         axis.plot([0, 1], [0, 1], "--", color="0.4", linewidth=1, label="calibrated")
         axis.set_xlim(0, 1)
         axis.set_ylim(0, 1)
