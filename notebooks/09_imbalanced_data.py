@@ -53,6 +53,8 @@ if importlib.util.find_spec("tltutor") is None:
 
 # %%
 # %matplotlib inline
+import numpy as np
+
 import tltutor as tl
 
 lesson = tl.report.lesson.Lesson("09_imbalanced_data")
@@ -96,16 +98,28 @@ print(comparison.summary_table(["accuracy", "balanced_accuracy", "worst_class_re
 plain = [row for row in comparison.rows if row["remedy"] == "none"]
 per_class = [{"class": name, "training images": count, "seed": row["seed"], "recall": row[f"recall_{name}"]}
              for row in plain for name, count in zip(names, counts)]
+print(tl.report.results.format_table([
+    {"class": name, "training images": count,
+     "mean recall, no remedy": round(float(np.mean([row[f"recall_{name}"] for row in plain])), 3)}
+    for name, count in zip(names, counts)]))
+print("mean recall of the three rarest classes:",
+      round(float(np.mean([row["rarest_3_recall"] for row in plain])), 3))
 tl.report.plots.plot_scatter(per_class, x="training images", y="recall", label="class",
                              title="no remedy: recall against training images (mean ± sd over seeds)")
 
 # %% [markdown]
-# **What the stored run measured** (five seeds): the damage did not follow the counts alone. The three
-# rarest classes, Sneaker (29 images), Bag (21) and Ankle boot (15), kept a mean recall of 0.87: a bag
-# looks like nothing else in the data, and a few examples suffice. **Shirt**, with 41 images, fell to a
-# recall of **0.18**: it looks like a T-shirt (300 images), a pullover (154) and a coat (79), and the
-# close calls go to the frequent neighbours. Coat (79 images, 0.66) suffers for the same reason, less.
-# Rarity hurts most where it meets resemblance.
+# **What the stored run measured** (five seeds, the table above): the damage did not follow the counts
+# alone. The three rarest classes, Sneaker (29 images), Bag (21) and Ankle boot (15), kept a mean recall
+# of 0.856: a bag looks like nothing else in the data, and a few examples suffice. **Shirt**, with 41
+# images, fell to a recall of **0.176**: it looks like a T-shirt (300 images), a pullover (154) and a
+# coat (79), and the close calls go to the frequent neighbours. Coat (79 images, 0.652) suffers the
+# same way, less.
+#
+# A caution before reading this as "rarity hurts most where it meets resemblance": it rests on one
+# class, and Shirt is the hardest class of Fashion-MNIST even when every class has the same number of
+# images (notebook 05's per-class recall shows it). This run has no balanced control, so it cannot say
+# how much of Shirt's 0.176 is the long tail and how much is Shirt. A fair test would train the same
+# head on a balanced set of the same size and compare Shirt's recall in the two.
 #
 # ## The remedies, measured
 
@@ -123,24 +137,22 @@ tl.report.plots.plot_comparison(comparison, "recall_Shirt", title="recall of Shi
 # %% [markdown]
 # **What the stored run measured** (five seeds; the verdicts and the two plots above):
 #
-# * **Logit adjustment gained the most, +0.020 balanced accuracy (0.804 against 0.784), and on every
-#   seed**, with no retraining at all. It corrects exactly the bias that the long tail put into the
-#   logits, the log of the class shares, and nothing else. Yet by this course's rule the gain is **not
-#   measurable**: each seed draws another long-tailed subset, and the two bands (± 0.009 and ± 0.015)
-#   together are wider than the gain, so they overlap although every paired difference is positive.
-#   Other draws of the subsets can put the same gain over the line: read a finding this close to it as
-#   "probably helps a little", not as settled.
-# * **Class weights and oversampling** gained about 0.013 on average, within the seed spread. They push
-#   the same way, by reweighting the loss during training.
-# * **Focal loss** changed nothing measurable here: it down-weights *easy* examples, and on frozen features
-#   the frequent classes' examples are not especially easy.
-# * **Undersampling** is the clearest trade: it raised Shirt's recall by 0.15 (measurably) and cost 0.036
-#   of balanced accuracy (measurably), because it throws away most of the frequent classes' images,
+# * **Logit adjustment, class weights and oversampling each raised balanced accuracy measurably**, by
+#   small amounts: 0.017, 0.010 and 0.014 (the verdicts give each interval). Logit adjustment did it
+#   with no retraining at all: it corrects exactly the bias that the long tail put into the logits, the
+#   log of the class shares, and nothing else, and it also raised Shirt's recall the most of the three
+#   (by 0.094). Class weights and oversampling push the same way, by reweighting the loss during
+#   training. Which of the three is best this run cannot say: their means lie within a few thousandths
+#   of each other.
+# * **Focal loss lowered balanced accuracy**, by 0.009: it down-weights *easy* examples, and on frozen
+#   features the frequent classes' examples are not especially easy, so it mostly weakened the signal.
+# * **Undersampling** is the clearest trade: it raised Shirt's recall by 0.134 and cost 0.037 of
+#   balanced accuracy (both measurable), because it throws away most of the frequent classes' images,
 #   and with them what the head knew about those classes.
 #
-# And Shirt stays the weakest class under every remedy (at best about 0.33 recall): a remedy for imbalance
-# cannot create the features that tell a shirt from a T-shirt at 28 pixels; more shirt images, or features
-# that resolve collars and buttons, can.
+# Shirt stays the weakest class under every remedy (at best 0.310 recall, with undersampling): a remedy
+# for imbalance cannot create the features that tell a shirt from a T-shirt at 28 pixels; more shirt
+# images, or features that resolve collars and buttons, can.
 #
 # ## Quiz
 

@@ -72,19 +72,21 @@ tl.report.plots.plot_scatter(sizes.rows, x="latency_ms", y="keras_file_mb", labe
 
 # %% [markdown]
 # **File size is the parameter count times four bytes**, plus a little structure: EfficientNet-Lite0's
-# 3.43 M parameters make a 14.3 MB file, ResNet50's 23.6 M make 95 MB. The new head (12,810
-# parameters for ten classes) is under 0.4 % of EfficientNet-Lite0: the deployed model *is* the base.
+# 3,425,834 parameters make a 14.250 MB file, ResNet50's 23,608,202 make 95.100 MB. The new head (12,810
+# parameters for ten classes) is a tiny share of EfficientNet-Lite0: the deployed model *is* the base.
 #
-# **Latency grows much more slowly than size.** ResNet50 has about 7 times EfficientNet-Lite0's
-# parameters, yet takes about 2.4 times as long per image (24.2 against 10.0 ms). For one small image, a
-# good part of the time goes to calling each layer and moving data, not to arithmetic, so the small
-# networks gain less than their size suggests. MobileNetV2 has the fewest parameters of the ImageNet
-# networks, two thirds of EfficientNet-Lite0's, and took **0.93 times its time** (9.2 against 10.0 ms;
-# the two models' three measurements overlap, so this is not a measurable difference). Its time
-# shrinks far less than its size, and networks this close can change places from one run to the next.
-# Whether a network is accurate enough is notebook 01's question; both must be measured before choosing.
+# **Latency does not follow the parameter count.** ResNet50 has about seven times EfficientNet-Lite0's
+# parameters, yet takes between two and three times as long per image (25.477 against 9.907 ms), and
+# MobileNetV2, with two thirds of EfficientNet-Lite0's parameters, took about as long (9.497 ms). Time
+# is set by the work per image, not by the weights stored: the multiply-adds each layer performs
+# (which depend on the feature maps' sizes as much as on the weights), memory traffic, and at one
+# small image the fixed cost of calling each of a hundred-odd layers. MobileNetV2 and
+# EfficientNet-Lite0 are built from depthwise convolutions, which do little arithmetic per value read
+# and so are limited by memory rather than by the CPU's arithmetic; ResNet50's dense 3 × 3
+# convolutions use the arithmetic units well. Parameters predict the file; only a measurement
+# predicts the time (this lesson measured the times, not their causes).
 #
-# The spread of latency (from ±0.1 to ±0.8 ms in three measurements of the same model) is the machine's
+# The spread of latency (up to ±0.673 ms in three measurements of the same model) is the machine's
 # noise: a difference smaller than that is not a difference.
 #
 # ## Export for serving
@@ -141,23 +143,24 @@ tl.report.plots.plot_scatter([row for row in tflite.rows if row["variant"] != "k
 
 # %% [markdown]
 # **Accuracy: no measurable loss.** Neither 8-bit variant changed test accuracy measurably from the Keras
-# model (int8 0.810 against 0.814, paired over three seeds). Rounding a weight to one of 256 levels per
-# tensor changes each output by a small amount that mostly averages out across thousands of weights.
+# model (int8 0.803 against 0.807; its interval rules out losses larger than 0.020). TFLite quantises
+# each convolution's weights per output channel, with a scale of its own, so rounding to 256 levels
+# costs little, and the int8 model's activations use ranges recorded on real images.
 #
-# **Size: about 3.5 times smaller.** float32 stores 13.5 MB, the dynamic-range model 3.74 MB and int8
-# 3.99 MB. Not quite 4 times: some tensors (biases, small layers, the quantization scales) stay wider
+# **Size: about 3.5 times smaller.** float32 stores 13.500 MB, the dynamic-range model 3.740 MB and int8
+# 3.990 MB. Not quite 4 times: some tensors (biases, small layers, the quantization scales) stay wider
 # than 8 bits.
 #
-# **Speed: far from four times faster.** int8 ran one image in 2.27 ms against float32's 2.56 ms, about
-# 11 % faster on average but not measurably so over three seeds (float32's own timings spread by
-# ±0.4 ms), and the dynamic-range model was no faster (2.92 ms), because it turns its 8-bit weights back
-# into floats as it runs. Large integer speed-ups need hardware with fast 8-bit kernels (phones' neural
-# accelerators, DSPs, recent ARM cores); on a laptop's x86 cores the gain is mostly the size. Measure on
-# your target device before promising a speed-up.
+# **Speed: int8 faster, dynamic range not.** int8 ran one image in 0.986 ms against float32's 1.769 ms,
+# measurably faster (by 0.783 ms over three seeds), though not four times: x86 CPUs have fast 8-bit
+# dot products (TFLite's XNNPACK uses them), but the model's layers also do work that stays in float or
+# moves data. The dynamic-range model was not measurably faster (1.935 ms): it stores 8-bit weights and
+# quantises activations on the fly for the operations that support it, a per-call cost that likely ate
+# the gain. Speed-ups depend on the kernels of the device: measure on your target before promising one.
 #
 # One more number worth noticing: the TFLite interpreter runs the float32 network on one image in about
-# 2.6 ms, against about 10 ms for Keras's `predict_on_batch` in the first table. For a single small image,
-# most of Keras's time is the cost of the call, which is what a serving runtime exists to remove.
+# 1.769 ms, against 9.907 ms for Keras's `predict_on_batch` in the first table. For a single small
+# image, most of Keras's time is the cost of the call, which is what a serving runtime exists to remove.
 #
 # ## Quiz
 

@@ -58,10 +58,25 @@ def _every_seed(results, key, first, second, metric="test_accuracy", **where) ->
 
 def _range_test_curve_is_level_then_climbs(test) -> bool:
     points = list(zip(test["learning_rates"], test["smoothed_losses"]))
-    level = [loss for rate, loss in points[5:] if rate <= 1.25e-4]
-    after = [loss for rate, loss in points if rate > 1.9e-4]
-    return (0.18 <= min(level) and max(level) <= 0.25 and after[0] > 0.3
-            and points[-1][0] < 5e-4 and points[-1][1] >= 4 * min(test["smoothed_losses"]))
+    level = [loss for rate, loss in points if rate <= 2.2e-4]
+    return (max(level) < 0.2 and points[-1][0] < 3e-3
+            and points[-1][1] >= 4 * min(test["smoothed_losses"]) and points[-1][1] > max(level))
+
+
+def _map_gains(results, baseline) -> list[dict]:
+    from tltutor.lessons import selection  # the lesson's own reading of its map
+
+    return selection.map_gains(comparison(results, "map"), baseline)
+
+
+def _chosen(results) -> list[dict]:
+    from tltutor.lessons import experiments  # the lesson's own choice of rate
+
+    return experiments.chosen_fine_tuning(comparison(results, "gains"))
+
+
+def _chosen_row(results, target, size) -> dict:
+    return next(row for row in _chosen(results) if row["target"] == target and row["samples_per_class"] == size)
 
 
 def mean(results, key, variant, metric="test_accuracy", **where) -> float:
@@ -70,35 +85,72 @@ def mean(results, key, variant, metric="test_accuracy", **where) -> float:
 
 CLAIMS = {
     "00_quickstart": {
-        "feature extraction beats raw-pixel logistic regression":
-            lambda r: beats(r, "strategies", "feature_extraction", "pixels"),
-        "fine-tuning beats raw-pixel logistic regression":
-            lambda r: beats(r, "strategies", "fine_tuning", "pixels"),
-        "by about three points":
-            lambda r: 0.02 <= mean(r, "strategies", "fine_tuning") - mean(r, "strategies", "pixels") <= 0.04,
-        "no measurable difference between fine-tuning and feature extraction":
-            lambda r: no_difference(r, "strategies", "fine_tuning", "feature_extraction"),
+        "on photographs, feature extraction beats raw pixels by more than 0.3":
+            lambda r: beats(r, "strategies", "feature_extraction", "pixels")
+            and _gain(r, "strategies", "feature_extraction", "pixels") > 0.3,
+        "and beats a CNN trained from scratch to convergence by more than 0.2":
+            lambda r: beats(r, "strategies", "feature_extraction", "scratch")
+            and _gain(r, "strategies", "feature_extraction", "scratch") > 0.2
+            and mean(r, "strategies", "scratch", "epochs") > 10,
+        "the pixel model stays below predicting the majority class (49 of 105)":
+            lambda r: mean(r, "strategies", "pixels") < 49 / 105,
+        "no measurable difference between fine-tuning and feature extraction, ruling out gains above 0.06":
+            lambda r: no_difference(r, "strategies", "fine_tuning", "feature_extraction")
+            and max(map(abs, _interval(r, "strategies", "fine_tuning", "feature_extraction"))) < 0.06,
+        "five seeds":
+            lambda r: len(comparison(r, "strategies").seeds) == 5,
     },
     "01_choose_a_pretrained_model": {
-        "ImageNet pretraining beats the same network with random weights by about 0.5":
+        "ImageNet pretraining beats the same network with random weights by about 0.5, and raw pixels":
             lambda r: beats(r, "probes", "EfficientNetLite0 (imagenet)", "EfficientNetLite0 (random)",
                             "probe_test_accuracy")
             and mean(r, "probes", "EfficientNetLite0 (imagenet)", "probe_test_accuracy")
-            - mean(r, "probes", "EfficientNetLite0 (random)", "probe_test_accuracy") > 0.4,
-        "the ImageNet probe beats raw pixels":
-            lambda r: beats(r, "probes", "EfficientNetLite0 (imagenet)", PIXELS, "probe_test_accuracy"),
-        "but only just (under 0.05)":
-            lambda r: mean(r, "probes", "EfficientNetLite0 (imagenet)", "probe_test_accuracy")
-            - mean(r, "probes", PIXELS, "probe_test_accuracy") < 0.05,
-        "DigitsCNN's pretraining helped its own architecture":
-            lambda r: beats(r, "probes", "DigitsCNN (digits)", "DigitsCNN (random)", "probe_test_accuracy"),
-        "yet its features lose to raw pixels":
-            lambda r: beats(r, "probes", PIXELS, "DigitsCNN (digits)", "probe_test_accuracy"),
-        "the ImageNet source beats the digits source":
-            lambda r: beats(r, "probes", "EfficientNetLite0 (imagenet)", "DigitsCNN (digits)", "probe_test_accuracy"),
-        "DigitsCNN runs several times faster":
+            - mean(r, "probes", "EfficientNetLite0 (random)", "probe_test_accuracy") > 0.4
+            and beats(r, "probes", "EfficientNetLite0 (imagenet)", PIXELS, "probe_test_accuracy"),
+        "the random network scores below the pixels":
+            lambda r: mean(r, "probes", "EfficientNetLite0 (random)", "probe_test_accuracy")
+            < mean(r, "probes", PIXELS, "probe_test_accuracy"),
+        "DigitsCNN learned its digits, yet its probe is not measurably different from raw pixels":
+            lambda r: r["values"]["probes"]["rows"] and no_difference(r, "probes", "DigitsCNN (digits)", PIXELS,
+                                                                      "probe_test_accuracy")
+            and beats(r, "probes", "EfficientNetLite0 (imagenet)", "DigitsCNN (digits)", "probe_test_accuracy"),
+        "Lite1 and Lite2 are not measurably different from Lite0 at 96 px":
+            lambda r: all(no_difference(r, "probes", f"EfficientNetLite{size} (imagenet)", "EfficientNetLite0 (imagenet)",
+                                        "probe_test_accuracy") for size in (1, 2)),
+        "DigitsCNN runs many times faster":
             lambda r: mean(r, "probes", "DigitsCNN (digits)", "images_per_second")
-            > 4 * mean(r, "probes", "EfficientNetLite0 (imagenet)", "images_per_second"),
+            > 10 * mean(r, "probes", "EfficientNetLite0 (imagenet)", "images_per_second"),
+        "on the photographs ImageNet features beat pixels measurably at every size, by over 0.4":
+            lambda r: all(row["measurable"] and row["gain"] > 0.4 for row in _map_gains(r, "pixels")
+                          if row["target"] == "tuxpaint_photos"),
+        "on Fashion-MNIST no measurable gain at any size; at 10 per class it rules out gains above 0.04":
+            lambda r: all(not row["measurable"] for row in _map_gains(r, "pixels")
+                          if row["target"] == "fashion_mnist_embedded")
+            and [row["high"] for row in _map_gains(r, "pixels")
+                 if row["target"] == "fashion_mnist_embedded" and row["samples_per_class"] == 10][0] < 0.04,
+        "on the digits they lose to pixels, measurably at 2 and 5 per class":
+            lambda r: all(row["measurable"] and row["gain"] < 0 for row in _map_gains(r, "pixels")
+                          if row["target"] == "digits" and row["samples_per_class"] in (2, 5)),
+        "LogME orders the five networks almost as the probes do (rank correlation 0.9), ImageNet's three on top":
+            lambda r: r["values"]["logme"]["probes"][0]["rank_correlation"] >= 0.85
+            and min(mean(r, "probes", f"EfficientNetLite{size} (imagenet)", "logme") for size in (0, 1, 2))
+            > max(mean(r, "probes", name, "logme") for name in ("DigitsCNN (digits)", "EfficientNetLite0 (random)")),
+        "on the digits at 2 and 5 per class LogME's means for pixels and ImageNet lie within 0.002, ImageNet first on "
+        "two seeds of three":
+            lambda r: all(abs(mean(r, "map", "imagenet", "logme", target="digits", samples_per_class=size)
+                              - mean(r, "map", "pixels", "logme", target="digits", samples_per_class=size)) < 0.0025
+                          and sum(a > b for a, b in zip(
+                              comparison(r, "map", target="digits", samples_per_class=size).values("imagenet", "logme"),
+                              comparison(r, "map", target="digits", samples_per_class=size).values("pixels", "logme"))) == 2
+                          for size in (2, 5)),
+        "on the map LogME picks the probes' best in 7 of 9 cells, and differs only where the gain is not measurable":
+            lambda r: sum(row["first_by_score"] == row["first_by_accuracy"] for row in r["values"]["logme"]["map"]) == 7
+            and all(not gain["measurable"] for row in r["values"]["logme"]["map"]
+                    if row["first_by_score"] != row["first_by_accuracy"]
+                    for gain in _map_gains(r, "pixels")
+                    if (gain["target"], gain["samples_per_class"]) == (row["target"], row["samples_per_class"])),
+        "against random weights ImageNet features win on every target and size":
+            lambda r: all(row["measurable"] and row["gain"] > 0.3 for row in _map_gains(r, "random")),
     },
     "02_freeze_and_new_head": {
         "without a recompile, setting trainable=True does not train the base":
@@ -111,60 +163,53 @@ CLAIMS = {
         "caching takes about a fifth of the time":
             lambda r: beats(r, "head", "cached features", "images", "seconds", higher_is_better=False)
             and mean(r, "head", "images", "seconds") > 3 * mean(r, "head", "cached features", "seconds"),
+        "tl.check finds the five mistakes made on purpose and nothing on the recommended model":
+            lambda r: r["values"]["check"]["mistaken"] == ["batchnorm_updates", "stale_compile", "high_rate",
+                                                          "input_range", "overlapping_splits"]
+            and r["values"]["check"]["recommended"] == [],
     },
     "03_lower_learning_rate": {
         "1e-2 ends at chance in every seed and the head beats it":
             lambda r: max(comparison(r, "sweep").values("1e-02", "test_accuracy")) <= 0.11
             and beats(r, "sweep", "head only", "1e-02"),
-        "1e-3 is lower on average on validation and test":
-            lambda r: mean(r, "sweep", "1e-03", "validation_accuracy") < mean(r, "sweep", "head only",
-                                                                              "validation_accuracy")
-            and mean(r, "sweep", "1e-03") < mean(r, "sweep", "head only"),
-        "but not measurably on validation":
-            lambda r: no_difference(r, "sweep", "head only", "1e-03", "validation_accuracy"),
-        "the weights move further the larger the rate":
-            lambda r: [mean(r, "sweep", rate, "weight_change_percent") for rate in ("1e-02", "1e-03", "1e-04", "1e-05")]
-            == sorted([mean(r, "sweep", rate, "weight_change_percent")
-                       for rate in ("1e-02", "1e-03", "1e-04", "1e-05")], reverse=True),
-        "validation chose 1e-5, not measurably ahead of 1e-4":
-            lambda r: r["values"]["chosen_rate"] == "1e-05" and no_difference(r, "sweep", "1e-04", "1e-05",
-                                                                             "validation_accuracy"),
-        "the chosen rate's test accuracy is indistinguishable from the head alone":
-            lambda r: no_difference(r, "sweep", "1e-05", "head only"),
-        "the range test found no descent on the converged head: the suggestion is the lowest rate tried":
-            lambda r: r["values"]["range_test"]["suggestion"] <= r["values"]["range_test"]["learning_rates"][0] * 1.000001,
-        "after the first batches the smoothed loss stays between 0.18 and 0.25 up to 1.2e-4, then climbs":
+        "validation chose 1e-3, which beats the head measurably on validation and, read once, on test":
+            lambda r: r["values"]["chosen_rate"] == "1e-03"
+            and beats(r, "sweep", "1e-03", "head only", "validation_accuracy")
+            and beats(r, "sweep", "1e-03", "head only"),
+        "1e-4 and 1e-5 are not measurably different on validation":
+            lambda r: no_difference(r, "sweep", "1e-04", "1e-05", "validation_accuracy"),
+        "the weights move further the larger the rate, seven- to eightfold per tenfold":
+            lambda r: all(6 < mean(r, "sweep", high, "weight_change_percent")
+                          / mean(r, "sweep", low, "weight_change_percent") < 9
+                          for high, low in (("1e-02", "1e-03"), ("1e-03", "1e-04"), ("1e-04", "1e-05"))),
+        "the range test's loss stays low up to 2e-4, then climbs to four times its lowest":
             lambda r: _range_test_curve_is_level_then_climbs(r["values"]["range_test"]),
+        "the range test's suggestion lies far below the rate the sweep chose":
+            lambda r: r["values"]["range_test"]["suggestion"] < 1e-5,
     },
     "04_gradual_unfreezing": {
-        "at 1e-4 the three schedules are indistinguishable":
+        "no schedule beats the head alone measurably, at either rate":
+            lambda r: not any(beats(r, "schedules", f"{schedule} @ {rate}", "head only")
+                              for schedule in ("all at once", "gradual", "discriminative") for rate in ("1e-04", "1e-03")),
+        "at 1e-4 the three schedules are indistinguishable from each other and from the head":
             lambda r: all(no_difference(r, "schedules", f"{other} @ 1e-04", "all at once @ 1e-04")
-                          for other in ("gradual", "discriminative")),
+                          for other in ("gradual", "discriminative"))
+            and all(no_difference(r, "schedules", f"{schedule} @ 1e-04", "head only")
+                    for schedule in ("all at once", "gradual", "discriminative")),
         "discriminative rates moved the deep blocks several times less, at both rates":
             lambda r: all(beats(r, "schedules", f"discriminative @ {rate}", f"all at once @ {rate}",
                                 "deep_change_percent", higher_is_better=False)
                           and mean(r, "schedules", f"all at once @ {rate}", "deep_change_percent")
                           > 5 * mean(r, "schedules", f"discriminative @ {rate}", "deep_change_percent")
                           for rate in ("1e-04", "1e-03")),
-        "gradual unfreezing moved them somewhat less":
-            lambda r: beats(r, "schedules", "gradual @ 1e-04", "all at once @ 1e-04", "deep_change_percent",
-                            higher_is_better=False),
-        "at 1e-3 all at once spreads over seeds several times wider than at 1e-4":
-            lambda r: comparison(r, "schedules").spread("all at once @ 1e-03", "test_accuracy").std
-            > 3 * comparison(r, "schedules").spread("all at once @ 1e-04", "test_accuracy").std,
-        "the deep blocks moved ten times further at 1e-3 than at 1e-4":
-            lambda r: mean(r, "schedules", "all at once @ 1e-03", "deep_change_percent")
-            > 8 * mean(r, "schedules", "all at once @ 1e-04", "deep_change_percent"),
-        "gradual did not help at 1e-3: lower on average than all at once":
-            lambda r: mean(r, "schedules", "gradual @ 1e-03") < mean(r, "schedules", "all at once @ 1e-03"),
-        "discriminative at 1e-3 beat all at once in every seed and matched the safe rate":
-            lambda r: all(d > a for d, a in zip(comparison(r, "schedules").values("discriminative @ 1e-03",
-                                                                                  "test_accuracy"),
-                                                 comparison(r, "schedules").values("all at once @ 1e-03",
-                                                                                   "test_accuracy")))
-            and no_difference(r, "schedules", "discriminative @ 1e-03", "discriminative @ 1e-04"),
-        "yet the verdict against all at once is no measurable difference":
-            lambda r: no_difference(r, "schedules", "discriminative @ 1e-03", "all at once @ 1e-03"),
+        "at 1e-3 all at once drops validation accuracy by over 0.2 in one epoch on average":
+            lambda r: mean(r, "schedules", "all at once @ 1e-03", "largest_validation_drop") > 0.2,
+        "gradual at 1e-3 is measurably below the head and below all at once":
+            lambda r: beats(r, "schedules", "head only", "gradual @ 1e-03")
+            and beats(r, "schedules", "all at once @ 1e-03", "gradual @ 1e-03"),
+        "discriminative at 1e-3 beats all at once measurably and is not measurably different from the head":
+            lambda r: beats(r, "schedules", "discriminative @ 1e-03", "all at once @ 1e-03")
+            and no_difference(r, "schedules", "discriminative @ 1e-03", "head only"),
     },
     "05_monitor_validation": {
         "5 images per class leave a train-validation gap of about 0.28 in every seed":
@@ -175,8 +220,9 @@ CLAIMS = {
                                                                   "validation_loss_rise"))[-1] > 0.1
             and sorted(comparison(r, "overfitting").values("5 per class, no early stopping",
                                                             "validation_loss_rise"))[0] < 0.01,
-        "feature extraction beats the converged scratch CNN":
-            lambda r: beats(r, "baselines", "feature_extraction", "scratch"),
+        "feature extraction is ahead of the converged scratch CNN on average, but not measurably":
+            lambda r: mean(r, "baselines", "feature_extraction") > mean(r, "baselines", "scratch")
+            and no_difference(r, "baselines", "feature_extraction", "scratch"),
         "feature extraction beats raw pixels":
             lambda r: beats(r, "baselines", "feature_extraction", "pixels"),
         "the scratch CNN is no better than raw pixels":
@@ -184,53 +230,99 @@ CLAIMS = {
         "the head trains several times faster than the scratch CNN":
             lambda r: mean(r, "baselines", "scratch", "seconds") > 3 * mean(r, "baselines", "feature_extraction",
                                                                             "seconds"),
-        "Shirt has the lowest recall in every seed, measurably below Coat":
+        "Shirt has the lowest recall in every seed, measurably below Coat and T-shirt/top":
             lambda r: all(min(by_class, key=by_class.get) == "Shirt" for by_class in (
                 {row["class"]: row["recall"] for row in comparison(r, "per_class").rows if row["seed"] == seed}
                 for seed in comparison(r, "per_class").seeds))
-            and beats(r, "per_class", "Coat", "Shirt", "recall"),
+            and beats(r, "per_class", "Coat", "Shirt", "recall")
+            and beats(r, "per_class", "T-shirt/top", "Shirt", "recall"),
         "Bag, Sandal, Trouser and Ankle boot have recall above 0.9":
             lambda r: all(mean(r, "per_class", name, "recall") > 0.9
                           for name in ("Bag", "Sandal", "Trouser", "Ankle boot")),
+        "Shirt taken for T-shirt/top is the most frequent confusion; the ten top losses give the truth under 1 %":
+            lambda r: (r["values"]["interpretation"]["most_confused"][0]["true"],
+                       r["values"]["interpretation"]["most_confused"][0]["predicted"]) == ("Shirt", "T-shirt/top")
+            and len(r["values"]["interpretation"]["top_losses"]) == 10
+            and all(row["probability"] < 0.01 and row["true"] != row["predicted"]
+                    for row in r["values"]["interpretation"]["top_losses"]),
+        "both models are overconfident: the fitted temperature is above 1 on every seed":
+            lambda r: all(value > 1 for name in ("feature extraction", "fine-tuning")
+                          for value in comparison(r, "calibration").values(name + " + temperature", "temperature")),
+        "fine-tuning is less calibrated than the head on average, not measurably":
+            lambda r: mean(r, "calibration", "fine-tuning", "test_ece")
+            > mean(r, "calibration", "feature extraction", "test_ece")
+            and no_difference(r, "calibration", "fine-tuning", "feature extraction", "test_ece"),
+        "a temperature above 1 fitted on validation cuts the fine-tuned ECE measurably; its log-loss falls on every "
+        "seed, not measurably":
+            lambda r: mean(r, "calibration", "fine-tuning + temperature", "temperature") > 1.2
+            and beats(r, "calibration", "fine-tuning + temperature", "fine-tuning", "test_ece", higher_is_better=False)
+            and no_difference(r, "calibration", "fine-tuning + temperature", "fine-tuning", "test_nll")
+            and all(after < before for after, before in zip(
+                comparison(r, "calibration").values("fine-tuning + temperature", "test_nll"),
+                comparison(r, "calibration").values("fine-tuning", "test_nll"))),
+        "for the head alone the temperature's gain in ECE is not measurable":
+            lambda r: no_difference(r, "calibration", "feature extraction + temperature", "feature extraction",
+                                    "test_ece"),
+        "temperature scaling leaves accuracy exactly where it was":
+            lambda r: all(comparison(r, "calibration").values(name, "test_accuracy")
+                          == comparison(r, "calibration").values(name + " + temperature", "test_accuracy")
+                          for name in ("feature extraction", "fine-tuning")),
     },
     "07_small_data_and_overfitting": {
-        "the baseline fits its training images perfectly, with a gap of about 0.26":
+        "the baseline fits its training photographs perfectly, with a gap of about 0.25":
             lambda r: min(comparison(r, "remedies").values("none", "train_accuracy")) == 1.0
-            and 0.2 < mean(r, "remedies", "none", "gap") < 0.32,
-        "no single remedy changed test accuracy or the gap measurably":
+            and 0.2 < mean(r, "remedies", "none", "gap") < 0.3,
+        "no remedy, alone or all four, changed test accuracy or the gap measurably":
             lambda r: all(no_difference(r, "remedies", remedy, "none")
                           and no_difference(r, "remedies", remedy, "none", "gap")
-                          for remedy in ("augmentation", "dropout", "weight_decay", "early_stopping")),
-        "all four together narrowed the gap measurably":
-            lambda r: beats(r, "remedies", "all", "none", "gap", higher_is_better=False),
-        "but their test accuracy is no higher":
-            lambda r: no_difference(r, "remedies", "all", "none")
-            and mean(r, "remedies", "all") <= mean(r, "remedies", "none"),
-        "the gap closed because training accuracy fell":
-            lambda r: mean(r, "remedies", "all", "train_accuracy") < 0.95,
-        "early stopping stopped before the last epoch":
-            lambda r: mean(r, "remedies", "early_stopping", "epochs") < 20,
+                          for remedy in ("augmentation", "dropout", "weight_decay", "early_stopping", "all")),
+        "weight decay's interval rules out more than 0.01, augmentation's is ten times as wide":
+            lambda r: max(abs(value) for value in _interval(r, "remedies", "weight_decay", "none")) < 0.01
+            and _interval(r, "remedies", "augmentation", "none")[1] > 0.1,
+        "augmentation helped by about 0.11 on one seed and hurt by as much on another":
+            lambda r: max(a - b for a, b in zip(comparison(r, "remedies").values("augmentation", "test_accuracy"),
+                                                comparison(r, "remedies").values("none", "test_accuracy"))) > 0.1
+            and min(a - b for a, b in zip(comparison(r, "remedies").values("augmentation", "test_accuracy"),
+                                          comparison(r, "remedies").values("none", "test_accuracy"))) < -0.1,
+        "early stopping stopped before the last epoch, at about epoch 12":
+            lambda r: 10 < mean(r, "remedies", "early_stopping", "epochs") < 14,
+        "five seeds":
+            lambda r: len(comparison(r, "remedies").seeds) == 5,
     },
     "06_feature_extraction_vs_fine_tuning": {
-        "feature extraction beats the scratch CNN at 5 and at 20 images per class":
-            lambda r: all(beats(r, "grid", "feature_extraction", "scratch", samples_per_class=size) for size in (5, 20)),
-        "by more at 5 than at 20":
-            lambda r: mean(r, "grid", "feature_extraction", samples_per_class=5)
-            - mean(r, "grid", "scratch", samples_per_class=5)
-            > mean(r, "grid", "feature_extraction", samples_per_class=20) - mean(r, "grid", "scratch", samples_per_class=20),
-        "at 50 the difference from scratch is no longer measurable":
-            lambda r: no_difference(r, "grid", "feature_extraction", "scratch", samples_per_class=50),
-        "against raw pixels transfer is never measurably ahead":
-            lambda r: all(no_difference(r, "grid", "feature_extraction", "pixels", samples_per_class=size)
-                          for size in (5, 20, 50)),
-        "raw pixels beat the scratch CNN at 5 images per class":
-            lambda r: beats(r, "grid", "pixels", "scratch", samples_per_class=5),
-        "fine-tuning never beats feature extraction":
-            lambda r: all(no_difference(r, "grid", "fine_tuning", "feature_extraction", samples_per_class=size)
-                          for size in (5, 20, 50)),
-        "feature extraction is the best mean at 5 images per class":
-            lambda r: max(comparison(r, "grid", samples_per_class=5).summary(["test_accuracy"]),
-                          key=lambda row: row["test_accuracy"].mean)["strategy"] == "feature_extraction",
+        "on Fashion-MNIST at 50 per class, the rate chosen on validation beats the head measurably":
+            lambda r: _chosen_row(r, "fashion_mnist_embedded", 50)["measurable"]
+            and _chosen_row(r, "fashion_mnist_embedded", 50)["gain"] > 0.02,
+        "at 20 per class the gain is not measurable, and validation chose the rate the test set liked less":
+            lambda r: not _chosen_row(r, "fashion_mnist_embedded", 20)["measurable"]
+            and mean(r, "gains", _chosen_row(r, "fashion_mnist_embedded", 20)["chosen"],
+                     target="fashion_mnist_embedded", samples_per_class=20)
+            < max(mean(r, "gains", variant, target="fashion_mnist_embedded", samples_per_class=20)
+                  for variant in ("fine-tune 1e-04", "fine-tune 1e-03")),
+        "on the photographs no size gives a measurable gain":
+            lambda r: all(not _chosen_row(r, "tuxpaint_photos", size)["measurable"] for size in (5, 10)),
+        "1e-3 moves the weights about ten times as far as 1e-4":
+            lambda r: all(7 < mean(r, "gains", "fine-tune 1e-03", "weight_change_percent", target=target,
+                                   samples_per_class=size)
+                          / mean(r, "gains", "fine-tune 1e-04", "weight_change_percent", target=target,
+                                 samples_per_class=size) < 14
+                          for target, size in (("tuxpaint_photos", 5), ("tuxpaint_photos", 10),
+                                               ("fashion_mnist_embedded", 20), ("fashion_mnist_embedded", 50))),
+        "no chosen fine-tuning run is measurably below the head":
+            lambda r: all(not (row["measurable"] and row["gain"] < 0) for row in _chosen(r)),
+        "photos at 5 per class: validation chose 1e-3, yet 1e-4 beat it on test on every seed and never fell "
+        "below the head":
+            lambda r: _chosen_row(r, "tuxpaint_photos", 5)["chosen"] == "fine-tune 1e-03"
+            and all(low > high for low, high in zip(
+                comparison(r, "gains", target="tuxpaint_photos", samples_per_class=5).values("fine-tune 1e-04",
+                                                                                           "test_accuracy"),
+                comparison(r, "gains", target="tuxpaint_photos", samples_per_class=5).values("fine-tune 1e-03",
+                                                                                           "test_accuracy")))
+            and all(tuned >= head for tuned, head in zip(
+                comparison(r, "gains", target="tuxpaint_photos", samples_per_class=5).values("fine-tune 1e-04",
+                                                                                           "test_accuracy"),
+                comparison(r, "gains", target="tuxpaint_photos", samples_per_class=5).values("head",
+                                                                                           "test_accuracy"))),
     },
     "09_imbalanced_data": {
         "the three rarest classes keep a mean recall above 0.8":
@@ -241,16 +333,16 @@ CLAIMS = {
         "Shirt is the worst class with no remedy":
             lambda r: all(row["recall_Shirt"] == row["worst_class_recall"]
                           for row in comparison(r, "remedies").rows if row["remedy"] == "none"),
-        "logit adjustment gains the most balanced accuracy, about 0.02, on every seed, yet not measurably":
-            lambda r: _every_seed(r, "remedies", "logit_adjustment", "none", "balanced_accuracy")
-            and 0.01 < _gain(r, "remedies", "logit_adjustment", "none", "balanced_accuracy") < 0.04
-            and all(_gain(r, "remedies", "logit_adjustment", "none", "balanced_accuracy")
-                    >= _gain(r, "remedies", remedy, "none", "balanced_accuracy")
-                    for remedy in comparison(r, "remedies").variants)
-            and no_difference(r, "remedies", "logit_adjustment", "none", "balanced_accuracy"),
-        "class weights, oversampling and focal loss change balanced accuracy unmeasurably":
-            lambda r: all(no_difference(r, "remedies", remedy, "none", "balanced_accuracy")
-                          for remedy in ("class_weights", "oversample", "focal_loss")),
+        "logit adjustment, class weights and oversampling each raise balanced accuracy measurably, by under 0.03":
+            lambda r: all(beats(r, "remedies", remedy, "none", "balanced_accuracy")
+                          and _gain(r, "remedies", remedy, "none", "balanced_accuracy") < 0.03
+                          for remedy in ("logit_adjustment", "class_weights", "oversample")),
+        "logit adjustment raises Shirt's recall the most of the three":
+            lambda r: all(_gain(r, "remedies", "logit_adjustment", "none", "recall_Shirt")
+                          >= _gain(r, "remedies", remedy, "none", "recall_Shirt")
+                          for remedy in ("class_weights", "oversample")),
+        "focal loss lowers balanced accuracy measurably":
+            lambda r: beats(r, "remedies", "none", "focal_loss", "balanced_accuracy"),
         "undersampling raises Shirt's recall and lowers balanced accuracy, both measurably":
             lambda r: beats(r, "remedies", "undersample", "none", "recall_Shirt")
             and beats(r, "remedies", "none", "undersample", "balanced_accuracy"),
@@ -263,8 +355,9 @@ CLAIMS = {
             lambda r: mean(r, "methods", "naive", "old_task_before") > 0.97,
         "naive fine-tuning forgets most of it":
             lambda r: mean(r, "methods", "naive", "old_task_accuracy") < 0.5,
-        "a lower rate does not protect measurably, and learns the new task measurably worse":
-            lambda r: no_difference(r, "methods", "low_lr", "naive", "old_task_accuracy")
+        "a lower rate protects the old task measurably but little, and learns the new task measurably worse":
+            lambda r: beats(r, "methods", "low_lr", "naive", "old_task_accuracy")
+            and mean(r, "methods", "low_lr", "old_task_accuracy") < 0.6
             and beats(r, "methods", "naive", "low_lr", "new_task_accuracy"),
         "L2-SP keeps most of the old task and pays on the new one":
             lambda r: mean(r, "methods", "l2sp", "old_task_accuracy") > 0.9
@@ -272,17 +365,15 @@ CLAIMS = {
         "rehearsal keeps most of the old task with no measurable cost on the new one":
             lambda r: beats(r, "methods", "rehearsal", "naive", "old_task_accuracy")
             and no_difference(r, "methods", "rehearsal", "naive", "new_task_accuracy"),
-        "LwF keeps the old task; its cost on the new one, about 0.12, is not measurable and below L2-SP's":
-            lambda r: beats(r, "methods", "lwf", "naive", "old_task_accuracy")
-            and no_difference(r, "methods", "lwf", "naive", "new_task_accuracy")
-            and 0.05 < _gain(r, "methods", "naive", "lwf", "new_task_accuracy") < 0.2
-            and mean(r, "methods", "lwf", "new_task_accuracy") > mean(r, "methods", "l2sp", "new_task_accuracy"),
-        "L2-SP's strength trades one task for the other, monotonically":
-            lambda r: [mean(r, "l2sp_sweep", alpha, "old_task_accuracy") for alpha in (1.0, 30.0, 300.0, 3000.0)]
-            == sorted(mean(r, "l2sp_sweep", alpha, "old_task_accuracy") for alpha in (1.0, 30.0, 300.0, 3000.0))
-            and [mean(r, "l2sp_sweep", alpha, "new_task_accuracy") for alpha in (1.0, 30.0, 300.0, 3000.0)]
-            == sorted((mean(r, "l2sp_sweep", alpha, "new_task_accuracy") for alpha in (1.0, 30.0, 300.0, 3000.0)),
-                      reverse=True),
+        "LwF's gain on the old task is not measurable over three seeds; its cost on the new one is":
+            lambda r: no_difference(r, "methods", "lwf", "naive", "old_task_accuracy")
+            and beats(r, "methods", "naive", "lwf", "new_task_accuracy"),
+        "L2-SP at alpha 1 is below naive on both tasks; 30 to 300 lifts task A without costing task B":
+            lambda r: mean(r, "l2sp_sweep", 1.0, "old_task_accuracy") < mean(r, "methods", "naive", "old_task_accuracy")
+            and mean(r, "l2sp_sweep", 1.0, "new_task_accuracy") < mean(r, "methods", "naive", "new_task_accuracy")
+            and mean(r, "l2sp_sweep", 300.0, "old_task_accuracy") - mean(r, "l2sp_sweep", 30.0, "old_task_accuracy") > 0.3
+            and abs(mean(r, "l2sp_sweep", 300.0, "new_task_accuracy")
+                    - mean(r, "l2sp_sweep", 30.0, "new_task_accuracy")) < 0.02,
     },
     "11_explainability": {
         "the astronaut is called a bobsled and the rocket a drilling platform":
@@ -290,14 +381,13 @@ CLAIMS = {
             and r["values"]["imagenet_top_classes"][:2] == ["Egyptian cat", "espresso"],
         "down to depth 7, CKA is at least 0.998 on every seed":
             lambda r: all(row["cka"] >= 0.998 for row in comparison(r, "similarity").rows if row["depth"] <= 7),
-        "the last two layers changed most, to about 0.965":
+        "the last two layers changed most, and which of them more is not settled":
             lambda r: sorted(comparison(r, "similarity").variants,
-                             key=lambda depth: mean(r, "similarity", depth, "cka"))[:2] == [11, 12]
-            and all(0.95 < mean(r, "similarity", depth, "cka") < 0.98 for depth in (11, 12)),
-        "which of the two is lowest is not settled":
-            lambda r: no_difference(r, "similarity", 11, 12, "cka"),
-        "no layer falls below 0.95":
-            lambda r: min(row["cka"] for row in comparison(r, "similarity").rows) > 0.95,
+                             key=lambda depth: mean(r, "similarity", depth, "cka"))[:2] in ([11, 12], [12, 11])
+            and no_difference(r, "similarity", 11, 12, "cka"),
+        "every depth's mean CKA stays at 0.95 or above":
+            lambda r: min(mean(r, "similarity", depth, "cka") for depth in comparison(r, "similarity").variants)
+            >= 0.9495,
     },
     "12_deployment_size_and_speed": {
         "file size is the parameter count times four bytes, within 10 %":
@@ -306,20 +396,20 @@ CLAIMS = {
         "ResNet50 has about 7 times EfficientNet-Lite0's parameters but takes under 3 times as long":
             lambda r: 6 < mean(r, "sizes", "ResNet50", "parameters") / mean(r, "sizes", "EfficientNetLite0", "parameters") < 8
             and beats(r, "sizes", "EfficientNetLite0", "ResNet50", "latency_ms", higher_is_better=False)
-            and mean(r, "sizes", "ResNet50", "latency_ms") < 3 * mean(r, "sizes", "EfficientNetLite0", "latency_ms"),
-        "MobileNetV2 has the fewest parameters of the ImageNet networks, but its time shrinks less than its size":
+            and 2 < mean(r, "sizes", "ResNet50", "latency_ms") / mean(r, "sizes", "EfficientNetLite0", "latency_ms") < 3,
+        "MobileNetV2 has the fewest parameters of the ImageNet networks, but takes about as long as Lite0":
             lambda r: min(("MobileNetV2", "EfficientNetLite0", "ResNet50"),
                           key=lambda name: mean(r, "sizes", name, "parameters")) == "MobileNetV2"
-            and mean(r, "sizes", "MobileNetV2", "latency_ms") / mean(r, "sizes", "EfficientNetLite0", "latency_ms")
-            > mean(r, "sizes", "MobileNetV2", "parameters") / mean(r, "sizes", "EfficientNetLite0", "parameters"),
+            and 0.85 < mean(r, "sizes", "MobileNetV2", "latency_ms") / mean(r, "sizes", "EfficientNetLite0", "latency_ms")
+            < 1.15,
         "neither 8-bit variant changed accuracy measurably":
             lambda r: all(no_difference(r, "tflite", variant, "keras", "accuracy") for variant in ("dynamic", "int8")),
         "8-bit files are 3 to 4 times smaller":
             lambda r: all(3 < mean(r, "tflite", "float32", "tflite_mb") / mean(r, "tflite", variant, "tflite_mb") < 4
                           for variant in ("dynamic", "int8")),
-        "neither 8-bit variant is even 1.5 times faster than float32 on this CPU, and dynamic-range is not faster at all":
-            lambda r: all(mean(r, "tflite", "float32", "latency_ms") < 1.5 * mean(r, "tflite", variant, "latency_ms")
-                          for variant in ("dynamic", "int8"))
+        "int8 is measurably faster than float32, but not four times; dynamic range is not measurably faster":
+            lambda r: beats(r, "tflite", "int8", "float32", "latency_ms", higher_is_better=False)
+            and mean(r, "tflite", "float32", "latency_ms") < 4 * mean(r, "tflite", "int8", "latency_ms")
             and not beats(r, "tflite", "dynamic", "float32", "latency_ms", higher_is_better=False),
         "the TFLite interpreter is several times faster per image than Keras's predict_on_batch":
             lambda r: mean(r, "sizes", "EfficientNetLite0", "latency_ms") > 2.5 * mean(r, "tflite", "float32", "latency_ms"),
@@ -356,24 +446,23 @@ CLAIMS = {
     "14_speech_transfer": {
         "MFCC statistics beat the frozen speaker encoder on both tasks":
             lambda r: all(beats(r, task, "mfcc", "frozen") for task in ("speaker", "digit")),
+        "pretraining removes about 7/8 of the random encoder's errors on speakers and 3/5 on digits":
+            lambda r: abs(_gain(r, "speaker", "frozen", "random") / (1 - mean(r, "speaker", "random")) - 0.87) < 0.02
+            and abs(_gain(r, "digit", "frozen", "random") / (1 - mean(r, "digit", "random")) - 0.59) < 0.02,
         "pretraining beats random weights on both tasks, by over 0.2 more on speakers than on digits":
             lambda r: all(beats(r, task, "frozen", "random") for task in ("speaker", "digit"))
             and _gain(r, "speaker", "frozen", "random") - _gain(r, "digit", "frozen", "random") > 0.2,
-        "fine-tuning is not measurably different from the frozen encoder on either task":
-            lambda r: all(no_difference(r, task, "fine_tune", "frozen") for task in ("speaker", "digit")),
-        "on digits fine-tuning was higher on every seed, by less than the seeds' spread":
-            lambda r: _every_seed(r, "digit", "fine_tune", "frozen")
-            and _gain(r, "digit", "fine_tune", "frozen")
-            < comparison(r, "digit").spread("fine_tune", "test_accuracy").std
-            + comparison(r, "digit").spread("frozen", "test_accuracy").std,
+        "fine-tuning: no measurable difference on speakers (ruling out more than 0.05), a gain on digits on every seed":
+            lambda r: no_difference(r, "speaker", "fine_tune", "frozen")
+            and _interval(r, "speaker", "fine_tune", "frozen")[1] < 0.05
+            and beats(r, "digit", "fine_tune", "frozen") and _every_seed(r, "digit", "fine_tune", "frozen"),
         "five seeds":
             lambda r: all(len(comparison(r, task).seeds) == 5 for task in ("speaker", "digit")),
     },
     "15_types_of_transfer": {
-        "inductive: frozen MiniLM beats TF-IDF at 16 per class, by under 0.1, not on every seed":
+        "inductive: frozen MiniLM beats TF-IDF at 16 per class, by under 0.1":
             lambda r: beats(r, "inductive", "frozen", "tfidf", "movies_accuracy")
-            and _gain(r, "inductive", "frozen", "tfidf", "movies_accuracy") < 0.1
-            and not _every_seed(r, "inductive", "frozen", "tfidf", "movies_accuracy"),
+            and _gain(r, "inductive", "frozen", "tfidf", "movies_accuracy") < 0.1,
         "transductive: self-training is not measurably different from the source-only classifier":
             lambda r: no_difference(r, "transductive", "self-training", "none (source only)", "tweet_accuracy"),
         "about one pseudo-label in five is wrong":
@@ -384,22 +473,19 @@ CLAIMS = {
         "MiniLM clusters the text domains far better than TF-IDF, which is near 0":
             lambda r: beats(r, "unsupervised", "text domains: MiniLM", "text domains: TF-IDF", "nmi")
             and mean(r, "unsupervised", "text domains: TF-IDF", "nmi") < 0.15,
-        "but MiniLM's recall@5 is not measurably better than TF-IDF's, and both are above chance (0.76)":
-            lambda r: no_difference(r, "unsupervised", "text domains: MiniLM", "text domains: TF-IDF", "recall_at_5")
+        "MiniLM's recall@5 gain over TF-IDF is measurable but small, and both are above chance (0.76)":
+            lambda r: beats(r, "unsupervised", "text domains: MiniLM", "text domains: TF-IDF", "recall_at_5")
+            and _gain(r, "unsupervised", "text domains: MiniLM", "text domains: TF-IDF", "recall_at_5") < 0.05
             and mean(r, "unsupervised", "text domains: TF-IDF", "recall_at_5") > 1 - 0.75 ** 5,
     },
     "08_negative_transfer_and_domain_shift": {
-        "no negative transfer: at 10 per class no measurable difference, with an interval wider than ±0.1":
-            lambda r: no_difference(r, "negative", "digit weights", "random weights", samples_per_class=10)
-            and max(map(abs, _interval(r, "negative", "digit weights", "random weights",
-                                       samples_per_class=10))) > 0.1,
-        "at 30 per class the digit start wins on every seed, by under 0.04":
-            lambda r: beats(r, "negative", "digit weights", "random weights", samples_per_class=30)
-            and _every_seed(r, "negative", "digit weights", "random weights", samples_per_class=30)
-            and _gain(r, "negative", "digit weights", "random weights", samples_per_class=30) < 0.04,
-        "every layer trains for 20 to 50 epochs":
-            lambda r: 20 <= min(row["epochs"] for row in comparison(r, "negative").rows)
-            and max(row["epochs"] for row in comparison(r, "negative").rows) <= 55,
+        "no measurable transfer either way at 10 or at 30 per class, with intervals wider than ±0.05":
+            lambda r: all(no_difference(r, "negative", "digit weights", "random weights", samples_per_class=size)
+                          and max(map(abs, _interval(r, "negative", "digit weights", "random weights",
+                                                     samples_per_class=size))) > 0.05 for size in (10, 30)),
+        "every layer trains for dozens of epochs":
+            lambda r: mean(r, "negative", "random weights", "epochs", samples_per_class=10) > 20
+            and mean(r, "negative", "digit weights", "epochs", samples_per_class=30) > 20,
         "on clean 64-px images, features and raw pixels are not measurably different":
             lambda r: no_difference(r, "shift", "frozen ImageNet features", "raw pixels", "accuracy", shift="none"),
         "contrast, inversion and rotation: the features are far more robust (by over 0.2)":
@@ -418,6 +504,10 @@ CLAIMS = {
                     for row in comparison(r, "adabn", statistics="clean training images").rows),
         "that model is weaker on clean images":
             lambda r: beats(r, "adabn", "ImageNet", "clean training images", "clean"),
+        "the unadapted ImageNet model stays ahead of the adapted one on noisy images, on every seed":
+            lambda r: all(imagenet["noisy"] > clean["noisy_after_adabn"] for imagenet, clean in zip(
+                comparison(r, "adabn", statistics="ImageNet").rows,
+                comparison(r, "adabn", statistics="clean training images").rows)),
     },
 }
 CASES = [(notebook, claim) for notebook, claims in CLAIMS.items() for claim in claims]
@@ -455,7 +545,8 @@ def _perturbed(results: dict, key: str, variant: str, shift: float) -> dict:
 
 def test_a_claim_the_numbers_do_not_support_fails():
     results = load("00_quickstart")
-    worse = _perturbed(results, "strategies", "feature_extraction", -0.05)  # now below the pixels
-    assert not CLAIMS["00_quickstart"]["feature extraction beats raw-pixel logistic regression"](worse)
-    apart = _perturbed(results, "strategies", "fine_tuning", +0.05)  # now clearly above feature extraction
-    assert not CLAIMS["00_quickstart"]["no measurable difference between fine-tuning and feature extraction"](apart)
+    worse = _perturbed(results, "strategies", "feature_extraction", -0.4)  # now near the pixels
+    assert not CLAIMS["00_quickstart"]["on photographs, feature extraction beats raw pixels by more than 0.3"](worse)
+    apart = _perturbed(results, "strategies", "fine_tuning", +0.15)  # now clearly above feature extraction
+    assert not CLAIMS["00_quickstart"][
+        "no measurable difference between fine-tuning and feature extraction, ruling out gains above 0.06"](apart)

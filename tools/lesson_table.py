@@ -45,12 +45,13 @@ HEADLINES = {
                       lambda r: f"10 photos per class: feature extraction {_s(r, 'strategies', 'feature_extraction')}, "
                                 f"scratch CNN {_s(r, 'strategies', 'scratch')}, raw pixels {_s(r, 'strategies', 'pixels')}"),
     "01_choose_a_pretrained_model": ("linear probes of Lite0/1/2, a narrow source, random weights and pixels; "
-                                     "a map of when transfer pays",
+                                     "a map of when transfer pays; LogME against the probes",
                                      lambda r: f"photos: Lite0 probe {_s(r, 'probes', 'EfficientNetLite0 (imagenet)', 'probe_test_accuracy')}, "
                                                f"pixels {_s(r, 'probes', 'raw pixels (logistic regression)', 'probe_test_accuracy')}; "
                                                f"gain over pixels at 5 per class: photos {_gain(r, 'tuxpaint_photos', 5):+.3f}, "
                                                f"digits {_gain(r, 'digits', 5):+.3f}"),
-    "02_freeze_and_new_head": ("what freezing means in Keras 3; the compile and BatchNorm pitfalls; cached features",
+    "02_freeze_and_new_head": ("what freezing means in Keras 3; the compile and BatchNorm pitfalls; cached features; "
+                               "tl.check",
                                lambda r: f"same accuracy ({_s(r, 'head', 'cached features')} vs "
                                          f"{_s(r, 'head', 'images')}); head training "
                                          f"{_c(r, 'head').spread('images', 'seconds').mean / _c(r, 'head').spread('cached features', 'seconds').mean:.1f}x faster"),
@@ -60,18 +61,21 @@ HEADLINES = {
     "04_gradual_unfreezing": ("all at once, gradual unfreezing and layer-wise rates at a safe and an aggressive rate",
                               lambda r: f"at 1e-3: layer-wise rates {_s(r, 'schedules', 'discriminative @ 1e-03')}, all at once "
                                         f"{_s(r, 'schedules', 'all at once @ 1e-03')}"),
-    "05_monitor_validation": ("learning curves, early stopping, the overfitting gap, per-class recall; a converged baseline",
+    "05_monitor_validation": ("learning curves, early stopping, the overfitting gap, per-class recall, top losses; "
+                              "a converged baseline; calibration and temperature scaling",
                               lambda r: f"feature extraction {_s(r, 'baselines', 'feature_extraction')}, scratch CNN "
-                                        f"{_s(r, 'baselines', 'scratch')}, pixels {_s(r, 'baselines', 'pixels')}"),
+                                        f"{_s(r, 'baselines', 'scratch')}, pixels {_s(r, 'baselines', 'pixels')}; "
+                                        f"fine-tuned ECE {_s(r, 'calibration', 'fine-tuning', 'test_ece')} → "
+                                        f"{_s(r, 'calibration', 'fine-tuning + temperature', 'test_ece')} with a temperature"),
     "06_feature_extraction_vs_fine_tuning": ("fine-tuning against the head alone with a fair budget, near and far "
                                              "from ImageNet",
                                              lambda r: "gain of fine-tuning over the head: " + ", ".join(
                                                  f"{row['target'].split('_')[0]} {row['samples_per_class']}/class "
                                                  f"{row['gain']:+.3f}" for row in _chosen(r))),
     "07_small_data_and_overfitting": ("augmentation, dropout, weight decay, early stopping, one at a time (photos)",
-                                      lambda r: f"no remedy {_s(r, 'remedies', 'none')}; all four "
-                                                f"{_s(r, 'remedies', 'all')} (gap {_s(r, 'remedies', 'all', 'gap')} vs "
-                                                f"{_s(r, 'remedies', 'none', 'gap')})"),
+                                      lambda r: f"no remedy {_s(r, 'remedies', 'none')} (gap "
+                                                f"{_s(r, 'remedies', 'none', 'gap')}); dropout {_s(r, 'remedies', 'dropout')}, "
+                                                f"augmentation {_s(r, 'remedies', 'augmentation')}: none measurable"),
     "08_negative_transfer_and_domain_shift": ("negative transfer tested as defined; five shifts; AdaBN and its assumption",
                                               lambda r: f"inverted images: features "
                                                         f"{_s(r, 'shift', 'frozen ImageNet features', 'accuracy', shift='inversion')}, "
@@ -97,7 +101,8 @@ HEADLINES = {
                                    f"{_s(r, 'curve', 'tfidf', 'tweets_accuracy', samples_per_class=128)}"),
     "14_speech_transfer": ("a speaker encoder on a speaker task and on a digit task, against MFCCs",
                            lambda r: f"speaker: encoder {_s(r, 'speaker', 'frozen')}, MFCC {_s(r, 'speaker', 'mfcc')}; "
-                                     f"digit: encoder {_s(r, 'digit', 'frozen')}, MFCC {_s(r, 'digit', 'mfcc')}"),
+                                     f"digit: encoder {_s(r, 'digit', 'frozen')}, fine-tuned {_s(r, 'digit', 'fine_tune')}, "
+                                     f"MFCC {_s(r, 'digit', 'mfcc')}"),
     "15_types_of_transfer": ("inductive, transductive (self-training) and unsupervised (clustering, retrieval)",
                              lambda r: f"tweets, no labels: self-training "
                                        f"{_s(r, 'transductive', 'self-training', 'tweet_accuracy')} vs "
