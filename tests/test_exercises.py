@@ -89,8 +89,7 @@ def test_smallest_gap_and_best_imbalance_remedy_use_means_over_seeds():
                                      "all": {"gap": 0.05, "balanced_accuracy": 0.70}})
     assert exercises.check_smallest_gap(remedies, "ALL")
     assert not exercises.check_smallest_gap(remedies, "dropout")
-    assert exercises.check_best_imbalance_remedy(remedies, "all")
-    assert not exercises.check_best_imbalance_remedy(remedies, "none")
+
 
 
 def test_largest_shift_drop_is_relative_to_clean_images():
@@ -104,8 +103,7 @@ def test_largest_shift_drop_is_relative_to_clean_images():
 def test_least_forgetting():
     methods = comparison("method", {"naive": {"old_task_accuracy": 0.3, "forgetting": -0.7},
                                     "rehearsal": {"old_task_accuracy": 0.9, "forgetting": -0.1}})
-    assert exercises.check_least_forgetting(methods, "rehearsal")
-    assert not exercises.check_least_forgetting(methods, "naive")
+
 
 
 def test_most_changed_depth(capsys):
@@ -186,4 +184,54 @@ def test_quiz_answers_are_spread_over_the_letters_and_keep_their_option():
             assert sorted(question.options) == sorted(written["options"])
         letters.update(question.answer for question in shown)
     total = sum(letters.values())
-    assert max(letters.values()) / total < 0.45, f"answers bunch on one letter: {letters}"
+    assert max(letters.values()) / total <= 0.40, f"answers bunch on one letter: {letters}"
+
+
+def test_the_quiz_file_follows_its_schema():
+    import json
+    from pathlib import Path
+
+    from tltutor.lessons import quiz, quiz_bank
+
+    data = json.loads(quiz_bank.QUIZZES_PATH.read_text(encoding="utf-8"))
+    notebooks = {path.stem for path in (Path(__file__).parents[1] / "notebooks").glob("*.ipynb")}
+    assert set(data) == notebooks, "one quiz per lesson, keyed by the notebook's name"
+    texts = []
+    for lesson, questions in data.items():
+        assert len(questions) >= 3, lesson
+        for question in questions:
+            assert set(question) == {"text", "options", "answer", "why"}, (lesson, question)
+            assert all(isinstance(question[key], str) and question[key].strip() for key in ("text", "answer", "why"))
+            assert 2 <= len(question["options"]) <= len(quiz.LETTERS)
+            assert len(set(question["options"])) == len(question["options"]), question["text"]
+            assert question["answer"] in quiz.LETTERS[:len(question["options"])], question["text"]
+            texts.append(question["text"])
+    assert len(texts) == len(set(texts)), "every question is asked once"
+
+
+def _paired(variant_key, table):
+    """A Comparison from ``{variant: {metric: [one value per seed]}}``."""
+    built = Comparison(variant_key)
+    for variant, metrics in table.items():
+        for seed in range(len(next(iter(metrics.values())))):
+            built.add(variant, seed, **{metric: values[seed] for metric, values in metrics.items()})
+    return built
+
+
+def test_measurably_worse_remedy_accepts_any_remedy_below_none_and_no_other():
+    remedies = _paired("remedy", {"none": {"balanced_accuracy": [0.80, 0.78, 0.82]},
+                                  "undersample": {"balanced_accuracy": [0.76, 0.75, 0.79]},
+                                  "focal_loss": {"balanced_accuracy": [0.79, 0.77, 0.81]},
+                                  "noisy": {"balanced_accuracy": [0.70, 0.85, 0.80]}})
+    assert exercises.check_measurably_worse_remedy(remedies, "undersample")
+    assert exercises.check_measurably_worse_remedy(remedies, "focal_loss")
+    assert not exercises.check_measurably_worse_remedy(remedies, "noisy")
+
+
+def test_free_protection_needs_the_old_task_won_and_the_new_task_not_lost():
+    methods = _paired("method", {
+        "naive": {"old_task_accuracy": [0.30, 0.20, 0.40], "new_task_accuracy": [0.60, 0.62, 0.58]},
+        "rehearsal": {"old_task_accuracy": [0.85, 0.88, 0.90], "new_task_accuracy": [0.61, 0.60, 0.59]},
+        "l2sp": {"old_task_accuracy": [0.93, 0.95, 0.94], "new_task_accuracy": [0.32, 0.33, 0.30]}})
+    assert exercises.check_free_protection(methods, "rehearsal")
+    assert not exercises.check_free_protection(methods, "l2sp")

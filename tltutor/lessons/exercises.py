@@ -231,24 +231,41 @@ def check_largest_shift_drop(report, answer) -> bool:
     )
 
 
-def check_best_imbalance_remedy(rows, answer) -> bool:
-    """Exercise (notebook 09): which remedy gave the best mean balanced accuracy?"""
-    best = max(_mean_rows(rows), key=lambda row: row["balanced_accuracy"])
+def check_measurably_worse_remedy(comparison, answer, baseline: str = "none",
+                                  metric: str = "balanced_accuracy") -> bool:
+    """Exercise (notebook 09): name a remedy that made ``metric`` measurably *worse* than ``baseline``.
+
+    Any remedy whose paired interval against ``baseline`` lies wholly below zero is a right answer.
+    """
+    worse = [variant for variant in comparison.variants if variant != baseline
+             and comparison.verdict(variant, baseline, metric).measurable
+             and comparison.verdict(variant, baseline, metric).difference < 0]
+    chosen = next((variant for variant in worse if _matches(answer, variant)), None)
     return _verdict(
-        _matches(answer, best["remedy"]),
-        f"{best['remedy']} reached a balanced accuracy of {best['balanced_accuracy']:.3f}.",
-        "sort by balanced_accuracy, not accuracy: plain accuracy rewards predicting the large classes.",
+        chosen is not None,
+        f"{chosen}: {comparison.verdict(chosen, baseline, metric) if chosen else ''} "
+        f"(measurably worse: {', '.join(worse) or 'none'}). A remedy for imbalance can cost the classes it "
+        "did not aim at more than it gives the rare ones.",
+        f"read the {metric.replace('_', ' ')} verdicts against '{baseline}': look for '{baseline} beats X' with an "
+        "interval that excludes zero; answer with X.",
     )
 
 
-def check_least_forgetting(rows, answer) -> bool:
-    """Exercise (notebook 10): which remedy kept the most old-task accuracy, on average?"""
-    best = max(_mean_rows(rows), key=lambda row: row["old_task_accuracy"])
+def check_free_protection(comparison, answer, baseline: str = "naive") -> bool:
+    """Exercise (notebook 10): which method kept the old task measurably better than ``baseline`` at no
+    measurable cost on the new task?"""
+    free = [variant for variant in comparison.variants if variant != baseline
+            and comparison.verdict(variant, baseline, "old_task_accuracy").measurable
+            and comparison.verdict(variant, baseline, "old_task_accuracy").difference > 0
+            and not (comparison.verdict(variant, baseline, "new_task_accuracy").measurable
+                     and comparison.verdict(variant, baseline, "new_task_accuracy").difference < 0)]
+    expected = free[0] if len(free) == 1 else None
     return _verdict(
-        _matches(answer, best["method"]),
-        f"{best['method']} kept an old-task accuracy of {best['old_task_accuracy']:.3f} "
-        f"(it lost {best['forgetting']:+.3f}).",
-        "look for the highest old_task_accuracy in the table and answer with its method name.",
+        expected is not None and _matches(answer, expected),
+        f"{expected}: it protected the old task measurably, and the new task did not pay for it measurably. "
+        "The other protections bought the old task with the new one.",
+        f"for each method read two verdicts against '{baseline}': old task accuracy (it must beat {baseline}) and "
+        f"new task accuracy ('{baseline} beats it' must not appear).",
     )
 
 
