@@ -167,11 +167,12 @@ quiz.check(answers);
 # %% [markdown]
 # ## Exercise
 #
-# Which remedy gave the best mean balanced accuracy? Answer with its name as in the table.
+# Name a remedy that made balanced accuracy measurably *worse* than no remedy, and say in one sentence
+# what it traded away. Answer with its name as in the table.
 
 # %%
 answer = None
-tl.lessons.exercises.check_best_imbalance_remedy(comparison, answer);
+tl.lessons.exercises.check_measurably_worse_remedy(comparison, answer);
 
 # %%
 lesson.finish();

@@ -159,11 +159,12 @@ quiz.check(answers);
 # %% [markdown]
 # ## Exercise
 #
-# Which method kept the most old-task accuracy, on average? Answer with its method name.
+# Which method protected the old task measurably better than naive fine-tuning **without** a measurable
+# cost on the new task? Read both verdicts of each method, then answer with its name.
 
 # %%
 answer = None
-tl.lessons.exercises.check_least_forgetting(comparison, answer);
+tl.lessons.exercises.check_free_protection(comparison, answer);
 
 # %%
 lesson.finish();

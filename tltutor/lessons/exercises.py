@@ -263,7 +263,7 @@ def check_free_protection(comparison, answer, baseline: str = "naive") -> bool:
     return _verdict(
         expected is not None and _matches(answer, expected),
         f"{expected}: it protected the old task measurably, and the new task did not pay for it measurably. "
-        "The other protections bought the old task with the new one.",
+        "The others either cost the new task measurably or did not protect the old one measurably.",
         f"for each method read two verdicts against '{baseline}': old task accuracy (it must beat {baseline}) and "
         f"new task accuracy ('{baseline} beats it' must not appear).",
     )
