@@ -149,3 +149,19 @@ def test_fine_tuning_with_a_schedule_moves_the_unfrozen_weights(tiny_data):
     assert diagnostics.relative_weight_change(start, layer.get_weights()) > 0
     with pytest.raises(InvalidArgumentError, match="schedule"):
         training.fine_tune(model, train, validation, schedule="triangle")
+
+
+def test_fine_tuning_gain_pairs_each_rate_with_the_head_and_chooses_on_validation():
+    from tltutor.lessons import experiments
+
+    gains = experiments.fine_tuning_gain(
+        {"fashion_mnist_embedded": dict(sizes=(4,), image_size=32, epochs=2, seeds=(0, 1), test_samples_per_class=5)},
+        rates=(1e-4, 1e-3), head_epochs=2, progress=False)
+    assert gains.variants == ["head", "fine-tune 1e-04", "fine-tune 1e-03"]
+    assert all(row["weight_change_percent"] > 0 for row in gains.rows if row["variant"] != "head")
+    moved = {variant: gains.spread(variant, "weight_change_percent").mean for variant in gains.variants[1:]}
+    assert moved["fine-tune 1e-03"] > moved["fine-tune 1e-04"], "a larger rate moves the weights further"
+    (chosen,) = experiments.chosen_fine_tuning(gains)
+    validation = {variant: gains.spread(variant, "validation_accuracy").mean for variant in gains.variants[1:]}
+    assert chosen["chosen"] == max(validation, key=validation.get)
+    assert chosen["low"] <= chosen["gain"] <= chosen["high"]

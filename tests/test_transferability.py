@@ -50,3 +50,17 @@ def test_rank_correlation_matches_scipy_with_ties():
 def test_bad_input_says_what_is_wrong(features, labels, message):
     with pytest.raises(InvalidArgumentError, match=message):
         transferability.logme(features, labels)
+
+
+def test_transfer_map_rows_carry_logme_and_score_agreement_reads_them():
+    import tltutor as tl
+
+    found = tl.lessons.selection.transfer_map(targets=("digits",), samples_per_class=(3,), seeds=(0, 1),
+                                              image_size=32, test_samples_per_class=10, progress=False)
+    assert found.variants == ["pixels", "imagenet", "random"]
+    assert all(np.isfinite(row["logme"]) for row in found.rows)
+    rows = tl.lessons.selection.score_agreement(found, [{"target": "digits", "samples_per_class": 3}])
+    assert rows[0]["first_by_score"] in found.variants and rows[0]["first_by_accuracy"] in found.variants
+    assert -1 <= rows[0]["rank_correlation"] <= 1
+    with pytest.raises(InvalidArgumentError, match="probe_test_accuracy"):
+        tl.lessons.selection.score_agreement(found, [{}], metric="probe_test_accuracy")
