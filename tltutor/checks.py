@@ -31,13 +31,12 @@ Examples:
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 
 import keras
 import numpy as np
 
-from tltutor import compiling, models, state, training
+from tltutor import compiling, features, models, state, training
 from tltutor.data import batches
 
 RULES = ("batchnorm_updates", "stale_compile", "untrained_head", "high_rate", "logits_and_loss", "input_range",
@@ -81,15 +80,8 @@ def _base(model: keras.Model):
     return max(nested, key=lambda layer: layer.count_params()) if nested else None
 
 
-def _leaves(layer):
-    inner = getattr(layer, "layers", None)
-    if not inner:
-        return [layer]
-    return [leaf for child in inner for leaf in _leaves(child)]
-
-
 def _random_layers(layer) -> list:
-    return [leaf for leaf in _leaves(layer) if type(leaf).__name__.startswith("Random")]
+    return [leaf for leaf in models.leaf_layers(layer) if type(leaf).__name__.startswith("Random")]
 
 
 def _pretrained_trainable(base) -> list:
@@ -108,7 +100,7 @@ def _base_trains(base) -> bool:
 def _batchnorm_updates(model, base, pretrained):
     if not _base_trains(base) or pretrained is False:
         return []
-    updating = [layer.name for layer in _leaves(base)
+    updating = [layer.name for layer in models.leaf_layers(base)
                 if isinstance(layer, keras.layers.BatchNormalization) and layer.trainable]
     if not updating:
         return []
@@ -220,7 +212,7 @@ def _logits_and_loss(model):
 
 
 def _expects_0_to_255(model) -> bool:
-    for layer in _leaves(model):
+    for layer in models.leaf_layers(model):
         if isinstance(layer, keras.layers.Rescaling) and float(np.max(np.abs(layer.scale))) <= 1 / 100:
             return True
         if isinstance(layer, keras.layers.Normalization) and layer.built and \
@@ -312,7 +304,7 @@ def _keys_and_labels(data):
         if isinstance(images, dict):
             return None  # several named inputs (a tokenizer's output, for example): not compared
         images = np.asarray(keras.ops.convert_to_numpy(images), dtype=np.float32)  # uint8 and float alike
-        keys += [hashlib.sha1(np.ascontiguousarray(image).tobytes()).digest() for image in images]
+        keys += features.image_keys(images)
         labels.append(np.asarray(keras.ops.convert_to_numpy(label_batch)))
     return tuple(sorted(keys)), (np.concatenate(labels) if labels else np.zeros((0,)))
 

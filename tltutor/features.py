@@ -108,7 +108,8 @@ def weights_fingerprint(model: keras.Model) -> str:
     return digest.hexdigest()[:32]
 
 
-def _image_keys(images: np.ndarray) -> list[bytes]:
+def image_keys(images: np.ndarray) -> list[bytes]:
+    """One digest per image of ``images``: equal images, equal keys."""
     # SHA-256 runs on the CPU's SHA instructions: twice as fast as BLAKE2 here.
     return [hashlib.sha256(np.ascontiguousarray(image).data).digest() for image in images]
 
@@ -168,7 +169,7 @@ def outputs_of(part: keras.Model, data):
     keys, labels, missing_inputs, missing_keys = [], [], [], set()
     for inputs, batch_labels in batches.iterate(data, PREDICT_BATCH_SIZE):
         inputs = np.asarray(keras.ops.convert_to_numpy(inputs))
-        for input_key, example in zip(_image_keys(inputs), inputs):
+        for input_key, example in zip(image_keys(inputs), inputs):
             keys.append(input_key)
             if input_key not in rows and input_key not in missing_keys:
                 missing_keys.add(input_key)

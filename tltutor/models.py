@@ -191,13 +191,14 @@ _INITIALIZED = (("kernel", "kernel_initializer"), ("bias", "bias_initializer"),
                 ("moving_mean", "moving_mean_initializer"), ("moving_variance", "moving_variance_initializer"))
 
 
-def _leaf_layers(layer):
+def leaf_layers(layer):
+    """The layers inside ``layer`` that hold no layers of their own, nested models walked through, in order."""
     inner = getattr(layer, "layers", None)
     if not inner:
         yield layer
         return
     for child in inner:
-        yield from _leaf_layers(child)
+        yield from leaf_layers(child)
 
 
 def reinitialize(layer: keras.layers.Layer, seed: int) -> int:
@@ -210,7 +211,7 @@ def reinitialize(layer: keras.layers.Layer, seed: int) -> int:
     """
     seed = validation.check_seed(seed)
     drawn = 0
-    for index, leaf in enumerate(_leaf_layers(layer)):
+    for index, leaf in enumerate(leaf_layers(layer)):
         holder = getattr(leaf, "cell", leaf)  # recurrent layers keep their weights on their cell
         for weight_name, initializer_name in _INITIALIZED:
             variable = getattr(holder, weight_name, None)

@@ -24,6 +24,7 @@ import numpy as np
 from scipy import optimize
 
 from tltutor import validation
+from tltutor.report import diagnostics
 
 BINS = 10
 TEMPERATURE_RANGE = (0.05, 100.0)
@@ -86,10 +87,7 @@ def expected_calibration_error(probabilities, labels, bins: int = BINS) -> float
 def negative_log_likelihood(logits, labels, temperature: float = 1.0) -> float:
     """Mean cross-entropy of the labels under ``softmax(logits / temperature)`` (log-softmax, no clipping)."""
     logits, labels = _checked(logits, labels, "logits")
-    scaled = logits / _check_temperature(temperature)
-    scaled -= scaled.max(axis=-1, keepdims=True)
-    log_probabilities = scaled - np.log(np.exp(scaled).sum(axis=-1, keepdims=True))
-    return float(-np.mean(log_probabilities[np.arange(len(labels)), labels]))
+    return float(np.mean(diagnostics.losses_per_example(labels, logits / _check_temperature(temperature))))
 
 
 def fit_temperature(logits, labels) -> float:
