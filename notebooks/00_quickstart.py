@@ -206,6 +206,9 @@ tl.report.plots.plot_history(history, title="head, then fine-tuning")
 # how large a difference the run rules out.
 
 # %%
+tl.lessons.quiz.for_lesson("00_quickstart").predictions()
+
+# %%
 comparison = tl.lessons.experiments.compare_strategies(
     dataset=DATASET, samples_per_class=PER_CLASS, seeds=SEEDS, head_epochs=100,
     fine_tune_epochs=30 if not tl.runtime.profile.is_quick() else 2)

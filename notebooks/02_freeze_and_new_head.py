@@ -168,6 +168,9 @@ lesson.record("batchnorm_drift", {"frozen": drift[True], "training": drift[False
 # head learns, the accuracies would differ beyond the seed spread.
 
 # %%
+tl.lessons.quiz.for_lesson("02_freeze_and_new_head").predictions()
+
+# %%
 comparison = tl.report.results.Comparison("head trained on", settings={"epochs": 7})
 for seed in settings["seeds"]:
     seed_train, seed_validation, _, _ = tl.data.load_dataset(

@@ -63,6 +63,9 @@ print("profile:", "quick" if tl.runtime.profile.is_quick() else "full", settings
 # size: `100 × ‖w − w₀‖ / ‖w₀‖`, in percent.
 
 # %%
+tl.lessons.quiz.for_lesson("03_lower_learning_rate").predictions()
+
+# %%
 rates = [1e-2, 1e-3, 1e-4, 1e-5] if not tl.runtime.profile.is_quick() else [1e-2, 1e-4]
 epochs = 6 if not tl.runtime.profile.is_quick() else 1
 image_size = 64

@@ -85,6 +85,9 @@ for group, rate in tl.discriminative.compile_discriminative(model, learning_rate
 # nothing.
 
 # %%
+tl.lessons.quiz.for_lesson("04_gradual_unfreezing").predictions()
+
+# %%
 points = ["block11_", "block08_", "block05_"]
 epochs = len(points)
 rates = [1e-4, 1e-3]

@@ -254,6 +254,9 @@ tl.report.plots.plot_top_losses(test[0], worst, title="the ten highest test loss
 # are each measured before and after temperature scaling, on the test set, over three seeds.
 
 # %%
+tl.lessons.quiz.for_lesson("05_monitor_validation").predictions()
+
+# %%
 calibrated = tl.lessons.experiments.calibration_study(seeds=settings["seeds"])
 lesson.record("calibration", calibrated)
 print(calibrated.summary_table(["test_ece", "test_nll", "test_accuracy", "temperature"]))

@@ -76,6 +76,9 @@ print("profile:", "quick" if quick else "full")
 # `"tuxpaint_photos"` in `plans` below to run the near target on more photographs.
 
 # %%
+tl.lessons.quiz.for_lesson("06_feature_extraction_vs_fine_tuning").predictions()
+
+# %%
 plans = tl.lessons.experiments.FINE_TUNING_TARGETS if not quick else {
     "tuxpaint_photos": dict(sizes=(5,), image_size=64, epochs=2, seeds=(0,)),
     "fashion_mnist_embedded": dict(sizes=(8,), image_size=64, epochs=2, seeds=(0,), test_samples_per_class=20)}

@@ -81,6 +81,9 @@ for remedy in tl.lessons.overfitting.REMEDIES:
     print(f"{remedy:15s}", tl.lessons.overfitting.remedy_settings(remedy))
 
 # %%
+tl.lessons.quiz.for_lesson("07_small_data_and_overfitting").predictions()
+
+# %%
 remedies = tl.lessons.overfitting.REMEDIES if not quick else ("none", "dropout", "all")
 DATASET = "tuxpaint_photos"  # or "tf_flowers" online (3,670 photographs of flowers, downloaded once)
 comparison = tl.lessons.overfitting.compare_remedies(

@@ -127,6 +127,9 @@ tl.report.plots.plot_image_grid([copies[kind][3] for kind in copies], [test_labe
                                 titles=[f"{kind} ({info.class_names[test_labels[3]]})" for kind in copies])
 
 # %%
+tl.lessons.quiz.for_lesson("08_negative_transfer_and_domain_shift").predictions()
+
+# %%
 shifted = tl.report.results.Comparison("model", settings={"severity": 3})
 heads = {}
 for seed in settings["seeds"]:

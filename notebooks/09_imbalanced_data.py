@@ -84,6 +84,9 @@ tl.report.plots.plot_bars([{"class": name, "images": count} for name, count in z
 # image), from the same initial head, for 30 epochs; the test set is balanced, 100 images per class.
 
 # %%
+tl.lessons.quiz.for_lesson("09_imbalanced_data").predictions()
+
+# %%
 comparison = tl.lessons.imbalance.compare_remedies(ratio=ratio, largest=largest, seeds=tl.runtime.profile.seeds(5),
                                                    image_size=settings["image_size"], epochs=30)
 lesson.record("remedies", comparison)

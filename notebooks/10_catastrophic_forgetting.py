@@ -72,6 +72,9 @@ print(f"task A: {len(task_a.train[1])} digits to train the old head, {len(task_a
 # the same pretrained base and trains for five epochs.
 
 # %%
+tl.lessons.quiz.for_lesson("10_catastrophic_forgetting").predictions()
+
+# %%
 comparison = tl.lessons.forgetting.compare_remedies(samples_per_class=per_class, epochs=epochs,
                                                     seeds=settings["seeds"], old_model=old_model, old_task=task_a)
 lesson.record("methods", comparison)

@@ -86,6 +86,9 @@ tl.report.plots.plot_heatmaps(pictures, [tl.lessons.explain.grad_cam(imagenet, p
 # images.
 
 # %%
+tl.lessons.quiz.for_lesson("11_explainability").predictions()
+
+# %%
 train, validation, test, info = tl.data.load_dataset(
     image_size=settings["image_size"], samples_per_class=settings["samples_per_class"],
     test_samples_per_class=settings["test_samples_per_class"], pipeline="arrays")

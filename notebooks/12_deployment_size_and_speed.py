@@ -59,6 +59,9 @@ print("profile:", "quick" if quick else "full", settings)
 # random weights: size and speed do not depend on the weights' values.
 
 # %%
+tl.lessons.quiz.for_lesson("12_deployment_size_and_speed").predictions()
+
+# %%
 candidates = [("DigitsCNN", "digits"), ("EfficientNetLite0", "imagenet"), ("MobileNetV2", None), ("ResNet50", None)]
 sizes = tl.report.results.Comparison("backbone", settings={"image_size": settings["image_size"]})
 for backbone, weights in candidates:

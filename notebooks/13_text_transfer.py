@@ -194,6 +194,9 @@ tl.report.plots.plot_comparison(adaptation, "movies_accuracy", title="32 sentenc
 # sentences of each of these domains.
 
 # %%
+tl.lessons.quiz.for_lesson("13_text_transfer").predictions()
+
+# %%
 shift = curve.where(samples_per_class=max(sizes))
 print(shift.summary_table([f"{domain}_accuracy" for domain in tl.data.text.DOMAINS]))
 for domain in tl.data.text.DOMAINS:

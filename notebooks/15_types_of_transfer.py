@@ -100,6 +100,9 @@ print(inductive.verdict("frozen", "tfidf", "movies_accuracy"))
 # pseudo-labelled tweets together. The tweets' true labels are used only to measure.
 
 # %%
+tl.lessons.quiz.for_lesson("15_types_of_transfer").predictions()
+
+# %%
 tweets, tweet_labels = tl.data.text.domain_texts("tweets", "test")
 tweet_features = embed(tweets)
 transductive = tl.report.results.Comparison("adaptation", settings={"confidence": 0.9, "source_per_class": 128})

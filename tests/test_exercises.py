@@ -140,7 +140,7 @@ def test_narrowest_interval_is_read_from_the_paired_verdicts():
     assert not exercises.check_narrowest_interval(remedies, "noisy")
 
 
-def test_measurable_fine_tuning_task_needs_an_interval_above_zero():
+def test_measurable_tasks_need_an_interval_above_zero():
     def task(gains):
         built = Comparison("strategy")
         for seed, gain in enumerate(gains):
@@ -148,10 +148,13 @@ def test_measurable_fine_tuning_task_needs_an_interval_above_zero():
             built.add("fine_tune", seed, test_accuracy=0.8 + 0.01 * seed + gain)
         return built
 
-    results = {"speaker": task([0.02, -0.03, 0.01]), "digit": task([0.08, 0.09, 0.10])}
-    assert exercises.check_measurable_fine_tuning_task(results, "digit")
-    assert not exercises.check_measurable_fine_tuning_task(results, "speaker")
-    assert exercises.check_measurable_fine_tuning_task({"speaker": results["speaker"]}, "none")
+    results = {"speaker": task([0.02, -0.03, 0.01]), "digit": task([0.08, 0.09, 0.10]),
+               "recorded": task([0.05, 0.06, 0.04]), "worse": task([-0.08, -0.09, -0.10])}
+    assert exercises.check_measurable_tasks(results, ["recorded", "Digit"])
+    assert not exercises.check_measurable_tasks(results, "digit")
+    assert not exercises.check_measurable_tasks(results, ["digit", "recorded", "worse"])
+    assert not exercises.check_measurable_tasks(results, None)
+    assert exercises.check_measurable_tasks({"speaker": results["speaker"]}, "none")
 
 
 def test_better_task_compares_gains_not_accuracies():
@@ -206,7 +209,25 @@ def test_the_quiz_file_follows_its_schema():
             assert len(set(question["options"])) == len(question["options"]), question["text"]
             assert question["answer"] in quiz.LETTERS[:len(question["options"])], question["text"]
             texts.append(question["text"])
+        assert any(question["text"].startswith(quiz.PREDICTION_PREFIX) for question in questions), \
+            f"{lesson} has no 'predict, then run' question"
     assert len(texts) == len(set(texts)), "every question is asked once"
+
+
+def test_predictions_show_the_prediction_questions_under_their_quiz_numbers():
+    from tltutor.lessons import quiz
+
+    shown = quiz.for_lesson("04_gradual_unfreezing")
+    predictions = shown.predictions()
+    assert [number for number, _ in predictions.numbered] == [
+        number for number, question in enumerate(shown.questions, start=1) if question.text.startswith("Predict")]
+    number, question = predictions.numbered[0]
+    markdown = predictions._repr_markdown_()
+    assert f"{number}. {question.text}" in markdown and f"question {number} of the quiz" in markdown
+    assert all(option in markdown for option in question.options)
+    without = quiz.Quiz("example", [quiz.Question("Why freeze?", ("speed", "features"), "b", ".")])
+    with pytest.raises(ValueError, match="prediction questions"):
+        without.predictions()
 
 
 def _paired(variant_key, table):

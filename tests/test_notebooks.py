@@ -103,6 +103,9 @@ def test_each_lesson_has_prose_a_quiz_an_exercise_and_its_time(name):
     prose = " ".join(cell.source for cell in notebook.cells if cell.cell_type == "markdown")
     assert len(re.findall(r"[A-Za-z]{2,}", prose)) >= 600, "explain the mechanism, not only the recipe"
     assert any(f'quiz.for_lesson("{name}")' in source for source in code)
+    predicted = [index for index, source in enumerate(code) if ".predictions()" in source]
+    quizzed = [index for index, source in enumerate(code) if source.startswith("quiz = tl.lessons.quiz.for_lesson")]
+    assert predicted and quizzed and predicted[0] < quizzed[0], "ask for a prediction before the cells that measure it"
     assert any("tl.lessons.exercises.check_" in source for source in code)
     assert f'Lesson("{name}")' in code[1] and code[-1].strip().startswith("lesson.finish()")
     outputs = notebook.cells[-1].outputs

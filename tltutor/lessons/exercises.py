@@ -341,17 +341,22 @@ def check_better_task(results: dict, answer, strategy: str = "frozen", baseline:
     )
 
 
-def check_measurable_fine_tuning_task(results: dict, answer, strategy: str = "fine_tune",
-                                      baseline: str = "frozen") -> bool:
-    """Exercise (notebook 14): on which task is ``strategy`` measurably better than ``baseline`` (``"none"`` if neither)?"""
-    measurable = [task for task, comparison in results.items()
-                  if comparison.verdict(strategy, baseline).measurable and comparison.verdict(strategy, baseline).difference > 0]
-    expected = measurable[0] if len(measurable) == 1 else ("none" if not measurable else "both")
+def check_measurable_tasks(results: dict, answer, strategy: str = "fine_tune", baseline: str = "frozen") -> bool:
+    """Exercise (notebook 14): the tasks on which ``strategy`` is measurably better than ``baseline``.
+
+    ``answer`` is a task's name, a list of names, or ``"none"``; ``results`` maps each task to its Comparison.
+    """
+    expected = sorted(task for task, comparison in results.items()
+                      if comparison.verdict(strategy, baseline).measurable
+                      and comparison.verdict(strategy, baseline).difference > 0)
+    given = [answer] if isinstance(answer, str) else list(answer) if isinstance(answer, (list, tuple, set)) else None
+    given = sorted(str(task).strip().lower() for task in given) if given is not None else None
     return _verdict(
-        _matches(answer, expected),
-        f"{expected}: " + "; ".join(f"{task}: {comparison.verdict(strategy, baseline)}" for task, comparison in results.items()),
-        f"print results[task].verdict('{strategy}', '{baseline}') for each task and look for 'beats' with an interval "
-        "that excludes zero; answer with the task's name, 'none' or 'both'.",
+        given == (expected or ["none"]),
+        f"{', '.join(expected) or 'none'}: " + "; ".join(
+            f"{task}: {comparison.verdict(strategy, baseline)}" for task, comparison in results.items()),
+        f"print results[task].verdict('{strategy}', '{baseline}') for each task and keep the tasks where it says "
+        f"'{strategy} beats {baseline}' (an interval above zero); answer with a list of task names, or 'none'.",
     )
 
 

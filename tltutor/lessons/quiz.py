@@ -3,7 +3,8 @@
 A lesson shows its quiz with ``quiz = tl.lessons.quiz.for_lesson("03_lower_learning_rate")``;
 the quiz renders as a numbered list of questions with lettered options (Markdown in a notebook
 and on the course site, plain text elsewhere). ``quiz.check({1: "b", 2: "a"})`` marks each
-answer and explains it. The questions live in :mod:`tltutor.lessons.quiz_bank`, not in the
+answer and explains it. ``quiz.predictions()`` shows the "predict, then run" questions on their
+own, before the cells that measure what they ask about. The questions live in :mod:`tltutor.lessons.quiz_bank`, not in the
 notebooks, so the answers are one step away rather than in plain sight.
 
 Examples:
@@ -30,6 +31,7 @@ from tltutor import validation
 from tltutor.lessons import quiz_bank
 
 LETTERS = "abcdefgh"
+PREDICTION_PREFIX = "Predict, then run:"
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,17 @@ class Quiz:
             lines += [f"    - **{letter})** {option}" for letter, option in zip(LETTERS, question.options)]
         return "\n".join(lines)
 
+    def predictions(self) -> "Predictions":
+        """The questions that ask for a prediction, to show before the cells that measure it.
+
+        The student writes an answer down before running the experiment; the quiz at the end
+        marks it under the same number.
+        """
+        numbered = [(number, question) for number, question in enumerate(self.questions, start=1)
+                    if question.text.startswith(PREDICTION_PREFIX)]
+        validation.check_not_empty(len(numbered), f"prediction questions of {self.lesson}")
+        return Predictions(self.lesson, numbered)
+
     def check(self, answers: dict | None, output=print) -> int:
         """Mark ``answers`` (``{question number: letter}``); print why for each; return how many are right."""
         answers = answers or {}
@@ -92,6 +105,43 @@ class Quiz:
                 output(f"{number}. not quite: {str(given)!r} is not it. Read the section again and try once more.")
         output(f"{correct} of {len(self.questions)} correct.")
         return correct
+
+
+class Predictions:
+    """A lesson's "predict, then run" questions, numbered as in its quiz.
+
+    Examples:
+        >>> quiz = Quiz("example", [Question("Why freeze?", ("speed", "to keep the features"), "b", "."),
+        ...                         Question("Predict, then run: will the head beat pixels?", ("yes", "no"), "a", ".")])
+        >>> print(quiz.predictions())
+        Predict before you run the next cells; the quiz at the end marks your answer.
+        2. Predict, then run: will the head beat pixels?
+           a) yes
+           b) no
+    """
+
+    def __init__(self, lesson: str, numbered: list[tuple[int, Question]]):
+        self.lesson = lesson
+        self.numbered = numbered
+
+    def __str__(self):
+        lines = ["Predict before you run the next cells; the quiz at the end marks your answer."]
+        for number, question in self.numbered:
+            lines.append(f"{number}. {question.text}")
+            lines += [f"   {letter}) {option}" for letter, option in zip(LETTERS, question.options)]
+        return "\n".join(lines)
+
+    def __repr__(self):
+        return str(self)
+
+    def _repr_markdown_(self):
+        numbers = ", ".join(str(number) for number, _ in self.numbered)
+        lines = [f"**Predict before you run the next cells.** Write your answer down; question {numbers} "
+                 "of the quiz at the end marks it.", ""]
+        for number, question in self.numbered:
+            lines.append(f"{number}. {question.text}")
+            lines += [f"    - **{letter})** {option}" for letter, option in zip(LETTERS, question.options)]
+        return "\n".join(lines)
 
 
 def arranged(question: dict) -> Question:
