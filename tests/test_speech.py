@@ -145,3 +145,86 @@ def test_the_speaker_task_is_learnable_from_the_pretrained_embedding():
                                                           validation_per_class=2, head_epochs=60, progress=None)
     assert comparison.values("frozen", "test_accuracy")[0] > 0.5  # chance is 1/8
     assert comparison.values("mfcc", "test_accuracy")[0] > 0.5
+
+
+# --- real recorded speech: Debian's tuxpaint-stamps-default, read with soundfile ----------------------------------
+
+def _recordings_installed() -> bool:
+    from tltutor.runtime import system_packages
+
+    return system_packages.get(audio.RECORDINGS_PACKAGE).installed()
+
+
+needs_recordings = pytest.mark.skipif(not _recordings_installed(),
+                                      reason="Debian's tuxpaint-stamps-default is not installed (make test installs it "
+                                             "as root)")
+
+
+def test_a_stereo_recording_at_another_rate_is_read_as_mono_16khz(tmp_path):
+    import soundfile
+
+    seconds = np.arange(44_100) / 44_100
+    left, right = np.sin(2 * np.pi * 440 * seconds), np.sin(2 * np.pi * 880 * seconds)
+    soundfile.write(tmp_path / "tone.flac", np.stack([left, right], axis=1).astype(np.float32), 44_100)
+    clip = audio.read_recording(tmp_path / "tone.flac")
+    assert clip.dtype == np.float32 and clip.ndim == 1 and len(clip) == audio.SAMPLE_RATE
+    spectrum = np.abs(np.fft.rfft(clip))
+    assert sorted(np.argsort(spectrum)[-2:].tolist()) == [440, 880], "both channels are kept, at their pitch"
+    (tmp_path / "noise.ogg").write_bytes(b"not a sound file")
+    with pytest.raises(DatasetError, match="not a sound file"):
+        audio.read_recording(tmp_path / "noise.ogg")
+
+
+def test_mfcc_statistics_over_the_middle_frames_read_only_the_middle():
+    rng = np.random.default_rng(0)
+    quiet, loud = 0.05 * rng.standard_normal(16_000), 0.5 * rng.standard_normal(16_000)
+    clip = np.concatenate([loud, quiet, quiet, quiet, loud]).astype(np.float32)  # 5 s; the middle 1.6 s is quiet
+    middle = np.concatenate([quiet, quiet]).astype(np.float32)
+    whole, centred = audio.mfcc_statistics([clip]), audio.mfcc_statistics([clip], frames=audio.PARTIAL_FRAMES)
+    alone = audio.mfcc_statistics([middle], frames=audio.PARTIAL_FRAMES)
+    assert np.abs(centred - alone)[0, :20].max() < 0.5 < np.abs(whole - alone)[0, :20].max()
+    short = audio.mfcc_statistics([middle[:8000]], frames=audio.PARTIAL_FRAMES)  # shorter than 1.6 s: all of it
+    np.testing.assert_allclose(short, audio.mfcc_statistics([middle[:8000]]))
+
+
+@needs_recordings
+def test_the_recordings_are_480_real_clips_eight_languages_sixty_each():
+    clips, languages, names = audio.tuxpaint_recordings()
+    assert len(clips) == 480 and names[0] == "French" and len(names) == 8
+    assert np.bincount(languages).tolist() == [60] * 8
+    lengths = np.array([len(clip) / audio.SAMPLE_RATE for clip in clips])
+    assert all(clip.dtype == np.float32 and clip.ndim == 1 for clip in clips)
+    assert 0.8 < np.median(lengths) < 2.4 and lengths.min() > audio.MINIMUM_SECONDS
+    with pytest.raises(InvalidArgumentError, match="60 clips per language"):
+        speech_lessons.compare_speech_strategies("recorded", clips_per_class=61, progress=None)
+
+
+@needs_recordings
+def test_recordings_that_differ_from_the_manifest_are_left_out_and_too_few_refused(tmp_path):
+    rows = [line.split("\t") for line in
+            (audio.resources.files("tltutor") / "assets" / audio.RECORDINGS_MANIFEST).read_text().splitlines()[1:]]
+    stamps = audio.system_packages.get(audio.RECORDINGS_PACKAGE).location()
+    for relative, _, _ in rows[:70]:  # French whole, Russian with 10 of its 60, one French recording changed
+        target = tmp_path / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.symlink_to(stamps / relative)
+    changed = tmp_path / rows[0][0]
+    changed.unlink()
+    changed.write_bytes(b"not the recording")
+    with pytest.warns(UserWarning, match="411 of 480 recordings"), pytest.raises(DatasetError, match="per language"):
+        audio.tuxpaint_recordings(tmp_path)
+
+
+def test_recordings_without_the_package_say_how_to_install_it(monkeypatch, tmp_path):
+    monkeypatch.setenv("TLTUTOR_TUXPAINT_STAMPS", str(tmp_path / "absent"))
+    with pytest.raises(DatasetError, match="apt-get install -y tuxpaint-stamps-default"):
+        audio.tuxpaint_recordings()
+
+
+@needs_recordings
+def test_the_recorded_task_is_learnable_from_the_pretrained_embedding():
+    comparison = speech_lessons.compare_speech_strategies("recorded", strategies=("mfcc", "frozen"), seeds=(0,),
+                                                          clips_per_class=20, head_epochs=60, progress=None)
+    assert comparison.settings["classes"][0] == "French"
+    assert comparison.values("frozen", "test_accuracy")[0] > 0.6  # chance is 1/8
+    assert comparison.values("mfcc", "test_accuracy")[0] > 0.6

@@ -6,10 +6,11 @@ Slaney-style mel filters, not its logarithm. :func:`mel_spectrogram` computes th
 same way as the encoder's own code (which uses librosa's defaults). :func:`mfcc` gives the classic
 hand-made features of the baseline: the log of those mel energies, decorrelated by a DCT.
 
-No labelled recordings of real speech ship in a package that works offline, so the lessons make
-their clips with the **espeak-ng** speech synthesiser (Debian's ``espeak-ng``; on Colab
-``!apt-get install -y espeak-ng``): many voices, any sentence, in seconds. The clips are synthetic;
-the encoder learned from real human speech.
+Two kinds of clips work offline. :func:`synthesize` makes them with the **espeak-ng** speech
+synthesiser (Debian's ``espeak-ng``): many voices, any sentence, in seconds, but machine-made.
+:func:`tuxpaint_recordings` reads real recordings: people reading Tux Paint's stamp descriptions
+aloud in eight languages (Debian's ``tuxpaint-stamps-default``, GPL-2 or later), listed with their
+sha256 in a manifest and read with ``soundfile``.
 
 Examples:
     >>> import numpy as np
@@ -23,13 +24,17 @@ from __future__ import annotations
 import functools
 import io
 import subprocess
+import warnings
 import wave
+from importlib import resources
+from pathlib import Path
 
 import numpy as np
 from scipy import fft, signal
 
 from tltutor import validation
 from tltutor.errors import DatasetError
+from tltutor.io import files
 from tltutor.runtime import system_packages
 
 SAMPLE_RATE = 16_000
@@ -127,11 +132,15 @@ def mel_spectrogram(clip: np.ndarray) -> np.ndarray:
     return (power @ mel_filters().T).astype(np.float32)
 
 
+def middle_frames(features: np.ndarray, frames: int = PARTIAL_FRAMES) -> np.ndarray:
+    """The middle ``frames`` rows of ``(time, bands)`` features, or all of them when there are fewer."""
+    start = max(0, (len(features) - frames) // 2)
+    return features[start:start + frames]
+
+
 def partial(features: np.ndarray, frames: int = PARTIAL_FRAMES) -> np.ndarray:
     """The middle ``frames`` frames of ``(time, bands)`` features, zero-padded when the clip is shorter."""
-    if len(features) >= frames:
-        start = (len(features) - frames) // 2
-        return features[start:start + frames]
+    features = middle_frames(features, frames)
     return np.pad(features, ((0, frames - len(features)), (0, 0)))
 
 
@@ -146,13 +155,87 @@ def mfcc(clip: np.ndarray, coefficients: int = 20) -> np.ndarray:
     return fft.dct(np.log(mel_spectrogram(clip) + 1e-6), type=2, norm="ortho", axis=-1)[:, :coefficients]
 
 
-def mfcc_statistics(clips, sample_rate: int = SAMPLE_RATE, coefficients: int = 20) -> np.ndarray:
-    """``(N, 2 × coefficients)``: each clip's MFCC means and standard deviations over time, the classic baseline."""
+def mfcc_statistics(clips, sample_rate: int = SAMPLE_RATE, coefficients: int = 20, *,
+                    frames: int | None = None) -> np.ndarray:
+    """``(N, 2 × coefficients)``: each clip's MFCC means and standard deviations over time, the classic baseline.
+
+    ``frames=PARTIAL_FRAMES`` summarises only the middle 1.6 s, the audio the speaker encoder reads
+    (:func:`encoder_inputs`); ``None`` summarises the whole clip.
+    """
     rows = []
     for index, clip in enumerate(clips):
         features = mfcc(normalize_volume(check_clip(clip, sample_rate, f"clip {index}")), coefficients)
+        if frames is not None:
+            features = middle_frames(features, frames)
         rows.append(np.concatenate([features.mean(axis=0), features.std(axis=0)]))
     return np.stack(rows).astype(np.float32)
+
+
+RECORDINGS_PACKAGE = "tuxpaint-stamps-default"
+RECORDINGS_MANIFEST = "tuxpaint_recordings.tsv"
+RECORDINGS_DESCRIPTION = (
+    "people reading Tux Paint's stamp descriptions aloud, the same 60 descriptions in each of eight languages, "
+    "from Debian's tuxpaint-stamps-default (GPL-2 or later, (c) Bill Kendrick and the Tux Paint contributors; "
+    "the package's changelog credits mostly one speaker per language). Ogg Vorbis at 44.1 kHz, 0.8 to 2.4 s "
+    "each, averaged to mono and resampled to 16 kHz. Read from the installed package, never copied into tltutor "
+    "(tools/make_recording_manifest.py)")
+
+
+def read_recording(path) -> np.ndarray:
+    """A sound file (any format libsndfile reads: Ogg Vorbis, FLAC, WAV) as a mono 16 kHz float32 waveform."""
+    try:
+        import soundfile  # imported only where used; its wheels carry libsndfile
+    except ImportError as error:
+        raise DatasetError("reading recorded speech needs the Python package soundfile: pip install soundfile") \
+            from error
+    try:
+        samples, rate = soundfile.read(str(path), dtype="float32", always_2d=True)
+    except (RuntimeError, soundfile.LibsndfileError) as error:
+        raise DatasetError(f"{path} is not a sound file libsndfile can read: {error}") from error
+    return resample(samples.mean(axis=1), rate) if rate != SAMPLE_RATE else samples.mean(axis=1)
+
+
+@functools.lru_cache(maxsize=1)
+def _recordings(folder: str) -> tuple[tuple[np.ndarray, ...], np.ndarray, tuple[str, ...]]:
+    manifest = (resources.files("tltutor") / "assets" / RECORDINGS_MANIFEST).read_text().splitlines()[1:]
+    rows = [line.split("\t") for line in manifest if line.strip()]
+    class_names = tuple(dict.fromkeys(row[1] for row in rows))
+    clips, labels, skipped = [], [], []
+    for relative, language, expected in rows:
+        path = Path(folder) / relative
+        if not path.is_file() or files.sha256_of(path) != expected:
+            skipped.append(relative)
+            continue
+        clips.append(read_recording(path))
+        labels.append(class_names.index(language))
+    if skipped:
+        warnings.warn(f"{len(skipped)} of {len(rows)} recordings are missing or differ from tltutor's manifest "
+                      f"(another version of {RECORDINGS_PACKAGE}?) and were left out, e.g. {skipped[0]}",
+                      stacklevel=3)
+    counts = np.bincount(np.asarray(labels, np.int64), minlength=len(class_names))
+    if counts.min() < 20:
+        raise DatasetError(f"only {dict(zip(class_names, counts.tolist()))} recordings per language match tltutor's "
+                           f"manifest: install Debian's {RECORDINGS_PACKAGE} 2022.06.04 "
+                           f"(apt-get install -y {RECORDINGS_PACKAGE})")
+    return tuple(clips), np.asarray(labels, np.int32), class_names
+
+
+def tuxpaint_recordings(folder: Path | str | None = None) -> tuple[list[np.ndarray], np.ndarray, tuple[str, ...]]:
+    """``(clips, labels, languages)``: 480 real recordings, 60 per language, as 16 kHz mono waveforms.
+
+    People reading the same 60 Tux Paint stamp descriptions aloud in French, Russian, Romanian,
+    Catalan, Bulgarian, Spanish, Belarusian and Greek (:data:`RECORDINGS_DESCRIPTION`). Mostly one
+    person recorded each language, so telling the languages apart is also telling the voices apart.
+    A file missing or different from the manifest is left out with a warning.
+    """
+    if folder is None:
+        system_packages.require(RECORDINGS_PACKAGE, "the recorded speech 'tuxpaint_recordings'")
+        folder = system_packages.get(RECORDINGS_PACKAGE).location()
+    if not Path(folder).is_dir():
+        raise DatasetError(f"{folder} is not a folder: give Tux Paint's stamps folder (/usr/share/tuxpaint/stamps "
+                           f"once {RECORDINGS_PACKAGE} is installed)")
+    clips, labels, class_names = _recordings(str(Path(folder).resolve()))
+    return list(clips), labels.copy(), class_names
 
 
 def espeak_available() -> bool:

@@ -1,16 +1,21 @@
-"""Transfer for speech: a speaker encoder trained on real voices, on two tasks built offline with espeak-ng.
+"""Transfer for speech: a speaker encoder trained on real voices, on synthetic and on recorded speech.
 
-Two tasks with the same clips' kind, chosen to ask the question of notebook 01 in another medium:
-does the source's task fit the target's?
+Three tasks (:data:`TASKS`) ask the question of notebook 01 in another medium: does the source's
+task fit the target's, and does the target's audio look like the source's?
 
-- ``speaker``: which of eight synthetic voices said a sentence (the encoder's own kind of task);
-- ``digit``: which digit, zero to nine, was said, by any of the voices (what the encoder was trained
-  to ignore).
+- ``speaker``: which of eight synthetic espeak-ng voices said a sentence (the encoder's own kind of
+  task, on machine-made voices);
+- ``digit``: which digit, zero to nine, was said, by any of the synthetic voices (what the encoder
+  was trained to ignore);
+- ``recorded``: which of eight languages a real recording is in
+  (:func:`tltutor.data.audio.tuxpaint_recordings`); mostly one person recorded each language, so
+  this is also a speaker task, on real voices.
 
 The strategies (:data:`STRATEGIES`), each on the same clips of a seed:
 
-- ``mfcc``: each clip's MFCC means and standard deviations, logistic regression (``C`` chosen on
-  validation): the classic hand-made baseline;
+- ``mfcc``: MFCC means and standard deviations over the middle 1.6 s, the audio the encoder reads,
+  and logistic regression (``C`` chosen on validation): the classic hand-made baseline;
+- ``mfcc_whole_clip``: the same over the whole clip, which the encoder does not see;
 - ``frozen``: the pretrained speaker encoder's 256-number embedding, frozen, with a new head;
 - ``random``: the same encoder with random weights, frozen, with a new head: what the pretraining bought;
 - ``fine_tune``: the pretrained encoder with its top LSTM layer and embedding trained too, at a 10× lower rate.
@@ -35,8 +40,9 @@ from tltutor.report.results import Comparison
 from tltutor.runtime import profile
 from tltutor.runtime.progress import Steps
 
-STRATEGIES = ("mfcc", "frozen", "random", "fine_tune")
-TASKS = ("speaker", "digit")
+STRATEGIES = ("mfcc", "mfcc_whole_clip", "frozen", "random", "fine_tune")
+TASKS = ("speaker", "digit", "recorded")
+CLIPS_PER_CLASS = {"speaker": 24, "digit": 24, "recorded": 60}
 VOICES = ("en+m1", "en+m2", "en+m3", "en+m4", "en+f1", "en+f2", "en+f3", "en+f4")
 DIGITS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 _NUMBERS = ("Two", "Three", "Four", "Five", "Six", "Seven", "Eight", "Nine", "Ten", "Twelve")
@@ -61,14 +67,19 @@ def sentences(count: int, seed: int = 0) -> list[str]:
     return made
 
 
-@functools.lru_cache(maxsize=2)
+@functools.lru_cache(maxsize=3)
 def task_clips(task: str, clips_per_class: int = 24) -> tuple[list[np.ndarray], np.ndarray, tuple[str, ...]]:
-    """``(clips, labels, class names)`` of a task, synthesised once per process with espeak-ng.
+    """``(clips, labels, class names)`` of a task, made or read once per process.
 
     ``speaker``: each voice says ``clips_per_class`` different sentences. ``digit``: each digit is
-    said by every voice at a few speeds and pitches, ``clips_per_class`` times in all.
+    said by every voice at a few speeds and pitches, ``clips_per_class`` times in all (both made
+    with espeak-ng). ``recorded``: the first ``clips_per_class`` (at most 60) recordings of each language.
     """
     task = validation.check_name(task, TASKS, "speech task")
+    if task == "recorded":
+        recordings, languages, names = audio.tuxpaint_recordings()
+        keep = np.concatenate([np.flatnonzero(languages == label)[:clips_per_class] for label in range(len(names))])
+        return [recordings[index] for index in keep], languages[keep], names
     clips, labels = [], []
     if task == "speaker":
         for label, voice in enumerate(VOICES):
@@ -85,20 +96,27 @@ def task_clips(task: str, clips_per_class: int = 24) -> tuple[list[np.ndarray], 
 
 
 class MfccClassifier:
-    """MFCC statistics and logistic regression, ``C`` chosen on validation; ``accuracy((clips, labels))``."""
+    """MFCC statistics and logistic regression, ``C`` chosen on validation; ``accuracy((clips, labels))``.
 
-    def __init__(self, train, validation_data, *, strengths=REGULARISATION_STRENGTHS, seed: int = 0):
+    ``frames`` limits the statistics to the middle frames of each clip (``audio.PARTIAL_FRAMES``: the
+    1.6 s the encoder reads); ``None`` uses the whole clip.
+    """
+
+    def __init__(self, train, validation_data, *, frames: int | None = audio.PARTIAL_FRAMES,
+                 strengths=REGULARISATION_STRENGTHS, seed: int = 0):
         from sklearn.preprocessing import StandardScaler  # scikit-learn is imported only where used
 
-        statistics = audio.mfcc_statistics(train[0])
+        self.frames = frames
+        statistics = audio.mfcc_statistics(train[0], frames=frames)
         self.scaler = StandardScaler().fit(statistics)
-        validation_features = self.scaler.transform(audio.mfcc_statistics(validation_data[0]))
+        validation_features = self.scaler.transform(audio.mfcc_statistics(validation_data[0], frames=frames))
         self.validation_accuracy, self.strength, self.classifier = logistic_regression_chosen_on_validation(
             (self.scaler.transform(statistics), train[1]), (validation_features, validation_data[1]), strengths,
             seed=seed)
 
     def accuracy(self, data) -> float:
-        return float(self.classifier.score(self.scaler.transform(audio.mfcc_statistics(data[0])), data[1]))
+        features = audio.mfcc_statistics(data[0], frames=self.frames)
+        return float(self.classifier.score(self.scaler.transform(features), data[1]))
 
 
 def _model(purpose: str, num_classes: int, seed: int):
@@ -109,15 +127,23 @@ def _model(purpose: str, num_classes: int, seed: int):
 
 
 def compare_speech_strategies(task: str = "speaker", *, strategies=STRATEGIES, seeds=None, train_per_class: int = 6,
-                              validation_per_class: int = 4, clips_per_class: int = 24, head_epochs: int = 100,
+                              validation_per_class: int = 4, clips_per_class: int | None = None, head_epochs: int = 100,
                               fine_tune_epochs: int = 10, progress=True) -> Comparison:
     """Each strategy on the same clips of each seed; keyed by ``"strategy"``, with the task in the settings.
 
-    Each class's clips are split into ``train_per_class`` to train on, ``validation_per_class`` to
-    choose and stop with, and the rest to test on; each seed draws another split.
+    Each class's clips (``clips_per_class``, by default :data:`CLIPS_PER_CLASS` of the task) are
+    split into ``train_per_class`` to train on, ``validation_per_class`` to choose and stop with,
+    and the rest to test on; each seed draws another split.
     """
+    task = validation.check_name(task, TASKS, "speech task")
     strategies = validation.check_choices(strategies, STRATEGIES, "speech strategy")
     seeds = validation.check_seeds(seeds if seeds is not None else profile.defaults()["seeds"])
+    clips_per_class = validation.check_positive_int(
+        clips_per_class if clips_per_class is not None else CLIPS_PER_CLASS[task], "clips_per_class",
+        minimum=train_per_class + validation_per_class + 1)
+    if task == "recorded" and clips_per_class > CLIPS_PER_CLASS["recorded"]:
+        raise validation.InvalidArgumentError(
+            f"the recordings have {CLIPS_PER_CLASS['recorded']} clips per language, not {clips_per_class}")
     clips, labels, class_names = task_clips(task, clips_per_class)
     inputs = audio.encoder_inputs(clips)
     comparison = Comparison("strategy", settings=dict(task=task, classes=list(class_names), seeds=seeds,
@@ -130,9 +156,10 @@ def compare_speech_strategies(task: str = "speaker", *, strategies=STRATEGIES, s
             test_per_class=clips_per_class - train_per_class - validation_per_class, seed=seed)
         for strategy in strategies:
             started = time.perf_counter()
-            if strategy == "mfcc":
+            if strategy in ("mfcc", "mfcc_whole_clip"):
                 classifier = MfccClassifier(([clips[i] for i in train_index], labels[train_index]),
-                                            ([clips[i] for i in validation_index], labels[validation_index]), seed=seed)
+                                            ([clips[i] for i in validation_index], labels[validation_index]),
+                                            frames=audio.PARTIAL_FRAMES if strategy == "mfcc" else None, seed=seed)
                 accuracy = classifier.accuracy(([clips[i] for i in test_index], labels[test_index]))
                 trainable = classifier.classifier.coef_.size + classifier.classifier.intercept_.size
             else:
