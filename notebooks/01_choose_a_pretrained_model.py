@@ -180,6 +180,9 @@ for first, second in [(imagenet0, "EfficientNetLite0 (random)"), (imagenet0, pix
 # over each of the others is what pretraining on ImageNet is worth for that target.
 
 # %%
+tl.lessons.quiz.for_lesson("01_choose_a_pretrained_model").predictions()
+
+# %%
 transfer = tl.lessons.selection.transfer_map(samples_per_class=(2, 5, 10) if not quick else (2,),
                                              seeds=(0, 1, 2) if not quick else (0,))
 lesson.record("map", transfer)
@@ -291,6 +294,24 @@ tl.report.plots.plot_scatter([row for row in probes.rows if "logme" in row], x="
 # > `compare_backbones([("MobileNetV2", "imagenet"), ("ResNet50", "imagenet")], dataset="tf_flowers",
 # > image_size=224)`. Offline, those backbones fail within a second with an error that names
 # > EfficientNet-Lite0 as the alternative.
+#
+# ## Read the licence before you choose
+#
+# A candidate is also a set of terms. A transferred model carries two histories, the pretrained
+# network's (its weights and the data they were learned from) and the target data's, and the stricter of
+# them governs what you may do with the result. Every network and dataset tltutor loads by name has a
+# card that says where it comes from, its licence and what its training data allows:
+
+# %%
+tl.backbones.card("EfficientNetLite0")
+
+# %%
+tl.data.card("tuxpaint_photos")
+
+# %% [markdown]
+# The weights are Apache-2.0, but they were learned from ImageNet, whose images may be used for
+# non-commercial research and education; the photographs are GPL-2.0-or-later. Neither licence says
+# whether a model *trained* on them is bound by it, which is why a product team asks before it ships.
 #
 # ## Quiz
 

@@ -19,7 +19,7 @@ __version__ = "0.1.0"
 
 _MODULES = (
     # bottom: errors and argument checks
-    "errors", "validation",
+    "errors", "validation", "cards",
     # io, runtime: files and downloads; devices, seeds, profile, progress
     "io", "runtime",
     # core: derived state, backbones, data, models, freezing, compiling, training
@@ -32,7 +32,7 @@ _MODULES = (
 )
 
 __all__ = ["__version__", "check", *_MODULES]
-__getattr__, __dir__ = attach(__name__, _MODULES, globals(), light=("errors", "validation", "io", "runtime", "report",
+__getattr__, __dir__ = attach(__name__, _MODULES, globals(), light=("errors", "validation", "cards", "io", "runtime", "report",
                                                                    "lessons"))
 
 

@@ -23,7 +23,7 @@ lazy.import_backend_quietly()  # before Keras: `from tltutor.backbones import x`
 
 import keras  # noqa: E402
 
-from tltutor import validation
+from tltutor import cards, validation
 from tltutor.backbones import (digits_cnn, efficientnet_lite, keras_applications,  # noqa: F401
                                speaker_encoder, text_encoders)
 from tltutor.layers import preprocessing_layers
@@ -142,6 +142,15 @@ def names() -> list[str]:
 def get(name: str) -> BackboneSpec:
     """The :class:`BackboneSpec` for ``name``; an unknown name lists the closest valid ones."""
     return REGISTRY[validation.check_name(name, REGISTRY, "backbone")]
+
+
+def card(name: str) -> cards.Card:
+    """The model card of a network tltutor loads by name: source, licence, training data and its terms.
+
+    Every registered backbone has one, and so do the speech and text encoders (``"SpeakerEncoder"``,
+    ``"MiniLM-L6"``); see :mod:`tltutor.cards`.
+    """
+    return cards.model_card(name)
 
 
 def _weights_for(spec: BackboneSpec, weights):

@@ -34,7 +34,7 @@ from tltutor import lazy
 
 lazy.import_backend_quietly()  # `from tltutor.data import x` imports Keras below, bypassing the lazy hook
 
-from tltutor import state, validation  # noqa: E402
+from tltutor import cards, state, validation  # noqa: E402
 from tltutor.data import batches, pipelines, sources, splits, tfds_source  # noqa: F401,E402  (batches: public)
 
 _SUBMODULES_ON_DEMAND = ("text", "audio")  # `tl.data.text`, `tl.data.audio`: imported at first use
@@ -82,6 +82,15 @@ def _check_split_arguments(image_size, batch_size, samples_per_class, validation
         samples_per_class = validation.check_positive_int(samples_per_class, "samples_per_class")
     validation_split = validation.check_fraction(validation_split, "validation_split")
     return image_size, batch_size, samples_per_class, validation_split
+
+
+def card(name: str) -> cards.Card:
+    """The data card of a dataset tltutor loads by name: source, licence, contents and their terms.
+
+    Every name of :data:`BUILTIN` has one, and so do ``"sentiment"`` (the text lessons) and
+    ``"tuxpaint_recordings"`` (the speech lesson); see :mod:`tltutor.cards`.
+    """
+    return cards.data_card(name)
 
 
 def load_source(name: str, image_size: int, data_dir=None) -> sources.ArraySource:
