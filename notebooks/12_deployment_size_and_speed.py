@@ -79,8 +79,8 @@ tl.report.plots.plot_scatter(sizes.rows, x="latency_ms", y="keras_file_mb", labe
 # parameters for ten classes) is a tiny share of EfficientNet-Lite0: the deployed model *is* the base.
 #
 # **Latency does not follow the parameter count.** ResNet50 has about seven times EfficientNet-Lite0's
-# parameters, yet takes between two and three times as long per image (25.477 against 9.907 ms), and
-# MobileNetV2, with two thirds of EfficientNet-Lite0's parameters, took about as long (9.497 ms). Time
+# parameters, yet takes between two and three times as long per image (22.797 against 8.067 ms), and
+# MobileNetV2, with two thirds of EfficientNet-Lite0's parameters, took about as long (7.967 ms). Time
 # is set by the work per image, not by the weights stored: the multiply-adds each layer performs
 # (which depend on the feature maps' sizes as much as on the weights), memory traffic, and at one
 # small image the fixed cost of calling each of a hundred-odd layers. MobileNetV2 and
@@ -89,7 +89,7 @@ tl.report.plots.plot_scatter(sizes.rows, x="latency_ms", y="keras_file_mb", labe
 # convolutions use the arithmetic units well. Parameters predict the file; only a measurement
 # predicts the time (this lesson measured the times, not their causes).
 #
-# The spread of latency (up to ±0.673 ms in three measurements of the same model) is the machine's
+# The spread of latency (up to ±0.272 ms in three measurements of the same model) is the machine's
 # noise: a difference smaller than that is not a difference.
 #
 # ## Export for serving
@@ -154,15 +154,15 @@ tl.report.plots.plot_scatter([row for row in tflite.rows if row["variant"] != "k
 # 3.990 MB. Not quite 4 times: some tensors (biases, small layers, the quantization scales) stay wider
 # than 8 bits.
 #
-# **Speed: int8 faster, dynamic range not.** int8 ran one image in 0.986 ms against float32's 1.769 ms,
-# measurably faster (by 0.783 ms over three seeds), though not four times: x86 CPUs have fast 8-bit
+# **Speed: int8 faster, dynamic range not.** int8 ran one image in 0.856 ms against float32's 1.665 ms,
+# measurably faster (by 0.809 ms over three seeds), though not four times: x86 CPUs have fast 8-bit
 # dot products (TFLite's XNNPACK uses them), but the model's layers also do work that stays in float or
-# moves data. The dynamic-range model was not measurably faster (1.935 ms): it stores 8-bit weights and
+# moves data. The dynamic-range model was not measurably faster (1.688 ms): it stores 8-bit weights and
 # quantises activations on the fly for the operations that support it, a per-call cost that likely ate
 # the gain. Speed-ups depend on the kernels of the device: measure on your target before promising one.
 #
 # One more number worth noticing: the TFLite interpreter runs the float32 network on one image in about
-# 1.769 ms, against 9.907 ms for Keras's `predict_on_batch` in the first table. For a single small
+# 1.665 ms, against 8.067 ms for Keras's `predict_on_batch` in the first table. For a single small
 # image, most of Keras's time is the cost of the call, which is what a serving runtime exists to remove.
 #
 # ## Quiz

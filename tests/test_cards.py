@@ -22,7 +22,8 @@ def test_every_dataset_loaded_by_name_has_a_complete_data_card():
     assert named == set(cards.DATASETS)
     for name in named:
         card = tl.data.card(name)
-        assert card.kind == "dataset" and card.licence.strip() and card.source.strip()
+        assert card.name == name and card.kind == "dataset"
+        assert all(value.strip() for value in (card.source, card.licence, card.trained_on, card.terms, card.citation))
     assert tl.data.card("tuxpaint_photos").licence == "GPL-2.0-or-later"
 
 

@@ -97,8 +97,8 @@ MODELS = {card.name: card for card in (
                                "loaded by keras-hub",
          "Apache-2.0", "over a billion sentence pairs (Reddit comments, S2ORC, WikiAnswers, Stack Exchange, MS MARCO "
                        "and others, per its model card), from Microsoft's MiniLM",
-         "each training set keeps its own terms; Reddit and Stack Exchange text was written by people who did not "
-         "write it for this", "Wang et al., MiniLM, NeurIPS 2020; Reimers & Gurevych, Sentence-BERT, EMNLP 2019"),
+         "each training set keeps its own terms; the Reddit and Stack Exchange posts were written by people, "
+         "not for training models", "Wang et al., MiniLM, NeurIPS 2020; Reimers & Gurevych, Sentence-BERT, EMNLP 2019"),
 )}
 
 TUXPAINT = "Debian package tuxpaint-stamps-default 2022.06.04, read where it installs (never copied into tltutor)"

@@ -176,8 +176,8 @@ RECORDINGS_MANIFEST = "tuxpaint_recordings.tsv"
 RECORDINGS_DESCRIPTION = (
     "people reading Tux Paint's stamp descriptions aloud, the same 60 descriptions in each of eight languages, "
     "from Debian's tuxpaint-stamps-default (GPL-2 or later, (c) Bill Kendrick and the Tux Paint contributors; "
-    "the package's changelog credits mostly one speaker per language). Ogg Vorbis at 44.1 kHz, 0.8 to 2.4 s "
-    "each, averaged to mono and resampled to 16 kHz. Read from the installed package, never copied into tltutor "
+    "the package's changelog credits mostly one speaker per language). Ogg Vorbis at 44.1 kHz, about a second "
+    "each (0.3 to 20 s), averaged to mono and resampled to 16 kHz. Read from the installed package, never copied into tltutor "
     "(tools/make_recording_manifest.py)")
 
 
@@ -190,7 +190,7 @@ def read_recording(path) -> np.ndarray:
             from error
     try:
         samples, rate = soundfile.read(str(path), dtype="float32", always_2d=True)
-    except (RuntimeError, soundfile.LibsndfileError) as error:
+    except RuntimeError as error:  # libsndfile's errors are RuntimeErrors
         raise DatasetError(f"{path} is not a sound file libsndfile can read: {error}") from error
     return resample(samples.mean(axis=1), rate) if rate != SAMPLE_RATE else samples.mean(axis=1)
 
@@ -235,7 +235,7 @@ def tuxpaint_recordings(folder: Path | str | None = None) -> tuple[list[np.ndarr
         raise DatasetError(f"{folder} is not a folder: give Tux Paint's stamps folder (/usr/share/tuxpaint/stamps "
                            f"once {RECORDINGS_PACKAGE} is installed)")
     clips, labels, class_names = _recordings(str(Path(folder).resolve()))
-    return list(clips), labels.copy(), class_names
+    return [clip.copy() for clip in clips], labels.copy(), class_names
 
 
 def espeak_available() -> bool:

@@ -84,7 +84,10 @@ class Quiz:
         """
         numbered = [(number, question) for number, question in enumerate(self.questions, start=1)
                     if question.text.startswith(PREDICTION_PREFIX)]
-        validation.check_not_empty(len(numbered), f"prediction questions of {self.lesson}")
+        if not numbered:
+            raise validation.InvalidArgumentError(
+                f"the quiz of {self.lesson} has no question starting with {PREDICTION_PREFIX!r}: add one to "
+                "tltutor/assets/quizzes.json")
         return Predictions(self.lesson, numbered)
 
     def check(self, answers: dict | None, output=print) -> int:

@@ -68,14 +68,16 @@ def sentences(count: int, seed: int = 0) -> list[str]:
 
 
 @functools.lru_cache(maxsize=3)
-def task_clips(task: str, clips_per_class: int = 24) -> tuple[list[np.ndarray], np.ndarray, tuple[str, ...]]:
+def task_clips(task: str, clips_per_class: int | None = None) -> tuple[list[np.ndarray], np.ndarray, tuple[str, ...]]:
     """``(clips, labels, class names)`` of a task, made or read once per process.
 
     ``speaker``: each voice says ``clips_per_class`` different sentences. ``digit``: each digit is
     said by every voice at a few speeds and pitches, ``clips_per_class`` times in all (both made
     with espeak-ng). ``recorded``: the first ``clips_per_class`` (at most 60) recordings of each language.
+    ``None`` takes the task's :data:`CLIPS_PER_CLASS`.
     """
     task = validation.check_name(task, TASKS, "speech task")
+    clips_per_class = CLIPS_PER_CLASS[task] if clips_per_class is None else clips_per_class
     if task == "recorded":
         recordings, languages, names = audio.tuxpaint_recordings()
         keep = np.concatenate([np.flatnonzero(languages == label)[:clips_per_class] for label in range(len(names))])
@@ -143,7 +145,8 @@ def compare_speech_strategies(task: str = "speaker", *, strategies=STRATEGIES, s
         minimum=train_per_class + validation_per_class + 1)
     if task == "recorded" and clips_per_class > CLIPS_PER_CLASS["recorded"]:
         raise validation.InvalidArgumentError(
-            f"the recordings have {CLIPS_PER_CLASS['recorded']} clips per language, not {clips_per_class}")
+            f"the recordings have {CLIPS_PER_CLASS['recorded']} clips per language, not {clips_per_class}: "
+            f"pass clips_per_class={CLIPS_PER_CLASS['recorded']} or fewer")
     clips, labels, class_names = task_clips(task, clips_per_class)
     inputs = audio.encoder_inputs(clips)
     comparison = Comparison("strategy", settings=dict(task=task, classes=list(class_names), seeds=seeds,
