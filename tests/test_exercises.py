@@ -157,6 +157,20 @@ def test_measurable_tasks_need_an_interval_above_zero():
     assert exercises.check_measurable_tasks({"speaker": results["speaker"]}, "none")
 
 
+def test_measurably_higher_variants_need_an_interval_above_zero():
+    study = Comparison("variant")
+    for seed, (leaky, noisy) in enumerate([(0.10, 0.05), (0.12, -0.06), (0.11, 0.02)]):
+        study.add("baseline", seed, attack_auc=0.70 + 0.01 * seed)
+        study.add("long", seed, attack_auc=0.70 + 0.01 * seed + leaky)
+        study.add("noisy", seed, attack_auc=0.70 + 0.01 * seed + noisy)
+        study.add("lower", seed, attack_auc=0.60 + 0.01 * seed)
+    assert exercises.check_measurably_higher_variants(study, ["Long"], "baseline", "attack_auc")
+    assert exercises.check_measurably_higher_variants(study, "long", "baseline", "attack_auc")
+    assert not exercises.check_measurably_higher_variants(study, ["long", "noisy"], "baseline", "attack_auc")
+    assert not exercises.check_measurably_higher_variants(study, "none", "baseline", "attack_auc")
+    assert exercises.check_measurably_higher_variants(study, "none", "long", "attack_auc")
+
+
 def test_better_task_compares_gains_not_accuracies():
     results = {"digits": comparison("strategy", {"frozen": {"test_accuracy": 0.90}, "mfcc": {"test_accuracy": 0.88}}),
                "speakers": comparison("strategy", {"frozen": {"test_accuracy": 0.70}, "mfcc": {"test_accuracy": 0.40}})}
@@ -226,7 +240,7 @@ def test_predictions_show_the_prediction_questions_under_their_quiz_numbers():
     assert f"{number}. {question.text}" in markdown and f"question {number} of the quiz" in markdown
     assert all(option in markdown for option in question.options)
     without = quiz.Quiz("example", [quiz.Question("Why freeze?", ("speed", "features"), "b", ".")])
-    with pytest.raises(ValueError, match="prediction questions"):
+    with pytest.raises(ValueError, match="no question starting with"):
         without.predictions()
 
 

@@ -44,6 +44,13 @@ def _interval(results, key, first, second, metric="test_accuracy", **where) -> t
     return comparison(results, key, **where).verdict(first, second, metric).interval
 
 
+def _interval_against(values, reference: float) -> tuple:
+    """The paired 95 % interval of ``values`` minus a constant ``reference`` (a one-sample interval)."""
+    from tltutor.report import statistics
+
+    return statistics.compare(values, [reference] * len(values), metric="value").interval
+
+
 def _gain(results, key, first, second, metric="test_accuracy", **where) -> float:
     return mean(results, key, first, metric, **where) - mean(results, key, second, metric, **where)
 
@@ -486,6 +493,57 @@ CLAIMS = {
             lambda r: beats(r, "unsupervised", "text domains: MiniLM", "text domains: TF-IDF", "recall_at_5")
             and _gain(r, "unsupervised", "text domains: MiniLM", "text domains: TF-IDF", "recall_at_5") < 0.05
             and mean(r, "unsupervised", "text domains: TF-IDF", "recall_at_5") > 1 - 0.75 ** 5,
+    },
+    "16_licensing_and_privacy": {
+        "every variant leaks: its attack AUC is above 0.5 with an interval that starts more than 0.25 above it":
+            lambda r: all(min(_interval_against(comparison(r, "membership").values(variant, "attack_auc"), 0.5)) > 0.25
+                          for variant in comparison(r, "membership").variants),
+        "every variant fits its 50 training photographs while 0.8 to 0.9 of the test photographs are right":
+            lambda r: all(mean(r, "membership", variant, "train_accuracy") > 0.99
+                          and 0.8 < mean(r, "membership", variant, "test_accuracy") < 0.9
+                          for variant in comparison(r, "membership").variants),
+        "training the head long leaks measurably more than stopping it early":
+            lambda r: beats(r, "membership", "head, long", "head, early stopping", "attack_auc"),
+        "stopped early, fine-tuning and the head are not measurably different, ruling out more than 0.05 extra AUC":
+            lambda r: no_difference(r, "membership", "fine-tune, early stopping", "head, early stopping", "attack_auc")
+            and _interval(r, "membership", "fine-tune, early stopping", "head, early stopping", "attack_auc")[1] < 0.05,
+        "trained long, fine-tuning leaks measurably less than the head":
+            lambda r: beats(r, "membership", "head, long", "fine-tune, long", "attack_auc"),
+        "the long head is measurably more accurate than the early-stopped one, by under 0.05":
+            lambda r: beats(r, "membership", "head, long", "head, early stopping")
+            and _gain(r, "membership", "head, long", "head, early stopping") < 0.05,
+        "five seeds":
+            lambda r: len(comparison(r, "membership").seeds) == 5,
+    },
+    "17_label_noise": {
+        "without noise the four strategies are not measurably different":
+            lambda r: all(no_difference(r, "noise", first, "feature_extraction", noise_rate=0.0)
+                          for first in ("scratch", "fine_tuning", "cleaned")),
+        "at 40 % flipped labels the scratch CNN beats the head on frozen features measurably":
+            lambda r: beats(r, "noise", "scratch", "feature_extraction", noise_rate=0.4),
+        "at 40 % fine-tuning is not measurably different from the head":
+            lambda r: no_difference(r, "noise", "fine_tuning", "feature_extraction", noise_rate=0.4),
+        "40 % flipped labels cost every strategy accuracy measurably, and each less than 40 % of it":
+            lambda r: all(min(_interval_against(
+                [clean - noisy for clean, noisy in zip(comparison(r, "noise", noise_rate=0.0).values(strategy, "test_accuracy"),
+                                                       comparison(r, "noise", noise_rate=0.4).values(strategy, "test_accuracy"))],
+                0.0)) > 0
+                and mean(r, "noise", strategy, noise_rate=0.4) > 0.6 * mean(r, "noise", strategy, noise_rate=0.0)
+                for strategy in ("scratch", "feature_extraction", "fine_tuning")),
+        "the top-k out-of-fold losses are mostly flipped labels, far above chance":
+            lambda r: all(mean(r, "noise", "cleaned", "precision_at_k", noise_rate=rate) > rate + 0.3
+                          for rate in (0.2, 0.4)),
+        "the flags catch most flipped labels but under two thirds of them are right":
+            lambda r: all(mean(r, "noise", "cleaned", "flag_recall", noise_rate=rate) > 0.8
+                          and mean(r, "noise", "cleaned", "flag_precision", noise_rate=rate) < 2 / 3
+                          for rate in (0.2, 0.4)),
+        "removing the flagged images leaves the head lower on average, not measurably":
+            lambda r: all(mean(r, "noise", "cleaned", noise_rate=rate) < mean(r, "noise", "feature_extraction",
+                                                                                noise_rate=rate)
+                          and no_difference(r, "noise", "cleaned", "feature_extraction", noise_rate=rate)
+                          for rate in (0.2, 0.4)),
+        "three seeds":
+            lambda r: len(comparison(r, "noise").seeds) == 3,
     },
     "08_negative_transfer_and_domain_shift": {
         "no measurable transfer either way at 10 or at 30 per class, with intervals wider than ±0.05":

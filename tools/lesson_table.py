@@ -99,14 +99,26 @@ HEADLINES = {
                          lambda r: f"128 sentences per class, tested on tweets: MiniLM "
                                    f"{_s(r, 'curve', 'frozen', 'tweets_accuracy', samples_per_class=128)}, TF-IDF "
                                    f"{_s(r, 'curve', 'tfidf', 'tweets_accuracy', samples_per_class=128)}"),
-    "14_speech_transfer": ("a speaker encoder on a speaker task and on a digit task, against MFCCs",
-                           lambda r: f"speaker: encoder {_s(r, 'speaker', 'frozen')}, MFCC {_s(r, 'speaker', 'mfcc')}; "
-                                     f"digit: encoder {_s(r, 'digit', 'frozen')}, fine-tuned {_s(r, 'digit', 'fine_tune')}, "
-                                     f"MFCC {_s(r, 'digit', 'mfcc')}"),
+    "14_speech_transfer": ("a speaker encoder against MFCCs of the same audio: synthetic voices and digits, "
+                           "and real recorded voices",
+                           lambda r: f"synthetic speakers: encoder {_s(r, 'speaker', 'frozen')}, MFCC "
+                                     f"{_s(r, 'speaker', 'mfcc')}; recorded voices: encoder "
+                                     f"{_s(r, 'recorded', 'frozen')}, MFCC {_s(r, 'recorded', 'mfcc')}"),
     "15_types_of_transfer": ("inductive, transductive (self-training) and unsupervised (clustering, retrieval)",
                              lambda r: f"tweets, no labels: self-training "
                                        f"{_s(r, 'transductive', 'self-training', 'tweet_accuracy')} vs "
                                        f"{_s(r, 'transductive', 'none (source only)', 'tweet_accuracy')}"),
+    "16_licensing_and_privacy": ("model and data cards; membership inference against frozen and fine-tuned "
+                                 "models, stopped early or trained long",
+                                 lambda r: f"attack AUC (0.5: no leak): head stopped early "
+                                           f"{_s(r, 'membership', 'head, early stopping', 'attack_auc')}, "
+                                           f"trained long {_s(r, 'membership', 'head, long', 'attack_auc')}"),
+    "17_label_noise": ("0 to 40 % of the training labels flipped: scratch, frozen features, fine-tuning; confident "
+                       "learning finds the flipped labels",
+                       lambda r: f"40 % flipped: head on frozen features "
+                                 f"{_s(r, 'noise', 'feature_extraction', noise_rate=0.4)}, scratch CNN "
+                                 f"{_s(r, 'noise', 'scratch', noise_rate=0.4)}, cleaned head "
+                                 f"{_s(r, 'noise', 'cleaned', noise_rate=0.4)}"),
 }
 
 

@@ -38,6 +38,15 @@ def _matches(answer, expected) -> bool:
     return str(answer).strip().lower() == str(expected).strip().lower()
 
 
+def _names(answer) -> list[str] | None:
+    """A name or a list of names, lower-cased and sorted, so that order and case do not matter; ``None`` otherwise."""
+    if isinstance(answer, str):
+        answer = [answer]
+    if not isinstance(answer, (list, tuple, set)):
+        return None
+    return sorted(str(name).strip().lower() for name in answer)
+
+
 def _mean_rows(results, variant_key: str | None = None) -> list[dict]:
     """Rows to check answers against: a Comparison's per-variant means over seeds, or plain rows as they are."""
     if not hasattr(results, "summary"):
@@ -349,14 +358,29 @@ def check_measurable_tasks(results: dict, answer, strategy: str = "fine_tune", b
     expected = sorted(task for task, comparison in results.items()
                       if comparison.verdict(strategy, baseline).measurable
                       and comparison.verdict(strategy, baseline).difference > 0)
-    given = [answer] if isinstance(answer, str) else list(answer) if isinstance(answer, (list, tuple, set)) else None
-    given = sorted(str(task).strip().lower() for task in given) if given is not None else None
     return _verdict(
-        given == (expected or ["none"]),
+        _names(answer) == (_names(expected) or ["none"]),
         f"{', '.join(expected) or 'none'}: " + "; ".join(
             f"{task}: {comparison.verdict(strategy, baseline)}" for task, comparison in results.items()),
         f"print results[task].verdict('{strategy}', '{baseline}') for each task and keep the tasks where it says "
         f"'{strategy} beats {baseline}' (an interval above zero); answer with a list of task names, or 'none'.",
+    )
+
+
+def check_measurably_higher_variants(comparison, answer, baseline: str, metric: str) -> bool:
+    """Exercise (notebooks 16 and 17): the variants whose ``metric`` is measurably higher than ``baseline``'s.
+
+    ``answer`` is a variant's name, a list of names, or ``"none"``.
+    """
+    expected = sorted(variant for variant in comparison.variants if variant != baseline
+                      and comparison.verdict(variant, baseline, metric).measurable
+                      and comparison.verdict(variant, baseline, metric).difference > 0)
+    return _verdict(
+        _names(answer) == (_names(expected) or ["none"]),
+        f"{', '.join(expected) or 'none'}: " + "; ".join(
+            str(comparison.verdict(variant, baseline, metric)) for variant in comparison.variants if variant != baseline),
+        f"print study.verdict(variant, '{baseline}', '{metric}') for each variant and keep those with an interval "
+        "above zero; answer with a list of variant names as in the table, or 'none'.",
     )
 
 

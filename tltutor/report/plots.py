@@ -290,6 +290,32 @@ def plot_reliability(panels: dict, *, minimum_count: int = 5, title: str | None 
     return figure
 
 
+def plot_loss_distributions(panels: dict, *, bins: int = 20, title: str | None = None):
+    """Per panel, histograms of the per-example loss of members (training images) and non-members (test images).
+
+    ``panels`` maps a title to ``{"members": losses, "non_members": losses}``; the x axis is
+    ``log10(loss)``, where a membership attack draws its threshold.
+    """
+    figure, axes = _axes(len(panels), width=3.4 * len(panels) + 0.6, height=3.2)
+    every = np.concatenate([np.asarray(losses[key], float) for losses in panels.values()
+                            for key in ("members", "non_members")])
+    edges = np.linspace(np.log10(max(every.min(), 1e-8)), np.log10(max(every.max(), 1e-7)), bins + 1)
+    for axis, (name, losses) in zip(axes[0], panels.items()):
+        for key, color, label in (("non_members", PALETTE[1], "not trained on (test)"),
+                                  ("members", PALETTE[0], "trained on (members)")):
+            values = np.log10(np.maximum(np.asarray(losses[key], float), 1e-8))
+            axis.hist(values, bins=edges, color=color, alpha=0.6, label=label,
+                      weights=np.full(len(values), 1 / len(values)))
+        axis.set_title(name, fontsize=9)
+        axis.set_xlabel("log10(loss)")
+        axis.grid(alpha=0.3)
+    axes[0][0].set_ylabel("share of images")
+    axes[0][0].legend(fontsize=7, loc="upper left")
+    if title:
+        figure.suptitle(title)
+    return figure
+
+
 def plot_heatmaps(images, heatmaps, titles=None, *, alpha: float = 0.45):
     """Each image with its heatmap (e.g. Grad-CAM) laid over it."""
     count = len(images)

@@ -114,7 +114,8 @@ class Verdict:
         where = f"(paired over {count} seeds; 95% interval {low:.3f} to {high:.3f})"
         if self.higher_is_better:
             return f"{self.winner} beats {loser} by {amount} {self.metric} {where}"
-        return f"{self.winner} has a {self.metric} lower than {loser} by {amount} {where}"
+        article = "an" if self.metric[:1].lower() in "aeio" else "a"
+        return f"{self.winner} has {article} {self.metric} lower than {loser} by {amount} {where}"
 
 
 def compare(first_values, second_values, first: str = "A", second: str = "B", *, metric: str = "accuracy",
