@@ -22,11 +22,11 @@
 #
 # * **May you use it?** The pretrained network comes with a licence for its code and weights, and it
 #   was learned from a dataset with terms of its own. Your target data has a licence too. The stricter
-#   terms govern what you may do with the result.
+#   terms may govern what you may do with the result; the law has not settled how far.
 # * **What does it give away?** A model trained on private data can leak which records it was trained
 #   on. The simplest test of that, a **membership-inference attack**, needs nothing but the model's
 #   loss on an example, and small training sets, which are exactly where transfer learning is used, are
-#   where it works best.
+#   where it is expected to work best (Shokri et al. 2017; Yeom et al. 2018).
 #
 # This lesson reads the cards of everything tltutor loads, then measures the attack on a model
 # fine-tuned on a small "private" set of real photographs, over five seeds.
@@ -157,12 +157,14 @@ for first, second in pairs:
 # 1.000) while it got 0.836 to 0.872 of the test photographs right: the gap notebook 07 measured as a
 # number is here visible image by image. The loss histograms show how: the members crowd at low losses,
 # while the non-members spread out to high ones (losses below 1e-8 are drawn at −8), so a threshold just
-# above the members' crowd catches most of them and few non-members.
+# above the members' crowd catches most of them and only a minority of the non-members.
 #
-# **Training long leaked more.** The head trained for 300 more epochs leaked measurably more than the head
+# **Training the head long leaked more.** The head trained for 300 more epochs leaked measurably more than the head
 # stopped early: 0.912 against 0.847, a difference of 0.066 (0.030 to 0.101), while its test accuracy
-# rose by 0.036 (0.000 to 0.072: measurable, barely). Its training images were already all right; the extra
-# epochs only pushed their losses further down, which is exactly what the attack reads.
+# rose by 0.036 (0.000 to 0.072: measurable by the paired rule, but the interval's lower end rounds to
+# zero, so borderline). Its training images were already all right; the extra epochs pushed their losses
+# further down, which is exactly what the attack reads. For fine-tuning, stopping early made no measurable
+# difference (−0.053 to 0.070).
 #
 # **Fine-tuning did not leak more than the head here.** Stopped early, fine-tuning the top blocks and
 # training only the head were not measurably different (the interval, −0.066 to 0.048, rules out
@@ -170,16 +172,16 @@ for first, second in pairs:
 # than the head trained long (by 0.066; 0.016 to 0.117). That last comparison is not of the parts
 # trained alone: the long head ran 300 epochs at a constant rate, the long fine-tuning 30 epochs whose
 # rate decayed to zero, so the two differ in how far they pushed the losses as well as in what they
-# trained. What this run shows is that *how long and how hard* a model is trained on a small set
-# matters more than which layers train; it does not show that a frozen base is safer, because the head
-# alone, on 50 images, already memorised them.
+# trained. What this run shows is narrower: training the head long on 50 photographs leaked more than
+# stopping it early. It does not show that a frozen base is safer, because the head alone, on 50 images,
+# already memorised them.
 #
 # **What helps, and what it costs.**
 #
-# * **Stop early.** Early stopping cut the head's leak measurably; here it also cost a little accuracy
-#   (the 0.036 above), a trade-off to measure rather than assume.
-# * **More data per class.** A model cannot memorise every example of a large set as tightly as 50
-#   (notebook 06's sizes are a start for measuring it).
+# * **Stop early.** Early stopping cut the head's leak measurably (fine-tuning's, not measurably); here it
+#   also cost the head a little accuracy (the 0.036 above), a trade-off to measure rather than assume.
+# * **More data per class.** Expected from the literature, not measured here: a model memorises each
+#   example of a large set less tightly than each of 50 (Shokri et al. 2017).
 # * **Regularise.** Dropout, weight decay and augmentation narrow the gap that the attack reads
 #   (notebook 07), though none of them was measured against this attack here.
 # * **Differential privacy.** DP-SGD (Abadi et al. 2016) clips each example's gradient and adds noise, which
@@ -188,7 +190,7 @@ for first, second in pairs:
 #   last layers keeps that price lower (Tramèr & Boneh 2021). This lesson did not run it.
 #
 # A 50-image medical or personal dataset is where transfer learning is most useful and where this leak
-# is largest. Before releasing such a model, or an API that returns its confidence, measure the attack on
+# is expected to be largest. Before releasing such a model, or an API that returns its confidence, measure the attack on
 # it as this lesson did.
 
 # %% [markdown]

@@ -71,8 +71,8 @@ def out_of_fold_probabilities(feature_rows, labels, num_classes: int, *, folds: 
     probabilities = np.zeros((len(labels), num_classes))
     for fitted, held_out in StratifiedKFold(folds, shuffle=True, random_state=seed).split(feature_rows, labels):
         scaler = StandardScaler().fit(feature_rows[fitted])
-        classifier = LogisticRegression(C=0.1, max_iter=2000).fit(scaler.transform(feature_rows[fitted]),
-                                                                   labels[fitted])
+        classifier = LogisticRegression(C=0.1, tol=1e-3, max_iter=500).fit(scaler.transform(feature_rows[fitted]),
+                                                                            labels[fitted])
         probabilities[np.ix_(held_out, classifier.classes_)] = classifier.predict_proba(
             scaler.transform(feature_rows[held_out]))
     return probabilities

@@ -69,10 +69,11 @@ def plot_history(history, metrics=("accuracy", "loss"), title: str | None = None
 
 
 def plot_bars(rows, x: str, y: str, *, title: str | None = None, ylabel: str | None = None,
-              reference: float | None = None, reference_label: str = ""):
+              reference: float | None = None, reference_label: str = "", colour_by: str | None = None):
     """A bar per ``x`` value: the mean of ``y`` over its rows (seeds), one standard deviation as error bar.
 
-    ``reference`` draws a dashed horizontal line, e.g. a baseline's accuracy.
+    ``reference`` draws a dashed horizontal line, e.g. a baseline's accuracy. ``colour_by`` gives
+    every bar with the same value of that key one colour (e.g. one per strategy across tasks).
     """
     figure, axes = _axes(width=max(6.0, 1.1 * len({row[x] for row in rows}) + 2))
     axis = axes[0][0]
@@ -82,8 +83,13 @@ def plot_bars(rows, x: str, y: str, *, title: str | None = None, ylabel: str | N
     means = [mean for mean, _ in statistics]
     errors = [std for _, std in statistics]
     positions = np.arange(len(names))
-    bars = axis.bar(positions, means, yerr=errors if any(errors) else None, capsize=4,
-                    color=[PALETTE[index % len(PALETTE)] for index in range(len(names))], alpha=0.85)
+    if colour_by is None:
+        colours = [PALETTE[index % len(PALETTE)] for index in range(len(names))]
+    else:
+        value_of = {str(row[x]): row[colour_by] for row in rows}
+        order = list(dict.fromkeys(value_of[name] for name in names))
+        colours = [PALETTE[order.index(value_of[name]) % len(PALETTE)] for name in names]
+    bars = axis.bar(positions, means, yerr=errors if any(errors) else None, capsize=4, color=colours, alpha=0.85)
     for position, values in zip(positions, grouped.values()):
         if len(values) > 1:
             axis.scatter(np.full(len(values), position) + np.linspace(-0.15, 0.15, len(values)), values,
@@ -97,7 +103,7 @@ def plot_bars(rows, x: str, y: str, *, title: str | None = None, ylabel: str | N
         if reference_label:
             axis.legend(fontsize=8, loc="lower right")
     axis.set_ylabel(ylabel or _label(y))
-    if "accuracy" in y or "recall" in y:
+    if "accuracy" in y or "recall" in y or "auc" in y:
         axis.set_ylim(0, 1.12)
     axis.set_title(title or f"{_label(y)} by {_label(x)}")
     axis.grid(axis="y", alpha=0.3)
