@@ -177,8 +177,8 @@ RECORDINGS_DESCRIPTION = (
     "people reading Tux Paint's stamp descriptions aloud, the same 60 descriptions in each of eight languages, "
     "from Debian's tuxpaint-stamps-default (GPL-2 or later, (c) Bill Kendrick and the Tux Paint contributors; "
     "the package's changelog credits mostly one speaker per language). Ogg Vorbis at 44.1 kHz, about a second "
-    "each (0.3 to 20 s), averaged to mono and resampled to 16 kHz. Read from the installed package, never copied into tltutor "
-    "(tools/make_recording_manifest.py)")
+    "each (0.3 to 20 s), averaged to mono and resampled to 16 kHz. Read from the installed package, never copied "
+    "into tltutor (tools/make_recording_manifest.py)")
 
 
 def read_recording(path) -> np.ndarray:
