@@ -1,6 +1,8 @@
 """Speech transfer (notebook 14): the Keras speaker encoder against a NumPy reference of PyTorch's LSTM,
 mel features, audio checks, and the synthetic clips."""
 
+from importlib import resources
+
 import numpy as np
 import pytest
 
@@ -204,7 +206,7 @@ def test_the_recordings_are_480_real_clips_eight_languages_sixty_each():
 @needs_recordings
 def test_recordings_that_differ_from_the_manifest_are_left_out_and_too_few_refused(tmp_path):
     rows = [line.split("\t") for line in
-            (audio.resources.files("tltutor") / "assets" / audio.RECORDINGS_MANIFEST).read_text().splitlines()[1:]]
+            (resources.files("tltutor") / "assets" / audio.RECORDINGS_MANIFEST).read_text().splitlines()[1:]]
     stamps = audio.system_packages.get(audio.RECORDINGS_PACKAGE).location()
     for relative, _, _ in rows[:70]:  # French whole, Russian with 10 of its 60, one French recording changed
         target = tmp_path / relative

@@ -26,7 +26,6 @@ import io
 import subprocess
 import warnings
 import wave
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -34,7 +33,7 @@ from scipy import fft, signal
 
 from tltutor import validation
 from tltutor.errors import DatasetError
-from tltutor.io import files
+from tltutor.data import sources
 from tltutor.runtime import system_packages
 
 SAMPLE_RATE = 16_000
@@ -197,19 +196,11 @@ def read_recording(path) -> np.ndarray:
 
 @functools.lru_cache(maxsize=1)
 def _recordings(folder: str) -> tuple[tuple[np.ndarray, ...], np.ndarray, tuple[str, ...]]:
-    manifest = (resources.files("tltutor") / "assets" / RECORDINGS_MANIFEST).read_text().splitlines()[1:]
-    rows = [line.split("\t") for line in manifest if line.strip()]
-    class_names = tuple(dict.fromkeys(row[1] for row in rows))
-    clips, labels, skipped = [], [], []
-    for relative, language, expected in rows:
-        path = Path(folder) / relative
-        if not path.is_file() or files.sha256_of(path) != expected:
-            skipped.append(relative)
-            continue
-        clips.append(read_recording(path))
-        labels.append(class_names.index(language))
+    found, skipped, class_names = sources.manifest_files(folder, RECORDINGS_MANIFEST)
+    clips = [read_recording(path) for path, _ in found]
+    labels = [label for _, label in found]
     if skipped:
-        warnings.warn(f"{len(skipped)} of {len(rows)} recordings are missing or differ from tltutor's manifest "
+        warnings.warn(f"{len(skipped)} of {len(found) + len(skipped)} recordings are missing or differ from tltutor's manifest "
                       f"(another version of {RECORDINGS_PACKAGE}?) and were left out, e.g. {skipped[0]}",
                       stacklevel=3)
     counts = np.bincount(np.asarray(labels, np.int64), minlength=len(class_names))

@@ -123,6 +123,26 @@ def _photo(path: Path, size: int) -> np.ndarray:
     return np.asarray(square.convert("RGB").resize((size, size), Image.LANCZOS))
 
 
+def manifest_files(folder: Path | str, manifest: str) -> tuple[list[tuple[Path, int]], list[str], tuple[str, ...]]:
+    """``(found, skipped, class names)`` of a shipped manifest (``path<TAB>class<TAB>sha256`` rows, one header line).
+
+    ``found`` holds ``(path under folder, class index)`` for each file present with the listed
+    sha256, in the manifest's order; ``skipped`` the relative paths missing or different; the class
+    names are every class the manifest lists, found or not.
+    """
+    lines = (resources.files("tltutor") / "assets" / manifest).read_text().splitlines()[1:]
+    rows = [line.split("\t") for line in lines if line.strip()]
+    class_names = tuple(dict.fromkeys(row[1] for row in rows))
+    found, skipped = [], []
+    for relative, class_name, expected in rows:
+        path = Path(folder) / relative
+        if path.is_file() and files.sha256_of(path) == expected:
+            found.append((path, class_names.index(class_name)))
+        else:
+            skipped.append(relative)
+    return found, skipped, class_names
+
+
 def tuxpaint_photos(folder: Path | str | None = None) -> ArraySource:
     """Real photographs from Debian's ``tuxpaint-stamps-default``, listed with their class and sha256 in a manifest.
 
@@ -139,20 +159,13 @@ def tuxpaint_photos(folder: Path | str | None = None) -> ArraySource:
     if not folder.is_dir():
         raise DatasetError(f"{folder} is not a folder: give Tux Paint's stamps folder "
                            f"({TUXPAINT_STAMPS} once {PHOTO_PACKAGE} is installed)")
-    manifest = (resources.files("tltutor") / "assets" / PHOTO_MANIFEST).read_text().splitlines()[1:]
-    rows = [line.split("\t") for line in manifest if line.strip()]
-    class_names = tuple(dict.fromkeys(row[1] for row in rows))
-    images, labels, skipped = [], [], []
-    for relative, class_name, expected in rows:
-        path = folder / relative
-        if not path.is_file() or files.sha256_of(path) != expected:
-            skipped.append(relative)
-            continue
-        images.append(_photo(path, PHOTO_SIZE))
-        labels.append(class_names.index(class_name))
+    found, skipped, class_names = manifest_files(folder, PHOTO_MANIFEST)
+    images = [_photo(path, PHOTO_SIZE) for path, _ in found]
+    labels = [label for _, label in found]
     if skipped:
-        warnings.warn(f"{len(skipped)} of {len(rows)} photographs are missing or differ from tltutor's manifest "
-                      f"(another version of tuxpaint-stamps-default?) and were left out, e.g. {skipped[0]}",
+        warnings.warn(f"{len(skipped)} of {len(found) + len(skipped)} photographs are missing or differ from "
+                      f"tltutor's manifest (another version of tuxpaint-stamps-default?) and were left out, e.g. "
+                      f"{skipped[0]}",
                       stacklevel=2)
     counts = np.bincount(np.asarray(labels, np.int64), minlength=len(class_names))
     if counts.min() < 15:

@@ -31,7 +31,7 @@ STRATEGIES = ("scratch", "feature_extraction", "fine_tuning", "cleaned")
 
 
 def flip_labels(labels, num_classes: int, rate: float, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """``(noisy labels, flipped mask)``: ``round(rate × N)`` labels, chosen at random, moved to another class at random.
+    """``(noisy labels, flipped mask)``: ``round(rate × N)`` random labels, each moved to another random class.
 
     With one ``seed``, a lower rate's flipped labels are a subset of a higher rate's, flipped to the
     same classes, so rates compare like with like.
@@ -78,6 +78,11 @@ def out_of_fold_probabilities(feature_rows, labels, num_classes: int, *, folds: 
     return probabilities
 
 
+def label_losses(probabilities, labels) -> np.ndarray:
+    """Each example's cross-entropy of its given label under ``probabilities`` (clipped away from zero)."""
+    return -np.log(np.clip(probabilities[np.arange(len(labels)), labels], 1e-12, 1.0))
+
+
 def confident_learning(probabilities, labels) -> np.ndarray:
     """Flags of labels confident learning finds suspect: another class is predicted above its own confidence threshold.
 
@@ -117,7 +122,7 @@ def suspect_labels(model, dataset, *, folds: int = 5, seed: int = 0) -> list[dic
     feature_rows, labels = features.pooled_features(model, dataset)
     num_classes = int(model.output_shape[-1])
     probabilities = out_of_fold_probabilities(feature_rows, labels, num_classes, folds=folds, seed=seed)
-    losses = -np.log(np.clip(probabilities[np.arange(len(labels)), labels], 1e-12, 1.0))
+    losses = label_losses(probabilities, labels)
     flagged = confident_learning(probabilities, labels)
     rows = [dict(index=int(index), label=int(labels[index]), predicted=int(probabilities[index].argmax()),
                  loss=round(float(losses[index]), 4), flagged=bool(flagged[index])) for index in range(len(labels))]
@@ -168,7 +173,7 @@ def noise_study(dataset: str = data.OFFLINE_DEFAULT, *, rates=RATES, strategies=
                 probabilities = out_of_fold_probabilities(feature_rows, noisy_train, info.num_classes, folds=folds,
                                                           seed=seed)
                 flagged = confident_learning(probabilities, noisy_train)
-                losses = -np.log(np.clip(probabilities[np.arange(len(noisy_train)), noisy_train], 1e-12, 1.0))
+                losses = label_losses(probabilities, noisy_train)
                 kept = ~flagged
                 training.train_head(model, (train[0][kept], noisy_train[kept]), (validation_data[0], noisy_validation),
                                     epochs=settings["head_epochs"], progress=False, seed=seed)

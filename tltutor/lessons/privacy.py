@@ -72,10 +72,10 @@ def attack_auc(member_losses, non_member_losses, member_labels=None, non_member_
                           for label in shared]))
 
 
-def example_losses(model, dataset) -> tuple[np.ndarray, np.ndarray]:
-    """``(labels, losses)``: each example's cross-entropy under ``model``, what the attacker observes."""
+def example_losses(model, dataset) -> tuple[np.ndarray, np.ndarray, float]:
+    """``(labels, losses, accuracy)`` from one pass: each example's cross-entropy, what the attacker observes."""
     labels, logits = training.predict_logits(model, dataset)
-    return labels, diagnostics.losses_per_example(labels, logits)
+    return labels, diagnostics.losses_per_example(labels, logits), float(np.mean(np.argmax(logits, axis=-1) == labels))
 
 
 def membership_study(dataset: str = "tuxpaint_photos", *, samples_per_class: int = 10, seeds=None,
@@ -120,14 +120,12 @@ def membership_study(dataset: str = "tuxpaint_photos", *, samples_per_class: int
                 training.fine_tune(model, train, validation_data, epochs=fine_tune_epochs, learning_rate=learning_rate,
                                    unfreeze_from=unfreeze_from, schedule="warmup_cosine", progress=False, seed=seed,
                                    early_stopping_patience=5 if variant.endswith("early stopping") else None)
-            member_labels, member_losses = example_losses(model, train)
-            non_member_labels, non_member_losses = example_losses(model, test)
+            member_labels, member_losses, train_accuracy = example_losses(model, train)
+            non_member_labels, non_member_losses, test_accuracy = example_losses(model, test)
             if seed == settings["seeds"][0]:
                 comparison.settings["losses"][variant] = {
                     "members": [float(f"{loss:.4g}") for loss in member_losses],
                     "non_members": [float(f"{loss:.4g}") for loss in non_member_losses]}
-            train_accuracy = training.evaluate(model, train)["accuracy"]
-            test_accuracy = training.evaluate(model, test)["accuracy"]
             comparison.add(variant, seed, test_accuracy=round(test_accuracy, 4),
                            train_accuracy=round(train_accuracy, 4), gap=round(train_accuracy - test_accuracy, 4),
                            attack_auc=round(attack_auc(member_losses, non_member_losses, member_labels,

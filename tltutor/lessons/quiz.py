@@ -50,6 +50,16 @@ class Question:
             raise validation.InvalidArgumentError(f"answer {self.answer!r} is not one of the options' letters")
 
 
+def _question_lines(numbered, markdown: bool) -> list[str]:
+    """Each numbered question and its lettered options, as plain text or as a Markdown list."""
+    lines = []
+    for number, question in numbered:
+        lines.append(f"{number}. {question.text}")
+        lines += [f"    - **{letter})** {option}" if markdown else f"   {letter}) {option}"
+                  for letter, option in zip(LETTERS, question.options)]
+    return lines
+
+
 class Quiz:
     """The questions of one lesson; shows them and marks answers."""
 
@@ -60,21 +70,14 @@ class Quiz:
         validation.check_not_empty(len(self.questions), f"quiz of {lesson}")
 
     def __str__(self):
-        lines = [f"Quiz: {self.lesson}"]
-        for number, question in enumerate(self.questions, start=1):
-            lines.append(f"{number}. {question.text}")
-            lines += [f"   {letter}) {option}" for letter, option in zip(LETTERS, question.options)]
-        return "\n".join(lines)
+        return "\n".join([f"Quiz: {self.lesson}", *_question_lines(enumerate(self.questions, start=1), False)])
 
     def __repr__(self):
         return str(self)
 
     def _repr_markdown_(self):
         lines = ["**Quiz.** Answer in the next cell, e.g. `answers = {1: \"b\", 2: \"a\"}`.", ""]
-        for number, question in enumerate(self.questions, start=1):
-            lines.append(f"{number}. {question.text}")
-            lines += [f"    - **{letter})** {option}" for letter, option in zip(LETTERS, question.options)]
-        return "\n".join(lines)
+        return "\n".join(lines + _question_lines(enumerate(self.questions, start=1), True))
 
     def predictions(self) -> "Predictions":
         """The questions that ask for a prediction, to show before the cells that measure it.
@@ -128,11 +131,8 @@ class Predictions:
         self.numbered = numbered
 
     def __str__(self):
-        lines = ["Predict before you run the next cells; the quiz at the end marks your answer."]
-        for number, question in self.numbered:
-            lines.append(f"{number}. {question.text}")
-            lines += [f"   {letter}) {option}" for letter, option in zip(LETTERS, question.options)]
-        return "\n".join(lines)
+        return "\n".join(["Predict before you run the next cells; the quiz at the end marks your answer.",
+                          *_question_lines(self.numbered, False)])
 
     def __repr__(self):
         return str(self)
@@ -141,10 +141,7 @@ class Predictions:
         numbers = ", ".join(str(number) for number, _ in self.numbered)
         lines = [f"**Predict before you run the next cells.** Write your answer down; question {numbers} "
                  "of the quiz at the end marks it.", ""]
-        for number, question in self.numbered:
-            lines.append(f"{number}. {question.text}")
-            lines += [f"    - **{letter})** {option}" for letter, option in zip(LETTERS, question.options)]
-        return "\n".join(lines)
+        return "\n".join(lines + _question_lines(self.numbered, True))
 
 
 def arranged(question: dict) -> Question:
