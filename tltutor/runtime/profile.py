@@ -31,7 +31,7 @@ QUICK = {
     "samples_per_class": 16,
     "head_epochs": 3,
     "fine_tune_epochs": 1,
-    "scratch_epochs": 30,
+    "scratch_epochs": 10,
     "test_samples_per_class": 20,
     "seeds": (0,),
 }

@@ -1,0 +1,86 @@
+"""The digit simulator, the real MNIST digits and the simulation-to-reality study (lesson 18)."""
+
+import numpy as np
+import pytest
+
+import tltutor as tl
+from tltutor.data import rendered
+from tltutor.errors import InvalidArgumentError
+from tltutor.lessons import simulation
+
+
+def test_digit_fonts_keep_real_digit_glyphs_and_drop_symbol_and_placeholder_fonts():
+    names = {path.name for path in rendered.digit_fonts()}
+    assert {"DejaVuSans.ttf", "STIXGeneral.ttf", "cmr10.ttf"} <= names
+    assert not names & {"LastResortHE-Regular.ttf", "cmsy10.ttf", "cmex10.ttf", "DejaVuSansDisplay.ttf"}
+
+
+def test_a_rendered_digit_is_centred_by_its_mass_inside_the_mnist_box():
+    image = rendered.render_digit(7, rendered.digit_fonts()[0]).astype(float)
+    rows, columns = np.indices(image.shape)
+    centre = ((rows * image).sum() / image.sum(), (columns * image).sum() / image.sum())
+    assert np.allclose(centre, (rendered.IMAGE_SIZE / 2,) * 2, atol=1.0)
+    inked = np.argwhere(image > 0)
+    assert (inked.max(axis=0) - inked.min(axis=0) + 1).max() <= rendered.BOX_SIZE + 2  # the box, plus resampling
+
+
+def test_plain_renderings_repeat_and_randomised_ones_vary_repeatably():
+    plain, labels = rendered.rendered_digits(3, randomise=False)
+    assert plain.shape == (30, 28, 28) and labels.tolist() == [digit for digit in range(10) for _ in range(3)]
+    assert np.array_equal(plain[0], plain[2]) and not np.array_equal(plain[0], plain[3])
+    randomised, _ = rendered.rendered_digits(3, seed=1)
+    assert not np.array_equal(randomised[0], randomised[1])
+    assert np.array_equal(randomised, rendered.rendered_digits(3, seed=1)[0])
+    warped, _ = rendered.rendered_digits(3, warp_digits=True, seed=1)
+    assert warped.shape == randomised.shape and not np.array_equal(warped, randomised)
+
+
+def test_warping_needs_randomisation():
+    with pytest.raises(InvalidArgumentError, match="randomise=True"):
+        rendered.rendered_digits(2, randomise=False, warp_digits=True)
+
+
+def test_the_simulator_draws_digits_that_real_handwriting_resembles():
+    """Pixels trained on 30 renderings per digit read real MNIST digits far above chance (0.1)."""
+    from sklearn.linear_model import LogisticRegression
+
+    images, labels = rendered.rendered_digits(30, warp_digits=True, seed=0)
+    real = tl.data.load_source("mnist_5k", 28)
+    classifier = LogisticRegression(C=0.01, max_iter=300).fit(images.reshape(len(images), -1) / 255.0, labels)
+    accuracy = classifier.score(real.x_pool[::10].reshape(500, -1) / 255.0, real.y_pool[::10])
+    assert accuracy > 0.3
+
+
+def test_mnist_5k_has_500_real_digits_per_class_and_a_card():
+    source = tl.data.load_source("mnist_5k", 28)
+    assert source.x_pool.shape == (5000, 28, 28) and source.x_pool.dtype == np.uint8
+    assert np.bincount(source.y_pool).tolist() == [500] * 10
+    assert "CC BY-SA" in tl.data.card("mnist_5k").licence
+    assert "OFL" in tl.data.card("rendered_digits").licence
+
+
+def test_real_splits_are_disjoint_stratified_and_share_the_test_digits_across_sizes():
+    train, validation_index, test = simulation.real_splits(3, 10, 50, seed=0)
+    labels = tl.data.resized_source("mnist_5k", 28).y_pool
+    assert np.bincount(labels[train]).tolist() == [3] * 10 and np.bincount(labels[test]).tolist() == [50] * 10
+    assert not (set(train) & set(test) or set(train) & set(validation_index) or set(validation_index) & set(test))
+    assert np.array_equal(test, simulation.real_splits(10, 10, 50, seed=0)[2])
+    assert not np.array_equal(test, simulation.real_splits(3, 10, 50, seed=1)[2])
+
+
+def test_the_study_refuses_more_real_digits_than_there_are_before_training():
+    with pytest.raises(InvalidArgumentError, match="per class"):
+        simulation.simulation_study(real_per_class=(400,), test_per_class=200, progress=False)
+
+
+def test_a_tiny_study_has_every_strategy_with_its_real_label_count():
+    study = simulation.simulation_study(seeds=(0,), simulated_per_class=5, real_per_class=(2,), test_per_class=5,
+                                        head_epochs=1, fine_tune_epochs=1, real_fine_tune_epochs=1, progress=False)
+    assert {row["strategy"] for row in study.rows} == set(simulation.STRATEGIES)
+    for row in study.rows:
+        assert row["real_per_class"] == (0 if row["strategy"] in simulation.SIMULATED else 2)
+        assert row["validated_on"] == ("renderings" if row["strategy"] in simulation.SIMULATED else "real digits")
+        assert 0.0 <= row["test_accuracy"] <= 1.0
+    fine_tuned = study.where(strategy="warped_fine_tuned").rows[0]
+    head = study.where(strategy="randomised_warped").rows[0]
+    assert fine_tuned["trainable_parameters"] > head["trainable_parameters"]

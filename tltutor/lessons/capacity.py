@@ -1,0 +1,104 @@
+"""Model capacity: does a larger pretrained network transfer better, and what does it cost?
+
+EfficientNet-Lite0, Lite1 and Lite2 are one design scaled up (Tan & Le 2019): deeper, wider and
+fed larger images (224, 240 and 260 px). Kornblith, Shlens & Le (2019) found that networks that
+score higher on ImageNet also transfer better, both as frozen features and fine-tuned. This module
+measures that on one small target, and what each step up costs.
+
+:func:`capacity_study` runs each candidate of :data:`CANDIDATES` (a backbone at an image size) on
+the same photographs per seed: a new head on the frozen base (``strategy="head"``), then the top
+blocks fine-tuned (``strategy="fine_tuning"``), with the base's parameters, its float32 weights in
+MB and its measured images per second on this machine in every row. Lite2 at 224 px separates
+the larger network from the larger image. Logistic regression on the pixels is the baseline
+(``strategy="baseline"``).
+
+Example (about four minutes on 2 CPU cores, with Debian's tuxpaint-stamps-default)::
+
+    study = tl.lessons.capacity.capacity_study(seeds=(0, 1, 2))
+    print(study.where(strategy="head").summary_table(["test_accuracy", "images_per_second"]))
+"""
+
+from __future__ import annotations
+
+import time
+
+from tltutor import backbones, data, freezing, training, validation
+from tltutor.lessons import baselines
+from tltutor.lessons.experiments import reset_or_build_model
+from tltutor.lessons.selection import measure_throughput
+from tltutor.report.results import Comparison
+from tltutor.runtime.progress import Steps
+
+CANDIDATES = (("EfficientNetLite0", 224), ("EfficientNetLite1", 240), ("EfficientNetLite2", 260),
+              ("EfficientNetLite2", 224))
+PIXELS = "raw pixels"
+BYTES_PER_FLOAT32 = 4
+
+
+def candidate_name(backbone: str, image_size: int) -> str:
+    """``"Lite2 at 260 px"`` for ``("EfficientNetLite2", 260)``."""
+    return f"{backbones.get(backbone).name.removeprefix('EfficientNet')} at {image_size} px"
+
+
+def base_cost(model, image_size: int) -> dict:
+    """The frozen base's parameters, float32 weights in MB and images per second here (batches of 32)."""
+    parameters = freezing.trainable_summary(model).non_trainable_parameters
+    return {"base_parameters": parameters,
+            "weights_megabytes": round(parameters * BYTES_PER_FLOAT32 / 1e6, 1),
+            "images_per_second": round(measure_throughput(model, image_size), 1)}
+
+
+def capacity_study(candidates=CANDIDATES, dataset: str = "tuxpaint_photos", *, seeds=tuple(range(8)),
+                   samples_per_class: int = 5, head_epochs: int = 60, fine_tune_epochs: int = 5,
+                   progress=True) -> Comparison:
+    """Each candidate's head and fine-tuning on the same splits per seed; a :class:`Comparison` keyed by ``"candidate"``.
+
+    A seed draws the same training, validation and test images for every candidate (each at its
+    own size). The head trains until its validation loss stops improving (at most ``head_epochs``);
+    fine-tuning then unfreezes the base from its second unfreezing point (the top third of the
+    blocks: ``block11_`` for Lite0, ``block15_`` for Lite1 and Lite2) for ``fine_tune_epochs``,
+    with a warm-up and cosine decay.
+    """
+    seeds = validation.check_seeds(seeds)
+    validation.check_not_empty(len(candidates), "list of candidates")
+    candidates = [(backbones.get(backbone).name, validation.check_image_size(size, backbones.get(backbone)))
+                  for backbone, size in candidates]
+    samples_per_class = validation.check_positive_int(samples_per_class, "samples_per_class")
+    settings = dict(dataset=dataset, seeds=list(seeds), samples_per_class=samples_per_class, head_epochs=head_epochs,
+                    fine_tune_epochs=fine_tune_epochs, candidates=[list(candidate) for candidate in candidates],
+                    schedule="warmup_cosine")
+    study = Comparison("candidate", settings=settings)
+    costs = {}
+    steps = Steps(len(seeds) * (len(candidates) + 1), "capacity", output=progress)
+    for seed in seeds:
+        for backbone, size in candidates:
+            train, validation_data, test, info = data.load_dataset(dataset, image_size=size,
+                                                                   samples_per_class=samples_per_class, seed=seed,
+                                                                   pipeline="arrays")
+            if (backbone, size) == candidates[0]:  # the pixels read 28 px copies, whatever the candidate's size
+                pixels = baselines.pixel_logistic_regression(train, validation_data, test, seed=seed)
+            name = candidate_name(backbone, size)
+            started = time.perf_counter()
+            model = reset_or_build_model(backbone, info.num_classes, seed=seed, image_size=size)
+            if name not in costs:
+                costs[name] = base_cost(model, size)
+            history = training.train_head(model, train, validation_data, epochs=head_epochs, seed=seed)
+            study.add(name, seed, strategy="head", **_scores(model, validation_data, test), **costs[name],
+                      seconds=round(time.perf_counter() - started, 1), epochs=history.epochs)
+            started = time.perf_counter()
+            history = training.fine_tune(model, train, validation_data, epochs=fine_tune_epochs,
+                                         unfreeze_from=backbones.get(backbone).unfreeze_points[1], history=history,
+                                         schedule="warmup_cosine", seed=seed)
+            study.add(name, seed, strategy="fine_tuning", **_scores(model, validation_data, test), **costs[name],
+                      seconds=round(time.perf_counter() - started, 1), epochs=history.epochs)
+            steps.advance(f"{name}, seed {seed}")
+        study.add(PIXELS, seed, strategy="baseline", validation_accuracy=round(pixels["validation_accuracy"], 4),
+                  test_accuracy=round(pixels["test_accuracy"], 4), seconds=pixels["seconds"], epochs=0)
+        steps.advance(f"{PIXELS}, seed {seed}")
+    study.dataset = info
+    return study
+
+
+def _scores(model, validation_data, test) -> dict:
+    return {"validation_accuracy": round(training.evaluate(model, validation_data)["accuracy"], 4),
+            "test_accuracy": round(training.evaluate(model, test)["accuracy"], 4)}
