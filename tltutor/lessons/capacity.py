@@ -7,8 +7,8 @@ measures that on one small target, and what each step up costs.
 
 :func:`capacity_study` runs each candidate of :data:`CANDIDATES` (a backbone at an image size) on
 the same photographs per seed: a new head on the frozen base (``strategy="head"``), then the top
-blocks fine-tuned (``strategy="fine_tuning"``), with the base's parameters, its float32 weights in
-MB and its measured images per second on this machine in every row. Lite2 at 224 px separates
+blocks fine-tuned (``strategy="fine_tuning"``), with the base's cost (:func:`base_cost`, measured
+once per candidate on this machine) in every row. Lite2 at 224 px separates
 the larger network from the larger image. Logistic regression on the pixels is the baseline
 (``strategy="baseline"``).
 
@@ -41,17 +41,23 @@ def candidate_name(backbone: str, image_size: int) -> str:
 
 
 def base_cost(model, image_size: int) -> dict:
-    """The frozen base's parameters, float32 weights in MB and images per second here (batches of 32)."""
+    """The frozen base's parameters, float32 weights in MB, and its speed here: images per second and ms per image.
+
+    The speed is the base's forward pass alone (no head, no loading), over 5 batches of 32
+    images after one warm-up batch, measured once.
+    """
     parameters = freezing.trainable_summary(model).non_trainable_parameters
+    images_per_second = measure_throughput(model, image_size)
     return {"base_parameters": parameters,
             "weights_megabytes": round(parameters * BYTES_PER_FLOAT32 / 1e6, 1),
-            "images_per_second": round(measure_throughput(model, image_size), 1)}
+            "images_per_second": round(images_per_second, 1),
+            "milliseconds_per_image": round(1000 / images_per_second, 2)}
 
 
 def capacity_study(candidates=CANDIDATES, dataset: str = "tuxpaint_photos", *, seeds=tuple(range(8)),
                    samples_per_class: int = 5, head_epochs: int = 60, fine_tune_epochs: int = 5,
                    progress=True) -> Comparison:
-    """Each candidate's head and fine-tuning on the same splits per seed; a :class:`Comparison` keyed by ``"candidate"``.
+    """Each candidate's head and fine-tuning on the same splits per seed; a :class:`Comparison` by ``"candidate"``.
 
     A seed draws the same training, validation and test images for every candidate (each at its
     own size). The head trains until its validation loss stops improving (at most ``head_epochs``);
@@ -60,10 +66,17 @@ def capacity_study(candidates=CANDIDATES, dataset: str = "tuxpaint_photos", *, s
     with a warm-up and cosine decay.
     """
     seeds = validation.check_seeds(seeds)
-    validation.check_not_empty(len(candidates), "list of candidates")
+    candidates = list(candidates)
+    if not candidates:
+        raise validation.InvalidArgumentError("candidates is empty: give at least one (backbone, image_size) pair, "
+                                              "e.g. tltutor.lessons.capacity.CANDIDATES")
+    if not all(isinstance(candidate, (tuple, list)) and len(candidate) == 2 for candidate in candidates):
+        raise validation.InvalidArgumentError(f"each candidate is a (backbone, image_size) pair, e.g. "
+                                              f"('EfficientNetLite2', 260); got {candidates!r:.120}")
     candidates = [(backbones.get(backbone).name, validation.check_image_size(size, backbones.get(backbone)))
                   for backbone, size in candidates]
     samples_per_class = validation.check_positive_int(samples_per_class, "samples_per_class")
+    head_epochs, fine_tune_epochs = validation.check_epochs(head_epochs), validation.check_epochs(fine_tune_epochs)
     settings = dict(dataset=dataset, seeds=list(seeds), samples_per_class=samples_per_class, head_epochs=head_epochs,
                     fine_tune_epochs=fine_tune_epochs, candidates=[list(candidate) for candidate in candidates],
                     schedule="warmup_cosine")
@@ -80,9 +93,9 @@ def capacity_study(candidates=CANDIDATES, dataset: str = "tuxpaint_photos", *, s
             name = candidate_name(backbone, size)
             started = time.perf_counter()
             model = reset_or_build_model(backbone, info.num_classes, seed=seed, image_size=size)
-            if name not in costs:
-                costs[name] = base_cost(model, size)
             history = training.train_head(model, train, validation_data, epochs=head_epochs, seed=seed)
+            if name not in costs:  # measured with the base frozen, as the head trained it
+                costs[name] = base_cost(model, size)
             study.add(name, seed, strategy="head", **_scores(model, validation_data, test), **costs[name],
                       seconds=round(time.perf_counter() - started, 1), epochs=history.epochs)
             started = time.perf_counter()

@@ -368,7 +368,7 @@ def check_measurable_tasks(results: dict, answer, strategy: str = "fine_tune", b
 
 
 def check_measurably_higher_variants(comparison, answer, baseline: str, metric: str) -> bool:
-    """Exercise (notebooks 16 and 17): the variants whose ``metric`` is measurably higher than ``baseline``'s.
+    """Exercise (notebooks 16 to 19): the variants whose ``metric`` is measurably higher than ``baseline``'s.
 
     ``answer`` is a variant's name, a list of names, or ``"none"``.
     """
@@ -379,8 +379,8 @@ def check_measurably_higher_variants(comparison, answer, baseline: str, metric: 
         _names(answer) == (_names(expected) or ["none"]),
         f"{', '.join(expected) or 'none'}: " + "; ".join(
             str(comparison.verdict(variant, baseline, metric)) for variant in comparison.variants if variant != baseline),
-        f"print study.verdict(variant, '{baseline}', '{metric}') for each variant and keep those with an interval "
-        "above zero; answer with a list of variant names as in the table, or 'none'.",
+        f"on the comparison you checked, print .verdict(variant, '{baseline}', '{metric}') for each variant and keep "
+        "those with an interval above zero; answer with a list of variant names as in the table, or 'none'.",
     )
 
 
