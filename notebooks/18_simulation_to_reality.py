@@ -95,10 +95,11 @@ tl.report.plots.plot_image_grid(np.concatenate(list(rows.values())), np.tile(lab
 # - `real_pixels`: logistic regression on the pixels (the honest baseline; its strength chosen on
 #   validation);
 # - `real_fine_tuned`: a new head on the real digits (until validation stops improving), then the same
-#   fine-tuning, 10 epochs;
-# - `simulation_then_real`: `warped_fine_tuned`, then those 10 epochs of fine-tuning on the real digits
-#   (its head comes from the simulator, so it trains fewer epochs on the real digits than
-#   `real_fine_tuned`; its `epochs` and `seconds` columns count only this last stage).
+#   fine-tuning, up to 10 epochs;
+# - `simulation_then_real`: `warped_fine_tuned`, then the same fine-tuning on the real digits, up to 10
+#   epochs, stopped early on the real validation digits (its head comes from the simulator, so it
+#   trains fewer epochs on the real digits than `real_fine_tuned`; its `epochs` and `seconds` columns
+#   count only this last stage).
 #
 # Each seed draws its own renderings, real digits and head initialisation; the 2,000 real test digits
 # of a seed are the same for every strategy. Tables give the mean ± standard deviation over seeds.
@@ -202,7 +203,7 @@ print(tl.report.statistics.compare(fewest.values("simulation_then_real", "test_a
 # per class not measurably different (0.761 each; the interval rules out more than 0.051 either way).
 # Likely reasons, not tested here: photographs of objects, shrunk to 64 pixels, are far from pen
 # strokes, and a handful of real digits is too few to move the features far. The simulator then
-# supplied what ImageNet lacked, thousands of labelled digit shapes for free, and the real digits
+# supplied what ImageNet lacked, a thousand labelled digit shapes for free, and the real digits
 # corrected some of what the simulator got wrong.
 #
 # **What this stands for.** In robotics the recipe is the same: randomise in simulation what the

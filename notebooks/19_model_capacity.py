@@ -68,8 +68,8 @@ if not quick:
 # result depends on the split, not how it would change on new photographs.
 #
 # Every candidate gets the same recipe: first a new head on the frozen base (until the validation loss
-# stops improving), then the top third of the blocks fine-tuned for 5 epochs with a warm-up and cosine
-# decay. A larger network might do better with settings of its own; this lesson gives all of them the
+# stops improving, at most 60 epochs, a cap most heads reached), then the top third of the blocks
+# fine-tuned for up to 5 epochs with a warm-up and cosine decay. A larger network might do better with settings of its own; this lesson gives all of them the
 # same. Logistic regression on the pixels is the baseline.
 #
 # The cost of each base is measured once, on this machine (2 CPU cores): its parameters, its float32
