@@ -143,6 +143,16 @@ def manifest_files(folder: Path | str, manifest: str) -> tuple[list[tuple[Path, 
     return found, skipped, class_names
 
 
+def _photo_folder(folder: Path | str | None) -> Path:
+    """``folder``, or where Debian's tuxpaint-stamps-default installs its stamps (refused, with the fix, if absent)."""
+    from tltutor.runtime import system_packages  # the package's registry entry says where it installs, and how
+
+    if folder is None:
+        system_packages.require(PHOTO_PACKAGE, "the photo dataset 'tuxpaint_photos'")
+        folder = system_packages.get(PHOTO_PACKAGE).location()
+    return Path(folder)
+
+
 def tuxpaint_photos(folder: Path | str | None = None, size: int = PHOTO_SIZE) -> ArraySource:
     """Real photographs from Debian's ``tuxpaint-stamps-default``, listed with their class and sha256 in a manifest.
 
@@ -151,12 +161,7 @@ def tuxpaint_photos(folder: Path | str | None = None, size: int = PHOTO_SIZE) ->
     file that is missing or differs from the manifest (another version of the package) is left
     out with a warning; a class left with fewer than 15 photographs is an error.
     """
-    from tltutor.runtime import system_packages  # the package's registry entry says where it installs, and how
-
-    if folder is None:
-        system_packages.require(PHOTO_PACKAGE, "the photo dataset 'tuxpaint_photos'")
-        folder = system_packages.get(PHOTO_PACKAGE).location()
-    folder = Path(folder)
+    folder = _photo_folder(folder)
     if not folder.is_dir():
         raise DatasetError(f"{folder} is not a folder: give Tux Paint's stamps folder "
                            f"({TUXPAINT_STAMPS} once {PHOTO_PACKAGE} is installed)")
@@ -191,13 +196,8 @@ def sklearn_digits() -> ArraySource:
 
 def tuxpaint_photo_sides(folder: Path | str | None = None) -> np.ndarray:
     """The longest side, in pixels, of each photograph of :func:`tuxpaint_photos` as the package ships it."""
-    from tltutor.runtime import system_packages
-
-    if folder is None:
-        system_packages.require(PHOTO_PACKAGE, "the photo dataset 'tuxpaint_photos'")
-        folder = system_packages.get(PHOTO_PACKAGE).location()
     sides = []
-    for path, _ in manifest_files(folder, PHOTO_MANIFEST)[0]:
+    for path, _ in manifest_files(_photo_folder(folder), PHOTO_MANIFEST)[0]:
         with Image.open(path) as image:
             sides.append(max(image.size))
     return np.asarray(sides, np.int64)
