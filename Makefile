@@ -1,5 +1,6 @@
 # Two commands set up everything on a fresh machine:
-#   make demo   creates .venv, installs tltutor, runs `python -m tltutor compare` on the offline default
+#   make demo   creates .venv, installs tltutor (and, as root, the lessons' Debian packages), runs
+#               `python -m tltutor compare`: on the real photographs, or on the fallback target without them
 #   make test   creates .venv, installs tltutor with its test tools (and, as root, the Debian packages the
 #               lessons and tests use: tools/install_debian_packages.sh), runs every test, doctest and notebook
 PYTHON ?= python3
@@ -20,6 +21,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
+	bash tools/install_debian_packages.sh --lessons
 	$(BIN)/python -m tltutor compare
 
 test: $(STAMP)

@@ -225,3 +225,50 @@ def test_photos_that_differ_from_the_manifest_are_left_out_and_too_few_refused(t
     changed.write_bytes(b"not the photograph")
     with pytest.warns(UserWarning, match="16 of 165 photographs"), pytest.raises(DatasetError, match="per class"):
         sources.tuxpaint_photos(tmp_path)
+
+
+def test_an_unpacked_deb_is_found_without_root(monkeypatch, tmp_path):
+    """``dpkg -x package.deb ~/debs`` puts the stamps under ~/debs/usr/share/...: the variable may name ~/debs."""
+    from tltutor.data import sources
+    from tltutor.runtime import system_packages
+
+    stamps = tmp_path / "debs" / "usr" / "share" / "tuxpaint" / "stamps"
+    stamps.mkdir(parents=True)
+    monkeypatch.setenv("TLTUTOR_TUXPAINT_STAMPS", str(tmp_path / "debs"))
+    package = system_packages.get("tuxpaint-stamps-default")
+    assert package.installed() and package.location() == stamps
+    assert sources._photo_folder(tmp_path / "debs") == stamps  # an explicit folder too
+    monkeypatch.setenv("TLTUTOR_TUXPAINT_STAMPS", str(stamps))  # or the stamps folder itself
+    assert package.location() == stamps
+    with pytest.raises(DatasetError, match="per class"), pytest.warns(UserWarning, match="165 of 165"):
+        sources.tuxpaint_photos()  # an empty folder is refused with the fix, not read as a dataset
+
+
+def test_textures_train_on_each_photographs_left_half_and_test_on_its_right_half():
+    from tltutor.data import sources
+
+    source = sources.textures()
+    classes = len(sources.TEXTURES)
+    assert source.x_pool.shape == (classes * sources.TEXTURE_POOL_PER_CLASS, 128, 128)
+    assert source.x_test.shape == (classes * sources.TEXTURE_TEST_PER_CLASS, 128, 128)
+    assert np.bincount(source.y_pool).tolist() == [sources.TEXTURE_POOL_PER_CLASS] * classes
+    # every crop grey with one mean and contrast (less where the brightest stars clip at 255), so that
+    # brightness alone tells no class apart
+    for crops in (source.x_pool, source.x_test):
+        means, deviations = crops.reshape(len(crops), -1).mean(1), crops.reshape(len(crops), -1).std(1)
+        assert np.all(np.abs(means - sources.TEXTURE_MEAN) < 3)
+        assert np.all((deviations > 20) & (deviations < sources.TEXTURE_CONTRAST + 0.5))
+    np.testing.assert_array_equal(sources.textures().x_test, source.x_test)  # the same crops every time
+
+
+def test_texture_crops_never_cross_into_the_other_half():
+    from tltutor.data import sources
+
+    image = np.zeros((240, 480, 3), np.uint8)
+    image[::4, :240] = 200  # the left half: horizontal stripes, so every row of a left crop is constant
+    image[:, 240::4] = 200  # the right half: vertical stripes, so every column of a right crop is constant
+    rng = np.random.default_rng(1)
+    left, right = (sources._texture_crops(image, half, 40, rng).astype(float) for half in (0, 1))
+    assert left.std() > 30 and right.std() > 30  # striped, normalised crops
+    assert left.std(axis=2).max() < 1, "a training crop took pixels from the test half"
+    assert right.std(axis=1).max() < 1, "a test crop took pixels from the training half"

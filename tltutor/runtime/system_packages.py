@@ -33,10 +33,18 @@ class DebianPackage:
     used_by: tuple[str, ...] = ()
 
     def location(self) -> Path | None:
-        """Where the package's files are: the folder, or what ``folder_variable`` says."""
+        """Where the package's files are: the folder, or what ``folder_variable`` says.
+
+        The variable may name the folder itself or a folder the ``.deb`` was unpacked into without
+        root (``dpkg -x package.deb ~/debs``: the files are then under ``~/debs/usr/share/...``).
+        """
         if self.folder is None:
             return None
-        return Path(os.environ.get(self.folder_variable, self.folder) if self.folder_variable else self.folder)
+        if not self.folder_variable or self.folder_variable not in os.environ:
+            return Path(self.folder)
+        given = Path(os.environ[self.folder_variable]).expanduser()
+        unpacked = given / self.folder.lstrip("/")
+        return unpacked if unpacked.is_dir() else given
 
     def installed(self) -> bool:
         if self.program is not None and shutil.which(self.program) is None:
