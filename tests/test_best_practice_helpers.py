@@ -33,7 +33,8 @@ def test_digits_cnn_is_really_pretrained_and_cached(tmp_path, monkeypatch):
                            random.get_layer("conv1_conv").get_weights()[0])
     with pytest.raises(InvalidArgumentError, match="pretrained on digits"):
         backbones.build_base("DigitsCNN", weights="imagenet")
-    assert digits_cnn.source_accuracy(seed=0) > 0.9, "it really learned its source task"
+    # 0.908 for seed 0 and 0.956-0.986 for seeds 1-5: eight times chance (0.1) is far below every one
+    assert digits_cnn.source_accuracy(seed=0) > 0.8, "it really learned its source task"
 
 
 def test_linear_probe_reports_size_speed_and_accuracy():

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from tltutor import batchnorm, models, training
+from tltutor.data import batches
 from tltutor.errors import InvalidArgumentError, UnknownNameError
 from tltutor.lessons import baselines, deployment, explain, forgetting, imbalance, shift
 
@@ -233,9 +234,16 @@ def test_layer_similarity_is_one_for_the_same_network_and_drops_after_training()
 # --- deployment ---------------------------------------------------------------------------------
 
 def test_tflite_quantization_shrinks_the_model_and_keeps_its_predictions(tmp_path):
+    from sklearn.datasets import load_digits
+
     model = models.build_transfer_model("DigitsCNN", 3, image_size=32, weights="digits")
-    images = np.random.default_rng(0).uniform(0, 255, (30, 32, 32, 3)).astype(np.float32)
+    classifier = model.get_layer("classifier")
+    kernel, bias = classifier.get_weights()  # a head whose predictions spread over the classes
+    classifier.set_weights([np.random.default_rng(0).normal(0, 1, kernel.shape).astype(np.float32), bias])
+    digits = load_digits().images[:30] * (255 / 16)
+    images = batches.resize_images(digits.astype(np.uint8), 32).astype(np.float32)  # real digits, RGB
     labels = np.argmax(model.predict(images, verbose=0), -1)
+    assert len(set(labels.tolist())) >= 2, "the float model must predict more than one class for agreement to mean anything"
     measured = deployment.measure_model(model, repeats=3)
     assert measured["parameters"] == model.count_params() and measured["keras_file_mb"] > 0
     float_model = deployment.to_tflite(model)

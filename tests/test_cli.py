@@ -19,18 +19,34 @@ def test_compare_command_writes_table_and_plots(tmp_path):
     written = {path.name for path in (tmp_path / "out").iterdir()}
     assert {"comparison.csv", "comparison.json", "strategies.png", "history_fine_tuning.png"} <= written
     report = json.loads((tmp_path / "out" / "comparison.json").read_text())
-    assert [row["strategy"] for row in report["rows"]] == ["pixels", "scratch", "feature_extraction", "fine_tuning"]
+    assert [row["strategy"] for row in report["rows"]] == ["pixels", "scratch", "feature_extraction", "head_continued",
+                                                           "fine_tuning"]
     assert not [name for name in written if name.startswith(".")], "no temporary files left behind"
 
 
-def test_compare_falls_back_to_fashion_mnist_without_the_photos_and_says_why(tmp_path):
+def test_compare_falls_back_to_the_textures_without_the_photos_and_says_why(tmp_path):
     result = _run("compare", "--quick", "--seeds", "1", "--output", str(tmp_path / "out"),
                   environment={"TLTUTOR_TUXPAINT_STAMPS": str(tmp_path / "absent")})
     assert result.returncode == 0, result.stderr[-2000:]
-    assert "apt-get install -y tuxpaint-stamps-default" in result.stdout
-    assert "on fashion_mnist_embedded" in result.stdout
+    assert "apt-get install -y tuxpaint-stamps-default" in result.stdout and "FALLBACK" in result.stdout
+    assert "on textures" in result.stdout and "this was the fallback target" in result.stdout
     report = json.loads((tmp_path / "out" / "comparison.json").read_text())
-    assert report["settings"]["dataset"] == "fashion_mnist_embedded"
+    assert report["settings"]["dataset"] == "textures" and report["settings"]["validation_split"] == 0.3
+
+
+def test_compare_stores_every_arms_optimizer_steps(tmp_path):
+    result = _run("compare", "--quick", "--dataset", "digits", "--samples-per-class", "8", "--fine-tune-epochs", "3",
+                  "--output", str(tmp_path / "out"))
+    assert result.returncode == 0, result.stderr[-2000:]
+    header = next(line for line in result.stdout.splitlines() if line.startswith("strategy "))
+    assert "steps" in header.split()
+    rows = {row["strategy"]: row for row in json.loads((tmp_path / "out" / "comparison.json").read_text())["rows"]}
+    batches_per_epoch = -(-8 * 10 // 32)  # 80 training digits in batches of 32
+    assert rows["pixels"]["steps"] is None
+    assert rows["fine_tuning"]["fine_tune_steps"] == 3 * batches_per_epoch  # its whole budget: no early stopping
+    assert rows["fine_tuning"]["steps"] == rows["feature_extraction"]["steps"] + 3 * batches_per_epoch
+    assert rows["feature_extraction"]["steps"] == rows["feature_extraction"]["epochs"] * batches_per_epoch
+    assert rows["head_continued"]["steps"] == rows["fine_tuning"]["steps"]  # the control: the same extra steps
 
 
 def test_compare_refuses_an_output_that_is_a_file_before_any_work(tmp_path):

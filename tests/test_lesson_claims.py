@@ -104,15 +104,23 @@ CLAIMS = {
         "on photographs, feature extraction beats raw pixels by more than 0.3":
             lambda r: beats(r, "strategies", "feature_extraction", "pixels")
             and _gain(r, "strategies", "feature_extraction", "pixels") > 0.3,
-        "and beats a CNN trained from scratch to convergence by more than 0.2":
+        "and beats a CNN trained from scratch for 400 steps by more than 0.2":
             lambda r: beats(r, "strategies", "feature_extraction", "scratch")
             and _gain(r, "strategies", "feature_extraction", "scratch") > 0.2
-            and mean(r, "strategies", "scratch", "epochs") > 10,
+            and min(comparison(r, "strategies").values("scratch", "steps")) >= 400,
+        "feature extraction beats the scratch CNN in balanced accuracy too, by more than 0.2":
+            lambda r: beats(r, "strategies", "feature_extraction", "scratch", "test_balanced_accuracy")
+            and _gain(r, "strategies", "feature_extraction", "scratch", "test_balanced_accuracy") > 0.2,
         "the pixel model stays below predicting the majority class (49 of 105)":
             lambda r: mean(r, "strategies", "pixels") < 49 / 105,
-        "no measurable difference between fine-tuning and feature extraction, ruling out gains above 0.06":
-            lambda r: no_difference(r, "strategies", "fine_tuning", "feature_extraction")
-            and max(map(abs, _interval(r, "strategies", "fine_tuning", "feature_extraction"))) < 0.06,
+        "fine-tuning beats the head alone measurably":
+            lambda r: beats(r, "strategies", "fine_tuning", "feature_extraction"),
+        "but not measurably the head trained for the same 60 steps, ruling out gains above 0.07":
+            lambda r: no_difference(r, "strategies", "fine_tuning", "head_continued")
+            and max(map(abs, _interval(r, "strategies", "fine_tuning", "head_continued"))) < 0.07
+            and comparison(r, "strategies").values("fine_tuning", "fine_tune_steps") == [60] * 5
+            and comparison(r, "strategies").values("head_continued", "steps")
+            == comparison(r, "strategies").values("fine_tuning", "steps"),
         "five seeds":
             lambda r: len(comparison(r, "strategies").seeds) == 5,
     },
@@ -671,6 +679,52 @@ def test_every_lesson_stored_a_full_run_with_seeds_within_five_minutes(notebook)
     assert notebook in CLAIMS, f"{notebook}'s prose makes claims that no test checks"
 
 
+MIN_STEPS = 50  # an arm stopped after fewer optimizer steps shows nothing about its method
+# Issue #33 (budgets are part of the result) is being worked through lesson by lesson: these lessons' stored runs
+# predate step counting. Strict: a lesson that stores its steps must leave this list.
+STEPS_NOT_YET_STORED = {
+    "01_choose_a_pretrained_model", "02_freeze_and_new_head", "03_lower_learning_rate", "04_gradual_unfreezing",
+    "05_monitor_validation", "06_feature_extraction_vs_fine_tuning", "07_small_data_and_overfitting",
+    "08_negative_transfer_and_domain_shift", "09_imbalanced_data", "10_catastrophic_forgetting", "11_explainability",
+    "12_deployment_size_and_speed", "13_text_transfer", "14_speech_transfer", "15_types_of_transfer",
+    "16_licensing_and_privacy", "17_label_noise", "18_simulation_to_reality", "19_model_capacity",
+}
+
+
+def _steps_by_arm(results: dict) -> dict:
+    """``{(comparison, arm): [steps per seed]}`` over every comparison whose rows store optimizer steps."""
+    found = {}
+    for key, recorded in results["values"].items():
+        if not (isinstance(recorded, dict) and "variant_key" in recorded):
+            continue
+        for row in recorded["rows"]:
+            if row.get("steps") is not None:
+                found.setdefault((key, row[recorded["variant_key"]]), []).append(row["steps"])
+            if row.get("fine_tune_steps") is not None:  # fine-tuning's own phase, after the head's steps
+                found.setdefault((key, f"{row[recorded['variant_key']]}: fine-tuning phase"), []).append(
+                    row["fine_tune_steps"])
+    return found
+
+
+@pytest.mark.parametrize("notebook", sorted(path.stem for path in (ROOT / "notebooks").glob("*.ipynb")))
+def test_every_compared_arm_stored_a_real_step_budget(notebook):
+    steps = _steps_by_arm(load(notebook))
+    if notebook in STEPS_NOT_YET_STORED:
+        assert not steps, f"{notebook} stores its step counts now: take it off STEPS_NOT_YET_STORED"
+        pytest.skip(f"{notebook}'s stored run predates step counting (issue #33)")
+    assert steps, f"{notebook} stores no optimizer step counts for its arms"
+    short = {arm: counts for arm, counts in steps.items() if min(counts) < MIN_STEPS}
+    assert not short, f"{notebook}: arms compared after fewer than {MIN_STEPS} optimizer steps: {short}"
+
+
+def test_the_step_rule_catches_an_arm_stopped_early():
+    results = json.loads(json.dumps(load("00_quickstart")))
+    for row in results["values"]["strategies"]["rows"]:
+        if row["strategy"] == "fine_tuning":
+            row["fine_tune_steps"] = 4
+    assert min(_steps_by_arm(results)[("strategies", "fine_tuning: fine-tuning phase")]) < MIN_STEPS
+
+
 def _perturbed(results: dict, key: str, variant: str, shift: float) -> dict:
     copy = json.loads(json.dumps(results))
     for row in copy["values"][key]["rows"]:
@@ -683,6 +737,6 @@ def test_a_claim_the_numbers_do_not_support_fails():
     results = load("00_quickstart")
     worse = _perturbed(results, "strategies", "feature_extraction", -0.4)  # now near the pixels
     assert not CLAIMS["00_quickstart"]["on photographs, feature extraction beats raw pixels by more than 0.3"](worse)
-    apart = _perturbed(results, "strategies", "fine_tuning", +0.15)  # now clearly above feature extraction
+    apart = _perturbed(results, "strategies", "fine_tuning", +0.15)  # now clearly above the control
     assert not CLAIMS["00_quickstart"][
-        "no measurable difference between fine-tuning and feature extraction, ruling out gains above 0.06"](apart)
+        "but not measurably the head trained for the same 60 steps, ruling out gains above 0.07"](apart)

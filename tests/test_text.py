@@ -72,7 +72,8 @@ def test_the_text_model_has_the_vision_layout_and_the_verbs_work(encoder):
                                   progress=False)
     assert history.epochs >= 2
     accuracy = training.evaluate(model, (encoder.token_ids(test[0][:500]), test[1][:500]))["accuracy"]
-    assert accuracy > 0.58, "a frozen sentence encoder learns sentiment from 64 labelled sentences (chance: 0.5)"
+    # 0.63 to 0.72 over seeds: 500 test sentences put 0.55 four standard errors below the lowest
+    assert accuracy > 0.55, "a frozen sentence encoder learns sentiment from 64 labelled sentences (chance: 0.5)"
     before = model.get_layer("base").get_layer("transformer_layer_5").get_weights()[0].copy()
     training.fine_tune(model, train, None, epochs=1, unfreeze_from="transformer_layer_4", progress=False)
     after = model.get_layer("base").get_layer("transformer_layer_5").get_weights()[0]

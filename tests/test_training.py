@@ -57,11 +57,15 @@ def test_compare_strategies_runs_every_strategy_on_the_same_seeds():
     comparison = experiments.compare_strategies(samples_per_class=16, image_size=64, head_epochs=10,
                                                 fine_tune_epochs=1, test_samples_per_class=10, seeds=(0, 1),
                                                 progress=None)
-    assert comparison.variants == ["pixels", "scratch", "feature_extraction", "fine_tuning"]
-    assert comparison.seeds == (0, 1) and len(comparison.rows) == 8
+    assert comparison.variants == ["pixels", "scratch", "feature_extraction", "head_continued", "fine_tuning"]
+    assert comparison.seeds == (0, 1) and len(comparison.rows) == 10
     rows = {row["strategy"]: row for row in comparison.rows if row["seed"] == 0}
-    assert rows["feature_extraction"]["trainable_parameters"] == 12_810
+    assert rows["feature_extraction"]["trainable_parameters"] == rows["head_continued"]["trainable_parameters"] == 12_810
     assert rows["fine_tuning"]["trainable_parameters"] > 12_810
+    # the control trains the head for exactly fine-tuning's steps, from the same head
+    assert rows["head_continued"]["steps"] == rows["fine_tuning"]["steps"] > rows["feature_extraction"]["steps"]
+    assert comparison.history("head_continued").phase_starts["head continued"] == rows["feature_extraction"]["epochs"]
+    assert 0 < rows["pixels"]["test_balanced_accuracy"] <= 1
     for strategy in ("pixels", "feature_extraction", "fine_tuning"):  # real learning: chance is 0.1
         assert min(comparison.values(strategy, "test_accuracy")) > 0.3, strategy
     history = comparison.history("fine_tuning")

@@ -1,6 +1,6 @@
 """``python -m tltutor``: run the transfer-learning experiments from the command line.
 
-    python -m tltutor compare                      # real photos (or the embedded Fashion-MNIST), 3 seeds
+    python -m tltutor compare                      # real photos (or scikit-image's textures), 3 seeds
     python -m tltutor compare --dataset sentiment  # text: TF-IDF, frozen MiniLM, fine-tuning and LoRA
     python -m tltutor compare --quick              # a one-minute smoke run
     python -m tltutor classify photo.jpg           # ImageNet top-5 with real pretrained weights
@@ -25,8 +25,17 @@ def _progress(message: str) -> None:
 
 
 PHOTOS = "tuxpaint_photos"
-PHOTOS_PER_CLASS = 10  # its smallest class has 18 photographs: 10 train, 2 validate, the rest test
-PHOTOS_FINE_TUNE_EPOCHS = 30  # 50 photographs make 2 batches an epoch: 30 epochs give fine-tuning 60 steps
+FALLBACK = "textures"  # needs no system package: crops of the photographs scikit-image ships
+# The demo's plan for each of its datasets: what the full profile trains when the flags leave it open.
+PLANS = {
+    # The smallest class has 18 photographs: 10 train, 2 validate, the rest test. 10 validation photographs
+    # are too few to stop on, so every arm trains its whole budget: 30 epochs of 2 batches give
+    # fine-tuning 60 steps.
+    PHOTOS: dict(samples_per_class=10, validation_split=0.2, fine_tune_epochs=30),
+    # 20 crops per class train and 6 validate (42 in all, enough to stop on); 140 crops make 5 batches an
+    # epoch, so 20 epochs give fine-tuning up to 100 steps.
+    FALLBACK: dict(samples_per_class=20, validation_split=0.3, fine_tune_epochs=20),
+}
 
 
 TEXT = "sentiment"  # the embedded human-rated sentences: trained on movie snippets, tested on movies and tweets
@@ -55,17 +64,32 @@ def _check_arguments(arguments) -> None:
         tl.backbones.get(arguments.backbone)  # an unknown backbone is named before the data loads
 
 
-def _dataset(arguments) -> tuple[str, int | None]:
-    """The dataset to compare on and its images per class: the photos when their package is installed."""
+def _dataset(arguments) -> str:
+    """The dataset to compare on: the photos when their package is installed, else the textures, said so."""
     if arguments.dataset != "auto":
-        per_class = arguments.samples_per_class
-        return arguments.dataset, PHOTOS_PER_CLASS if per_class is None and arguments.dataset == PHOTOS else per_class
+        return arguments.dataset
     package = tl.runtime.system_packages.get("tuxpaint-stamps-default")
     if package.installed():
-        return PHOTOS, arguments.samples_per_class or PHOTOS_PER_CLASS
-    _progress(f"the real photographs need Debian's {package.name} ({tl.runtime.system_packages.install_command([package.name])}); "
-              "comparing on the embedded Fashion-MNIST instead")
-    return tl.data.OFFLINE_DEFAULT, arguments.samples_per_class
+        return PHOTOS
+    _progress(f"FALLBACK: the real photographs need Debian's {package.name} "
+              f"({tl.runtime.system_packages.install_command([package.name])}; without root, see the README). "
+              f"Comparing on the fallback instead: {FALLBACK}, crops of 7 textures from the photographs that "
+              "scikit-image ships")
+    return FALLBACK
+
+
+def _plan(arguments, dataset: str) -> dict:
+    """The settings of a compare run: the flags given, else the dataset's plan, else the profile's.
+
+    The quick profile keeps the plan's split (the photographs have too few for the profile's) but
+    not its budget.
+    """
+    plan = dict(PLANS.get(dataset, {}))
+    if tl.runtime.profile.is_quick():
+        plan.pop("fine_tune_epochs", None)
+    given = dict(samples_per_class=arguments.samples_per_class, fine_tune_epochs=arguments.fine_tune_epochs)
+    plan.update({name: value for name, value in given.items() if value is not None})
+    return plan
 
 
 def command_compare_text(arguments, output: Path, seeds) -> int:
@@ -100,16 +124,12 @@ def command_compare(arguments) -> int:
     seeds = tuple(range(arguments.seeds)) if arguments.seeds else None
     if arguments.dataset == TEXT:
         return command_compare_text(arguments, output, seeds)
-    dataset, samples_per_class = _dataset(arguments)
+    dataset = _dataset(arguments)
     _progress(f"comparing {', '.join(tl.lessons.experiments.STRATEGIES)} on {dataset} "
               f"({'quick' if tl.runtime.profile.is_quick() else 'full'} profile)")
-    fine_tune_epochs = arguments.fine_tune_epochs
-    if fine_tune_epochs is None and dataset == PHOTOS and not tl.runtime.profile.is_quick():
-        fine_tune_epochs = PHOTOS_FINE_TUNE_EPOCHS
     comparison = tl.lessons.experiments.compare_strategies(
-        arguments.backbone, dataset, samples_per_class=samples_per_class,
-        image_size=arguments.image_size, head_epochs=arguments.epochs, fine_tune_epochs=fine_tune_epochs,
-        seeds=seeds, progress=_progress, epoch_progress=_progress)
+        arguments.backbone, dataset, image_size=arguments.image_size, head_epochs=arguments.epochs, seeds=seeds,
+        progress=_progress, epoch_progress=_progress, **_plan(arguments, dataset))
     comparison.write(output, "comparison")
     tl.report.results.save_figure(tl.report.plots.plot_comparison(comparison, "test_accuracy"),
                                   output / "strategies.png")
@@ -119,11 +139,19 @@ def command_compare(arguments) -> int:
                 tl.report.plots.plot_history(comparison.history(strategy), title=f"{strategy}, seed {comparison.seeds[0]}"),
                 output / f"history_{strategy}.png")
     print()
-    print(comparison.summary_table(["test_accuracy", "validation_accuracy", "seconds"]))
+    print(comparison.summary_table(["test_accuracy", "validation_accuracy", "steps", "seconds"]))
+    print(f"(steps: optimizer steps of each arm, head and fine-tuning together; the pixels' solver runs to "
+          f"convergence. {comparison.dataset.validation_count} validation images"
+          + (", too few to stop on: every arm trained its whole budget)" if comparison.dataset.validation_count
+             < tl.training.MIN_VALIDATION_FOR_EARLY_STOPPING else ")"))
     print()
-    for strategy in ("pixels", "scratch", "feature_extraction"):
-        if strategy in comparison.variants and "fine_tuning" in comparison.variants:
-            print(comparison.verdict("fine_tuning", strategy))
+    for first, second in (("feature_extraction", "pixels"), ("fine_tuning", "pixels"), ("fine_tuning", "scratch"),
+                          ("fine_tuning", "head_continued")):
+        if {first, second} <= set(comparison.variants):
+            print(comparison.verdict(first, second))
+    if dataset == FALLBACK:
+        print(f"\n(this was the fallback target, {FALLBACK}: install Debian's tuxpaint-stamps-default for the "
+              "real photographs)")
     print(f"\nwrote {output}/comparison.csv, comparison.json, strategies.png and history_*.png "
           f"in {time.perf_counter() - started:.0f} s")
     return 0
@@ -158,7 +186,8 @@ def parser() -> argparse.ArgumentParser:
     compare.add_argument("--backbone", default="EfficientNetLite0")
     compare.add_argument("--dataset", default="auto",
                          help="'auto': the real photographs (tuxpaint_photos) when Debian's tuxpaint-stamps-default "
-                              "is installed, else the embedded Fashion-MNIST; 'sentiment': the embedded sentences "
+                              "is installed, else the textures (crops of scikit-image's photographs); 'sentiment': "
+                              "the embedded sentences "
                               "(text strategies); or any image dataset name, folder:<path> or tfds:<name>")
     compare.add_argument("--samples-per-class", type=int, default=None)
     compare.add_argument("--epochs", type=int, default=None, help="head-training epochs (early stopping applies)")

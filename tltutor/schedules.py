@@ -23,6 +23,7 @@ import keras
 from tltutor import validation
 
 SCHEDULES = ("constant", "warmup_cosine")
+WARMUP_FRACTION = 0.1  # of the steps: the rate rises linearly from zero over them
 
 
 class WarmupCosine(keras.callbacks.Callback):
@@ -32,7 +33,7 @@ class WarmupCosine(keras.callbacks.Callback):
     ``peak``, the rate the model was compiled with.
     """
 
-    def __init__(self, peak: float | None = None, warmup_fraction: float = 0.1):
+    def __init__(self, peak: float | None = None, warmup_fraction: float = WARMUP_FRACTION):
         super().__init__()
         self.peak = peak
         self.warmup_fraction = validation.check_fraction(warmup_fraction, "warmup_fraction")

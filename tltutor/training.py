@@ -21,6 +21,7 @@ Example (fastai's ``fine_tune`` in Keras)::
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
 
@@ -32,6 +33,9 @@ from tltutor.compiling import FINE_TUNE_FACTOR, HEAD_LEARNING_RATE, in_model_str
 from tltutor.data import batches, pipelines
 from tltutor.io import checkpoints
 from tltutor.runtime import progress as progress_lines
+
+MIN_VALIDATION_FOR_EARLY_STOPPING = 30  # fewer validation examples judge by noise: one of 10 moves accuracy by 0.1
+
 
 @dataclass
 class TrainingHistory:
@@ -48,6 +52,18 @@ class TrainingHistory:
             record = {"phase": phase, "epoch": len(self.records) + 1, "seconds": seconds / max(epochs, 1)}
             record.update({key: float(values[epoch]) for key, values in keras_history.items()})
             self.records.append(record)
+
+    @property
+    def steps(self) -> int:
+        """Optimizer steps taken, all phases together (an epoch is one step per batch)."""
+        return int(sum(record.get("steps", 0) for record in self.records))
+
+    def phase_steps(self) -> dict[str, int]:
+        """Optimizer steps per phase, in the order the phases ran: ``{"head": 180, "fine-tune": 60}``."""
+        totals: dict[str, int] = {}
+        for record in self.records:
+            totals[record["phase"]] = totals.get(record["phase"], 0) + int(record.get("steps", 0))
+        return totals
 
     def metric(self, name: str) -> list[float]:
         """The values of one metric, one per epoch (NaN where a phase did not record it)."""
@@ -70,12 +86,53 @@ class TrainingHistory:
         return {"records": self.records, "phase_starts": self.phase_starts}
 
 
-def callbacks_for(early_stopping_patience: int | None, monitor: str = "val_loss") -> list:
-    """Early stopping on ``monitor`` that restores the best weights; none for ``None`` or 0."""
+class StepCounter(keras.callbacks.Callback):
+    """Adds ``steps`` (the optimizer steps of the epoch) to each epoch's logs, so histories count them."""
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.count = 0
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.count += 1
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is not None:
+            logs["steps"] = self.count
+
+
+def callbacks_for(early_stopping_patience: int | None, monitor: str = "val_loss", *, start_from_epoch: int = 0) -> list:
+    """Early stopping on ``monitor`` that restores the best weights; none for ``None`` or 0.
+
+    ``start_from_epoch`` epochs pass before it watches, and its best weights come from after them.
+    """
     if not early_stopping_patience:
         return []
     patience = validation.check_positive_int(early_stopping_patience, "early_stopping_patience")
-    return [keras.callbacks.EarlyStopping(monitor=monitor, patience=patience, restore_best_weights=True)]
+    return [keras.callbacks.EarlyStopping(monitor=monitor, patience=patience, restore_best_weights=True,
+                                          start_from_epoch=start_from_epoch)]
+
+
+def early_stopping_for(early_stopping_patience: int | None, validation_data, *, epochs: int,
+                       schedule: str = "constant", progress=True) -> list:
+    """The early-stopping callbacks a training verb uses, with two guards.
+
+    - Fewer than :data:`MIN_VALIDATION_FOR_EARLY_STOPPING` validation examples: none. With 10
+      images one image moves accuracy by 0.1, and stopping would follow noise; the run trains its
+      whole, stated budget (``progress`` is told).
+    - A warm-up (``schedule="warmup_cosine"``): it watches only after the warm-up's epochs, so a
+      run is never ended, or rewound, before its rate has even reached its peak.
+    """
+    if not early_stopping_patience:
+        return []
+    count = batches.count(validation_data) if validation_data is not None else 0
+    if count is not None and count < MIN_VALIDATION_FOR_EARLY_STOPPING:
+        output = progress_lines.to_output(progress)
+        if output is not None:
+            output(f"early stopping off: {count} validation examples are too few to judge (at least "
+                   f"{MIN_VALIDATION_FOR_EARLY_STOPPING}); training all {epochs} epochs")
+        return []
+    start = math.ceil(schedules.WARMUP_FRACTION * epochs) if schedule == "warmup_cosine" else 0
+    return callbacks_for(early_stopping_patience, start_from_epoch=start)
 
 
 def _is_texts(values) -> bool:
@@ -142,7 +199,7 @@ def _fit(model, train, validation_data, epochs, callbacks, *, checkpoint_dir=Non
         fit_data = {"x": train, "shuffle": False}  # a dataset shuffles itself
     if isinstance(validation_data, tuple):
         validation_data = pipelines.array_pipeline(*validation_data, batch_size=256, shuffle=False)
-    previous, initial_epoch, callbacks = None, 0, list(callbacks)
+    previous, initial_epoch, callbacks = None, 0, [StepCounter(), *callbacks]
     if progress and not verbose:
         callbacks.append(progress_lines.EpochProgress(phase, output=progress))
     if checkpoint_dir is not None:
@@ -220,7 +277,8 @@ def train_head(model: keras.Model, train, validation_data, *, epochs: int = 20,
     arguments = dict(checkpoint_dir=checkpoint_dir, phase=phase, batch_size=batch_size, progress=progress,
                      verbose=verbose, seed=seed)
     started = time.perf_counter()
-    callbacks = callbacks_for(early_stopping_patience) + schedules.callbacks(schedule)
+    callbacks = early_stopping_for(early_stopping_patience, validation_data, epochs=epochs, schedule=schedule,
+                                   progress=progress) + schedules.callbacks(schedule)
     if use_cached_features:
         part = (models.feature_extractor(model), models.head(model))
         result, _ = _train_part(model, part, train, validation_data, epochs, callbacks, learning_rate=learning_rate,
@@ -286,7 +344,8 @@ def train_unfrozen(model: keras.Model, train, validation_data, *, epochs: int = 
         part = features.frozen_split(model)
     arguments = dict(checkpoint_dir=checkpoint_dir, phase=phase, batch_size=batch_size, progress=progress,
                      verbose=verbose, seed=seed)
-    callbacks = callbacks_for(early_stopping_patience) + schedules.callbacks(schedule)
+    callbacks = early_stopping_for(early_stopping_patience, validation_data, epochs=epochs, schedule=schedule,
+                                   progress=progress) + schedules.callbacks(schedule)
     started = time.perf_counter()
     if part is not None:
         result, _ = _train_part(model, part, train, validation_data, epochs, callbacks, learning_rate=learning_rate,
@@ -326,7 +385,8 @@ def train_all(model: keras.Model, train, validation_data, *, epochs: int = 10, l
     freezing.unfreeze(model, None, keep_batchnorm_frozen=keep_batchnorm_frozen, learning_rate=learning_rate)
     compiling.ensure_compiled(model, learning_rate)
     history = history or TrainingHistory()
-    result, seconds = _fit(model, train, validation_data, epochs, callbacks_for(early_stopping_patience),
+    callbacks = early_stopping_for(early_stopping_patience, validation_data, epochs=epochs, progress=progress)
+    result, seconds = _fit(model, train, validation_data, epochs, callbacks,
                            checkpoint_dir=checkpoint_dir, phase=phase, batch_size=batch_size, progress=progress,
                            verbose=verbose, seed=seed)
     history.add_phase(phase, result, seconds)

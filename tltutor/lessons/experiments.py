@@ -5,7 +5,12 @@ The strategies (:data:`STRATEGIES`):
 - ``pixels``: logistic regression on the raw pixels (:mod:`tltutor.lessons.baselines`);
 - ``scratch``: a small CNN from random weights, trained until its validation loss stops improving;
 - ``feature_extraction``: the pretrained base frozen, a new head trained on its features;
-- ``fine_tuning``: feature extraction, then the top blocks unfrozen at a 10× lower rate.
+- ``head_continued``: the control for fine-tuning: from the same head, the same extra steps at the
+  same rate and schedule with the base still frozen. A gain of fine-tuning over *this* arm comes
+  from adapting the base, not from training the head longer;
+- ``fine_tuning``: feature extraction, then the top blocks unfrozen at a 10× lower rate, warmed
+  up and decayed to zero over its whole budget of ``fine_tune_epochs`` (no early stopping: a run
+  stopped a few steps in shows nothing about fine-tuning).
 
 Each seed draws another training subset and another initialisation; every strategy of a seed
 sees the same images. The frozen base's features are computed once per image and shared by
@@ -25,19 +30,23 @@ import time
 
 import numpy as np
 
-from tltutor import backbones, data, freezing, models, state, training, validation
+from tltutor import backbones, compiling, data, freezing, models, state, training, validation
 from tltutor.lessons import baselines
 from tltutor.report import calibration, diagnostics
 from tltutor.report.results import Comparison
 from tltutor.runtime import profile
 from tltutor.runtime.progress import Steps
 
-STRATEGIES = ("pixels", "scratch", "feature_extraction", "fine_tuning")
+FINE_TUNE_LEARNING_RATE = compiling.HEAD_LEARNING_RATE / compiling.FINE_TUNE_FACTOR
+STRATEGIES = ("pixels", "scratch", "feature_extraction", "head_continued", "fine_tuning")
 DESCRIPTIONS = {
     "pixels": "logistic regression on the raw pixels (C, and grey or colour, chosen on validation)",
     "scratch": "a small CNN from random weights, trained until the validation loss stops improving",
     "feature_extraction": "pretrained base frozen, new head trained on its features",
-    "fine_tuning": "feature extraction, then the top blocks unfrozen at a 10x lower learning rate",
+    "head_continued": "the control for fine-tuning: the head trained on for fine-tuning's steps, rate and schedule, "
+                      "with the base still frozen",
+    "fine_tuning": "feature extraction, then the top blocks unfrozen at a 10x lower learning rate, for the whole "
+                   "fine-tuning budget (its rate decays to zero: the schedule is the stopping rule)",
 }
 
 
@@ -65,11 +74,14 @@ def resolve_settings(**given) -> dict:
     return settings
 
 
-def _row_for(model, history, validation_data, test, seconds) -> dict:
+def _row_for(model, history, validation_data, test, seconds, num_classes: int) -> dict:
+    labels, predicted = diagnostics.predict_labels(model, test)
     return {
         "validation_accuracy": round(training.evaluate(model, validation_data)["accuracy"], 4),
         "test_accuracy": round(training.evaluate(model, test)["accuracy"], 4),
+        "test_balanced_accuracy": round(diagnostics.balanced_accuracy(labels, predicted, num_classes), 4),
         "epochs": history.epochs,
+        "steps": history.steps,
         "seconds": round(seconds, 1),
         "trainable_parameters": freezing.trainable_summary(model).trainable_parameters,
     }
@@ -84,7 +96,9 @@ def run_seed(spec, train, validation_data, test, info, *, seed: int, strategies,
     if "pixels" in strategies:
         row = baselines.pixel_logistic_regression(train, validation_data, test, seed=seed)
         comparison.add("pixels", seed, **extra_columns, validation_accuracy=round(row["validation_accuracy"], 4),
-                       test_accuracy=round(row["test_accuracy"], 4), epochs=0, seconds=row["seconds"],
+                       test_accuracy=round(row["test_accuracy"], 4),
+                       test_balanced_accuracy=round(row["test_balanced_accuracy"], 4), epochs=0, steps=None,
+                       seconds=row["seconds"],
                        trainable_parameters=row["parameters"])
         steps.advance(f"pixels, seed {seed}")
     if "scratch" in strategies:
@@ -94,25 +108,42 @@ def run_seed(spec, train, validation_data, test, info, *, seed: int, strategies,
         comparison.add("scratch", seed, history=history, **extra_columns,
                        validation_accuracy=round(baselines.evaluate_small_network(model, validation_data)["accuracy"], 4),
                        test_accuracy=round(baselines.evaluate_small_network(model, test)["accuracy"], 4),
-                       epochs=history.epochs, seconds=round(time.perf_counter() - started, 1),
+                       test_balanced_accuracy=round(diagnostics.balanced_accuracy(
+                           *baselines.predict_small_network(model, test), info.num_classes), 4),
+                       epochs=history.epochs, steps=history.steps, seconds=round(time.perf_counter() - started, 1),
                        trainable_parameters=freezing.trainable_summary(model).trainable_parameters)
         steps.advance(f"scratch, seed {seed}")
-    if {"feature_extraction", "fine_tuning"} & set(strategies):
+    if {"feature_extraction", "head_continued", "fine_tuning"} & set(strategies):
         started = time.perf_counter()
         model = reset_or_build_model(spec.name, info.num_classes, seed=seed, image_size=info.image_size)
         history = training.train_head(model, train, validation_data, epochs=settings["head_epochs"],
                                       progress=epoch_progress, seed=seed)
         if "feature_extraction" in strategies:
             comparison.add("feature_extraction", seed, history=copy.deepcopy(history), **extra_columns,
-                           **_row_for(model, history, validation_data, test, time.perf_counter() - started))
+                           **_row_for(model, history, validation_data, test, time.perf_counter() - started,
+                                      info.num_classes))
             steps.advance(f"feature extraction, seed {seed}")
+        head_weights, head_history = model.get_weights(), copy.deepcopy(history)
+        if "head_continued" in strategies:
+            continued = training.train_head(model, train, validation_data, epochs=settings["fine_tune_epochs"],
+                                            learning_rate=FINE_TUNE_LEARNING_RATE, early_stopping_patience=None,
+                                            schedule=settings.get("schedule", "constant"), phase="head continued",
+                                            history=copy.deepcopy(head_history), progress=epoch_progress, seed=seed)
+            comparison.add("head_continued", seed, history=continued, **extra_columns,
+                           **_row_for(model, continued, validation_data, test, time.perf_counter() - started,
+                                      info.num_classes))
+            steps.advance(f"head continued, seed {seed}")
+            model.set_weights(head_weights)
         if "fine_tuning" in strategies:
             history = training.fine_tune(model, train, validation_data, epochs=settings["fine_tune_epochs"],
-                                         unfreeze_from=unfreeze_from, history=history,
+                                         learning_rate=FINE_TUNE_LEARNING_RATE, unfreeze_from=unfreeze_from,
+                                         history=head_history, early_stopping_patience=None,
                                          schedule=settings.get("schedule", "constant"), progress=epoch_progress,
                                          seed=seed)
             comparison.add("fine_tuning", seed, history=history, **extra_columns,
-                           **_row_for(model, history, validation_data, test, time.perf_counter() - started))
+                           fine_tune_steps=history.phase_steps().get("fine-tune", 0),
+                           **_row_for(model, history, validation_data, test, time.perf_counter() - started,
+                                      info.num_classes))
             steps.advance(f"fine-tuning, seed {seed}")
 
 
@@ -120,8 +151,8 @@ def compare_strategies(backbone: str = backbones.OFFLINE_DEFAULT, dataset: str =
                        strategies=STRATEGIES, seeds=None, samples_per_class: int | None = None,
                        image_size: int | None = None, head_epochs: int | None = None,
                        fine_tune_epochs: int | None = None, scratch_epochs: int | None = None, unfreeze_from=None,
-                       test_samples_per_class: int | None = None, schedule: str = "warmup_cosine", progress=True,
-                       epoch_progress=False) -> Comparison:
+                       test_samples_per_class: int | None = None, validation_split: float = 0.2,
+                       schedule: str = "warmup_cosine", progress=True, epoch_progress=False) -> Comparison:
     """Every strategy on the same splits, once per seed; a :class:`Comparison` keyed by ``"strategy"``.
 
     Unset sizes, epochs and seeds come from :func:`tltutor.runtime.profile.defaults` (quick or
@@ -130,22 +161,28 @@ def compare_strategies(backbone: str = backbones.OFFLINE_DEFAULT, dataset: str =
     :mod:`tltutor.schedules`). ``scratch_epochs`` caps the from-scratch baseline, which
     stops earlier once its validation loss stops improving. ``progress`` receives a line every few
     seconds of long work; ``epoch_progress`` (a function, or ``False``) also receives the epoch
-    lines of each training run.
+    lines of each training run. ``validation_split`` × ``samples_per_class`` more images per class
+    validate; with fewer than 30 validation images in all, early stopping is off and every arm
+    trains its whole budget (:func:`tltutor.training.early_stopping_for`). Each row stores the
+    arm's optimizer ``steps`` (fine-tuning's own in ``fine_tune_steps``; ``None`` for the pixels'
+    solver).
     """
     strategies = validation.check_choices(strategies, STRATEGIES, "strategy")
+    validation_split = validation.check_fraction(validation_split, "validation_split")
     settings = resolve_settings(samples_per_class=samples_per_class, image_size=image_size, head_epochs=head_epochs,
                                 fine_tune_epochs=fine_tune_epochs, scratch_epochs=scratch_epochs,
                                 test_samples_per_class=test_samples_per_class, seeds=seeds)
     spec = backbones.get(backbone)
     unfreeze_from = unfreeze_from or spec.unfreeze_points[min(1, len(spec.unfreeze_points) - 1)]
     settings.update(backbone=spec.name, dataset=dataset, unfreeze_from=unfreeze_from, strategies=list(strategies),
-                    schedule=schedule)
+                    schedule=schedule, validation_split=validation_split)
     comparison = Comparison("strategy", settings=settings)
     steps = Steps(len(settings["seeds"]) * len(strategies), "compare", output=progress)
     for seed in settings["seeds"]:
         train, validation_data, test, info = data.load_dataset(
             dataset, image_size=settings["image_size"], samples_per_class=settings["samples_per_class"],
-            test_samples_per_class=settings["test_samples_per_class"], seed=seed, pipeline="arrays")
+            validation_split=validation_split, test_samples_per_class=settings["test_samples_per_class"], seed=seed,
+            pipeline="arrays")
         comparison.dataset = info
         run_seed(spec, train, validation_data, test, info, seed=seed, strategies=strategies, settings=settings,
                  unfreeze_from=unfreeze_from, comparison=comparison, steps=steps, epoch_progress=epoch_progress)

@@ -126,9 +126,9 @@ class Comparison:
                                                    if key in kept}, dict(self.settings), self.dataset)
 
     def values(self, variant, metric: str) -> list[float]:
-        """``metric`` of ``variant``, one value per seed, in seed order."""
+        """``metric`` of ``variant``, one value per seed, in seed order (none where the row holds ``None``)."""
         self._check_variant(variant)
-        chosen = [row for row in self.rows if row[self.variant_key] == variant and metric in row]
+        chosen = [row for row in self.rows if row[self.variant_key] == variant and row.get(metric) is not None]
         by_seed = {row.get("seed", 0): row[metric] for row in chosen}
         if len(by_seed) != len(chosen):
             raise validation.InvalidArgumentError(
