@@ -222,14 +222,16 @@ tl.report.plots.plot_comparison(comparison, "seconds", title="seconds to train t
 #
 # None of the mistakes above raises an error: the model trains, and only the numbers are wrong.
 # `tl.check(model, train, validation, test)` looks for them before training, and for a few more
-# that the other lessons measure (a head-training rate on pretrained weights, notebook 03; the same
+# that the other lessons measure (a rate that destroys pretrained weights, notebook 03; the same
 # images in two splits, notebook 05). Here is a model with five mistakes made on purpose. It trains
 # one step with its base frozen, as in pitfall 1; then the whole base is unfrozen by hand, BatchNorm
-# included, without compiling, at the head's rate of 1e-3; the images are divided by 255 for a model
+# included, without compiling, at a rate of 1e-2, which notebook 03 measured destroying the base; the
+# images are divided by 255 for a model
 # that scales 0..255 itself; and the validation set is passed again as the test set.
 
 # %%
-mistaken = tl.models.build_transfer_model("EfficientNetLite0", info.num_classes, image_size=info.image_size)
+mistaken = tl.models.build_transfer_model("EfficientNetLite0", info.num_classes, image_size=info.image_size,
+                                          learning_rate=1e-2)
 mistaken.train_on_batch(train[0][:32], train[1][:32])
 tl.freezing.get_base(mistaken).trainable = True       # by hand: BatchNorm too, and no compile
 mistakes = tl.check(mistaken, (train[0] / 255.0, train[1]), validation, validation)

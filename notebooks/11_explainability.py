@@ -104,7 +104,8 @@ for seed in settings["seeds"]:
     history = tl.training.train_head(model, seed_train, seed_validation, epochs=settings["head_epochs"],
                                      progress=False)
     history = tl.training.fine_tune(model, seed_train, seed_validation, epochs=2 if not quick else 1,
-                                    unfreeze_from=None, learning_rate=1e-4, history=history, progress=False)
+                                    unfreeze_from=None, learning_rate=1e-4, schedule="constant", history=history,
+                                    progress=False)
     for row in tl.lessons.explain.layer_similarity(pretrained, model, test_images[:200]):
         similarity.add(row["depth"], seed, layer=row["layer"], cka=row["cka"])
     print(f"seed {seed}: fine-tuned test accuracy {tl.training.evaluate(model, test)['accuracy']:.3f}")

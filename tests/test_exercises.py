@@ -47,13 +47,19 @@ def test_trainable_variable_count_reads_the_model():
     assert exercises.check_trainable_variable_count(model, 4)
 
 
-def test_destructive_learning_rate_ignores_the_frozen_baseline():
-    sweep = comparison("learning_rate", {0: {"validation_accuracy": 0.10}, 1e-4: {"validation_accuracy": 0.80},
-                                         1e-2: {"validation_accuracy": 0.40}})
-    assert exercises.check_destructive_learning_rate(sweep, 1e-2)
-    assert exercises.check_destructive_learning_rate(sweep, "0.01")
-    assert not exercises.check_destructive_learning_rate(sweep, 0)
-    assert not exercises.check_destructive_learning_rate(sweep, "big")
+def test_what_the_rate_destroyed_reads_the_probe():
+    from tltutor.report.results import Comparison
+
+    def sweep(probe):
+        rows = [{"fine-tuning rate": "1e-02", "seed": seed, "probe_test_accuracy": probe + 0.01 * seed}
+                for seed in (0, 1, 2)]
+        return Comparison("fine-tuning rate", rows)
+
+    assert exercises.check_what_the_rate_destroyed(sweep(0.10), "base")
+    assert exercises.check_what_the_rate_destroyed(sweep(0.10), " Base ")
+    assert not exercises.check_what_the_rate_destroyed(sweep(0.10), "head")
+    assert exercises.check_what_the_rate_destroyed(sweep(0.78), "head")  # features survived: only the head broke
+    assert not exercises.check_what_the_rate_destroyed(sweep(0.78), "base")
 
 
 def test_group_learning_rate():

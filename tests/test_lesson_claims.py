@@ -196,16 +196,31 @@ CLAIMS = {
         "1e-2 ends at chance in every seed and the head beats it":
             lambda r: max(comparison(r, "sweep").values("1e-02", "test_accuracy")) <= 0.11
             and beats(r, "sweep", "head only", "1e-02"),
-        "validation chose 1e-3, which beats the head measurably on validation and, read once, on test":
+        "the probe of the base after 1e-2 is at chance too, against 0.8 on the untouched base":
+            lambda r: max(comparison(r, "sweep").values("1e-02", "probe_test_accuracy")) <= 0.11
+            and mean(r, "sweep", "head only", "probe_test_accuracy") > 0.75,
+        "validation chose 1e-3 with the warm-up, which beats the head and 1e-4 on validation and the head on test":
             lambda r: r["values"]["chosen_rate"] == "1e-03"
             and beats(r, "sweep", "1e-03", "head only", "validation_accuracy")
+            and beats(r, "sweep", "1e-03", "1e-04", "validation_accuracy")
             and beats(r, "sweep", "1e-03", "head only"),
-        "1e-4 and 1e-5 are not measurably different on validation":
-            lambda r: no_difference(r, "sweep", "1e-04", "1e-05", "validation_accuracy"),
-        "the weights move further the larger the rate, seven- to eightfold per tenfold":
-            lambda r: all(6 < mean(r, "sweep", high, "weight_change_percent")
+        "the probe of the base after 1e-3 is above the untouched base's":
+            lambda r: mean(r, "sweep", "1e-03", "probe_test_accuracy")
+            > mean(r, "sweep", "head only", "probe_test_accuracy"),
+        "1e-3 without the warm-up falls below the head on average, but not measurably below the warmed-up run":
+            lambda r: mean(r, "sweep", "1e-03 constant", "validation_accuracy")
+            < mean(r, "sweep", "head only", "validation_accuracy")
+            and no_difference(r, "sweep", "1e-03", "1e-03 constant", "validation_accuracy"),
+        "the head trained on for the same steps gains nothing, and the chosen rate is not measurably above it":
+            lambda r: mean(r, "sweep", "head continued", "validation_accuracy")
+            <= mean(r, "sweep", "head only", "validation_accuracy")
+            and no_difference(r, "sweep", "1e-03", "head continued")
+            and comparison(r, "sweep").values("head continued", "steps")
+            == comparison(r, "sweep").values("1e-03", "steps") == [192] * 3,
+        "the weights move roughly six- to eightfold further per tenfold rate":
+            lambda r: all(5 < mean(r, "sweep", high, "weight_change_percent")
                           / mean(r, "sweep", low, "weight_change_percent") < 9
-                          for high, low in (("1e-02", "1e-03"), ("1e-03", "1e-04"), ("1e-04", "1e-05"))),
+                          for high, low in (("1e-02", "1e-03"), ("1e-03", "1e-04"))),
         "the range test's loss stays low up to 2e-4, then climbs to four times its lowest":
             lambda r: _range_test_curve_is_level_then_climbs(r["values"]["range_test"]),
         "the range test's suggestion lies far below the rate the sweep chose":
@@ -683,7 +698,7 @@ MIN_STEPS = 50  # an arm stopped after fewer optimizer steps shows nothing about
 # Issue #33 (budgets are part of the result) is being worked through lesson by lesson: these lessons' stored runs
 # predate step counting. Strict: a lesson that stores its steps must leave this list.
 STEPS_NOT_YET_STORED = {
-    "01_choose_a_pretrained_model", "02_freeze_and_new_head", "03_lower_learning_rate", "04_gradual_unfreezing",
+    "01_choose_a_pretrained_model", "02_freeze_and_new_head", "04_gradual_unfreezing",
     "05_monitor_validation", "06_feature_extraction_vs_fine_tuning", "07_small_data_and_overfitting",
     "08_negative_transfer_and_domain_shift", "09_imbalanced_data", "10_catastrophic_forgetting", "11_explainability",
     "12_deployment_size_and_speed", "13_text_transfer", "14_speech_transfer", "15_types_of_transfer",
@@ -740,3 +755,21 @@ def test_a_claim_the_numbers_do_not_support_fails():
     apart = _perturbed(results, "strategies", "fine_tuning", +0.15)  # now clearly above the control
     assert not CLAIMS["00_quickstart"][
         "but not measurably the head trained for the same 60 steps, ruling out gains above 0.07"](apart)
+
+
+def test_fine_tunes_default_the_linter_and_lesson_03_agree():
+    """fine_tune's default rate and schedule are what lesson 03 chose on validation; tl.check flags what it destroyed."""
+    from tltutor import checks, training
+
+    results = load("03_lower_learning_rate")
+    sweep = comparison(results, "sweep")
+    chosen = results["values"]["chosen_rate"]
+    chosen_row = next(row for row in sweep.rows if row["fine-tuning rate"] == chosen)
+    assert chosen_row["learning_rate"] == training.FINE_TUNE_LEARNING_RATE, "fine_tune's default is not 03's choice"
+    assert chosen_row["schedule"] == training.FINE_TUNE_SCHEDULE, "fine_tune's default schedule is not 03's choice"
+    assert training.FINE_TUNE_LEARNING_RATE < checks.HIGH_FINE_TUNING_RATE, "the linter flags the default"
+    destroyed = {row["learning_rate"] for row in sweep.rows
+                 if row["learning_rate"] > 0 and max(sweep.values(row["fine-tuning rate"], "test_accuracy")) <= 0.11}
+    assert destroyed and min(destroyed) >= checks.HIGH_FINE_TUNING_RATE, "a rate that ended at chance goes unflagged"
+    flagged = {row["learning_rate"] for row in sweep.rows if row["learning_rate"] >= checks.HIGH_FINE_TUNING_RATE}
+    assert flagged <= destroyed, "the linter flags a rate that lesson 03 did not see destroy the base"

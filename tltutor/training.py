@@ -34,6 +34,10 @@ from tltutor.data import batches, pipelines
 from tltutor.io import checkpoints
 from tltutor.runtime import progress as progress_lines
 
+# fine_tune's defaults: what lesson 03's sweep chose on validation (1e-2 destroyed the base; 1e-3 paid only
+# with a warm-up and a decay; 1e-4 moved the weights less). tests/test_lesson_claims.py keeps them agreeing.
+FINE_TUNE_LEARNING_RATE = 1e-3
+FINE_TUNE_SCHEDULE = "warmup_cosine"
 MIN_VALIDATION_FOR_EARLY_STOPPING = 30  # fewer validation examples judge by noise: one of 10 moves accuracy by 0.1
 
 
@@ -295,10 +299,12 @@ def fine_tune(model: keras.Model, train, validation_data, *, epochs: int = 5, le
               layerwise_decay: float | None = None, use_cached_features: bool | None = None,
               history: TrainingHistory | None = None, phase: str = "fine-tune", checkpoint_dir=None,
               progress=True, verbose: int = 0, seed: int | None = 0,
-              schedule: str = "constant") -> TrainingHistory:
+              schedule: str = FINE_TUNE_SCHEDULE) -> TrainingHistory:
     """Unfreeze the base from ``unfreeze_from`` (BatchNorm stays frozen) and train with a low rate.
 
-    ``learning_rate`` defaults to the head's rate divided by 10. With ``layerwise_decay`` (2.6 in
+    ``learning_rate`` defaults to :data:`FINE_TUNE_LEARNING_RATE` (1e-3) with a warm-up and a cosine
+    decay (:data:`FINE_TUNE_SCHEDULE`), the pair lesson 03 chose on validation; at a constant rate,
+    1e-3 did harm there, so pass ``schedule="constant"`` only with a lower rate. With ``layerwise_decay`` (2.6 in
     ULMFiT) the head trains at ``learning_rate`` and each deeper third of the unfrozen base at a
     further 1/decay (:mod:`tltutor.discriminative`). ``schedule="warmup_cosine"`` warms the rate up
     over the first tenth of the steps and decays it to zero (:mod:`tltutor.schedules`). The training
@@ -306,7 +312,7 @@ def fine_tune(model: keras.Model, train, validation_data, *, epochs: int = 5, le
     """
     schedules.callbacks(schedule)  # an unknown schedule is refused before anything changes
     if learning_rate is None:
-        learning_rate = HEAD_LEARNING_RATE / FINE_TUNE_FACTOR
+        learning_rate = FINE_TUNE_LEARNING_RATE
     freezing.unfreeze(model, unfreeze_from, learning_rate=learning_rate)
     compiling.ensure_compiled(model, learning_rate)
     if layerwise_decay is not None:
@@ -334,7 +340,7 @@ def train_unfrozen(model: keras.Model, train, validation_data, *, epochs: int = 
     """
     epochs = validation.check_epochs(epochs)
     train, validation_data = model_inputs(model, train), model_inputs(model, validation_data)
-    compiling.ensure_compiled(model, learning_rate or HEAD_LEARNING_RATE / FINE_TUNE_FACTOR)
+    compiling.ensure_compiled(model, learning_rate or FINE_TUNE_LEARNING_RATE)
     if learning_rate is None:
         learning_rate = compiling.current_learning_rate(model)
     history = history or TrainingHistory()
@@ -367,7 +373,8 @@ def gradual_unfreeze(model: keras.Model, train, validation_data, *, unfreeze_poi
     if not unfreeze_points:
         raise validation.InvalidArgumentError("unfreeze_points is empty: list where each stage starts, top first")
     for stage, point in enumerate(unfreeze_points, start=1):
-        fine_tune(model, train, validation_data, epochs=epochs_per_stage, learning_rate=learning_rate,
+        fine_tune(model, train, validation_data, epochs=epochs_per_stage, schedule="constant",
+                  learning_rate=learning_rate if learning_rate is not None else HEAD_LEARNING_RATE / FINE_TUNE_FACTOR,
                   unfreeze_from=point, early_stopping_patience=None, batch_size=batch_size,
                   layerwise_decay=layerwise_decay, history=history, phase=f"unfreeze {stage}: {point}",
                   checkpoint_dir=checkpoint_dir, progress=progress, verbose=verbose, seed=seed)

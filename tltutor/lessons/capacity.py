@@ -23,7 +23,7 @@ from __future__ import annotations
 import time
 
 from tltutor import backbones, data, freezing, training, validation
-from tltutor.lessons import baselines
+from tltutor.lessons import baselines, experiments
 from tltutor.lessons.experiments import reset_or_build_model
 from tltutor.lessons.selection import measure_throughput
 from tltutor.report.results import Comparison
@@ -100,6 +100,7 @@ def capacity_study(candidates=CANDIDATES, dataset: str = "tuxpaint_photos", *, s
                       seconds=round(time.perf_counter() - started, 1), epochs=history.epochs)
             started = time.perf_counter()
             history = training.fine_tune(model, train, validation_data, epochs=fine_tune_epochs,
+                                         learning_rate=experiments.FINE_TUNE_LEARNING_RATE,
                                          unfreeze_from=backbones.get(backbone).unfreeze_points[1], history=history,
                                          schedule="warmup_cosine", seed=seed)
             study.add(name, seed, strategy="fine_tuning", **_scores(model, validation_data, test), **costs[name],

@@ -128,21 +128,21 @@ def check_trainable_variable_count(model, answer) -> bool:
     )
 
 
-def check_destructive_learning_rate(sweep, answer) -> bool:
-    """Exercise (notebook 03): which fine-tuning rate gave the worst mean validation accuracy?"""
-    rows = [row for row in _mean_rows(sweep) if row.get("learning_rate", 0) > 0]
-    worst = min(rows, key=lambda row: row["validation_accuracy"])
-    try:
-        correct = abs(float(answer) - worst["learning_rate"]) <= 1e-9 * worst["learning_rate"]
-    except (TypeError, ValueError):
-        correct = False
+def check_what_the_rate_destroyed(sweep, answer, rate: str = "1e-02", num_classes: int = 10) -> bool:
+    """Exercise (notebook 03): after fine-tuning at ``rate`` ended at chance, was it the ``"base"`` or the ``"head"``?
+
+    The fresh linear probe of the fine-tuned base decides: near chance, the features themselves were
+    destroyed; near the unchanged base's probe, only the head broke.
+    """
+    probe = next(row["probe_test_accuracy"] for row in _mean_rows(sweep) if row[sweep.variant_key] == rate)
+    expected = "base" if probe < 1 / num_classes + 0.1 else "head"
     return _verdict(
-        correct,
-        f"{worst['learning_rate']:g} reached only {worst['validation_accuracy']:.3f} on validation: large steps "
-        "wreck the pretrained features.",
-        "look for the lowest mean validation_accuracy among the fine-tuning rates; answer with the rate as a "
-        "number, e.g. 1e-2.",
-    )
+        _matches(answer, expected),
+        f"a new linear head on the base's features reached {probe:.3f} after {rate}: "
+        + ("the features are gone, not just the head." if expected == "base" else
+           "the features survived; only the head broke."),
+        "compare the probe_test_accuracy after that rate with chance (1 in 10) and with the unchanged base's "
+        "probe (the head only row); answer 'base' or 'head'.")
 
 
 def check_group_learning_rate(answer, learning_rate: float, layerwise_decay: float, depth: int) -> bool:

@@ -353,7 +353,8 @@ def calibration_study(dataset: str = data.OFFLINE_DEFAULT, *, seeds=None, backbo
         for name in ("feature extraction", "fine-tuning"):
             if name == "fine-tuning":
                 training.fine_tune(model, train, validation_data, epochs=settings["fine_tune_epochs"],
-                                   unfreeze_from=unfreeze_from, schedule=schedule, progress=False, seed=seed)
+                                   learning_rate=FINE_TUNE_LEARNING_RATE, unfreeze_from=unfreeze_from,
+                                   schedule=schedule, progress=False, seed=seed)
             validation_labels, validation_logits = training.predict_logits(model, validation_data)
             test_labels, test_logits = training.predict_logits(model, test)
             temperature = calibration.fit_temperature(validation_logits, validation_labels)

@@ -84,7 +84,7 @@ def train_with_remedy(model, train, validation_data, *, remedy: str = "none", ep
     The remedy's early stopping applies here; its other parts are in the model already.
     """
     settings = remedy_settings(remedy, **strengths)
-    return training.fine_tune(model, train, validation_data, epochs=validation.check_epochs(epochs),
+    return training.fine_tune(model, train, validation_data, epochs=validation.check_epochs(epochs), schedule="constant",
                               learning_rate=learning_rate, unfreeze_from=unfreeze_from,
                               early_stopping_patience=settings.early_stopping_patience, batch_size=batch_size,
                               phase=remedy, progress=progress, seed=seed)

@@ -153,6 +153,28 @@ def _probe(train, validation_data, test, seed):
     return score, float(classifier.score(*test)), transferability.logme(*train)
 
 
+def probe_base(model, train, validation_data, test, *, seed: int = 0) -> dict:
+    """A fresh linear probe of ``model``'s base as it is now: what its features still carry, whatever its head.
+
+    Logistic regression (``C`` chosen on validation) on the pooled features of the base, computed
+    anew with its current weights. After a fine-tuning run that ended at chance, a probe near the
+    head's accuracy says the new head broke and the features survived; a probe at chance says the
+    base itself was destroyed. Returns ``probe_validation_accuracy`` and ``probe_test_accuracy``
+    (both ``None`` when the base's outputs are no longer finite numbers: destroyed beyond probing).
+    """
+    extractor = models.feature_extractor(model)
+    parts = []
+    for part in (train, validation_data, test):
+        images, labels = batches.to_numpy(part)
+        parts.append((np.asarray(models.predict_in_batches(extractor, images, 256), np.float64),
+                      np.asarray(labels).reshape(-1)))
+    if not all(np.all(np.isfinite(features_of)) for features_of, _ in parts):
+        return {"probe_validation_accuracy": None, "probe_test_accuracy": None}
+    validation_accuracy, test_accuracy, _ = _probe(*parts, seed)
+    return {"probe_validation_accuracy": round(float(validation_accuracy), 4),
+            "probe_test_accuracy": round(float(test_accuracy), 4)}
+
+
 def _pixel_probe(train, validation_data, test, seed):
     """:func:`_probe` on raw pixels, grey at 28 px or colour at 16 px, whichever validation prefers."""
     best = None

@@ -115,9 +115,13 @@ def plot_comparison(comparison, metric: str = "test_accuracy", **keywords):
     return plot_bars(comparison.rows, comparison.variant_key, metric, **keywords)
 
 
-def plot_lines(rows, x: str, y: str, group: str | None = None, *, log_x: bool = False, title: str | None = None,
-               ylabel: str | None = None):
-    """One line per ``group`` value of ``y`` against ``x``; repeated points (seeds) as mean ± std error bars."""
+def plot_lines(rows, x: str, y: str, group: str | None = None, *, log_x: bool = False, log_y: bool = False,
+               title: str | None = None, ylabel: str | None = None, reference: float | None = None,
+               reference_label: str | None = None):
+    """One line per ``group`` value of ``y`` against ``x``; repeated points (seeds) as mean ± std error bars.
+
+    ``reference`` draws a dashed horizontal line (a baseline such as the head alone), named ``reference_label``.
+    """
     figure, axes = _axes()
     axis = axes[0][0]
     for index, (name, points) in enumerate(_grouped(rows, x, y, group).items()):
@@ -127,12 +131,16 @@ def plot_lines(rows, x: str, y: str, group: str | None = None, *, log_x: bool = 
         errors = [std for _, std in statistics]
         axis.errorbar(xs, means, yerr=errors if any(errors) else None, marker="o", capsize=3,
                       color=PALETTE[index % len(PALETTE)], label=None if name is None else str(name))
+    if reference is not None:
+        axis.axhline(reference, color="grey", linestyle="--", label=reference_label)
     if log_x:
         axis.set_xscale("log")
+    if log_y:
+        axis.set_yscale("log")
     axis.set_xlabel(_label(x))
     axis.set_ylabel(ylabel or _label(y))
     axis.grid(alpha=0.3)
-    if group:
+    if group or reference_label:
         axis.legend(fontsize=8)
     if title:
         axis.set_title(title)
