@@ -169,3 +169,28 @@ def test_fine_tuning_gain_pairs_each_rate_with_the_head_and_chooses_on_validatio
     validation = {variant: gains.spread(variant, "validation_accuracy").mean for variant in gains.variants[1:]}
     assert chosen["chosen"] == max(validation, key=validation.get)
     assert chosen["low"] <= chosen["gain"] <= chosen["high"]
+
+
+def test_early_stopping_needs_thirty_validation_examples_and_waits_out_the_warm_up():
+    import numpy as np
+
+    lines = []
+    few = (np.zeros((29, 8, 8, 3), np.float32), np.zeros(29, np.int32))
+    assert training.early_stopping_for(3, few, epochs=20, progress=lines.append) == []
+    assert "29 validation examples are too few" in lines[0] and "all 20 epochs" in lines[0]
+    enough = (np.zeros((30, 8, 8, 3), np.float32), np.zeros(30, np.int32))
+    [constant] = training.early_stopping_for(3, enough, epochs=20, progress=False)
+    [warmed] = training.early_stopping_for(3, enough, epochs=20, schedule="warmup_cosine", progress=False)
+    assert constant.start_from_epoch == 0 and warmed.start_from_epoch == 2  # the warm-up: a tenth of 20 epochs
+    assert training.early_stopping_for(None, enough, epochs=20) == []
+
+
+def test_histories_count_optimizer_steps_per_phase(tiny_data):
+    train, validation, _, info = tiny_data
+    model = models.build_transfer_model("EfficientNetLite0", info.num_classes, image_size=64)
+    history = training.train_head(model, train, validation, epochs=3, early_stopping_patience=None, progress=False)
+    history = training.fine_tune(model, train, validation, epochs=2, unfreeze_from="block15_", history=history,
+                                 early_stopping_patience=None, progress=False)
+    batches_per_epoch = -(-info.train_count // 32)
+    assert history.phase_steps() == {"head": 3 * batches_per_epoch, "fine-tune": 2 * batches_per_epoch}
+    assert history.steps == 5 * batches_per_epoch

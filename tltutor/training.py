@@ -304,9 +304,9 @@ def fine_tune(model: keras.Model, train, validation_data, *, epochs: int = 5, le
 
     ``learning_rate`` defaults to :data:`FINE_TUNE_LEARNING_RATE` (1e-3) with a warm-up and a cosine
     decay (:data:`FINE_TUNE_SCHEDULE`), the pair lesson 03 chose on validation; at a constant rate,
-    1e-3 did harm there, so pass ``schedule="constant"`` only with a lower rate. With ``layerwise_decay`` (2.6 in
-    ULMFiT) the head trains at ``learning_rate`` and each deeper third of the unfrozen base at a
-    further 1/decay (:mod:`tltutor.discriminative`). ``schedule="warmup_cosine"`` warms the rate up
+    1e-3 did harm there, so pass ``schedule="constant"`` only with a lower rate. With
+    ``layerwise_decay`` (2.6 in ULMFiT) the head trains at ``learning_rate`` and each deeper third of
+    the unfrozen base at a further 1/decay (:mod:`tltutor.discriminative`). ``schedule="warmup_cosine"`` warms the rate up
     over the first tenth of the steps and decays it to zero (:mod:`tltutor.schedules`). The training
     itself is :func:`train_unfrozen`.
     """
