@@ -120,7 +120,7 @@ for seed in settings["seeds"]:
                 history = tl.training.fine_tune(model, train, validation, epochs=epochs, learning_rate=rate,
                                                 unfreeze_from="block05_", early_stopping_patience=None,
                                                 layerwise_decay=2.6 if schedule == "discriminative" else None,
-                                                progress=False, seed=seed)
+                                                schedule="constant", progress=False, seed=seed)
             curve = [head_validation] + history.metric("val_accuracy")  # a collapse in epoch 1 counts too
             schedules.add(f"{schedule} @ {rate:.0e}", seed, history=history, strategy=schedule, learning_rate=rate,
                           validation_accuracy=round(curve[-1], 4),

@@ -68,7 +68,7 @@ model = tl.models.build_transfer_model("EfficientNetLite0", info.num_classes, im
 history = tl.training.train_head(model, train, validation, epochs=settings["head_epochs"], early_stopping_patience=10,
                                  seed=0)
 head_epochs = history.epochs
-history = tl.training.fine_tune(model, train, validation, epochs=settings["fine_tune_epochs"],
+history = tl.training.fine_tune(model, train, validation, epochs=settings["fine_tune_epochs"], learning_rate=1e-4,
                                 unfreeze_from="block11_", schedule="warmup_cosine", history=history, seed=0)
 print(f"{history.epochs} epochs; phases start at {history.phase_starts}")
 print(tl.report.diagnostics.overfitting_verdict(history))

@@ -194,3 +194,15 @@ def test_histories_count_optimizer_steps_per_phase(tiny_data):
     batches_per_epoch = -(-info.train_count // 32)
     assert history.phase_steps() == {"head": 3 * batches_per_epoch, "fine-tune": 2 * batches_per_epoch}
     assert history.steps == 5 * batches_per_epoch
+
+
+def test_step_counts_hold_when_keras_runs_several_steps_per_call():
+    import keras
+    import numpy as np
+
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
+    model.compile("adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True), steps_per_execution=4)
+    counter = training.StepCounter()
+    result = model.fit(np.zeros((20, 4)), np.zeros(20), batch_size=2, epochs=2, callbacks=[counter], verbose=0)
+    assert result.history["steps"] == [10, 10]  # 20 examples in batches of 2, though Keras reports every 4th
+    assert int(model.optimizer.iterations.numpy()) == 20

@@ -81,8 +81,8 @@ def _dataset(arguments) -> str:
 def _plan(arguments, dataset: str) -> dict:
     """The settings of a compare run: the flags given, else the dataset's plan, else the profile's.
 
-    The quick profile keeps the plan's split (the photographs have too few for the profile's) but
-    not its budget.
+    The quick profile keeps the plan's images per class and split (the photographs have too few for
+    the profile's) but not its fine-tuning budget.
     """
     plan = dict(PLANS.get(dataset, {}))
     if tl.runtime.profile.is_quick():
@@ -190,7 +190,7 @@ def parser() -> argparse.ArgumentParser:
                               "the embedded sentences "
                               "(text strategies); or any image dataset name, folder:<path> or tfds:<name>")
     compare.add_argument("--samples-per-class", type=int, default=None)
-    compare.add_argument("--epochs", type=int, default=None, help="head-training epochs (early stopping applies)")
+    compare.add_argument("--epochs", type=int, default=None, help="head-training epochs (early stopping applies with 30 or more validation images)")
     compare.add_argument("--fine-tune-epochs", type=int, default=None)
     compare.add_argument("--image-size", type=int, default=None)
     compare.add_argument("--seeds", type=int, default=None, help="how many seeds (0, 1, ...); the profile's by default")

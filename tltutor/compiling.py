@@ -85,7 +85,7 @@ def compile_model(model: keras.Model, learning_rate: float = HEAD_LEARNING_RATE,
     """Compile ``model`` the tltutor way and return it.
 
     Args:
-        learning_rate: Adam's rate (1e-3 for a new head, 1e-4 to 1e-5 for fine-tuning).
+        learning_rate: Adam's rate (1e-3 for a new head; for fine-tuning, 1e-3 with a warm-up or lower, lesson 03).
         weight_decay: decoupled weight decay (AdamW), or ``None``.
         learning_rate_multipliers: ``{variable path: multiplier}`` for layer-wise rates.
         loss: a Keras loss (or a dict of them for several outputs); sparse cross-entropy on logits by default.

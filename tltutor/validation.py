@@ -128,7 +128,7 @@ def check_learning_rate(learning_rate) -> float:
     if not 0 < learning_rate <= 1:
         raise InvalidArgumentError(
             f"learning_rate={learning_rate} makes no sense: use a value in (0, 1]; "
-            "1e-3 is a good start for a new head and 1e-4 to 1e-5 for fine-tuning."
+            "1e-3 is a good start for a new head, and for fine-tuning with a warm-up (lesson 03); 1e-4 without one."
         )
     return float(learning_rate)
 

@@ -100,7 +100,7 @@ def capacity_study(candidates=CANDIDATES, dataset: str = "tuxpaint_photos", *, s
                       seconds=round(time.perf_counter() - started, 1), epochs=history.epochs)
             started = time.perf_counter()
             history = training.fine_tune(model, train, validation_data, epochs=fine_tune_epochs,
-                                         learning_rate=experiments.FINE_TUNE_LEARNING_RATE,
+                                         learning_rate=experiments.COMPARISON_FINE_TUNE_RATE,
                                          unfreeze_from=backbones.get(backbone).unfreeze_points[1], history=history,
                                          schedule="warmup_cosine", seed=seed)
             study.add(name, seed, strategy="fine_tuning", **_scores(model, validation_data, test), **costs[name],

@@ -9,6 +9,7 @@ Examples:
 
 from __future__ import annotations
 
+from tltutor import validation
 from tltutor.lessons import types
 from tltutor.report import diagnostics
 
@@ -134,7 +135,11 @@ def check_what_the_rate_destroyed(sweep, answer, rate: str = "1e-02", num_classe
     The fresh linear probe of the fine-tuned base decides: near chance, the features themselves were
     destroyed; near the unchanged base's probe, only the head broke.
     """
-    probe = next(row["probe_test_accuracy"] for row in _mean_rows(sweep) if row[sweep.variant_key] == rate)
+    probes = [row.get("probe_test_accuracy") for row in _mean_rows(sweep) if row[sweep.variant_key] == rate]
+    if not probes or not isinstance(probes[0], float):
+        raise validation.InvalidArgumentError(f"the sweep has no probe of the base after {rate!r}: run the sweep "
+                                              "cell, which probes the base after 1e-2 and 1e-3")
+    probe = probes[0]
     expected = "base" if probe < 1 / num_classes + 0.1 else "head"
     return _verdict(
         _matches(answer, expected),

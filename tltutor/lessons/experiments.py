@@ -3,7 +3,8 @@
 The strategies (:data:`STRATEGIES`):
 
 - ``pixels``: logistic regression on the raw pixels (:mod:`tltutor.lessons.baselines`);
-- ``scratch``: a small CNN from random weights, trained until its validation loss stops improving;
+- ``scratch``: a small CNN from random weights, trained until its validation loss stops improving
+  (with fewer than 30 validation images, for its whole ``scratch_epochs`` instead);
 - ``feature_extraction``: the pretrained base frozen, a new head trained on its features;
 - ``head_continued``: the control for fine-tuning: from the same head, the same extra steps at the
   same rate and schedule with the base still frozen. A gain of fine-tuning over *this* arm comes
@@ -37,11 +38,14 @@ from tltutor.report.results import Comparison
 from tltutor.runtime import profile
 from tltutor.runtime.progress import Steps
 
-FINE_TUNE_LEARNING_RATE = compiling.HEAD_LEARNING_RATE / compiling.FINE_TUNE_FACTOR
+# The rate the comparisons fine-tune at, a tenth of the head's, pinned so that their stored runs stay
+# reproducible. tl.training.fine_tune's default (1e-3 with a warm-up) is what lesson 03 chose on its own target.
+COMPARISON_FINE_TUNE_RATE = compiling.HEAD_LEARNING_RATE / compiling.FINE_TUNE_FACTOR
 STRATEGIES = ("pixels", "scratch", "feature_extraction", "head_continued", "fine_tuning")
 DESCRIPTIONS = {
     "pixels": "logistic regression on the raw pixels (C, and grey or colour, chosen on validation)",
-    "scratch": "a small CNN from random weights, trained until the validation loss stops improving",
+    "scratch": "a small CNN from random weights, trained until the validation loss stops improving (or its whole "
+               "budget, with fewer than 30 validation images)",
     "feature_extraction": "pretrained base frozen, new head trained on its features",
     "head_continued": "the control for fine-tuning: the head trained on for fine-tuning's steps, rate and schedule, "
                       "with the base still frozen",
@@ -118,32 +122,34 @@ def run_seed(spec, train, validation_data, test, info, *, seed: int, strategies,
         model = reset_or_build_model(spec.name, info.num_classes, seed=seed, image_size=info.image_size)
         history = training.train_head(model, train, validation_data, epochs=settings["head_epochs"],
                                       progress=epoch_progress, seed=seed)
+        head_seconds = time.perf_counter() - started  # each later arm's time is the head's plus its own
         if "feature_extraction" in strategies:
             comparison.add("feature_extraction", seed, history=copy.deepcopy(history), **extra_columns,
-                           **_row_for(model, history, validation_data, test, time.perf_counter() - started,
-                                      info.num_classes))
+                           **_row_for(model, history, validation_data, test, head_seconds, info.num_classes))
             steps.advance(f"feature extraction, seed {seed}")
         head_weights, head_history = model.get_weights(), copy.deepcopy(history)
         if "head_continued" in strategies:
+            started = time.perf_counter()
             continued = training.train_head(model, train, validation_data, epochs=settings["fine_tune_epochs"],
-                                            learning_rate=FINE_TUNE_LEARNING_RATE, early_stopping_patience=None,
+                                            learning_rate=COMPARISON_FINE_TUNE_RATE, early_stopping_patience=None,
                                             schedule=settings.get("schedule", "constant"), phase="head continued",
                                             history=copy.deepcopy(head_history), progress=epoch_progress, seed=seed)
             comparison.add("head_continued", seed, history=continued, **extra_columns,
-                           **_row_for(model, continued, validation_data, test, time.perf_counter() - started,
-                                      info.num_classes))
+                           **_row_for(model, continued, validation_data, test,
+                                      head_seconds + time.perf_counter() - started, info.num_classes))
             steps.advance(f"head continued, seed {seed}")
             model.set_weights(head_weights)
         if "fine_tuning" in strategies:
+            started = time.perf_counter()
             history = training.fine_tune(model, train, validation_data, epochs=settings["fine_tune_epochs"],
-                                         learning_rate=FINE_TUNE_LEARNING_RATE, unfreeze_from=unfreeze_from,
+                                         learning_rate=COMPARISON_FINE_TUNE_RATE, unfreeze_from=unfreeze_from,
                                          history=head_history, early_stopping_patience=None,
                                          schedule=settings.get("schedule", "constant"), progress=epoch_progress,
                                          seed=seed)
             comparison.add("fine_tuning", seed, history=history, **extra_columns,
                            fine_tune_steps=history.phase_steps().get("fine-tune", 0),
-                           **_row_for(model, history, validation_data, test, time.perf_counter() - started,
-                                      info.num_classes))
+                           **_row_for(model, history, validation_data, test,
+                                      head_seconds + time.perf_counter() - started, info.num_classes))
             steps.advance(f"fine-tuning, seed {seed}")
 
 
@@ -159,7 +165,8 @@ def compare_strategies(backbone: str = backbones.OFFLINE_DEFAULT, dataset: str =
     full profile). ``unfreeze_from`` defaults to the backbone's second unfreezing point (for
     EfficientNet-Lite0, ``"block11_"``); fine-tuning warms its rate up and decays it (``schedule``,
     :mod:`tltutor.schedules`). ``scratch_epochs`` caps the from-scratch baseline, which
-    stops earlier once its validation loss stops improving. ``progress`` receives a line every few
+    stops earlier once its validation loss stops improving (given 30 or more validation images).
+    ``progress`` receives a line every few
     seconds of long work; ``epoch_progress`` (a function, or ``False``) also receives the epoch
     lines of each training run. ``validation_split`` × ``samples_per_class`` more images per class
     validate; with fewer than 30 validation images in all, early stopping is off and every arm
@@ -353,7 +360,7 @@ def calibration_study(dataset: str = data.OFFLINE_DEFAULT, *, seeds=None, backbo
         for name in ("feature extraction", "fine-tuning"):
             if name == "fine-tuning":
                 training.fine_tune(model, train, validation_data, epochs=settings["fine_tune_epochs"],
-                                   learning_rate=FINE_TUNE_LEARNING_RATE, unfreeze_from=unfreeze_from,
+                                   learning_rate=COMPARISON_FINE_TUNE_RATE, unfreeze_from=unfreeze_from,
                                    schedule=schedule, progress=False, seed=seed)
             validation_labels, validation_logits = training.predict_logits(model, validation_data)
             test_labels, test_logits = training.predict_logits(model, test)

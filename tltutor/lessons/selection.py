@@ -159,8 +159,9 @@ def probe_base(model, train, validation_data, test, *, seed: int = 0) -> dict:
     Logistic regression (``C`` chosen on validation) on the pooled features of the base, computed
     anew with its current weights. After a fine-tuning run that ended at chance, a probe near the
     head's accuracy says the new head broke and the features survived; a probe at chance says the
-    base itself was destroyed. Returns ``probe_validation_accuracy`` and ``probe_test_accuracy``
-    (both ``None`` when the base's outputs are no longer finite numbers: destroyed beyond probing).
+    base itself was destroyed. Returns ``probe_validation_accuracy`` and ``probe_test_accuracy``.
+    When the base's outputs are no longer finite numbers, no probe can be fitted: each accuracy is
+    then that of predicting the most common training class, the best a probe of nothing can do.
     """
     extractor = models.feature_extractor(model)
     parts = []
@@ -169,7 +170,9 @@ def probe_base(model, train, validation_data, test, *, seed: int = 0) -> dict:
         parts.append((np.asarray(models.predict_in_batches(extractor, images, 256), np.float64),
                       np.asarray(labels).reshape(-1)))
     if not all(np.all(np.isfinite(features_of)) for features_of, _ in parts):
-        return {"probe_validation_accuracy": None, "probe_test_accuracy": None}
+        majority = np.bincount(parts[0][1]).argmax()
+        return {"probe_validation_accuracy": round(float(np.mean(parts[1][1] == majority)), 4),
+                "probe_test_accuracy": round(float(np.mean(parts[2][1] == majority)), 4)}
     validation_accuracy, test_accuracy, _ = _probe(*parts, seed)
     return {"probe_validation_accuracy": round(float(validation_accuracy), 4),
             "probe_test_accuracy": round(float(test_accuracy), 4)}

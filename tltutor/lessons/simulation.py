@@ -38,7 +38,7 @@ import numpy as np
 from tltutor import backbones, data, freezing, training, validation
 from tltutor.data import batches, rendered
 from tltutor.lessons import baselines
-from tltutor.lessons.experiments import FINE_TUNE_LEARNING_RATE, reset_or_build_model
+from tltutor.lessons.experiments import COMPARISON_FINE_TUNE_RATE, reset_or_build_model
 from tltutor.report.results import Comparison
 from tltutor.runtime.progress import Steps
 
@@ -157,7 +157,7 @@ def _simulated(study, seed, test, image_size, samples_per_class, validation_coun
         steps.advance(f"{strategy}, seed {seed}")
     started = time.perf_counter()
     history = training.fine_tune(model, train, rendered_validation, epochs=fine_tune_epochs,
-                                 learning_rate=FINE_TUNE_LEARNING_RATE, unfreeze_from=unfreeze_from, history=history,
+                                 learning_rate=COMPARISON_FINE_TUNE_RATE, unfreeze_from=unfreeze_from, history=history,
                                  schedule="warmup_cosine", seed=seed)
     study.add("warped_fine_tuned", seed, **_row(model, rendered_validation, test, started, history,
                                                 real_samples_per_class=0, validated_on="renderings"))
@@ -178,7 +178,7 @@ def _real(study, seed, count, train, real_validation, test, simulated_weights, i
     model = reset_or_build_model(BACKBONE, 10, seed=seed, image_size=image_size)
     history = training.train_head(model, train, real_validation, epochs=head_epochs, seed=seed)
     history = training.fine_tune(model, train, real_validation, epochs=fine_tune_epochs, unfreeze_from=unfreeze_from,
-                                 learning_rate=FINE_TUNE_LEARNING_RATE, history=history, schedule="warmup_cosine",
+                                 learning_rate=COMPARISON_FINE_TUNE_RATE, history=history, schedule="warmup_cosine",
                                  seed=seed)
     study.add("real_fine_tuned", seed, **_row(model, real_validation, test, started, history,
                                               real_samples_per_class=count, validated_on="real digits"))
@@ -187,7 +187,7 @@ def _real(study, seed, count, train, real_validation, test, simulated_weights, i
     model = reset_or_build_model(BACKBONE, 10, seed=seed, image_size=image_size)
     model.set_weights(simulated_weights)
     history = training.fine_tune(model, train, real_validation, epochs=fine_tune_epochs, unfreeze_from=unfreeze_from,
-                                 learning_rate=FINE_TUNE_LEARNING_RATE, schedule="warmup_cosine", seed=seed)
+                                 learning_rate=COMPARISON_FINE_TUNE_RATE, schedule="warmup_cosine", seed=seed)
     study.add("simulation_then_real", seed, **_row(model, real_validation, test, started, history,
                                                    real_samples_per_class=count, validated_on="real digits"))
     steps.advance(f"simulation_then_real, {count} per class, seed {seed}")

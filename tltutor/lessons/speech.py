@@ -36,7 +36,7 @@ import numpy as np
 from tltutor import freezing, models, speech, state, training, validation
 from tltutor.data import audio, splits
 from tltutor.lessons.baselines import logistic_regression_chosen_on_validation
-from tltutor.lessons.experiments import FINE_TUNE_LEARNING_RATE
+from tltutor.lessons.experiments import COMPARISON_FINE_TUNE_RATE
 from tltutor.report.results import Comparison
 from tltutor.runtime import profile
 from tltutor.runtime.progress import Steps
@@ -174,7 +174,7 @@ def compare_speech_strategies(task: str = "speaker", *, strategies=STRATEGIES, s
                                               early_stopping_patience=20, progress=False, seed=seed)
                 if strategy == "fine_tune":
                     training.fine_tune(model, train, validation_data, epochs=fine_tune_epochs, unfreeze_from="lstm_2",
-                                       learning_rate=FINE_TUNE_LEARNING_RATE, schedule="constant", history=history,
+                                       learning_rate=COMPARISON_FINE_TUNE_RATE, schedule="constant", history=history,
                                        early_stopping_patience=None, progress=False, seed=seed)
                 accuracy = training.evaluate(model, (inputs[test_index], labels[test_index]))["accuracy"]
                 trainable = freezing.count_parameters(model.trainable_weights)

@@ -29,7 +29,7 @@ from tltutor import compiling, freezing, models, state, text, training, validati
 from tltutor.backbones import text_encoders
 from tltutor.data import text as text_data
 from tltutor.lessons.baselines import logistic_regression_chosen_on_validation
-from tltutor.lessons.experiments import FINE_TUNE_LEARNING_RATE
+from tltutor.lessons.experiments import COMPARISON_FINE_TUNE_RATE
 from tltutor.report.results import Comparison
 from tltutor.runtime import profile
 from tltutor.runtime.progress import Steps
@@ -126,7 +126,7 @@ def run_seed(encoder: Encoder, train, validation_data, tests: dict, *, seed: int
                                           seed=seed)
             if strategy == "fine_tune":
                 training.fine_tune(model, ids["train"], ids["validation"], epochs=fine_tune_epochs,
-                                   learning_rate=FINE_TUNE_LEARNING_RATE, schedule="constant",
+                                   learning_rate=COMPARISON_FINE_TUNE_RATE, schedule="constant",
                                    unfreeze_from=unfreeze_from, history=history, early_stopping_patience=None,
                                    progress=False, seed=seed)
             elif strategy == "lora":

@@ -66,11 +66,14 @@ class EpochProgress(keras.callbacks.Callback):
         phase: a name for the lines ("head", "fine-tune").
         every_seconds: the least time between two lines; the first line comes after that long.
         output: where lines go: ``True`` (printed), ``False`` or a function (:func:`to_output`).
+        early_stopping: whether early stopping may end the run before its last epoch (the lines say so).
     """
 
-    def __init__(self, phase: str = "training", every_seconds: float = 10.0, output=True):
+    def __init__(self, phase: str = "training", every_seconds: float = 10.0, output=True,
+                 early_stopping: bool = True):
         super().__init__()
         self.phase, self.every_seconds, self.output = phase, every_seconds, to_output(output)
+        self.early_stopping = early_stopping
 
     def on_train_begin(self, logs=None):
         self.started = self._last = time.perf_counter()
@@ -85,5 +88,5 @@ class EpochProgress(keras.callbacks.Callback):
         left = (now - self.started) / max(done, 1) * max(self.total - epoch - 1, 0)
         metrics = " · ".join(f"{name} {float(value):.3f}" for name, value in (logs or {}).items()
                              if name in ("loss", "accuracy", "val_loss", "val_accuracy"))
-        self.output(f"{self.phase}: epoch {epoch + 1}/{self.total} · {metrics} · "
-                    f"about {_duration(left)} left (early stopping may end sooner)")
+        stopping = " (early stopping may end sooner)" if self.early_stopping else ""
+        self.output(f"{self.phase}: epoch {epoch + 1}/{self.total} · {metrics} · about {_duration(left)} left{stopping}")
