@@ -76,7 +76,7 @@ print("profile:", "quick" if tl.runtime.profile.is_quick() else "full", settings
 tl.lessons.quiz.for_lesson("03_lower_learning_rate").predictions()
 
 # %%
-rates = [1e-2, 1e-3, 1e-4] if not tl.runtime.profile.is_quick() else [1e-2, 1e-4]
+rates = [1e-2, 1e-3, 1e-4] if not tl.runtime.profile.is_quick() else [1e-2]
 constant_rates = [1e-3]  # without a warm-up too, at the rate where it matters (1e-2 is at chance either way)
 probed = [1e-2, 1e-3]  # a fresh linear probe of the base after these: did the rate break the base, or the head?
 epochs = 6 if not tl.runtime.profile.is_quick() else 1

@@ -85,7 +85,7 @@ class _InterruptAtEpoch(keras.callbacks.Callback):
 def test_keyboard_interrupt_keeps_the_completed_epochs_and_the_best_weights(tiny_data, tmp_path, monkeypatch):
     train, validation, _, _ = tiny_data
     model = models.build_transfer_model("EfficientNetLite0", 10, image_size=64)
-    monkeypatch.setattr(training, "callbacks_for", lambda patience, monitor="val_loss": [_InterruptAtEpoch(3)])
+    monkeypatch.setattr(training, "callbacks_for", lambda patience, monitor="val_loss", **_: [_InterruptAtEpoch(3)])
     with pytest.raises(KeyboardInterrupt):
         training.train_head(model, train, validation, epochs=6, checkpoint_dir=tmp_path)
     state = checkpoints.read_state(tmp_path / "head")
@@ -93,7 +93,7 @@ def test_keyboard_interrupt_keeps_the_completed_epochs_and_the_best_weights(tiny
     assert state.best_value == min(state.history["val_loss"])
     saved_epoch_three = models.head(model).get_weights()
 
-    monkeypatch.setattr(training, "callbacks_for", lambda patience, monitor="val_loss": [])
+    monkeypatch.setattr(training, "callbacks_for", lambda patience, monitor="val_loss", **_: [])
     fresh = models.build_transfer_model("EfficientNetLite0", 10, image_size=64)
     restored = checkpoints.restore(models.head(fresh), tmp_path / "head")
     assert restored.completed_epochs == 3

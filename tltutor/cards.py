@@ -125,10 +125,11 @@ DATASETS = {card.name: card for card in (
          "randomised",
          "none: the fonts' licences allow drawing with them", "Tobin et al., domain randomization, IROS 2017"),
     Card("textures", "dataset", "the PyPI package scikit-image (BSD-3-Clause), which ships the photographs; the "
-         "crops are cut by tltutor", "CC0 (brick, grass, gravel, cell hologram, retina), public domain (NASA's Hubble "
-         "deep field), no known copyright restrictions (stained tissue), as scikit-image's data documentation states",
+         "crops are cut by tltutor", "CC0, public domain or no known restrictions",
          "7 classes of texture: 60 crops each from the left half of one photograph, 50 test crops from its right half",
-         "none beyond crediting the sources where you publish figures", "scikit-image's contributors; NASA; "
+         "none beyond crediting the sources where you publish figures; each photograph's terms, as scikit-image's "
+         "data documentation states them: CC0 (brick, grass, gravel, cell hologram, retina), public domain "
+         "(NASA's Hubble deep field), no known copyright restrictions (stained tissue)", "scikit-image's contributors; NASA; "
          "CC0Textures; Cimpoi et al., CVPR 2015, for texture as a transfer target"),
     Card("tuxpaint_photos", "dataset", TUXPAINT, "GPL-2.0-or-later",
          "165 photographs of animals, fruit, vegetables and flowers, cut out on transparent backgrounds",
