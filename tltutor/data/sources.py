@@ -151,8 +151,7 @@ def _photo_folder(folder: Path | str | None) -> Path:
     if folder is None:
         system_packages.require(PHOTO_PACKAGE, "the photo dataset 'tuxpaint_photos'")
         return system_packages.get(PHOTO_PACKAGE).location()
-    unpacked = Path(folder).expanduser() / str(TUXPAINT_STAMPS).lstrip("/")  # the folder a .deb was unpacked into
-    return unpacked if unpacked.is_dir() else Path(folder).expanduser()
+    return system_packages.get(PHOTO_PACKAGE).resolve(folder)
 
 
 def tuxpaint_photos(folder: Path | str | None = None, size: int = PHOTO_SIZE) -> ArraySource:

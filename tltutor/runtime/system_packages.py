@@ -42,7 +42,11 @@ class DebianPackage:
             return None
         if not self.folder_variable or self.folder_variable not in os.environ:
             return Path(self.folder)
-        given = Path(os.environ[self.folder_variable]).expanduser()
+        return self.resolve(os.environ[self.folder_variable])
+
+    def resolve(self, given) -> Path:
+        """``given`` itself, or the package's folder under it when ``given`` is where its ``.deb`` was unpacked."""
+        given = Path(given).expanduser()
         unpacked = given / self.folder.lstrip("/")
         return unpacked if unpacked.is_dir() else given
 
