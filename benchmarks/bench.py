@@ -214,6 +214,8 @@ def measure_backbone(backbone: str, images, labels, image_size: int, sides, roun
             started = time.perf_counter()
             side.run()  # warm-up: tracing, and tltutor's one pass of the frozen part
             first_step.append(time.perf_counter() - started)
+            if progress:  # printed as it happens, so that a run stopped by a time limit still says where time went
+                progress(f"    {side.settings.name}: first pass {first_step[-1]:.1f} s")
         speeds = [[], []]
         for round_number in range(rounds):
             order = (0, 1) if round_number % 2 == 0 else (1, 0)
@@ -230,6 +232,9 @@ def measure_backbone(backbone: str, images, labels, image_size: int, sides, roun
             "lowest_round_ratio": round(min(ratios), 2), "highest_round_ratio": round(max(ratios), 2),
             "baseline_first_step_seconds": round(first_step[0], 2), "tltutor_first_step_seconds": round(first_step[1], 2),
         })
+        if progress:
+            progress(f"    images/s: baseline {baseline_speed:.1f}, tltutor {tltutor_speed:.1f} "
+                     f"({tltutor_speed / baseline_speed:.2f}x)")
     return rows
 
 

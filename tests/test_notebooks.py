@@ -118,3 +118,30 @@ def test_stored_outputs_hold_no_noise(name):
     text = json.dumps(nbformat.read(ROOT / "notebooks" / f"{name}.ipynb", as_version=4).cells)
     for noise in ("cudart_stub", "WARNING:tensorflow", "absl::InitializeLog", "Traceback"):
         assert noise not in text
+
+
+def _time_lessons():
+    spec = importlib.util.spec_from_file_location("time_lessons", ROOT / "tools" / "time_lessons.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.py")), ids=lambda path: path.stem)
+def test_every_lesson_runs_as_a_plain_script_once_its_magics_are_passed(path):
+    """tools/time_lessons.py times lessons where Jupyter is missing (the GPU machine): each must compile."""
+    script = _time_lessons().script_of(path)
+    compile(script, str(path), "exec")
+    with pytest.raises(SyntaxError):  # the magics really are what breaks the raw file
+        compile(path.read_text(), str(path), "exec")
+
+
+def test_timing_a_lesson_records_its_failure_and_goes_on(tmp_path, monkeypatch):
+    timing = _time_lessons()
+    broken = tmp_path / "98_broken.py"
+    broken.write_text("raise SystemExit('this lesson failed on purpose')\n")
+    monkeypatch.setattr(timing, "NOTEBOOKS", tmp_path)
+    row = timing.time_lesson(broken, timeout=60)
+    assert row["status"] == 1 and "failed on purpose" in row["error_tail"]
+    with pytest.raises(SystemExit, match="no lesson matches"):
+        timing.lesson_files(["77"])

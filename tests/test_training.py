@@ -206,3 +206,15 @@ def test_step_counts_hold_when_keras_runs_several_steps_per_call():
     result = model.fit(np.zeros((20, 4)), np.zeros(20), batch_size=2, epochs=2, callbacks=[counter], verbose=0)
     assert result.history["steps"] == [10, 10]  # 20 examples in batches of 2, though Keras reports every 4th
     assert int(model.optimizer.iterations.numpy()) == 20
+
+
+def test_a_comparison_row_stores_its_historys_steps_unless_given():
+    from tltutor.report.results import Comparison
+
+    history = training.TrainingHistory()
+    history.add_phase("head", {"accuracy": [0.4, 0.5], "steps": [15, 15]}, seconds=1.0)
+    history.add_phase("fine-tune", {"accuracy": [0.6], "steps": [40]}, seconds=1.0)
+    comparison = Comparison("arm")
+    assert comparison.add("counted", 0, history=history, test_accuracy=0.6)["steps"] == 70
+    assert comparison.add("given", 0, history=history, steps=12)["steps"] == 12
+    assert "steps" not in comparison.add("no history", 0, test_accuracy=0.5)

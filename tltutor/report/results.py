@@ -100,12 +100,18 @@ class Comparison:
         return tuple(dict.fromkeys(row.get("seed", 0) for row in self.rows))
 
     def add(self, variant, seed: int = 0, history=None, **measured) -> dict:
-        """Append one row (and its history); returns the row."""
+        """Append one row (and its history); returns the row.
+
+        A history that counted optimizer steps fills the row's ``steps`` unless ``measured`` gives them,
+        so every compared arm stores its budget in steps, not only in epochs.
+        """
         clash = {self.variant_key, "seed"} & set(measured)
         if clash:
             raise validation.InvalidArgumentError(f"{sorted(clash)} name the row itself; call the measured column "
                                                   "something else")
         row = {self.variant_key: variant, "seed": seed, **measured}
+        if "steps" not in row and getattr(history, "steps", 0):
+            row["steps"] = int(history.steps)
         self.rows.append(row)
         if history is not None:
             self.histories[(variant, seed)] = history
