@@ -26,13 +26,16 @@
 # To measure forgetting we need the old task's data and head, which a downloaded ImageNet model does not
 # give you. DigitsCNN has both: tltutor pretrained it on scikit-learn's digits (**task A**) and kept a
 # fifth of them aside. The new **task B** is Fashion-MNIST. Both heads sit on one shared base; the old
-# head stays frozen, so anything task A loses, it loses through the base. Five ways to learn task B:
+# head stays frozen, so anything task A loses, it loses through the base. Six ways to learn task B:
 #
 # * `naive`: fine-tune the base and the new head at 1e-3 (the baseline that forgets);
-# * `low_lr`: the same at 1e-4, a smaller step size;
+# * `frozen_base`: train only the new head; the base cannot move, so task A cannot be forgotten (the
+#   control every remedy must beat on task B to be worth its trouble);
+# * `low_lr`: the base at 1e-4, a ten times smaller step; the new head, which starts from random
+#   weights, keeps 1e-3;
 # * `l2sp`: at 1e-3, with a penalty α·‖w − w_pretrained‖² pulling every base weight back towards its
 #   pretrained value (Li, Grandvalet & Davoine 2018);
-# * `rehearsal`: a quarter as many old digits mixed into every epoch, trained through the old head
+# * `rehearsal`: a quarter as many old digits mixed into the training set, trained through the old head
 #   (Robins 1995): it needs the old data;
 # * `lwf`, Learning without Forgetting (Li & Hoiem 2017): no old data; on the *new* images, the old head's
 #   outputs are kept close to what they were before fine-tuning (distillation at temperature 2).
@@ -51,7 +54,7 @@ import tltutor as tl
 lesson = tl.report.lesson.Lesson("10_catastrophic_forgetting")
 settings = tl.runtime.profile.defaults()
 quick = tl.runtime.profile.is_quick()
-per_class, epochs = (50, 5) if not quick else (10, 1)
+per_class, epochs = (50, 40) if not quick else (10, 1)
 print("profile:", "quick" if quick else "full", settings)
 
 # %%
@@ -66,10 +69,13 @@ print(f"task A: {len(task_a.train[1])} digits to train the old head, {len(task_a
       f"old-task accuracy before any fine-tuning: {old_accuracy:.3f}")
 
 # %% [markdown]
-# ## Five ways to learn task B, three seeds
+# ## Six ways to learn task B, three seeds
 #
 # Each seed draws another 50 clothing images per class and another new head; every method starts from
-# the same pretrained base and trains for five epochs.
+# the same pretrained base and takes the same number of optimizer steps: 640, forty passes over the 500
+# new images at batch 32. (Rehearsal's training set is a quarter larger; it gets the same 160 steps, so
+# its old digits replace some new images rather than add training.) Why 640: at a quarter of that,
+# 160 steps, every arm was still far from done, the head-only arm most of all.
 
 # %%
 tl.lessons.quiz.for_lesson("10_catastrophic_forgetting").predictions()
@@ -78,7 +84,7 @@ tl.lessons.quiz.for_lesson("10_catastrophic_forgetting").predictions()
 comparison = tl.lessons.forgetting.compare_remedies(samples_per_class=per_class, epochs=epochs,
                                                     seeds=settings["seeds"], old_model=old_model, old_task=task_a)
 lesson.record("methods", comparison)
-print(comparison.summary_table(["old_task_accuracy", "new_task_accuracy", "forgetting"]))
+print(comparison.summary_table(["steps", "old_task_accuracy", "new_task_accuracy", "forgetting"]))
 
 # %%
 tl.report.plots.plot_scatter(comparison.rows, x="new_task_accuracy", y="old_task_accuracy", label="method",
@@ -90,32 +96,32 @@ for method in comparison.variants[1:]:
     print(comparison.verdict(method, "naive", "new_task_accuracy"))
 
 # %% [markdown]
-# **What the stored run measured** (three seeds; the table, the scatter plot and the verdicts above; the
-# old task started at 0.978):
+# **What the stored run measured** (three seeds, 640 steps each; the table, the scatter plot and the
+# verdicts above; the old task started at 0.972, chance is 0.1):
 #
-# * **Naive fine-tuning forgot most of task A**: 0.978 → 0.302, while reaching 0.604 on task B.
-# * **A ten times lower rate protected task A measurably but little** (0.466, by 0.164 over naive) and
-#   learned task B much worse (0.374, by 0.230): five epochs at 1e-4 change less of everything, the new
-#   task included.
-# * **L2-SP (α = 300) kept most of task A** (0.936), at a large price on task B (0.322).
-# * **Rehearsal kept most of task A (0.867) with no measurable cost on task B** (0.596 against 0.604):
-#   the best trade here, paid for with stored old images.
-# * **LwF kept task A on two seeds and not on the third** (0.783 ± 0.135): distilling the old head's own
-#   outputs on the new images keeps the base partly serving both, without any old data. Over three seeds
-#   its gain on task A is **not measurable** (the interval of its difference from naive runs from −0.138
-#   to 1.101), while its cost on task B, 0.095, is.
-#
-# **A caution on budgets.** Every method here gets the same five epochs at the same rate. That is a fair
-# comparison of *these* settings, not of the methods at their best: L2-SP's authors report that the
-# penalty helps the *new* task too (Li, Grandvalet & Davoine 2018), with SGD and an α tuned on
-# validation, whereas here a strong penalty and Adam leave task B under-trained in five epochs.
+# * **Naive fine-tuning forgot almost all of task A**: 0.972 → 0.141, while reaching 0.743 on task B.
+# * **The frozen base forgot nothing** (0.972) **and learned task B much worse** (0.582, 0.161 below
+#   naive, measurable). DigitsCNN's features were learned from digit strokes; for clothing they have to
+#   change, and a frozen base cannot. This is why forgetting is a real problem and not one that freezing
+#   solves for free: here adapting the base is worth 0.161 on the new task.
+# * **A ten times lower rate for the base protected nothing** (0.138 against 0.141, not measurable) and
+#   cost task B 0.055 (measurable). The old head reads fragile features: a slower drift still carries
+#   them away within 640 steps.
+# * **L2-SP (α = 300) kept task A** (0.948) **and learned task B no better than the frozen base** (0.561
+#   against 0.582; the interval rules out a gain over the frozen base larger than 0.008): at this
+#   strength it holds the weights almost still, a frozen base with extra work.
+# * **Rehearsal kept task A at 0.918 for 0.024 of task B** (0.719; measurable, small): the old digits it
+#   mixes in keep the base serving both heads. It needs the old data.
+# * **LwF kept task A at 0.880, on every seed (0.833 to 0.903), with no measurable cost on task B**
+#   (0.712 against 0.743; the interval rules out a cost larger than 0.070), and without any old data:
+#   it only asks the old head's outputs on the *new* images to stay what they were.
 #
 # **Why the old task collapses.** The frozen old head is a fixed set of directions in the base's output
 # space: "this pattern of features means a 7". Fine-tuning moves the base so that its outputs separate
-# clothing, and nothing keeps those features where the old head expects them; a few epochs at 1e-3 rotate
-# and rescale them until the old head misreads about three digits in four. Each remedy attacks one link:
-# L2-SP keeps the weights near their start, rehearsal and LwF keep the old head's *outputs* right, and a
-# lower rate only slows the drift.
+# clothing, and nothing keeps those features where the old head expects them. Each remedy attacks one
+# link: L2-SP keeps the weights near their start (and so also stops the adaptation the new task needs),
+# rehearsal and LwF keep the old head's *outputs* right while the weights move, and a lower rate only
+# slows the drift. Only the two that constrain outputs, not weights, got most of both tasks.
 #
 # ## How strong must L2-SP be?
 #
@@ -124,30 +130,47 @@ for method in comparison.variants[1:]:
 # step, a weak penalty barely registers. Sweep α and watch both accuracies.
 
 # %%
-alphas = (1.0, 30.0, 300.0, 3000.0) if not quick else (300.0,)
+default = tl.lessons.forgetting.DEFAULT_L2SP_ALPHA
+alphas = (1.0, 30.0, 3000.0) if not quick else ()
 sweep = tl.report.results.Comparison("alpha", settings={"epochs": epochs, "samples_per_class": per_class})
+for row in comparison.rows:  # alpha 0 is naive fine-tuning, and the default alpha ran above: same seeds, same start
+    if row["method"] in ("naive", "l2sp"):
+        sweep.add(0.0 if row["method"] == "naive" else default, row["seed"], steps=row["steps"],
+                  old_task_accuracy=row["old_task_accuracy"], new_task_accuracy=row["new_task_accuracy"])
 for alpha in alphas:
     run = tl.lessons.forgetting.compare_remedies(methods=("l2sp",), l2sp_alpha=alpha, samples_per_class=per_class,
                                                  epochs=epochs, seeds=settings["seeds"], old_model=old_model,
                                                  old_task=task_a, progress=None)
     for row in run.rows:
-        sweep.add(alpha, row["seed"], old_task_accuracy=row["old_task_accuracy"],
+        sweep.add(alpha, row["seed"], steps=row["steps"], old_task_accuracy=row["old_task_accuracy"],
                   new_task_accuracy=row["new_task_accuracy"])
 lesson.record("l2sp_sweep", sweep)
-print(sweep.summary_table(["old_task_accuracy", "new_task_accuracy"]))
+print(sweep.summary_table(["steps", "old_task_accuracy", "new_task_accuracy"]))
+for alpha in sorted(alphas + (default,)):
+    print(sweep.verdict(alpha, 0.0, "old_task_accuracy"))
+    print(sweep.verdict(alpha, 0.0, "new_task_accuracy"))
 long = [{"alpha": row["alpha"], "task": task, "accuracy": row[f"{task}_task_accuracy"]}
-        for row in sweep.rows for task in ("old", "new")]
+        for row in sweep.rows if row["alpha"] > 0 for task in ("old", "new")]
 tl.report.plots.plot_lines(long, x="alpha", y="accuracy", group="task", log_x=True,
                            title="L2-SP: accuracy on both tasks against the penalty's strength")
 
 # %% [markdown]
-# **What the stored run measured** (the table above): not a smooth trade-off. At α = 1 the penalty
-# changed little and this run came out below naive on both tasks (0.213 on task A and 0.500 on task B,
-# against naive's 0.302 and 0.604; three seeds, no verdict taken). Between α = 30 and α = 300, task A
-# jumped from 0.529 to 0.936 while task B stayed where it was (0.320 and 0.322): the strong penalty
-# bought the old task for free at that step. Only beyond that did protection cost task B a little
-# (0.304 at α = 3,000). (The paper's α = 0.01, with SGD, would barely register next to Adam's
-# rescaled gradients.) Choose α on validation data of *both* tasks, as you would any other setting.
+# **What the stored run measured** (three seeds, 640 steps each; the table and the verdicts against
+# naive fine-tuning, α = 0): not a smooth trade-off.
+#
+# * **α = 1 got the worst of both**: task B fell to 0.618 (0.125 below naive, measurable) while task A
+#   stayed where naive left it (0.168 against 0.141, not measurable). The penalty was strong enough to
+#   slow the base's adaptation to clothing and far too weak to hold the features where the old head
+#   reads them: the old head breaks under a small drift, so a penalty protects it only when it holds
+#   the weights almost exactly.
+# * **α = 30 is the unstable middle**: task A from 0.594 on average, with a spread of 0.198 between
+#   seeds (not measurable over three seeds), and task B 0.201 below naive.
+# * **From α = 300 up, task A is kept** (0.948 and 0.968) and task B sits at the frozen base's level
+#   (0.561 and 0.583).
+#
+# (The paper's α = 0.01, with SGD on large networks, would barely register next to Adam's rescaled
+# gradients.) Choose α on validation data of *both* tasks, as you would any other setting; here no α
+# reached the trade that LwF and rehearsal gave.
 #
 # ## Quiz
 
@@ -162,12 +185,13 @@ quiz.check(answers);
 # %% [markdown]
 # ## Exercise
 #
-# Which method protected the old task measurably better than naive fine-tuning **without** a measurable
-# cost on the new task? Read both verdicts of each method, then answer with its name.
+# Which methods protected the old task measurably better than naive fine-tuning while giving up at most
+# 0.1 of the new task's accuracy? Read both verdicts of each method, then answer with their names (a
+# list).
 
 # %%
 answer = None
-tl.lessons.exercises.check_free_protection(comparison, answer);
+tl.lessons.exercises.check_cheap_protection(comparison, answer, max_cost=0.1);
 
 # %%
 lesson.finish();

@@ -128,3 +128,13 @@ def test_a_damaged_state_file_is_explained(tmp_path):
     (tmp_path / "state.json").write_text("{not json")
     with pytest.raises(Exception, match="damaged.*Delete the folder"):
         checkpoints.read_state(tmp_path)
+
+
+def test_an_atomic_write_leaves_a_file_as_readable_as_a_plain_one(tmp_path):
+    from tltutor.io import files
+
+    written = files.write_json({"accuracy": 0.8}, tmp_path / "result.json")
+    plain = tmp_path / "plain.json"
+    plain.write_text("{}")
+    assert written.stat().st_mode & 0o777 == plain.stat().st_mode & 0o777, "not mkstemp's private 0600"
+    assert not [path.name for path in tmp_path.iterdir() if path.name.startswith(".")], "no temporary left"

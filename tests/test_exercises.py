@@ -269,10 +269,14 @@ def test_measurably_worse_remedy_accepts_any_remedy_below_none_and_no_other():
     assert not exercises.check_measurably_worse_remedy(remedies, "noisy")
 
 
-def test_free_protection_needs_the_old_task_won_and_the_new_task_not_lost():
+def test_cheap_protection_needs_the_old_task_won_and_little_of_the_new_task_lost():
     methods = _paired("method", {
         "naive": {"old_task_accuracy": [0.30, 0.20, 0.40], "new_task_accuracy": [0.60, 0.62, 0.58]},
-        "rehearsal": {"old_task_accuracy": [0.85, 0.88, 0.90], "new_task_accuracy": [0.61, 0.60, 0.59]},
-        "l2sp": {"old_task_accuracy": [0.93, 0.95, 0.94], "new_task_accuracy": [0.32, 0.33, 0.30]}})
-    assert exercises.check_free_protection(methods, "rehearsal")
-    assert not exercises.check_free_protection(methods, "l2sp")
+        "rehearsal": {"old_task_accuracy": [0.85, 0.88, 0.90], "new_task_accuracy": [0.55, 0.56, 0.54]},
+        "l2sp": {"old_task_accuracy": [0.93, 0.95, 0.94], "new_task_accuracy": [0.32, 0.33, 0.30]},
+        "lwf": {"old_task_accuracy": [0.80, 0.90, 0.85], "new_task_accuracy": [0.61, 0.60, 0.60]},
+        "low_lr": {"old_task_accuracy": [0.20, 0.40, 0.30], "new_task_accuracy": [0.58, 0.60, 0.57]}})
+    assert exercises.check_cheap_protection(methods, ["lwf", "Rehearsal"])  # any order, any case
+    assert not exercises.check_cheap_protection(methods, "rehearsal"), "half of the answer is not the answer"
+    assert not exercises.check_cheap_protection(methods, ["rehearsal", "lwf", "l2sp"]), "l2sp paid 0.28"
+    assert exercises.check_cheap_protection(methods, ["rehearsal", "lwf", "l2sp"], max_cost=0.3)

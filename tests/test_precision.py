@@ -146,13 +146,13 @@ def test_overfitting_and_imbalance_remedies(precision):
     for name in remedies.variants:
         assert remedies.values(name, "test_accuracy")[0] > CHANCE + 0.05, name
         assert _finite(remedies.history(name)), name
-    tail = imbalance.compare_remedies(ratio=5, largest=30, image_size=32, epochs=30, test_samples_per_class=10,
+    tail = imbalance.compare_remedies(ratio=5, largest=30, image_size=32, steps=150, test_samples_per_class=10,
                                       seeds=(0,), progress=None)
     assert min(row["accuracy"] for row in tail.rows) > CHANCE + 0.2
 
 
 def test_forgetting_remedies(precision):
-    comparison = forgetting.compare_remedies(methods=("naive", "l2sp", "rehearsal", "lwf"), seeds=(0,),
+    comparison = forgetting.compare_remedies(methods=("naive", "low_lr", "l2sp", "rehearsal", "lwf"), seeds=(0,),
                                              samples_per_class=8, test_samples_per_class=10, epochs=3,
                                              progress=None)
     for row in comparison.rows:

@@ -149,6 +149,25 @@ def fit_arguments(inputs, labels, *, batch_size: int, shuffle: bool, seed: int |
     return {"x": pipeline, "shuffle": False}  # fit's default, True, would only warn for a dataset
 
 
+def step_budget_order(count: int, steps: int, batch_size: int, seed: int = 0) -> np.ndarray:
+    """Indices for exactly ``steps`` batches of ``batch_size`` over ``count`` examples: shuffled passes, back to back.
+
+    Training arms on sets of different sizes (an oversampled set, an undersampled one) for the same
+    number of optimizer steps: feed ``inputs[order]`` for one epoch, unshuffled.
+
+    Examples:
+        >>> step_budget_order(5, steps=3, batch_size=4, seed=0).shape
+        (12,)
+        >>> sorted(step_budget_order(5, steps=5, batch_size=2, seed=1)[:10].tolist())
+        [0, 0, 1, 1, 2, 2, 3, 3, 4, 4]
+    """
+    count = validation.check_positive_int(count, "count (examples)")
+    needed = validation.check_positive_int(steps, "steps") * validation.check_positive_int(batch_size, "batch_size")
+    rng = np.random.default_rng(seed)
+    passes = [rng.permutation(count) for _ in range(-(-needed // count))]
+    return np.concatenate(passes)[:needed]
+
+
 def to_numpy(dataset):
     """All ``(images, labels)`` of a finite batched dataset, in one iteration's order."""
     return batches.to_numpy(dataset)

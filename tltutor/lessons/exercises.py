@@ -265,21 +265,19 @@ def check_measurably_worse_remedy(comparison, answer, baseline: str = "none",
     )
 
 
-def check_free_protection(comparison, answer, baseline: str = "naive") -> bool:
-    """Exercise (notebook 10): which method kept the old task measurably better than ``baseline`` at no
-    measurable cost on the new task?"""
-    free = [variant for variant in comparison.variants if variant != baseline
-            and comparison.verdict(variant, baseline, "old_task_accuracy").measurable
-            and comparison.verdict(variant, baseline, "old_task_accuracy").difference > 0
-            and not (comparison.verdict(variant, baseline, "new_task_accuracy").measurable
-                     and comparison.verdict(variant, baseline, "new_task_accuracy").difference < 0)]
-    expected = free[0] if len(free) == 1 else None
+def check_cheap_protection(comparison, answer, baseline: str = "naive", max_cost: float = 0.1) -> bool:
+    """Exercise (notebook 10): which methods kept the old task measurably better than ``baseline`` while
+    losing at most ``max_cost`` of the new task's accuracy (mean over seeds)? A name, or a list in any order."""
+    cheap = [variant for variant in comparison.variants if variant != baseline
+             and comparison.verdict(variant, baseline, "old_task_accuracy").measurable
+             and comparison.verdict(variant, baseline, "old_task_accuracy").difference > 0
+             and comparison.verdict(variant, baseline, "new_task_accuracy").difference >= -max_cost]
     return _verdict(
-        expected is not None and _matches(answer, expected),
-        f"{expected}: it protected the old task measurably, and the new task did not pay for it measurably. "
-        "The others either cost the new task measurably or did not protect the old one measurably.",
+        bool(cheap) and _names(answer) == _names(cheap),
+        f"{', '.join(cheap)}: protected the old task measurably and gave up at most {max_cost} of the new task. "
+        "The others either did not protect the old task measurably or paid more for it on the new one.",
         f"for each method read two verdicts against '{baseline}': old task accuracy (it must beat {baseline}) and "
-        f"new task accuracy ('{baseline} beats it' must not appear).",
+        f"new task accuracy (how much lower than {baseline}'s: at most {max_cost}).",
     )
 
 

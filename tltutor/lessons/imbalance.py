@@ -21,7 +21,7 @@ from __future__ import annotations
 import keras
 import numpy as np
 
-from tltutor import compiling, data, features, freezing, models, validation
+from tltutor import compiling, data, features, freezing, models, training, validation
 from tltutor.data import pipelines
 from tltutor.lessons.experiments import reset_or_build_model
 from tltutor.report import diagnostics
@@ -145,6 +145,9 @@ def adjust_logits(logits, priors, tau: float = 1.0) -> np.ndarray:
 
 
 REMEDIES = ("none", "class_weights", "oversample", "undersample", "focal_loss", "logit_adjustment")
+# Not a remedy: plain training on a balanced set of the same size, which tells how much of a class's
+# low recall is the long tail and how much is the class itself.
+BALANCED_CONTROL = "balanced_data"
 
 
 def long_tailed_split(dataset: str = data.OFFLINE_DEFAULT, *, ratio: float = 20, largest: int = 300,
@@ -167,8 +170,9 @@ def long_tailed_split(dataset: str = data.OFFLINE_DEFAULT, *, ratio: float = 20,
             (test_images[keep].astype(np.float32), test_labels[keep].astype(np.int32)), source.class_names)
 
 
-def _train_head_with_remedy(head, initial, remedy, train_features, train_labels, *, num_classes, epochs,
+def _train_head_with_remedy(head, initial, remedy, train_features, train_labels, *, num_classes, steps,
                             learning_rate, batch_size, seed):
+    """Trains ``head`` from ``initial`` for exactly ``steps`` optimizer steps, whatever the remedy's set size."""
     head.set_weights(initial)
     models.reseed_random_layers(head, seed)
     features_used, labels_used, weights = train_features, train_labels, None
@@ -180,28 +184,34 @@ def _train_head_with_remedy(head, initial, remedy, train_features, train_labels,
         weights = class_weights(train_labels, num_classes)
     loss = SparseFocalLoss(2.0) if remedy == "focal_loss" else None
     compiling.compile_model(head, learning_rate, loss=loss)
-    head.fit(**pipelines.fit_arguments(features_used, labels_used, batch_size=batch_size, shuffle=True, seed=seed),
-             epochs=epochs, class_weight=weights, verbose=0)
+    order = pipelines.step_budget_order(len(labels_used), steps, batch_size, seed)
+    return head.fit(**pipelines.fit_arguments(features_used[order], labels_used[order], batch_size=batch_size,
+                                              shuffle=False),
+                    epochs=1, class_weight=weights, callbacks=[training.StepCounter()], verbose=0)
 
 
 def compare_remedies(dataset: str = data.OFFLINE_DEFAULT, *, remedies=REMEDIES, seeds=None, ratio: float = 20,
                      largest: int = 300, image_size: int | None = None, test_samples_per_class: int = 100,
-                     backbone: str = "EfficientNetLite0", epochs: int = 30, learning_rate: float = 1e-3,
+                     backbone: str = "EfficientNetLite0", steps: int = 900, learning_rate: float = 1e-3,
                      batch_size: int = 32, progress=True) -> Comparison:
     """Each remedy trains the same frozen base's head on a long-tailed training set; keyed by ``"remedy"``.
 
+    Every arm gets the same ``steps`` optimizer steps (900: about 28 passes over the default long
+    tail's 1,022 images), so an oversampled set is not simply trained longer, nor an undersampled one shorter.
     Each seed draws another long-tailed subset (:func:`long_tailed_split`) and another initial
     head; every remedy of a seed starts from the same head. Features are computed once per image.
+    :data:`BALANCED_CONTROL` in ``remedies`` adds plain training on a balanced set of the same size.
     Rows hold accuracy, balanced accuracy, the worst class recall, the mean recall of the three
-    rarest training classes and the recall of every class (``recall_<class>``).
+    rarest training classes (of the long tail) and the recall of every class (``recall_<class>``).
     """
-    remedies = validation.check_choices(remedies, REMEDIES, "imbalance remedy")
+    remedies = validation.check_choices(remedies, REMEDIES + (BALANCED_CONTROL,), "imbalance remedy")
+    steps = validation.check_positive_int(steps, "steps")
     settings = profile.defaults()
     image_size = image_size or settings["image_size"]
     seeds = validation.check_seeds(seeds if seeds is not None else settings["seeds"])
-    comparison = Comparison("remedy", settings=dict(dataset=dataset, ratio=ratio, largest=largest, epochs=epochs,
+    comparison = Comparison("remedy", settings=dict(dataset=dataset, ratio=ratio, largest=largest, steps=steps,
                                                     image_size=image_size, backbone=backbone, seeds=seeds))
-    steps = Steps(len(remedies) * len(seeds), "remedies", output=progress)
+    done = Steps(len(remedies) * len(seeds), "remedies", output=progress)
     for seed in seeds:
         train, test, class_names = long_tailed_split(dataset, ratio=ratio, largest=largest, image_size=image_size,
                                                      test_samples_per_class=test_samples_per_class, seed=seed)
@@ -212,23 +222,30 @@ def compare_remedies(dataset: str = data.OFFLINE_DEFAULT, *, remedies=REMEDIES, 
         test_features, test_labels = features.pooled_features(model, test)
         counts = class_counts(train_labels, num_classes)
         rarest = np.argsort(counts)[:3]
+        if BALANCED_CONTROL in remedies:
+            balanced, _, _ = long_tailed_split(dataset, ratio=1, largest=round(len(train_labels) / num_classes),
+                                               image_size=image_size, test_samples_per_class=1, seed=seed)
+            balanced_features, balanced_labels = features.pooled_features(model, balanced)
         head = models.head(model)
         initial = head.get_weights()
         for remedy in remedies:
-            _train_head_with_remedy(head, initial, remedy, train_features, train_labels, num_classes=num_classes,
-                                    epochs=epochs, learning_rate=learning_rate, batch_size=batch_size, seed=seed)
+            trained_on = ((balanced_features, balanced_labels) if remedy == BALANCED_CONTROL
+                          else (train_features, train_labels))
+            history = _train_head_with_remedy(head, initial, remedy, *trained_on, num_classes=num_classes,
+                                              steps=steps, learning_rate=learning_rate, batch_size=batch_size,
+                                              seed=seed)
             logits = models.predict_in_batches(head, test_features, 256)
             if remedy == "logit_adjustment":
                 logits = adjust_logits(logits, class_priors(train_labels, num_classes))
             predicted = np.argmax(logits, axis=-1)
             recalls = {name: float(np.mean(predicted[test_labels == label] == label))
                        for label, name in enumerate(class_names)}
-            comparison.add(remedy, seed,
+            comparison.add(remedy, seed, steps=int(sum(history.history["steps"])),
                            accuracy=round(float(np.mean(predicted == test_labels)), 4),
                            balanced_accuracy=round(diagnostics.balanced_accuracy(test_labels, predicted, num_classes), 4),
                            worst_class_recall=round(min(recalls.values()), 4),
                            rarest_3_recall=round(float(np.mean([recalls[class_names[label]] for label in rarest])), 4),
                            **{f"recall_{name}": round(value, 4) for name, value in recalls.items()})
-            steps.advance(f"{remedy}, seed {seed}")
+            done.advance(f"{remedy}, seed {seed}")
         comparison.settings.setdefault("training_counts", {})[seed] = dict(zip(class_names, counts.tolist()))
     return comparison
