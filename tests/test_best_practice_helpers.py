@@ -47,9 +47,21 @@ def test_linear_probe_reports_size_speed_and_accuracy():
                           for name in comparison.variants)
     assert pretrained["base_parameters"] == random["base_parameters"] > 3_000_000
     assert pretrained["feature_size"] == 1280 and pretrained["images_per_second"] > 0
+    assert pretrained["steps"] >= pretrained["probe_epochs"] >= 1, "a probe stores its optimizer steps"
     assert pretrained["probe_test_accuracy"] > random["probe_test_accuracy"] + 0.1
     assert exercises.check_best_candidate(comparison, "EfficientNetLite0 (imagenet)")
     assert not exercises.check_best_candidate(comparison, "EfficientNetLite0 (random)")
+
+
+def test_extractor_health_tells_a_collapsed_extractor_from_a_working_one():
+    rows = {row["extractor"]: row for row in selection.extractor_health("digits", image_size=32, images=64)}
+    pretrained, adapted, initial = (rows[name] for name in ("imagenet", "random, statistics from the target",
+                                                            "random, initial statistics"))
+    assert pretrained["effective_dimensions"] > 5 and pretrained["feature_scale"] > 1e-3
+    assert initial["feature_scale"] < 1e-6, "at Keras's initial BatchNorm statistics the activations vanish"
+    assert adapted["feature_scale"] > 1e-3 and adapted["top_component_share"] < 0.9, "AdaBN keeps them alive"
+    with pytest.raises(InvalidArgumentError, match="2 images"):
+        selection.feature_health(np.zeros((1, 4)))
 
 
 def test_range_test_finds_a_rate_below_divergence_and_changes_nothing():

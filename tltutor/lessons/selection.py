@@ -80,6 +80,7 @@ def linear_probe(backbone: str, weights, train, validation_data, test, *, num_cl
         "probe_validation_accuracy": round(training.evaluate(model, validation_data)["accuracy"], 4),
         "probe_test_accuracy": round(training.evaluate(model, test)["accuracy"], 4),
         "probe_epochs": history.epochs,
+        "steps": history.steps,
         "probe_seconds": round(seconds, 1),
         "logme": round(transferability.logme(train_features, train_labels), 4),
     }
@@ -141,6 +142,42 @@ MAP_REPRESENTATIONS = ("imagenet", "random", "pixels")
 PROBE_STRENGTHS = (0.01, 0.1, 1.0, 10.0)
 
 
+def feature_health(pooled) -> dict:
+    """Is an extractor degenerate? Scale and spread of its pooled features over some images.
+
+    - ``feature_scale``: the mean absolute feature value. Near zero (1e-10), the features carry
+      nothing a classifier with a fixed regularisation strength can read.
+    - ``dead_share``: the share of features that are the same for every image.
+    - ``top_component_share``: the share of the features' variance along their first principal
+      axis. Near 1, every image maps to one line: the extractor sees one thing, whatever the image.
+    - ``effective_dimensions``: ``exp`` of the entropy of the variance spectrum (Roy & Vetterli
+      2007): how many directions the images really spread along.
+
+    Examples:
+        >>> import numpy as np
+        >>> line = np.outer(np.arange(50.0), np.ones(8))    # every image on one line
+        >>> feature_health(line)["top_component_share"]
+        1.0
+        >>> cloud = np.random.default_rng(0).normal(size=(500, 8))
+        >>> round(feature_health(cloud)["effective_dimensions"])
+        8
+    """
+    pooled = np.asarray(pooled, np.float64)
+    if pooled.ndim != 2 or len(pooled) < 2:
+        raise validation.InvalidArgumentError(f"feature_health needs (images, features) with 2 images or more, "
+                                              f"got shape {pooled.shape}")
+    spread = pooled.std(axis=0)
+    centred = pooled - pooled.mean(axis=0)
+    variances = np.linalg.svd(centred, compute_uv=False) ** 2
+    total = variances.sum()
+    shares = variances / total if total > 0 else np.zeros_like(variances)
+    positive = shares[shares > 0]
+    return {"feature_scale": float(f"{np.abs(pooled).mean():.3g}"),
+            "dead_share": round(float(np.mean(spread <= 1e-12 * max(1.0, np.abs(pooled).max()))), 3),
+            "top_component_share": round(float(shares[0]), 3),
+            "effective_dimensions": round(float(np.exp(-np.sum(positive * np.log(positive)))), 1)}
+
+
 def _probe(train, validation_data, test, seed):
     """Logistic regression, ``C`` chosen on validation: ``(validation, test, LogME on train)``.
 
@@ -176,6 +213,28 @@ def probe_base(model, train, validation_data, test, *, seed: int = 0) -> dict:
     validation_accuracy, test_accuracy, _ = _probe(*parts, seed)
     return {"probe_validation_accuracy": round(float(validation_accuracy), 4),
             "probe_test_accuracy": round(float(test_accuracy), 4)}
+
+
+def extractor_health(target: str = "fashion_mnist_embedded", *, backbone: str = backbones.OFFLINE_DEFAULT,
+                     image_size: int = 96, images: int = 256, seed: int = 0) -> list[dict]:
+    """:func:`feature_health` of one network's pooled features on ``images`` of ``target``'s pool, three ways.
+
+    Rows: ``"imagenet"`` (pretrained), ``"random, statistics from the target"`` (random weights whose
+    BatchNorm statistics were estimated on these images, as the probes do) and ``"random, initial
+    statistics"`` (random weights as Keras builds them: BatchNorm mean 0, variance 1).
+    """
+    pool = data.resized_source(validation.check_name(target, data.BUILTIN, "dataset"), image_size).x_pool
+    chosen = pool[np.random.default_rng(seed).choice(len(pool), min(images, len(pool)), replace=False)]
+    chosen = np.asarray(chosen, np.float32)
+    rows = []
+    for name, weights, adapt in (("imagenet", "pretrained", False), ("random, statistics from the target", None, True),
+                                 ("random, initial statistics", None, False)):
+        model = reset_or_build_model(backbone, 10, seed=seed, image_size=image_size, weights=weights)
+        if adapt:
+            batchnorm.adapt_batchnorm(model, chosen)
+        pooled = models.predict_in_batches(models.feature_extractor(model), chosen, 64)
+        rows.append({"extractor": name, **feature_health(pooled)})
+    return rows
 
 
 def _pixel_probe(train, validation_data, test, seed):
