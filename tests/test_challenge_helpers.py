@@ -319,6 +319,14 @@ def test_forgetting_comparison_rows(two_tasks):
         np.testing.assert_array_equal(old, new)  # the old model is handed back unchanged
 
 
+def test_a_pixel_reader_as_given_reads_exactly_the_networks_input(tiny_data):
+    train, validation, test, _ = tiny_data
+    reader = baselines.PixelClassifier(train, validation, image_size=32, as_given=True, strengths=(0.1,))
+    assert (reader.image_size, reader.colour, reader.strength) == (32, True, 0.1), "nothing else tried"
+    assert reader.classifier.coef_.shape[1] == 32 * 32 * 3, "every pixel of every channel, none averaged"
+    assert 0.2 < reader.accuracy(test) <= 1  # chance: 0.1
+
+
 def test_pixel_baseline_learns_a_real_task(tiny_data):
     train, validation, test, _ = tiny_data
     result = baselines.pixel_logistic_regression(train, validation, test)
