@@ -571,23 +571,30 @@ CLAIMS = {
             and mean(r, "unsupervised", "text domains: TF-IDF", "recall_at_5") > 1 - 0.75 ** 5,
     },
     "16_licensing_and_privacy": {
-        "every variant leaks: its attack AUC is above 0.5 with an interval that starts more than 0.25 above it":
+        "every variant's AUC is above 0.5 with an interval that starts more than 0.25 above it":
             lambda r: all(min(_interval_against(comparison(r, "membership").values(variant, "attack_auc"), 0.5)) > 0.25
+                          for variant in comparison(r, "membership").variants),
+        "yet at 1 % false positives under 0.05 of the members are exposed, and at 5 % under 0.15":
+            lambda r: all(mean(r, "membership", variant, "tpr_at_1_percent_fpr") < 0.05
+                          and 0.05 < mean(r, "membership", variant, "tpr_at_5_percent_fpr") < 0.15
                           for variant in comparison(r, "membership").variants),
         "every variant fits its 50 training photographs while 0.8 to 0.9 of the test photographs are right":
             lambda r: all(mean(r, "membership", variant, "train_accuracy") > 0.99
                           and 0.8 < mean(r, "membership", variant, "test_accuracy") < 0.9
                           for variant in comparison(r, "membership").variants),
-        "training the head long leaks measurably more than stopping it early":
-            lambda r: beats(r, "membership", "head, long", "head, early stopping", "attack_auc"),
-        "stopped early, fine-tuning and the head are not measurably different, ruling out more than 0.05 extra AUC":
+        "early stopping judged on 30 validation photographs":
+            lambda r: r["values"]["membership"]["settings"]["validation_split"] * 10 * 5 == 30,
+        "training the head long leaks measurably more than stopping it early, at no measurable gain in accuracy":
+            lambda r: beats(r, "membership", "head, long", "head, early stopping", "attack_auc")
+            and no_difference(r, "membership", "head, long", "head, early stopping"),
+        "fine-tuning and the head are not measurably different, stopped early (ruling out 0.05 extra AUC) or long":
             lambda r: no_difference(r, "membership", "fine-tune, early stopping", "head, early stopping", "attack_auc")
-            and _interval(r, "membership", "fine-tune, early stopping", "head, early stopping", "attack_auc")[1] < 0.05,
-        "trained long, fine-tuning leaks measurably less than the head":
-            lambda r: beats(r, "membership", "head, long", "fine-tune, long", "attack_auc"),
-        "the long head is measurably more accurate than the early-stopped one, by under 0.05":
-            lambda r: beats(r, "membership", "head, long", "head, early stopping")
-            and _gain(r, "membership", "head, long", "head, early stopping") < 0.05,
+            and _interval(r, "membership", "fine-tune, early stopping", "head, early stopping", "attack_auc")[1] < 0.05
+            and no_difference(r, "membership", "fine-tune, long", "head, long", "attack_auc"),
+        "fewer photographs leak more: the AUC falls measurably from 4 to 7 to 10 per class":
+            lambda r: beats(r, "by_size", 4, 7, "attack_auc") and beats(r, "by_size", 7, 10, "attack_auc"),
+        "at 4 per class the attack exposes over 0.7 of the members at 5 % false positives":
+            lambda r: mean(r, "by_size", 4, "tpr_at_5_percent_fpr") > 0.7,
         "five seeds":
             lambda r: len(comparison(r, "membership").seeds) == 5,
     },
@@ -755,7 +762,7 @@ STEPS_NOT_YET_STORED = {
     "05_monitor_validation", "06_feature_extraction_vs_fine_tuning", "07_small_data_and_overfitting",
     "11_explainability",
     "12_deployment_size_and_speed", "13_text_transfer", "14_speech_transfer", "15_types_of_transfer",
-    "16_licensing_and_privacy", "17_label_noise", "18_simulation_to_reality", "19_model_capacity",
+    "17_label_noise", "18_simulation_to_reality", "19_model_capacity",
 }
 
 

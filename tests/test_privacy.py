@@ -53,3 +53,28 @@ def test_a_head_trained_long_on_few_images_leaks_membership():
 def test_an_unknown_variant_is_refused_before_any_training():
     with pytest.raises(InvalidArgumentError, match="privacy variant"):
         privacy.membership_study(variants=("head, forever",), progress=None)
+
+
+def test_tpr_at_low_fpr_reads_the_attack_where_an_attacker_would():
+    rng = np.random.default_rng(0)
+    non_members = rng.exponential(1.0, 1000)
+    # Same distribution: AUC 0.5, and at 1 % false positives about 1 % of members caught.
+    same = rng.exponential(1.0, 1000)
+    assert abs(privacy.tpr_at_fpr(same, non_members, 0.01) - 0.01) < 0.02
+    # A few members memorised far below every non-member: a modest AUC, yet exposed with no false accusation.
+    exposed = np.concatenate([np.full(100, 1e-6), rng.exponential(1.0, 900)])
+    assert privacy.attack_auc(exposed, non_members) < 0.6
+    assert privacy.tpr_at_fpr(exposed, non_members, 0.0) >= 0.1
+    fpr, tpr = privacy.attack_roc(exposed, non_members)
+    assert fpr[0] == tpr[0] == 0 and fpr[-1] == tpr[-1] == 1 and np.all(np.diff(fpr) >= 0) and np.all(np.diff(tpr) >= 0)
+    with pytest.raises(InvalidArgumentError):
+        privacy.tpr_at_fpr(exposed, non_members, 1.5)
+
+
+def test_roc_curves_are_drawn_on_log_axes_with_zero_rates_kept_visible():
+    from tltutor.report import plots
+
+    figure = plots.plot_roc_curves({"attack": ([0.0, 0.0, 0.5, 1.0], [0.0, 0.4, 0.8, 1.0])}, floor=0.01)
+    axis = figure.axes[0]
+    assert axis.get_xscale() == axis.get_yscale() == "log"
+    assert min(axis.lines[0].get_xdata()) == 0.01, "a zero rate is drawn at the floor, not dropped"

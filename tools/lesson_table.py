@@ -45,7 +45,8 @@ HEADLINES = {
                       lambda r: f"10 photos per class: feature extraction {_s(r, 'strategies', 'feature_extraction')}, "
                                 f"scratch CNN {_s(r, 'strategies', 'scratch')}, raw pixels {_s(r, 'strategies', 'pixels')}"),
     "01_choose_a_pretrained_model": ("linear probes of Lite0/1/2, a narrow source, random weights and pixels; "
-                                     "a map of when transfer pays; LogME against the probes",
+                                     "the narrow source on its own domain; a map of when transfer pays; "
+                                     "LogME against the probes",
                                      lambda r: f"photos: Lite0 probe {_s(r, 'probes', 'EfficientNetLite0 (imagenet)', 'probe_test_accuracy')}, "
                                                f"pixels {_s(r, 'probes', 'raw pixels (logistic regression)', 'probe_test_accuracy')}; "
                                                f"gain over pixels at 5 per class: photos {_gain(r, 'tuxpaint_photos', 5):+.3f}, "
@@ -76,15 +77,17 @@ HEADLINES = {
                                       lambda r: f"no remedy {_s(r, 'remedies', 'none')} (gap "
                                                 f"{_s(r, 'remedies', 'none', 'gap')}); dropout {_s(r, 'remedies', 'dropout')}, "
                                                 f"augmentation {_s(r, 'remedies', 'augmentation')}: none measurable"),
-    "08_negative_transfer_and_domain_shift": ("negative transfer tested as defined; five shifts; AdaBN and its assumption",
+    "08_negative_transfer_and_domain_shift": ("negative transfer tested as defined; five shifts, against pixels read as "
+                                              "the network reads them; AdaBN, its assumption and its control",
                                               lambda r: f"inverted images: features "
                                                         f"{_s(r, 'shift', 'frozen ImageNet features', 'accuracy', shift='inversion')}, "
                                                         f"pixels {_s(r, 'shift', 'raw pixels', 'accuracy', shift='inversion')}"),
-    "09_imbalanced_data": ("a long tail, per-class recall, five remedies",
+    "09_imbalanced_data": ("a long tail, per-class recall, five remedies at equal steps, a balanced control",
                            lambda r: f"balanced accuracy: logit adjustment "
                                      f"{_s(r, 'remedies', 'logit_adjustment', 'balanced_accuracy')}, none "
                                      f"{_s(r, 'remedies', 'none', 'balanced_accuracy')}"),
-    "10_catastrophic_forgetting": ("forgetting measured on the old task; lower rate, L2-SP, rehearsal, LwF",
+    "10_catastrophic_forgetting": ("forgetting measured on the old task; a frozen base, lower rate, L2-SP, rehearsal, "
+                                   "LwF at equal steps",
                                    lambda r: f"old task after naive fine-tuning {_s(r, 'methods', 'naive', 'old_task_accuracy')}, "
                                              f"with rehearsal {_s(r, 'methods', 'rehearsal', 'old_task_accuracy')}"),
     "11_explainability": ("Grad-CAM, embeddings, and which layers fine-tuning changes (linear CKA)",

@@ -54,12 +54,7 @@ def attack_auc(member_losses, non_member_losses, member_labels=None, non_member_
         >>> attack_auc([0.1, 2.0], [0.3, 3.0], [0, 1], [0, 1])   # pooled, class 1's high losses would hide the leak
         1.0
     """
-    members = np.asarray(member_losses, dtype=np.float64).ravel()
-    others = np.asarray(non_member_losses, dtype=np.float64).ravel()
-    if not len(members) or not len(others):
-        raise validation.InvalidArgumentError("the attack needs at least one member and one non-member loss")
-    if not (np.all(np.isfinite(members)) and np.all(np.isfinite(others))):
-        raise validation.InvalidArgumentError("losses must be finite numbers")
+    members, others = _checked_losses(member_losses, non_member_losses)
     if member_labels is None and non_member_labels is None:
         return _pairs_ordered(members, others)
     member_labels, other_labels = np.asarray(member_labels).ravel(), np.asarray(non_member_labels).ravel()
@@ -72,6 +67,52 @@ def attack_auc(member_losses, non_member_losses, member_labels=None, non_member_
                           for label in shared]))
 
 
+def _checked_losses(member_losses, non_member_losses) -> tuple[np.ndarray, np.ndarray]:
+    members = np.asarray(member_losses, dtype=np.float64).ravel()
+    others = np.asarray(non_member_losses, dtype=np.float64).ravel()
+    if not len(members) or not len(others):
+        raise validation.InvalidArgumentError("the attack needs at least one member and one non-member loss")
+    if not (np.all(np.isfinite(members)) and np.all(np.isfinite(others))):
+        raise validation.InvalidArgumentError("losses must be finite numbers")
+    return members, others
+
+
+def attack_roc(member_losses, non_member_losses) -> tuple[np.ndarray, np.ndarray]:
+    """``(false positive rates, true positive rates)`` of the loss threshold at every distinct loss.
+
+    The attack calls an image a member when its loss is at or below the threshold; a false positive
+    is a non-member so called. One global threshold, as an attacker without the classes would use.
+
+    Examples:
+        >>> fpr, tpr = attack_roc([0.1, 0.2], [0.15, 0.4])
+        >>> fpr.tolist(), tpr.tolist()
+        ([0.0, 0.0, 0.5, 0.5, 1.0], [0.0, 0.5, 0.5, 1.0, 1.0])
+    """
+    members, others = _checked_losses(member_losses, non_member_losses)
+    thresholds = np.unique(np.concatenate([members, others]))
+    fpr = np.concatenate([[0.0], [float(np.mean(others <= value)) for value in thresholds]])
+    tpr = np.concatenate([[0.0], [float(np.mean(members <= value)) for value in thresholds]])
+    return fpr, tpr
+
+
+def tpr_at_fpr(member_losses, non_member_losses, fpr: float) -> float:
+    """The share of members the loss threshold exposes while wrongly accusing at most ``fpr`` of non-members.
+
+    AUC averages over every threshold, including ones no attacker would use; what matters is how many
+    members are caught with very few false accusations (Carlini et al. 2022). With ``n`` non-members,
+    rates below ``1/n`` can only be read as "no false positive at all".
+
+    Examples:
+        >>> tpr_at_fpr([0.01, 0.02, 0.5], [0.1, 0.6, 0.7, 0.8], 0.0)   # two members below every non-member
+        0.6667
+        >>> tpr_at_fpr([0.5, 0.6], [0.1, 0.2], 0.05)                      # members look like non-members
+        0.0
+    """
+    fpr = validation.check_number(fpr, "fpr", low=0, high=1)
+    rates, caught = attack_roc(member_losses, non_member_losses)
+    return round(float(caught[rates <= fpr].max()), 4)
+
+
 def example_losses(model, dataset) -> tuple[np.ndarray, np.ndarray, float]:
     """``(labels, losses, accuracy)`` from one pass: each example's cross-entropy, what the attacker observes."""
     labels, logits = training.predict_logits(model, dataset)
@@ -81,7 +122,7 @@ def example_losses(model, dataset) -> tuple[np.ndarray, np.ndarray, float]:
 def membership_study(dataset: str = "tuxpaint_photos", *, samples_per_class: int = 10, seeds=None,
                      variants=VARIANTS, image_size: int = 96, head_epochs: int = 100, long_head_epochs: int = 300,
                      fine_tune_epochs: int = 30, learning_rate: float = 1e-3, unfreeze_from: str = "block11_",
-                     backbone: str = "EfficientNetLite0", progress=True) -> Comparison:
+                     validation_split: float = 0.6, backbone: str = "EfficientNetLite0", progress=True) -> Comparison:
     """Test accuracy and the loss-threshold attack's AUC for each variant, keyed by ``"variant"``.
 
     For each seed the head is trained first, stopped early on validation (patience 20, best weights
@@ -90,8 +131,10 @@ def membership_study(dataset: str = "tuxpaint_photos", *, samples_per_class: int
     ``unfreeze_from`` at ``learning_rate`` with a warm-up and cosine decay for ``fine_tune_epochs``:
     ``"early stopping"`` stops on validation (patience 5, best weights restored), ``"long"`` runs
     every epoch. Members are the training images; non-members the test images, which no variant saw;
-    the attack compares them class by class (:func:`attack_auc`).
-    The first seed's losses are kept in ``settings["losses"]`` (per variant: ``members``,
+    the attack compares them class by class (:func:`attack_auc`); rows also hold the share of members it
+    exposes at 1 % and 5 % false positives (:func:`tpr_at_fpr`) and each variant's optimizer ``steps``,
+    the head's included. ``validation_split`` 0.6 gives 6 validation images per class at 10, 30 in all
+    on the photographs: early stopping judges on no fewer. The first seed's losses are kept in ``settings["losses"]`` (per variant: ``members``,
     ``non_members``) for :func:`tltutor.report.plots.plot_loss_distributions`.
     """
     variants = validation.check_choices(variants, VARIANTS, "privacy variant")
@@ -101,25 +144,27 @@ def membership_study(dataset: str = "tuxpaint_photos", *, samples_per_class: int
         dataset=dataset, samples_per_class=samples_per_class, image_size=settings["image_size"],
         head_epochs=head_epochs, long_head_epochs=long_head_epochs, fine_tune_epochs=fine_tune_epochs,
         learning_rate=learning_rate, unfreeze_from=unfreeze_from, attack="loss threshold (Yeom et al. 2018)",
-        losses={}))
+        validation_split=validation_split, losses={}))
     steps = Steps(len(settings["seeds"]) * len(variants), "membership inference", output=progress)
     for seed in settings["seeds"]:
         train, validation_data, test, info = data.load_dataset(
-            dataset, image_size=settings["image_size"], samples_per_class=samples_per_class, validation_split=0.3,
-            seed=seed, pipeline="arrays")
+            dataset, image_size=settings["image_size"], samples_per_class=samples_per_class,
+            validation_split=validation_split, seed=seed, pipeline="arrays")
         model = reset_or_build_model(backbone, info.num_classes, seed=seed, image_size=settings["image_size"])
-        training.train_head(model, train, validation_data, epochs=head_epochs, early_stopping_patience=20,
-                            progress=False, seed=seed)
+        head = training.train_head(model, train, validation_data, epochs=head_epochs, early_stopping_patience=20,
+                                   progress=False, seed=seed)
         head_weights = model.get_weights()
         for variant in variants:
             model.set_weights(head_weights)
+            steps_taken = head.steps
             if variant == "head, long":
-                training.train_head(model, train, validation_data, epochs=long_head_epochs,
-                                    early_stopping_patience=None, progress=False, seed=seed)
+                steps_taken += training.train_head(model, train, validation_data, epochs=long_head_epochs,
+                                                   early_stopping_patience=None, progress=False, seed=seed).steps
             elif variant.startswith("fine-tune"):
-                training.fine_tune(model, train, validation_data, epochs=fine_tune_epochs, learning_rate=learning_rate,
-                                   unfreeze_from=unfreeze_from, schedule="warmup_cosine", progress=False, seed=seed,
-                                   early_stopping_patience=5 if variant.endswith("early stopping") else None)
+                steps_taken += training.fine_tune(
+                    model, train, validation_data, epochs=fine_tune_epochs, learning_rate=learning_rate,
+                    unfreeze_from=unfreeze_from, schedule="warmup_cosine", progress=False, seed=seed,
+                    early_stopping_patience=5 if variant.endswith("early stopping") else None).steps
             member_labels, member_losses, train_accuracy = example_losses(model, train)
             non_member_labels, non_member_losses, test_accuracy = example_losses(model, test)
             if seed == settings["seeds"][0]:
@@ -130,6 +175,9 @@ def membership_study(dataset: str = "tuxpaint_photos", *, samples_per_class: int
                            train_accuracy=round(train_accuracy, 4), gap=round(train_accuracy - test_accuracy, 4),
                            attack_auc=round(attack_auc(member_losses, non_member_losses, member_labels,
                                                        non_member_labels), 4),
+                           tpr_at_1_percent_fpr=tpr_at_fpr(member_losses, non_member_losses, 0.01),
+                           tpr_at_5_percent_fpr=tpr_at_fpr(member_losses, non_member_losses, 0.05),
+                           steps=steps_taken, samples_per_class=samples_per_class,
                            members=len(member_losses), non_members=len(non_member_losses))
             if variant.startswith("fine-tune"):
                 freezing.freeze_base(model)

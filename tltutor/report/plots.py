@@ -336,6 +336,31 @@ def plot_loss_distributions(panels: dict, *, bins: int = 20, title: str | None =
     return figure
 
 
+def plot_roc_curves(curves: dict, *, floor: float = 1e-3, title: str | None = None,
+                    xlabel: str = "false positive rate", ylabel: str = "true positive rate"):
+    """ROC curves ``{name: (false positive rates, true positive rates)}`` on logarithmic axes.
+
+    Log axes show the low false-positive rates that matter to an attacker or a screening test
+    (Carlini et al. 2022); rates below ``floor`` (zero included) are drawn at ``floor``. The dashed
+    diagonal is a classifier that knows nothing.
+    """
+    figure, axes = _axes()
+    axis = axes[0][0]
+    for index, (name, (fpr, tpr)) in enumerate(curves.items()):
+        axis.step(np.maximum(np.asarray(fpr, float), floor), np.maximum(np.asarray(tpr, float), floor), where="post",
+                  color=PALETTE[index % len(PALETTE)], label=str(name))
+    axis.plot([floor, 1], [floor, 1], color="grey", linestyle="--", label="knows nothing")
+    axis.set_xscale("log")
+    axis.set_yscale("log")
+    axis.set_xlabel(xlabel)
+    axis.set_ylabel(ylabel)
+    axis.grid(alpha=0.3)
+    axis.legend(fontsize=7)
+    if title:
+        axis.set_title(title)
+    return figure
+
+
 def plot_heatmaps(images, heatmaps, titles=None, *, alpha: float = 0.45):
     """Each image with its heatmap (e.g. Grad-CAM) laid over it."""
     count = len(images)
