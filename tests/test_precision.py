@@ -153,12 +153,12 @@ def test_overfitting_and_imbalance_remedies(precision):
 
 def test_forgetting_remedies(precision):
     comparison = forgetting.compare_remedies(methods=("naive", "low_lr", "l2sp", "rehearsal", "lwf"), seeds=(0,),
-                                             samples_per_class=8, test_samples_per_class=10, epochs=3,
+                                             samples_per_class=8, test_samples_per_class=10, epochs=10,
                                              progress=None)
     for row in comparison.rows:
         assert all(math.isfinite(row[key]) for key in ("old_task_accuracy", "new_task_accuracy")), row
         if row["method"] != "l2sp":  # its strong default anchor learns task B slowly at any precision
-            assert row["new_task_accuracy"] > CHANCE + 0.05, row  # 0.24 to 0.33 measured: 3 epochs, 8 per class
+            assert row["new_task_accuracy"] > CHANCE + 0.05, row  # float32, 30 steps at 8 per class: naive 0.49, low_lr 0.43
     assert comparison.values("l2sp", "old_task_accuracy")[0] > comparison.values("naive", "old_task_accuracy")[0]
 
 
