@@ -595,6 +595,10 @@ CLAIMS = {
             lambda r: beats(r, "by_size", 4, 7, "attack_auc") and beats(r, "by_size", 7, 10, "attack_auc"),
         "at 4 per class the attack exposes over 0.7 of the members at 5 % false positives":
             lambda r: mean(r, "by_size", 4, "tpr_at_5_percent_fpr") > 0.7,
+        "one threshold for all classes gives a lower AUC than thresholds per class, for every variant":
+            lambda r: all(mean(r, "membership", variant, "attack_auc_one_threshold")
+                          < mean(r, "membership", variant, "attack_auc")
+                          for variant in comparison(r, "membership").variants),
         "five seeds":
             lambda r: len(comparison(r, "membership").seeds) == 5,
     },

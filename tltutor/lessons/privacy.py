@@ -131,8 +131,9 @@ def membership_study(dataset: str = "tuxpaint_photos", *, samples_per_class: int
     ``unfreeze_from`` at ``learning_rate`` with a warm-up and cosine decay for ``fine_tune_epochs``:
     ``"early stopping"`` stops on validation (patience 5, best weights restored), ``"long"`` runs
     every epoch. Members are the training images; non-members the test images, which no variant saw;
-    the attack compares them class by class (:func:`attack_auc`); rows also hold the share of members it
-    exposes at 1 % and 5 % false positives (:func:`tpr_at_fpr`) and each variant's optimizer ``steps``,
+    the attack compares them class by class (:func:`attack_auc`); rows also hold the AUC of one threshold
+    for every class (``attack_auc_one_threshold``), the share of members that threshold exposes at 1 % and
+    5 % false positives (:func:`tpr_at_fpr`) and each variant's optimizer ``steps``,
     the head's included. ``validation_split`` 0.6 gives 6 validation images per class at 10, 30 in all
     on the photographs: early stopping judges on no fewer. The first seed's losses are kept in ``settings["losses"]`` (per variant: ``members``,
     ``non_members``) for :func:`tltutor.report.plots.plot_loss_distributions`.
@@ -175,6 +176,7 @@ def membership_study(dataset: str = "tuxpaint_photos", *, samples_per_class: int
                            train_accuracy=round(train_accuracy, 4), gap=round(train_accuracy - test_accuracy, 4),
                            attack_auc=round(attack_auc(member_losses, non_member_losses, member_labels,
                                                        non_member_labels), 4),
+                           attack_auc_one_threshold=round(attack_auc(member_losses, non_member_losses), 4),
                            tpr_at_1_percent_fpr=tpr_at_fpr(member_losses, non_member_losses, 0.01),
                            tpr_at_5_percent_fpr=tpr_at_fpr(member_losses, non_member_losses, 0.05),
                            steps=steps_taken, samples_per_class=samples_per_class,
