@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from tltutor import backbones, data, features, freezing, training, validation
-from tltutor.lessons import experiments
+from tltutor.lessons import baselines, experiments
 from tltutor.report.results import Comparison
 from tltutor.runtime.progress import Steps
 
@@ -57,7 +57,6 @@ def flip_labels(labels, num_classes: int, rate: float, seed: int = 0) -> tuple[n
 
 def out_of_fold_probabilities(feature_rows, labels, num_classes: int, *, folds: int = 5, seed: int = 0) -> np.ndarray:
     """``(N, classes)`` probabilities of a logistic regression that never saw the example it predicts (k folds)."""
-    from sklearn.linear_model import LogisticRegression  # scikit-learn is imported only where used
     from sklearn.model_selection import StratifiedKFold
     from sklearn.preprocessing import StandardScaler
 
@@ -71,8 +70,8 @@ def out_of_fold_probabilities(feature_rows, labels, num_classes: int, *, folds: 
     probabilities = np.zeros((len(labels), num_classes))
     for fitted, held_out in StratifiedKFold(folds, shuffle=True, random_state=seed).split(feature_rows, labels):
         scaler = StandardScaler().fit(feature_rows[fitted])
-        classifier = LogisticRegression(C=0.1, tol=1e-3, max_iter=500).fit(scaler.transform(feature_rows[fitted]),
-                                                                            labels[fitted])
+        classifier = baselines.fit_logistic_regression(scaler.transform(feature_rows[fitted]), labels[fitted],
+                                                       C=0.1, tol=1e-3, max_iter=500)
         probabilities[np.ix_(held_out, classifier.classes_)] = classifier.predict_proba(
             scaler.transform(feature_rows[held_out]))
     return probabilities

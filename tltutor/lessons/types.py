@@ -24,14 +24,13 @@ from __future__ import annotations
 import numpy as np
 
 from tltutor import validation
+from tltutor.lessons import baselines
 
 CONFIDENCE = 0.9
 
 
 def _classifier(features, labels, seed, strength=1.0):
-    from sklearn.linear_model import LogisticRegression  # scikit-learn is imported only where used
-
-    return LogisticRegression(C=strength, max_iter=3000, random_state=seed).fit(features, labels)
+    return baselines.fit_logistic_regression(features, labels, C=strength, max_iter=3000, random_state=seed)
 
 
 def self_training(source_features, source_labels, target_features, target_test, *, confidence: float = CONFIDENCE,
