@@ -95,5 +95,25 @@ def test_calibration_study_rows_and_reliability(monkeypatch):
     assert plain == scaled  # a temperature never changes a prediction
     assert study.values("feature extraction", "temperature") == [1.0]
     assert set(study.settings["reliability"]) == set(study.variants)
+    head_steps, tuned_steps = study.values("feature extraction", "steps"), study.values("fine-tuning", "steps")
+    assert tuned_steps[0] == head_steps[0] + study.values("fine-tuning", "fine_tune_steps")[0] > head_steps[0] > 0
     figure = tl.report.plots.plot_reliability({name: study.settings["reliability"][name] for name in study.variants[:2]})
     assert len(figure.axes) == 2
+
+
+def test_early_stopping_payoff_rewinds_the_same_run_to_its_best_epoch():
+    study = tl.lessons.stopping.early_stopping_payoff(wrong_label_rates=(0.0, 0.5), seeds=(0,), image_size=32,
+                                                      samples_per_class=10, test_samples_per_class=5, epochs=40,
+                                                      patience=3, progress=False)
+    last, stopped = (tl.lessons.stopping.arm_name(name, 0.5) for name in ("last epoch", "early stopping"))
+    assert study.values(last, "epochs") == [40] and study.history(last).epochs == 40
+    # the same data and batches: the stopped run saw the same best epoch, then stopped `patience` epochs later
+    best = study.values(last, "best_epoch")[0]
+    assert study.values(stopped, "best_epoch") == [best]
+    assert study.values(stopped, "epochs") == [min(40, best + 3)]
+    assert study.values(stopped, "steps")[0] * 40 == study.values(last, "steps")[0] * min(40, best + 3)
+
+
+def test_early_stopping_payoff_rejects_a_bad_rate_before_any_work():
+    with pytest.raises(InvalidArgumentError, match="noise rate"):
+        tl.lessons.stopping.early_stopping_payoff(wrong_label_rates=(0.2, 1.5))

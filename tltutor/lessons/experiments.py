@@ -342,7 +342,8 @@ def calibration_study(dataset: str = data.OFFLINE_DEFAULT, *, seeds=None, backbo
     after temperature scaling fitted on validation (:mod:`tltutor.report.calibration`).
 
     Rows are keyed by ``"model"`` (``"feature extraction"``, ``"fine-tuning"`` and each ``+ temperature``)
-    with ``test_ece``, ``test_nll``, ``test_accuracy`` and the ``temperature``. The first seed's
+    with ``test_ece``, ``test_nll``, ``test_accuracy``, the ``temperature`` and the optimizer ``steps``
+    (head and fine-tuning together; fine-tuning's own in ``fine_tune_steps``). The first seed's
     reliability bins on test are kept in ``settings["reliability"]`` for a diagram. ``unfreeze_from``
     defaults to the backbone's second unfreezing point, as in :func:`compare_strategies`.
     """
@@ -360,18 +361,21 @@ def calibration_study(dataset: str = data.OFFLINE_DEFAULT, *, seeds=None, backbo
             test_samples_per_class=settings["test_samples_per_class"], seed=seed, pipeline="arrays")
         comparison.dataset = info
         model = reset_or_build_model(backbone, info.num_classes, seed=seed, image_size=info.image_size)
-        training.train_head(model, train, validation_data, epochs=settings["head_epochs"], progress=False, seed=seed)
+        head = training.train_head(model, train, validation_data, epochs=settings["head_epochs"], progress=False,
+                                   seed=seed)
         for name in ("feature extraction", "fine-tuning"):
+            budget = {"steps": head.steps}
             if name == "fine-tuning":
-                training.fine_tune(model, train, validation_data, epochs=settings["fine_tune_epochs"],
-                                   learning_rate=COMPARISON_FINE_TUNE_RATE, unfreeze_from=unfreeze_from,
-                                   schedule=schedule, progress=False, seed=seed)
+                tuned = training.fine_tune(model, train, validation_data, epochs=settings["fine_tune_epochs"],
+                                           learning_rate=COMPARISON_FINE_TUNE_RATE, unfreeze_from=unfreeze_from,
+                                           schedule=schedule, progress=False, seed=seed)
+                budget = {"steps": head.steps + tuned.steps, "fine_tune_steps": tuned.steps}
             validation_labels, validation_logits = training.predict_logits(model, validation_data)
             test_labels, test_logits = training.predict_logits(model, test)
             temperature = calibration.fit_temperature(validation_logits, validation_labels)
             for variant, scale in ((name, 1.0), (name + CALIBRATED, temperature)):
                 probabilities = calibration.softmax(test_logits, scale)
-                comparison.add(variant, seed, temperature=round(scale, 4),
+                comparison.add(variant, seed, **budget, temperature=round(scale, 4),
                                test_accuracy=round(float(np.mean(probabilities.argmax(-1) == test_labels)), 4),
                                test_ece=round(calibration.expected_calibration_error(probabilities, test_labels), 4),
                                test_nll=round(calibration.negative_log_likelihood(test_logits, test_labels, scale), 4))
