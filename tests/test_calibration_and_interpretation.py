@@ -103,12 +103,13 @@ def test_calibration_study_rows_and_reliability(monkeypatch):
 
 def test_early_stopping_payoff_rewinds_the_same_run_to_its_best_epoch():
     study = tl.lessons.stopping.early_stopping_payoff(wrong_label_rates=(0.0, 0.5), seeds=(0,), image_size=32,
-                                                      samples_per_class=10, test_samples_per_class=5, epochs=40,
+                                                      samples_per_class=20, test_samples_per_class=5, epochs=40,
                                                       patience=3, progress=False)
     last, stopped = (tl.lessons.stopping.arm_name(name, 0.5) for name in ("last epoch", "early stopping"))
     assert study.values(last, "epochs") == [40] and study.history(last).epochs == 40
     # the same data and batches: the stopped run saw the same best epoch, then stopped `patience` epochs later
     best = study.values(last, "best_epoch")[0]
+    assert best + 3 < 40, "the check needs a run whose validation loss turns before the budget ends"
     assert study.values(stopped, "best_epoch") == [best]
     assert study.values(stopped, "epochs") == [min(40, best + 3)]
     assert study.values(stopped, "steps")[0] * 40 == study.values(last, "steps")[0] * min(40, best + 3)
