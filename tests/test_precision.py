@@ -18,7 +18,7 @@ import pytest
 from tltutor import compiling, data, features, freezing, models, training
 from tltutor.data import audio
 from tltutor.errors import InvalidArgumentError
-from tltutor.lessons import experiments, forgetting, imbalance, overfitting, selection
+from tltutor.lessons import experiments, forgetting, imbalance, overfitting, selection, stopping
 from tltutor.runtime import devices
 
 MIXED = ("mixed_float16", "mixed_bfloat16")
@@ -185,3 +185,12 @@ def test_speech_strategies(precision):
                                                           fine_tune_epochs=1, progress=None)
     for row in comparison.rows:
         assert row["test_accuracy"] > 1 / 8 + 0.1, row
+
+
+def test_early_stopping_payoff(precision):
+    study = stopping.early_stopping_payoff(wrong_label_rates=(0.2,), seeds=(0,), image_size=32, samples_per_class=20,
+                                           test_samples_per_class=10, epochs=12, patience=3, progress=False)
+    for row in study.rows:
+        assert math.isfinite(row["test_nll"]) and row["test_accuracy"] > CHANCE + 0.05, row
+    last, stopped = (stopping.arm_name(name, 0.2) for name in (stopping.LAST_EPOCH, stopping.EARLY_STOPPING))
+    assert study.values(stopped, "best_epoch") == study.values(last, "best_epoch")
