@@ -44,6 +44,8 @@ class BackboneSpec:
         unfreeze_points: layer-name prefixes to unfreeze from, the top block first.
         offline: whether ``weights="imagenet"`` works with no network.
         parameters_millions: parameters of the base (no ImageNet head), for choosing.
+        imagenet_accuracy: published ImageNet top-1 accuracy of the full network at
+            ``default_image_size`` (the EfficientNet-Lite authors' figures, tensorflow/tpu), where known.
     """
 
     name: str
@@ -55,6 +57,7 @@ class BackboneSpec:
     offline: bool = False
     parameters_millions: float = 0.0
     application: str | None = None
+    imagenet_accuracy: float | None = None
 
 
 def _keras(name, size, preprocessing, points, millions, min_size=32, application=None):
@@ -82,6 +85,7 @@ REGISTRY: dict[str, BackboneSpec] = {
             unfreeze_points=("block15_", "block11_", "block08_", "block05_"),
             offline=True,
             parameters_millions=3.41,
+            imagenet_accuracy=0.751,
         ),
         BackboneSpec(
             name="EfficientNetLite1",
@@ -92,6 +96,7 @@ REGISTRY: dict[str, BackboneSpec] = {
             unfreeze_points=("block20_", "block15_", "block11_", "block07_"),
             offline=True,
             parameters_millions=4.19,
+            imagenet_accuracy=0.767,
         ),
         BackboneSpec(
             name="EfficientNetLite2",
@@ -102,6 +107,7 @@ REGISTRY: dict[str, BackboneSpec] = {
             unfreeze_points=("block20_", "block15_", "block11_", "block07_"),
             offline=True,
             parameters_millions=4.87,
+            imagenet_accuracy=0.776,
         ),
         BackboneSpec(
             name="DigitsCNN",
