@@ -1,8 +1,8 @@
 """Discriminative (layer-wise) learning rates for Keras 3, which has no parameter groups.
 
-ULMFiT and fastai give the new head the full rate and each deeper group of pretrained layers a
-rate divided by a further factor (2.6 in ULMFiT, Howard & Ruder 2018), because early layers hold
-general features that should move least. Keras optimizers have one rate;
+ULMFiT and fastai give the new head the full rate and each group of pretrained layers, going
+toward the input, a rate divided by a further factor (2.6 in ULMFiT, Howard & Ruder 2018), because
+the layers nearest the input hold general features that should move least. Keras optimizers have one rate;
 :class:`tltutor.compiling.LayerwiseAdam` multiplies it per variable, and this module decides the
 multipliers from the base's trainable layers.
 
@@ -16,6 +16,7 @@ Example::
 from __future__ import annotations
 
 import keras
+import numpy as np
 
 from tltutor import compiling, freezing, validation
 
@@ -57,6 +58,19 @@ def layerwise_multipliers(model: keras.Model, layerwise_decay: float = ULMFIT_DE
     if len(paths) != len(set(paths)):
         raise validation.InvalidArgumentError("the model has variables with the same path; give layers unique names")
     return multipliers, readable
+
+
+def mean_multiplier(model: keras.Model, layerwise_decay: float = ULMFIT_DECAY, groups: int = 3) -> float:
+    """The trainable weights' mean rate multiplier under layer-wise rates, each weight counted once.
+
+    Adam moves each weight by about its rate whatever the gradient's size, so ``learning_rate *
+    mean_multiplier(...)`` is the single rate with the same mean step: the control that tells the
+    distribution of the rates from their lower average.
+    """
+    multipliers, _ = layerwise_multipliers(model, layerwise_decay, groups)
+    sizes = [(int(np.prod(variable.shape)), multipliers.get(variable.path, 1.0))
+             for variable in model.trainable_variables]
+    return sum(size * factor for size, factor in sizes) / sum(size for size, _ in sizes)
 
 
 def compile_discriminative(model: keras.Model, learning_rate: float = 1e-3, layerwise_decay: float = ULMFIT_DECAY,

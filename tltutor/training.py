@@ -39,7 +39,6 @@ from tltutor.runtime import progress as progress_lines
 # tests/test_lesson_claims.py keeps them agreeing.
 FINE_TUNE_LEARNING_RATE = 1e-3
 FINE_TUNE_SCHEDULE = "warmup_cosine"
-GRADUAL_LEARNING_RATE = HEAD_LEARNING_RATE / FINE_TUNE_FACTOR  # gradual_unfreeze's constant rate per stage
 MIN_VALIDATION_FOR_EARLY_STOPPING = 30  # fewer validation examples judge by noise: one of 10 moves accuracy by 0.1
 
 
@@ -312,8 +311,8 @@ def fine_tune(model: keras.Model, train, validation_data, *, epochs: int = 5, le
     ``learning_rate`` defaults to :data:`FINE_TUNE_LEARNING_RATE` (1e-3) with a warm-up and a cosine
     decay (:data:`FINE_TUNE_SCHEDULE`), the pair lesson 03 chose on validation; at a constant rate
     1e-3 scored lower there on average, so pass ``schedule="constant"`` with a lower rate. With
-    ``layerwise_decay`` (2.6 in ULMFiT) the head trains at ``learning_rate`` and each deeper third of
-    the unfrozen base at a further 1/decay (:mod:`tltutor.discriminative`). ``schedule="warmup_cosine"`` warms the rate up
+    ``layerwise_decay`` (2.6 in ULMFiT) the head trains at ``learning_rate`` and each third of the
+    unfrozen base, going toward the input, at a further 1/decay (:mod:`tltutor.discriminative`). ``schedule="warmup_cosine"`` warms the rate up
     over the first tenth of the steps and decays it to zero (:mod:`tltutor.schedules`). The training
     itself is :func:`train_unfrozen`.
     """
@@ -370,25 +369,35 @@ def train_unfrozen(model: keras.Model, train, validation_data, *, epochs: int = 
 
 
 @in_model_strategy
-def gradual_unfreeze(model: keras.Model, train, validation_data, *, unfreeze_points, epochs_per_stage: int = 2,
-                     learning_rate: float | None = None, batch_size: int = 32, layerwise_decay: float | None = None,
+def gradual_unfreeze(model: keras.Model, train, validation_data, *, unfreeze_points, epochs_per_stage: int = 1,
+                     final_stage_epochs: int | None = None, learning_rate: float | None = None,
+                     schedule: str = FINE_TUNE_SCHEDULE, batch_size: int = 32, layerwise_decay: float | None = None,
                      history: TrainingHistory | None = None, checkpoint_dir=None, progress=True,
                      verbose: int = 0, seed: int | None = 0) -> TrainingHistory:
-    """Fine-tune in stages, each unfreezing deeper: ``unfreeze_points`` lists where each stage starts, top first.
+    """Fine-tune in stages, as ULMFiT does: stage *k* unfreezes the base from ``unfreeze_points[k]``.
 
-    Each stage trains at a constant ``learning_rate`` (:data:`GRADUAL_LEARNING_RATE` by default), as lesson 04's
-    stored run did.
+    The points are listed top first, each nearer the input than the one before, so the layers next
+    to the input train last and for the fewest steps. Every stage but the last trains
+    ``epochs_per_stage`` epochs; the last, with the most unfrozen, trains ``final_stage_epochs``
+    (``epochs_per_stage`` when ``None``). Each stage is a :func:`fine_tune` run of its own at
+    ``learning_rate`` (:data:`FINE_TUNE_LEARNING_RATE` by default): with ``schedule="warmup_cosine"``
+    its rate warms up from zero again, so the layers it has just unfrozen (and the optimizer's
+    fresh moment estimates for them) start slowly, and decays to zero before the next stage.
     """
-    history = history or TrainingHistory()
-    train, validation_data = model_inputs(model, train), model_inputs(model, validation_data)
+    schedules.callbacks(schedule)
     if not unfreeze_points:
         raise validation.InvalidArgumentError("unfreeze_points is empty: list where each stage starts, top first")
+    epochs_per_stage = validation.check_epochs(epochs_per_stage)
+    final_stage_epochs = epochs_per_stage if final_stage_epochs is None else validation.check_epochs(final_stage_epochs)
+    history = history or TrainingHistory()
+    train, validation_data = model_inputs(model, train), model_inputs(model, validation_data)
     for stage, point in enumerate(unfreeze_points, start=1):
-        fine_tune(model, train, validation_data, epochs=epochs_per_stage, schedule="constant",
-                  learning_rate=learning_rate if learning_rate is not None else GRADUAL_LEARNING_RATE,
-                  unfreeze_from=point, early_stopping_patience=None, batch_size=batch_size,
-                  layerwise_decay=layerwise_decay, history=history, phase=f"unfreeze {stage}: {point}",
-                  checkpoint_dir=checkpoint_dir, progress=progress, verbose=verbose, seed=seed)
+        fine_tune(model, train, validation_data, schedule=schedule,
+                  epochs=final_stage_epochs if stage == len(unfreeze_points) else epochs_per_stage,
+                  learning_rate=learning_rate, unfreeze_from=point, early_stopping_patience=None,
+                  batch_size=batch_size, layerwise_decay=layerwise_decay, history=history,
+                  phase=f"unfreeze {stage}: {point}", checkpoint_dir=checkpoint_dir, progress=progress,
+                  verbose=verbose, seed=seed)
     return history
 
 

@@ -59,9 +59,11 @@ HEADLINES = {
     "03_lower_learning_rate": ("a fine-tuning rate sweep chosen on validation; the LR range test",
                                lambda r: f"1e-2 → {_s(r, 'sweep', '1e-02')} (chance); chosen {r['values']['chosen_rate']} → "
                                          f"{_s(r, 'sweep', r['values']['chosen_rate'])} vs head alone {_s(r, 'sweep', 'head only')}"),
-    "04_gradual_unfreezing": ("all at once, gradual unfreezing and layer-wise rates at a safe and an aggressive rate",
-                              lambda r: f"at 1e-3: layer-wise rates {_s(r, 'schedules', 'discriminative @ 1e-03')}, all at once "
-                                        f"{_s(r, 'schedules', 'all at once @ 1e-03')}"),
+    "04_gradual_unfreezing": ("all at once, gradual unfreezing and layer-wise rates at one budget, against the head "
+                              "continued and an equal mean rate",
+                              lambda r: f"head continued {_s(r, 'schedules', 'head continued')}, all at once "
+                                        f"{_s(r, 'schedules', 'all at once')}, layer-wise "
+                                        f"{_s(r, 'schedules', 'discriminative')}, gradual {_s(r, 'schedules', 'gradual')}"),
     "05_monitor_validation": ("learning curves, early stopping, the overfitting gap, per-class recall, top losses; "
                               "a converged baseline; calibration and temperature scaling",
                               lambda r: f"feature extraction {_s(r, 'baselines', 'feature_extraction')}, scratch CNN "
@@ -132,7 +134,7 @@ HEADLINES = {
                                            f"{_s(r, 'simulation', 'real_pixels', real_samples_per_class=3)}"),
     "19_model_capacity": ("EfficientNet-Lite0, Lite1 and Lite2 at their own resolutions: accuracy against "
                           "size and speed",
-                          lambda r: f"head on frozen features: Lite0 at 224 px "
+                          lambda r: f"converged head on frozen features: Lite0 at 224 px "
                                     f"{_s(r, 'capacity', 'Lite0 at 224 px', strategy='head')}, Lite2 at 260 px "
                                     f"{_s(r, 'capacity', 'Lite2 at 260 px', strategy='head')} (not measurably "
                                     f"different, at about half the images per second)"),

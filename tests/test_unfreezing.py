@@ -1,0 +1,40 @@
+"""Lesson 04's schedules: one budget for every arm, the controls, and the layer-wise rates' mean."""
+
+import pytest
+
+from tltutor import discriminative, freezing, models
+from tltutor.errors import InvalidArgumentError
+from tltutor.lessons import unfreezing
+
+
+def test_the_mean_multiplier_lies_between_the_lowest_group_rate_and_the_heads():
+    model = models.build_transfer_model("EfficientNetLite0", 10, image_size=32)
+    freezing.unfreeze(model, "block05_")
+    assert discriminative.mean_multiplier(model, layerwise_decay=1.0) == pytest.approx(1.0)
+    mean = discriminative.mean_multiplier(model, layerwise_decay=2.6)
+    assert 2.6 ** -3 < mean < 2.6 ** -1  # most weights sit in the top group, none at the head's full rate but the head's
+    assert mean > discriminative.mean_multiplier(model, layerwise_decay=5.0)
+
+
+def test_every_arm_trains_the_same_steps_and_the_controls_do_what_they_say():
+    study = unfreezing.schedule_study("fashion_mnist_embedded", image_size=32, samples_per_class=4,
+                                      test_samples_per_class=5, seeds=(0,), epochs=3, head_epochs=2, progress=False)
+    assert study.variants == [unfreezing.HEAD, *unfreezing.ARMS]
+    arms = {row["schedule"]: row for row in study.rows}
+    assert {arms[arm]["fine_tune_steps"] for arm in unfreezing.ARMS} == {3 * 2}  # 40 images: 2 batches an epoch
+    assert arms["head continued"]["early_block_change_percent"] == 0.0, "the base stayed frozen"
+    assert arms["discriminative"]["early_block_change_percent"] < arms["all at once"]["early_block_change_percent"]
+    assert arms["gradual"]["early_block_change_percent"] > 0, "the last stage reaches the early blocks"
+    assert 1e-3 * 2.6 ** -3 < arms["all at once, same mean rate"]["learning_rate"] < 1e-3
+    phases = list(study.histories[("gradual", 0)].phase_steps())
+    assert phases == ["unfreeze 1: block11_", "unfreeze 2: block08_", "unfreeze 3: block05_"]
+
+
+@pytest.mark.parametrize("arguments, message", [
+    (dict(epochs=2), "at least 3"),
+    (dict(unfreeze_points=["block11_"]), "at least two"),
+    (dict(arms=["all at once", "sideways"]), "sideways"),
+])
+def test_bad_arguments_are_refused_before_any_training(arguments, message):
+    with pytest.raises(InvalidArgumentError, match=message):
+        unfreezing.schedule_study(seeds=(0,), progress=False, **arguments)
