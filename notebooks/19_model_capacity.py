@@ -79,8 +79,9 @@ if not quick:
 #   (L2 strength C = 1, its default; 5 validation photographs are too few to choose it). Its weights
 #   become the model's classifier. The table prints the solver's iterations.
 # - **Fine-tuning** starts from that head and unfreezes the top third of the blocks for 80 optimizer
-#   steps of 8 photographs (about 26 passes over the 25), at a rate of 1e-4, warmed up over the first
-#   tenth of the steps and decayed to zero. Five validation photographs cannot judge early stopping,
+#   steps of 8 photographs (20 passes over the 25, in 4 batches each), at a rate of 1e-4 (the rate the
+#   course's comparisons fine-tune at), warmed up over the first tenth of the steps and decayed to
+#   zero. Five validation photographs cannot judge early stopping,
 #   so the fixed budget ends it. A larger network might do better with settings of its own; this
 #   lesson gives all of them the same.
 #
@@ -183,20 +184,20 @@ for name in names:
 # **Fine-tuning added nothing measurable to any network.** For each of the four, fine-tuned against its
 # own head, the interval straddles zero; for Lite0 it runs from −0.037 to 0.034. The head it started
 # from was already converged, so this is not a short head being compared with a longer run: 80 steps of
-# the top third, at a tenth of the head's rate and with a warm-up, changed what the frozen features
+# the top third, at 1e-4 and with a warm-up, changed what the frozen features
 # already gave by less than about four hundredths either way. With 25 training photographs of classes
 # that ImageNet already knows, there was little for the top blocks to learn that the head could not.
 #
 # The experiment could have shown a gain of a few hundredths: six paired seeds on the same photographs
-# narrow the intervals to within about four hundredths of zero, and every network is far above the
+# narrow the intervals to a few hundredths either side of zero, and every network is far above the
 # pixels (0.368). The cost grew, as the table and the bars show: Lite2's base has 4.87 million
 # parameters against Lite0's 3.41 (19.5 MB of float32 weights against 13.7), and at its own resolution
 # it took 18.27 ms per image here against Lite0's 10.03, nearly twice the time, for no measured gain.
 #
 # **Kornblith's axis.** In the scatter of target accuracy against ImageNet accuracy, the three networks
 # span 75.1 to 77.6 % on ImageNet, and their target accuracies do not rise with it beyond the spread
-# over seeds. Kornblith et al. found the rise across 16 networks spanning about 15 points of ImageNet
-# accuracy and 12 targets; three networks of one family within three points, on one small target, are
+# over seeds. Kornblith et al. found the rise across 16 networks spanning a much wider range of ImageNet
+# accuracy, on 12 targets; three networks of one family within three points, on one small target, are
 # too few to see a slope of that size. What this run does show is that the steps between them buy no
 # measurable accuracy here.
 #
@@ -235,8 +236,8 @@ quiz.check(answers);
 #
 # Predict first, then check: with the head on frozen features, which candidates are measurably more
 # accurate than Lite0 at 224 px (the rows in `heads`)? Answer with a list of candidate names (e.g.
-# `["Lite1 at 240 px"]`), or `"none"`. Then work out from the cost table how much longer Lite2 at 260 px takes per image than
-# Lite0, and what the fine-tuned Lite0 would need to lose before the slower network were worth it.
+# `["Lite1 at 240 px"]`), or `"none"`. Then work out from the cost table how many times longer Lite2
+# at 260 px takes per image than Lite0.
 
 # %%
 answer = None

@@ -1,9 +1,9 @@
-"""The model-capacity study (lesson 19): candidates, their measured cost, and the rows it writes."""
+"""The model-capacity study (lesson 19): candidates, their measured cost, the rows it writes, its converged heads."""
 
 import pytest
 
 from tltutor.errors import InvalidArgumentError
-from tltutor.lessons import capacity
+from tltutor.lessons import capacity, experiments
 
 
 def test_candidate_names_are_short_and_name_the_size():
@@ -37,7 +37,7 @@ def test_a_tiny_study_rows_carry_accuracy_budgets_and_the_base_cost():
     assert small["weights_megabytes"] == round(small["base_parameters"] * 4 / 1e6, 1)
     assert abs(small["milliseconds_per_image"] - 1000 / small["images_per_second"]) < 0.05
     assert small["images_per_second"] > 0 and large["images_per_second"] > 0
-    assert small["converged"] and 0 < small["solver_iterations"] < capacity.MAX_SOLVER_ITERATIONS
+    assert small["converged"] and 0 < small["solver_iterations"] < experiments.MAX_SOLVER_ITERATIONS
     assert (small["imagenet_accuracy"], large["imagenet_accuracy"]) == (0.751, 0.776)
     # 30 training images in batches of 4: 8 steps an epoch, so 5 steps take one epoch of 8
     assert tuned["Lite0 at 32 px"]["fine_tune_steps"] == 8 and tuned["Lite0 at 32 px"]["epochs"] == 1
@@ -57,7 +57,7 @@ def test_the_logistic_regression_head_is_the_models_classifier():
     train, _, test, info = data.load_dataset("fashion_mnist_embedded", image_size=32, samples_per_class=4, seed=0,
                                              pipeline="arrays")
     model = models.build_transfer_model("EfficientNetLite0", info.num_classes, image_size=32)
-    fitted = capacity.fit_head_by_logistic_regression(model, train, strength=0.5)
+    fitted = experiments.fit_head_by_logistic_regression(model, train, strength=0.5)
     assert fitted["converged"]
     train_features, train_labels = features.pooled_features(model, train)
     test_features, _ = features.pooled_features(model, test)
@@ -75,4 +75,4 @@ def test_the_logistic_regression_head_needs_every_class_in_training():
     images = np.random.default_rng(0).uniform(0, 255, (6, 32, 32, 3)).astype("float32")
     model = models.build_transfer_model("EfficientNetLite0", 3, image_size=32)
     with pytest.raises(InvalidArgumentError, match="every class"):
-        capacity.fit_head_by_logistic_regression(model, (images, np.array([0, 1, 0, 1, 0, 1])))
+        experiments.fit_head_by_logistic_regression(model, (images, np.array([0, 1, 0, 1, 0, 1])))

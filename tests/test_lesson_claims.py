@@ -88,14 +88,14 @@ def _map_gains(results, baseline) -> list[dict]:
     return selection.map_gains(comparison(results, "map"), baseline)
 
 
-def _chosen(results) -> list[dict]:
-    from tltutor.lessons import experiments  # the lesson's own choice of rate
+def _gains(results, against="head continued") -> list[dict]:
+    from tltutor.lessons import experiments  # the lesson's own reading of its gains
 
-    return experiments.chosen_fine_tuning(comparison(results, "gains"))
+    return experiments.fine_tuning_gains(comparison(results, "gains"), against)
 
 
-def _chosen_row(results, target, size) -> dict:
-    return next(row for row in _chosen(results) if row["target"] == target and row["samples_per_class"] == size)
+def _gain_row(results, target, size) -> dict:
+    return next(row for row in _gains(results) if row["target"] == target and row["samples_per_class"] == size)
 
 
 def _simulator_gain(results):
@@ -276,13 +276,16 @@ CLAIMS = {
             lambda r: no_difference(r, "schedules", "discriminative", "all at once, same mean rate")
             and no_difference(r, "schedules", "discriminative", "all at once")
             and _interval(r, "schedules", "discriminative", "all at once, same mean rate")[1] < 0.01,
-        "discriminative moved the early blocks over ten times less than all at once, and halved the worst fall":
+        "discriminative moved the early blocks over ten times less than all at once":
             lambda r: beats(r, "schedules", "discriminative", "all at once", "early_block_change_percent",
                             higher_is_better=False)
             and mean(r, "schedules", "all at once", "early_block_change_percent")
-            > 10 * mean(r, "schedules", "discriminative", "early_block_change_percent")
-            and mean(r, "schedules", "all at once", "largest_validation_drop")
-            > 1.8 * mean(r, "schedules", "discriminative", "largest_validation_drop"),
+            > 10 * mean(r, "schedules", "discriminative", "early_block_change_percent"),
+        "the worst validation falls are not measurably different, and the same mean rate fell least":
+            lambda r: no_difference(r, "schedules", "all at once", "discriminative", "largest_validation_drop")
+            and min(("all at once", "all at once, same mean rate", "discriminative", "gradual"),
+                    key=lambda arm: mean(r, "schedules", arm, "largest_validation_drop"))
+            == "all at once, same mean rate",
         "gradual is not measurably different from the head continued, and all at once beats it":
             lambda r: no_difference(r, "schedules", "gradual", "head continued")
             and beats(r, "schedules", "all at once", "gradual"),
@@ -379,39 +382,32 @@ CLAIMS = {
             lambda r: len(comparison(r, "remedies").seeds) == 5,
     },
     "06_feature_extraction_vs_fine_tuning": {
-        "on Fashion-MNIST at 50 per class, the rate chosen on validation beats the head measurably":
-            lambda r: _chosen_row(r, "fashion_mnist_embedded", 50)["measurable"]
-            and _chosen_row(r, "fashion_mnist_embedded", 50)["gain"] > 0.02,
-        "at 20 per class the gain is not measurable, and validation chose the rate the test set liked less":
-            lambda r: not _chosen_row(r, "fashion_mnist_embedded", 20)["measurable"]
-            and mean(r, "gains", _chosen_row(r, "fashion_mnist_embedded", 20)["chosen"],
-                     target="fashion_mnist_embedded", samples_per_class=20)
-            < max(mean(r, "gains", variant, target="fashion_mnist_embedded", samples_per_class=20)
-                  for variant in ("fine-tune 1e-04", "fine-tune 1e-03")),
-        "on the photographs no size gives a measurable gain":
-            lambda r: all(not _chosen_row(r, "tuxpaint_photos", size)["measurable"] for size in (5, 10)),
-        "1e-3 moves the weights about ten times as far as 1e-4":
-            lambda r: all(7 < mean(r, "gains", "fine-tune 1e-03", "weight_change_percent", target=target,
-                                   samples_per_class=size)
-                          / mean(r, "gains", "fine-tune 1e-04", "weight_change_percent", target=target,
-                                 samples_per_class=size) < 14
-                          for target, size in (("tuxpaint_photos", 5), ("tuxpaint_photos", 10),
-                                               ("fashion_mnist_embedded", 20), ("fashion_mnist_embedded", 50))),
-        "no chosen fine-tuning run is measurably below the head":
-            lambda r: all(not (row["measurable"] and row["gain"] < 0) for row in _chosen(r)),
-        "photos at 5 per class: validation chose 1e-3, yet 1e-4 beat it on test on every seed and never fell "
-        "below the head":
-            lambda r: _chosen_row(r, "tuxpaint_photos", 5)["chosen"] == "fine-tune 1e-03"
-            and all(low > high for low, high in zip(
-                comparison(r, "gains", target="tuxpaint_photos", samples_per_class=5).values("fine-tune 1e-04",
-                                                                                           "test_accuracy"),
-                comparison(r, "gains", target="tuxpaint_photos", samples_per_class=5).values("fine-tune 1e-03",
-                                                                                           "test_accuracy")))
-            and all(tuned >= head for tuned, head in zip(
-                comparison(r, "gains", target="tuxpaint_photos", samples_per_class=5).values("fine-tune 1e-04",
-                                                                                           "test_accuracy"),
-                comparison(r, "gains", target="tuxpaint_photos", samples_per_class=5).values("head",
-                                                                                           "test_accuracy"))),
+        "every head converged; fine-tuning and its control each ran 120 to 130 steps":
+            lambda r: all(row["converged"] for row in comparison(r, "gains").where(variant="head").rows)
+            and all(120 <= row["fine_tune_steps"] <= 130 for row in comparison(r, "gains").rows
+                    if row["variant"] != "head"),
+        "the head continued stays within a few thousandths of the head":
+            lambda r: all(abs(control["gain"] - head["gain"]) < 0.006
+                          for control, head in zip(_gains(r), _gains(r, "head"))),
+        "fine-tuning moved the unfrozen blocks by 0.020 to 0.027 %":
+            lambda r: all(0.015 < row["weight_change_percent"] < 0.03 for row in _gains(r)),
+        "gains measurable at 5 per class on both targets, photographs more than Fashion-MNIST, intervals apart":
+            lambda r: _gain_row(r, "tuxpaint_photos", 5)["measurable"]
+            and _gain_row(r, "fashion_mnist_embedded", 5)["measurable"]
+            and _gain_row(r, "tuxpaint_photos", 5)["low"] > _gain_row(r, "fashion_mnist_embedded", 5)["high"],
+        "not measurable at 10 per class on either target, nor at 20 or 100 on Fashion-MNIST":
+            lambda r: not any(_gain_row(r, target, size)["measurable"]
+                              for target, size in (("tuxpaint_photos", 10), ("fashion_mnist_embedded", 10),
+                                                   ("fashion_mnist_embedded", 20), ("fashion_mnist_embedded", 100))),
+        "measurably negative at 50 per class on Fashion-MNIST":
+            lambda r: _gain_row(r, "fashion_mnist_embedded", 50)["measurable"]
+            and _gain_row(r, "fashion_mnist_embedded", 50)["gain"] < 0,
+        "the head alone rises with data on Fashion-MNIST":
+            lambda r: mean(r, "gains", "head", target="fashion_mnist_embedded", samples_per_class=100)
+            > mean(r, "gains", "head", target="fashion_mnist_embedded", samples_per_class=5) + 0.1,
+        "five sizes on Fashion-MNIST and four seeds":
+            lambda r: comparison(r, "gains").settings["targets"]["fashion_mnist_embedded"] == [5, 10, 20, 50, 100]
+            and len(comparison(r, "gains").seeds) == 4,
     },
     "09_imbalanced_data": {
         "every arm trains for the same 900 optimizer steps":
@@ -795,7 +791,7 @@ MIN_STEPS = 50  # an arm stopped after fewer optimizer steps shows nothing about
 # Issue #33 (budgets are part of the result) is being worked through lesson by lesson: these lessons' stored runs
 # predate step counting. Strict: a lesson that stores its steps must leave this list.
 STEPS_NOT_YET_STORED = {
-    "06_feature_extraction_vs_fine_tuning", "07_small_data_and_overfitting",
+    "07_small_data_and_overfitting",
     "11_explainability",
     "12_deployment_size_and_speed", "13_text_transfer", "14_speech_transfer", "15_types_of_transfer",
     "17_label_noise", "18_simulation_to_reality",

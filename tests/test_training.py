@@ -155,20 +155,24 @@ def test_fine_tuning_with_a_schedule_moves_the_unfrozen_weights(tiny_data):
         training.fine_tune(model, train, validation, schedule="triangle")
 
 
-def test_fine_tuning_gain_pairs_each_rate_with_the_head_and_chooses_on_validation():
+def test_fine_tuning_gain_gives_fine_tuning_and_its_control_the_same_steps_from_one_converged_head():
     from tltutor.lessons import experiments
 
     gains = experiments.fine_tuning_gain(
-        {"fashion_mnist_embedded": dict(sizes=(4,), image_size=32, epochs=2, seeds=(0, 1), test_samples_per_class=5)},
-        rates=(1e-4, 1e-3), head_epochs=2, progress=False)
-    assert gains.variants == ["head", "fine-tune 1e-04", "fine-tune 1e-03"]
-    assert all(row["weight_change_percent"] > 0 for row in gains.rows if row["variant"] != "head")
-    moved = {variant: gains.spread(variant, "weight_change_percent").mean for variant in gains.variants[1:]}
-    assert moved["fine-tune 1e-03"] > moved["fine-tune 1e-04"], "a larger rate moves the weights further"
-    (chosen,) = experiments.chosen_fine_tuning(gains)
-    validation = {variant: gains.spread(variant, "validation_accuracy").mean for variant in gains.variants[1:]}
-    assert chosen["chosen"] == max(validation, key=validation.get)
-    assert chosen["low"] <= chosen["gain"] <= chosen["high"]
+        {"fashion_mnist_embedded": dict(sizes=(4,), seeds=(0, 1), test_samples_per_class=5)}, image_size=32,
+        steps=6, batch_size=16, progress=False)
+    assert gains.variants == ["head", "head continued", "fine-tuned"]
+    heads = gains.where(variant="head").rows
+    assert all(row["converged"] and row["solver_iterations"] > 0 for row in heads)
+    # 40 training images in batches of 16: 3 steps an epoch, so 6 steps are 2 whole epochs
+    assert {row["fine_tune_steps"] for row in gains.rows if row["variant"] != "head"} == {6}
+    assert all(row["weight_change_percent"] > 0 for row in gains.where(variant="fine-tuned").rows)
+    assert all(row["weight_change_percent"] == 0 for row in gains.where(variant="head continued").rows)
+    (row,) = experiments.fine_tuning_gains(gains)
+    verdict = gains.verdict("fine-tuned", "head continued")
+    assert row["gain"] == round(float(verdict.difference), 4) and row["low"] <= row["gain"] <= row["high"]
+    (against_head,) = experiments.fine_tuning_gains(gains, against="head")
+    assert against_head["gain"] == round(float(gains.verdict("fine-tuned", "head").difference), 4)
 
 
 def test_early_stopping_needs_thirty_validation_examples_and_waits_out_the_warm_up():

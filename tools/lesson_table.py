@@ -34,10 +34,10 @@ def _gain(results, target, size):
     return next(row["gain"] for row in rows if row["target"] == target and row["samples_per_class"] == size)
 
 
-def _chosen(results):
-    from tltutor.lessons import experiments  # the lesson's own choice of rate
+def _gains(results):
+    from tltutor.lessons import experiments  # the lesson's own reading of its gains
 
-    return experiments.chosen_fine_tuning(_c(results, "gains"))
+    return experiments.fine_tuning_gains(_c(results, "gains"))
 
 
 HEADLINES = {
@@ -70,11 +70,11 @@ HEADLINES = {
                                         f"{_s(r, 'baselines', 'scratch')}, pixels {_s(r, 'baselines', 'pixels')}; "
                                         f"fine-tuned ECE {_s(r, 'calibration', 'fine-tuning', 'test_ece')} → "
                                         f"{_s(r, 'calibration', 'fine-tuning + temperature', 'test_ece')} with a temperature"),
-    "06_feature_extraction_vs_fine_tuning": ("fine-tuning against the head alone with a fair budget, near and far "
-                                             "from ImageNet",
-                                             lambda r: "gain of fine-tuning over the head: " + ", ".join(
+    "06_feature_extraction_vs_fine_tuning": ("fine-tuning against the head continued for the same steps, near and far "
+                                             "from ImageNet at matched sizes, and along a data-size axis",
+                                             lambda r: "gain of fine-tuning over its control: " + ", ".join(
                                                  f"{row['target'].split('_')[0]} {row['samples_per_class']}/class "
-                                                 f"{row['gain']:+.3f}" for row in _chosen(r))),
+                                                 f"{row['gain']:+.3f}" for row in _gains(r))),
     "07_small_data_and_overfitting": ("augmentation, dropout, weight decay, early stopping, one at a time (photos)",
                                       lambda r: f"no remedy {_s(r, 'remedies', 'none')} (gap "
                                                 f"{_s(r, 'remedies', 'none', 'gap')}); dropout {_s(r, 'remedies', 'dropout')}, "

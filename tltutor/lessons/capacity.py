@@ -21,14 +21,11 @@ Example (about two minutes on 2 CPU cores, with Debian's tuxpaint-stamps-default
 
 from __future__ import annotations
 
-import math
 import time
 
-import numpy as np
-
-from tltutor import backbones, data, features, freezing, training, validation
+from tltutor import backbones, data, freezing, training, validation
 from tltutor.lessons import baselines, experiments
-from tltutor.lessons.experiments import reset_or_build_model
+from tltutor.lessons.experiments import HEAD_STRENGTH, fit_head_by_logistic_regression, reset_or_build_model
 from tltutor.lessons.selection import measure_throughput
 from tltutor.report import diagnostics
 from tltutor.report.results import Comparison
@@ -38,8 +35,6 @@ CANDIDATES = (("EfficientNetLite0", 224), ("EfficientNetLite1", 240), ("Efficien
               ("EfficientNetLite2", 224))
 PIXELS = "raw pixels"
 BYTES_PER_FLOAT32 = 4
-HEAD_STRENGTH = 1.0  # scikit-learn's default C; not tuned: five validation photos could not choose it
-MAX_SOLVER_ITERATIONS = 5000
 
 
 def candidate_name(backbone: str, image_size: int) -> str:
@@ -61,30 +56,6 @@ def base_cost(model, image_size: int) -> dict:
             "milliseconds_per_image": round(1000 / images_per_second, 2)}
 
 
-def fit_head_by_logistic_regression(model, train, *, strength: float = HEAD_STRENGTH, seed: int = 0) -> dict:
-    """Fit ``model``'s classifier to convergence on the frozen base's features, as a logistic regression.
-
-    A softmax classifier on pooled features is a multinomial logistic regression, so scikit-learn's
-    solver finds the head that minimises the regularised log-loss (L2, strength ``C = strength``)
-    and its weights become the classifier's. No early stopping, no epoch cap that bites: the head is
-    converged. Returns ``solver_iterations`` and ``converged``.
-    """
-    features_, labels = features.pooled_features(model, train)
-    classifier = baselines.fit_logistic_regression(features_, labels, C=strength, max_iter=MAX_SOLVER_ITERATIONS,
-                                                   random_state=seed)
-    num_classes = model.get_layer("classifier").units
-    if list(classifier.classes_) != list(range(num_classes)):
-        raise validation.InvalidArgumentError(
-            f"the training data holds classes {list(classifier.classes_)}, the head has {num_classes}: "
-            "every class needs at least one training example")
-    kernel, bias = classifier.coef_.T, classifier.intercept_
-    if num_classes == 2:  # scikit-learn keeps one logit for two classes; the other is zero
-        kernel, bias = np.concatenate([np.zeros_like(kernel), kernel], axis=1), np.array([0.0, bias[0]])
-    model.get_layer("classifier").set_weights([kernel.astype(np.float32), bias.astype(np.float32)])
-    iterations = int(np.max(classifier.n_iter_))
-    return {"solver_iterations": iterations, "converged": iterations < MAX_SOLVER_ITERATIONS}
-
-
 def capacity_study(candidates=CANDIDATES, dataset: str = "tuxpaint_photos", *, seeds=tuple(range(6)),
                    samples_per_class: int = 5, fine_tune_steps: int = 80, batch_size: int = 8,
                    fine_tune_rate: float = experiments.COMPARISON_FINE_TUNE_RATE, progress=True) -> Comparison:
@@ -92,7 +63,7 @@ def capacity_study(candidates=CANDIDATES, dataset: str = "tuxpaint_photos", *, s
 
     A seed draws the same training, validation and test images for every candidate (each at its
     own size). The head is a logistic regression on the frozen base's features, fitted to
-    convergence (:func:`fit_head_by_logistic_regression`). Fine-tuning starts from that head and
+    convergence (:func:`tltutor.lessons.experiments.fit_head_by_logistic_regression`). Fine-tuning starts from that head and
     unfreezes the base from its second unfreezing point (the top third of the blocks: ``block11_``
     for Lite0, ``block15_`` for Lite1 and Lite2) for ``fine_tune_steps`` optimizer steps of
     ``batch_size`` images, its rate warmed up and decayed to zero; with a handful of validation
@@ -138,8 +109,7 @@ def capacity_study(candidates=CANDIDATES, dataset: str = "tuxpaint_photos", *, s
             study.add(name, seed, strategy="head", **_scores(model, validation_data, test, info.num_classes),
                       **shared, **fitted, seconds=round(time.perf_counter() - started, 1))
             started = time.perf_counter()
-            steps_per_epoch = math.ceil(len(train[1]) / batch_size)
-            epochs = math.ceil(fine_tune_steps / steps_per_epoch)
+            epochs = experiments.epochs_for_steps(fine_tune_steps, len(train[1]), batch_size)
             history = training.fine_tune(model, train, validation_data, epochs=epochs,
                                          learning_rate=fine_tune_rate, unfreeze_from=spec.unfreeze_points[1],
                                          early_stopping_patience=None, batch_size=batch_size,

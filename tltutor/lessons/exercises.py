@@ -101,20 +101,19 @@ def check_negative_transfer_target(transfer_map, answer) -> bool:
     )
 
 
-def check_where_fine_tuning_pays(gain_comparison, answer) -> bool:
-    """Exercise (notebook 06): on which target did fine-tuning (its rate chosen on validation) beat the head measurably?"""
+def check_smallest_paying_size(gain_comparison, answer, target: str = "fashion_mnist_embedded") -> bool:
+    """Exercise (notebook 06): the smallest size at which fine-tuning beat its control measurably on ``target``, or "none"."""
     from tltutor.lessons import experiments  # the comparison's own reading of its gains
 
-    rows = experiments.chosen_fine_tuning(gain_comparison)
-    paying = [target for target in gain_comparison.settings["targets"]
-              if any(row["measurable"] and row["gain"] > 0 for row in rows if row["target"] == target)
-              and not any(row["measurable"] and row["gain"] < 0 for row in rows if row["target"] == target)]
-    expected = paying[0] if len(paying) == 1 else None
+    paying = [row["samples_per_class"] for row in experiments.fine_tuning_gains(gain_comparison)
+              if row["target"] == target and row["measurable"] and row["gain"] > 0]
+    expected = min(paying) if paying else "none"
     return _verdict(
-        expected is not None and _matches(answer, expected),
-        f"on {expected!r} fine-tuning beat the head alone measurably (at its larger size), and nowhere lost.",
-        "read the gains figure: a target with an interval wholly above the dashed zero line. Answer with its "
-        "dataset name, e.g. 'tuxpaint_photos'.",
+        answer is not None and _matches(answer, expected),
+        f"on {target}, the smallest size where fine-tuning beat the head continued for the same steps measurably: "
+        f"{expected}" + (" per class." if paying else "."),
+        "read the gains figure for that target: the first size whose interval lies wholly above the dashed zero "
+        "line. Answer with the number of images per class, e.g. 20, or 'none'.",
     )
 
 
@@ -160,7 +159,7 @@ def check_group_learning_rate(answer, learning_rate: float, layerwise_decay: flo
     return _verdict(
         correct,
         f"group {depth} trains at {learning_rate:g} / {layerwise_decay:g}^{depth} = {expected:.3g}.",
-        "each group deeper divides the head's rate by the decay once more: rate / layerwise_decay ** depth.",
+        "each group nearer the input divides the head's rate by the decay once more: rate / layerwise_decay ** depth.",
     )
 
 

@@ -27,11 +27,12 @@ Example (a few minutes on 2 CPU cores)::
 from __future__ import annotations
 
 import copy
+import math
 import time
 
 import numpy as np
 
-from tltutor import backbones, compiling, data, freezing, models, state, training, validation
+from tltutor import backbones, compiling, data, features, freezing, models, state, training, validation
 from tltutor.lessons import baselines
 from tltutor.report import calibration, diagnostics
 from tltutor.report.results import Comparison
@@ -234,99 +235,140 @@ def data_size_grid(samples_per_class=(5, 20, 100), strategies=STRATEGIES, *, bac
 
 
 FINE_TUNING_TARGETS = {
-    "tuxpaint_photos": dict(sizes=(5, 10), image_size=96, epochs=20, seeds=(0, 1, 2, 3, 4)),
-    "fashion_mnist_embedded": dict(sizes=(20, 50), image_size=64, epochs=10, seeds=(0, 1, 2),
-                                   test_samples_per_class=100),
+    "tuxpaint_photos": dict(sizes=(5, 10), seeds=(0, 1, 2, 3)),
+    "fashion_mnist_embedded": dict(sizes=(5, 10, 20, 50, 100), seeds=(0, 1, 2, 3), test_samples_per_class=100),
 }
+HEAD = "head"
+HEAD_CONTINUED = "head continued"
+FINE_TUNED = "fine-tuned"
+HEAD_STRENGTH = 1.0  # scikit-learn's default C, not tuned: a few validation images could not choose it
+MAX_SOLVER_ITERATIONS = 5000
 
 
-def fine_tuning_gain(targets=None, *, rates=(1e-4, 1e-3), epochs: int = 15, unfreeze_from: str = "block11_",
-                     backbone: str = backbones.OFFLINE_DEFAULT, image_size: int | None = None,
-                     head_epochs: int = 100, validation_split: float = 0.3, test_samples_per_class: int | None = None,
+def fit_head_by_logistic_regression(model, train, *, strength: float = HEAD_STRENGTH, seed: int = 0) -> dict:
+    """Fit ``model``'s classifier to convergence on the frozen base's features, as a logistic regression.
+
+    A softmax classifier on pooled features is a multinomial logistic regression, so scikit-learn's
+    solver finds the head that minimises the regularised log-loss (L2, ``C = strength``), and its
+    weights become the classifier's: no early stopping on a handful of validation images, no epoch
+    cap. Returns ``solver_iterations`` and ``converged``.
+    """
+    pooled, labels = features.pooled_features(model, train)
+    classifier = baselines.fit_logistic_regression(pooled, labels, C=strength, max_iter=MAX_SOLVER_ITERATIONS,
+                                                   random_state=seed)
+    num_classes = model.get_layer("classifier").units
+    if list(classifier.classes_) != list(range(num_classes)):
+        raise validation.InvalidArgumentError(
+            f"the training data holds classes {list(classifier.classes_)}, the head has {num_classes}: "
+            "every class needs at least one training example")
+    kernel, bias = classifier.coef_.T, classifier.intercept_
+    if num_classes == 2:  # scikit-learn keeps one logit for two classes; the other is zero
+        kernel, bias = np.concatenate([np.zeros_like(kernel), kernel], axis=1), np.array([0.0, bias[0]])
+    model.get_layer("classifier").set_weights([kernel.astype(np.float32), bias.astype(np.float32)])
+    iterations = int(np.max(classifier.n_iter_))
+    return {"solver_iterations": iterations, "converged": iterations < MAX_SOLVER_ITERATIONS}
+
+
+def epochs_for_steps(steps: int, examples: int, batch_size: int) -> int:
+    """The fewest epochs that give at least ``steps`` optimizer steps over ``examples`` in batches of ``batch_size``.
+
+    >>> epochs_for_steps(120, 50, 16)     # 4 steps an epoch
+    30
+    """
+    return math.ceil(steps / math.ceil(examples / batch_size))
+
+
+def fine_tuning_gain(targets=None, *, learning_rate: float = COMPARISON_FINE_TUNE_RATE, steps: int = 120,
+                     batch_size: int = 16, unfreeze_from: str = "block11_", backbone: str = backbones.OFFLINE_DEFAULT,
+                     image_size: int = 64, validation_split: float = 0.3, test_samples_per_class: int | None = None,
                      seeds=None, progress=True) -> Comparison:
-    """Fine-tuning against the head alone, at each target and training-set size, with a fair budget.
+    """Fine-tuning against its control, the head trained on for the same steps, at each target and size.
 
     ``targets`` maps a dataset name to its plan: ``sizes`` (images per class) and, to override the
-    arguments of the same names, ``image_size``, ``epochs``, ``seeds`` and
-    ``test_samples_per_class`` (:data:`FINE_TUNING_TARGETS` by default). For each seed the head is
-    trained first (early stopping on validation); then, from that same head, the base is unfrozen
-    from ``unfreeze_from`` and trained at each of ``rates`` with a warm-up and a cosine decay
-    (:mod:`tltutor.schedules`). Rows are keyed by ``"variant"`` (``"head"``, ``"fine-tune 1e-04"``
-    ...) with ``target``, ``samples_per_class``, validation and test accuracy, and
-    ``weight_change_percent``: how far the unfrozen weights moved, ``100 × ‖w − w₀‖ / ‖w₀‖``.
-    Choose the rate on validation with :func:`chosen_fine_tuning`.
+    arguments of the same names, ``seeds`` and ``test_samples_per_class`` (:data:`FINE_TUNING_TARGETS`
+    by default). Every target is read at ``image_size``. For each seed the head is fitted to
+    convergence (:func:`fit_head_by_logistic_regression`, row ``"head"``). From that same head, two
+    arms train for ``steps`` optimizer steps of ``batch_size`` images (at least: whole epochs) at a
+    peak rate of ``learning_rate``, warmed up and decayed to zero: ``"head continued"`` (the base
+    still frozen) and ``"fine-tuned"`` (the base unfrozen from ``unfreeze_from``). Rows carry
+    ``target``, ``samples_per_class``, validation and test accuracy, the steps, and
+    ``weight_change_percent``: how far the unfrozen blocks moved, ``100 × ‖w − w₀‖ / ‖w₀‖``. Read the
+    paired gains with :func:`fine_tuning_gains`.
     """
     targets = targets or FINE_TUNING_TARGETS
     settings = resolve_settings(image_size=image_size, seeds=seeds)
-    rates = [validation.check_learning_rate(rate) for rate in rates]
+    learning_rate = validation.check_learning_rate(learning_rate)
+    steps = validation.check_positive_int(steps, "steps")
+    batch_size = validation.check_positive_int(batch_size, "batch_size")
     plans = {}
     for target, plan in targets.items():
         plans[target] = dict(
             sizes=[validation.check_positive_int(size, "samples_per_class") for size in plan["sizes"]],
-            image_size=plan.get("image_size", settings["image_size"]),
-            epochs=validation.check_epochs(plan.get("epochs", epochs)),
             seeds=validation.check_seeds(plan.get("seeds", settings["seeds"])),
             test_samples_per_class=plan.get("test_samples_per_class", test_samples_per_class))
-    comparison = Comparison("variant", settings=dict(targets={target: plan["sizes"] for target, plan in plans.items()},
-                                                     plans=plans, rates=rates, unfreeze_from=unfreeze_from,
-                                                     schedule="warmup_cosine"))
-    total = sum(len(plan["sizes"]) * len(plan["seeds"]) for plan in plans.values()) * (1 + len(rates))
-    steps = Steps(total, "fine-tuning gain", output=progress)
+    comparison = Comparison("variant", settings=dict(
+        targets={target: plan["sizes"] for target, plan in plans.items()}, plans=plans, learning_rate=learning_rate,
+        steps=steps, batch_size=batch_size, image_size=settings["image_size"], unfreeze_from=unfreeze_from,
+        schedule="warmup_cosine", head=f"logistic regression, C={HEAD_STRENGTH}, fitted to convergence"))
+    total = sum(len(plan["sizes"]) * len(plan["seeds"]) for plan in plans.values())
+    progress_steps = Steps(total, "fine-tuning gain", output=progress)
     for target, plan in plans.items():
         for size in plan["sizes"]:
             for seed in plan["seeds"]:
                 train, validation_data, test, info = data.load_dataset(
-                    target, image_size=plan["image_size"], samples_per_class=size, validation_split=validation_split,
-                    test_samples_per_class=plan["test_samples_per_class"], seed=seed, pipeline="arrays")
-                columns = dict(target=target, samples_per_class=size, image_size=plan["image_size"])
-                model = reset_or_build_model(backbone, info.num_classes, seed=seed, image_size=plan["image_size"])
-                training.train_head(model, train, validation_data, epochs=head_epochs, early_stopping_patience=20,
-                                    progress=False, seed=seed)
+                    target, image_size=settings["image_size"], samples_per_class=size,
+                    validation_split=validation_split, test_samples_per_class=plan["test_samples_per_class"],
+                    seed=seed, pipeline="arrays")
+                columns = dict(target=target, samples_per_class=size, image_size=settings["image_size"])
+                model = reset_or_build_model(backbone, info.num_classes, seed=seed, image_size=settings["image_size"])
+                freezing.freeze_base(model)
+                fitted = fit_head_by_logistic_regression(model, train, seed=seed)
                 head_weights = model.get_weights()
                 base = freezing.get_base(model)
                 unfrozen = [layer for layer in base.layers[freezing.cut_index(base.layers, unfreeze_from):]
                             if layer.weights]
                 start = [weight for layer in unfrozen for weight in layer.get_weights()]
-                comparison.add("head", seed, **columns, learning_rate=0.0, weight_change_percent=0.0,
-                               validation_accuracy=round(training.evaluate(model, validation_data)["accuracy"], 4),
-                               test_accuracy=round(training.evaluate(model, test)["accuracy"], 4))
-                steps.advance(f"{target} {size} per class, head, seed {seed}")
-                for rate in rates:
-                    model.set_weights(head_weights)
-                    history = training.fine_tune(model, train, validation_data, epochs=plan["epochs"],
-                                                 learning_rate=rate, unfreeze_from=unfreeze_from,
-                                                 early_stopping_patience=None, schedule="warmup_cosine",
-                                                 progress=False, seed=seed)
-                    moved = diagnostics.relative_weight_change(start, [weight for layer in unfrozen
-                                                                       for weight in layer.get_weights()])
-                    comparison.add(f"fine-tune {rate:.0e}", seed, history=history, **columns, learning_rate=rate,
-                                   weight_change_percent=round(100 * moved, 4),
-                                   validation_accuracy=round(training.evaluate(model, validation_data)["accuracy"], 4),
-                                   test_accuracy=round(training.evaluate(model, test)["accuracy"], 4))
-                    freezing.freeze_base(model)
-                    steps.advance(f"{target} {size} per class, rate {rate:.0e}, seed {seed}")
+                comparison.add(HEAD, seed, **columns, **fitted, weight_change_percent=0.0,
+                               **_accuracies(model, validation_data, test))
+                epochs = epochs_for_steps(steps, len(train[1]), batch_size)
+                common = dict(epochs=epochs, learning_rate=learning_rate, early_stopping_patience=None,
+                              batch_size=batch_size, schedule="warmup_cosine", progress=False, seed=seed)
+                history = training.train_head(model, train, validation_data, **common)
+                comparison.add(HEAD_CONTINUED, seed, **columns, fine_tune_steps=history.steps,
+                               weight_change_percent=0.0, **_accuracies(model, validation_data, test))
+                model.set_weights(head_weights)
+                history = training.fine_tune(model, train, validation_data, unfreeze_from=unfreeze_from, **common)
+                moved = diagnostics.relative_weight_change(start, [weight for layer in unfrozen
+                                                                   for weight in layer.get_weights()])
+                comparison.add(FINE_TUNED, seed, history=history, **columns, fine_tune_steps=history.steps,
+                               weight_change_percent=round(100 * moved, 4), **_accuracies(model, validation_data, test))
+                freezing.freeze_base(model)
+                progress_steps.advance(f"{target}, {size} per class, seed {seed}")
     return comparison
 
 
-def chosen_fine_tuning(comparison: Comparison) -> list[dict]:
-    """For each target and size of :func:`fine_tuning_gain`: the rate validation chooses, and its paired gain over the head.
+def _accuracies(model, validation_data, test) -> dict:
+    return {"validation_accuracy": round(training.evaluate(model, validation_data)["accuracy"], 4),
+            "test_accuracy": round(training.evaluate(model, test)["accuracy"], 4)}
 
-    Validation picks the fine-tuning rate with the best mean validation accuracy over seeds; the
-    test accuracy of that choice is then compared with the head alone, seed by seed (95 %
-    interval, Student's t). Rows: ``target``, ``samples_per_class``, ``chosen``, ``gain``, ``low``,
-    ``high``, ``measurable``, ``weight_change_percent``.
+
+def fine_tuning_gains(comparison: Comparison, against: str = HEAD_CONTINUED) -> list[dict]:
+    """For each target and size of :func:`fine_tuning_gain`: fine-tuning's paired test gain over ``against``.
+
+    ``against`` is the control (``"head continued"``, the same steps with the base frozen) by
+    default, or ``"head"``. Rows: ``target``, ``samples_per_class``, ``gain``, ``low``, ``high``
+    (95 % interval, Student's t over seeds), ``measurable``, ``weight_change_percent``.
     """
     rows = []
     for target, sizes in comparison.settings["targets"].items():
         for size in sizes:
             subset = comparison.where(target=target, samples_per_class=size)
-            candidates = [variant for variant in subset.variants if variant != "head"]
-            chosen = max(candidates, key=lambda variant: float(np.mean(subset.values(variant, "validation_accuracy"))))
-            verdict = subset.verdict(chosen, "head")
-            rows.append(dict(target=target, samples_per_class=size, chosen=chosen, gain=round(float(verdict.difference), 4),
+            verdict = subset.verdict(FINE_TUNED, against)
+            rows.append(dict(target=target, samples_per_class=size, gain=round(float(verdict.difference), 4),
                              low=round(float(verdict.interval[0]), 4), high=round(float(verdict.interval[1]), 4),
                              measurable=verdict.measurable,
-                             weight_change_percent=round(float(np.mean(subset.values(chosen, "weight_change_percent"))), 3)))
+                             weight_change_percent=round(float(np.mean(subset.values(FINE_TUNED,
+                                                                                     "weight_change_percent"))), 3)))
     return rows
 
 
