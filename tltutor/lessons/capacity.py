@@ -27,7 +27,6 @@ from tltutor import backbones, data, freezing, training, validation
 from tltutor.lessons import baselines, experiments
 from tltutor.lessons.experiments import HEAD_STRENGTH, fit_head_by_logistic_regression, reset_or_build_model
 from tltutor.lessons.selection import measure_throughput
-from tltutor.report import diagnostics
 from tltutor.report.results import Comparison
 from tltutor.runtime.progress import Steps
 
@@ -106,7 +105,7 @@ def capacity_study(candidates=CANDIDATES, dataset: str = "tuxpaint_photos", *, s
             if name not in costs:  # measured with the base frozen, as the head uses it
                 costs[name] = base_cost(model, size)
             shared = dict(costs[name], backbone=backbone, image_size=size, imagenet_accuracy=spec.imagenet_accuracy)
-            study.add(name, seed, strategy="head", **_scores(model, validation_data, test, info.num_classes),
+            study.add(name, seed, strategy="head", **experiments.scores(model, validation_data, test, info.num_classes),
                       **shared, **fitted, seconds=round(time.perf_counter() - started, 1))
             started = time.perf_counter()
             epochs = experiments.epochs_for_steps(fine_tune_steps, len(train[1]), batch_size)
@@ -114,7 +113,7 @@ def capacity_study(candidates=CANDIDATES, dataset: str = "tuxpaint_photos", *, s
                                          learning_rate=fine_tune_rate, unfreeze_from=spec.unfreeze_points[1],
                                          early_stopping_patience=None, batch_size=batch_size,
                                          schedule="warmup_cosine", seed=seed, progress=False)
-            study.add(name, seed, strategy="fine_tuning", **_scores(model, validation_data, test, info.num_classes),
+            study.add(name, seed, strategy="fine_tuning", **experiments.scores(model, validation_data, test, info.num_classes),
                       **shared, fine_tune_steps=history.steps, epochs=history.epochs,
                       seconds=round(time.perf_counter() - started, 1))
             steps.advance(f"{name}, seed {seed}")
@@ -124,10 +123,3 @@ def capacity_study(candidates=CANDIDATES, dataset: str = "tuxpaint_photos", *, s
         steps.advance(f"{PIXELS}, seed {seed}")
     study.dataset = info
     return study
-
-
-def _scores(model, validation_data, test, num_classes: int) -> dict:
-    labels, predicted = diagnostics.predict_labels(model, test)
-    return {"validation_accuracy": round(training.evaluate(model, validation_data)["accuracy"], 4),
-            "test_accuracy": round(training.evaluate(model, test)["accuracy"], 4),
-            "test_balanced_accuracy": round(diagnostics.balanced_accuracy(labels, predicted, num_classes), 4)}

@@ -347,6 +347,14 @@ def fine_tuning_gain(targets=None, *, learning_rate: float = COMPARISON_FINE_TUN
     return comparison
 
 
+def scores(model, validation_data, test, num_classes: int) -> dict:
+    """Validation accuracy, and test accuracy and balanced accuracy from one pass over ``test``, rounded for a row."""
+    labels, predicted = diagnostics.predict_labels(model, test)
+    return {"validation_accuracy": round(training.evaluate(model, validation_data)["accuracy"], 4),
+            "test_accuracy": round(float((labels == predicted).mean()), 4),
+            "test_balanced_accuracy": round(diagnostics.balanced_accuracy(labels, predicted, num_classes), 4)}
+
+
 def _accuracies(model, validation_data, test) -> dict:
     return {"validation_accuracy": round(training.evaluate(model, validation_data)["accuracy"], 4),
             "test_accuracy": round(training.evaluate(model, test)["accuracy"], 4)}

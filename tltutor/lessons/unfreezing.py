@@ -27,6 +27,7 @@ from __future__ import annotations
 import time
 
 from tltutor import backbones, data, discriminative, freezing, training, validation
+from tltutor.lessons import experiments
 from tltutor.lessons.experiments import reset_or_build_model
 from tltutor.report import diagnostics
 from tltutor.report.results import Comparison
@@ -90,7 +91,7 @@ def schedule_study(dataset: str = data.OFFLINE_DEFAULT, *, backbone: str = backb
         head_weights = model.get_weights()
         head_validation = training.evaluate(model, validation_data)["accuracy"]
         study.add(HEAD, seed, strategy=HEAD, steps=history.steps, epochs=history.epochs,
-                  **_scores(model, validation_data, test, info.num_classes), largest_validation_drop=0.0,
+                  **experiments.scores(model, validation_data, test, info.num_classes), largest_validation_drop=0.0,
                   early_block_change_percent=0.0, seconds=round(time.perf_counter() - started, 1))
         steps.advance(f"head, seed {seed}")
         base_layers = early_layers(model, unfreeze_points)
@@ -105,7 +106,7 @@ def schedule_study(dataset: str = data.OFFLINE_DEFAULT, *, backbone: str = backb
             moved = diagnostics.relative_weight_change(
                 pretrained, [weight for layer in base_layers for weight in layer.get_weights()])
             study.add(arm, seed, history=history, strategy=arm, learning_rate=rate, fine_tune_steps=history.steps,
-                      epochs=history.epochs, **_scores(model, validation_data, test, info.num_classes),
+                      epochs=history.epochs, **experiments.scores(model, validation_data, test, info.num_classes),
                       largest_validation_drop=round(max([0.0] + [a - b for a, b in zip(curve, curve[1:])]), 4),
                       early_block_change_percent=round(100 * moved, 4), seconds=round(time.perf_counter() - started, 1))
             steps.advance(f"{arm}, seed {seed}")
@@ -132,10 +133,3 @@ def _train_arm(arm, model, train, validation_data, *, seed, epochs, learning_rat
         decay = layerwise_decay
     return training.fine_tune(model, train, validation_data, epochs=epochs, learning_rate=rate,
                               unfreeze_from=unfreeze_points[-1], layerwise_decay=decay, **common), rate
-
-
-def _scores(model, validation_data, test, num_classes: int) -> dict:
-    labels, predicted = diagnostics.predict_labels(model, test)
-    return {"validation_accuracy": round(training.evaluate(model, validation_data)["accuracy"], 4),
-            "test_accuracy": round(float((labels == predicted).mean()), 4),
-            "test_balanced_accuracy": round(diagnostics.balanced_accuracy(labels, predicted, num_classes), 4)}
