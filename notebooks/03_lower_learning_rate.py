@@ -68,7 +68,10 @@ print("profile:", "quick" if tl.runtime.profile.is_quick() else "full", settings
 # For each seed (another 100 images per class, another initial head) we train the head, keep its
 # weights, and fine-tune from `block11_` up for six epochs at each rate, every run starting from the
 # same trained head. Besides accuracy we record each run's optimizer steps, how far the unfrozen
-# weights moved, relative to their size (`100 × ‖w − w₀‖ / ‖w₀‖`, in percent), and, after 1e-2 and
+# weights moved, relative to their size (`100 × ‖w − w₀‖ / ‖w₀‖`, in percent; a caveat: `w` here
+# includes the BatchNorm layers' moving statistics, which never train and dominate the norm, so the
+# percentages understate, many times over, how far the trained kernels moved, while their ratios from
+# rate to rate still compare like with like; lesson 07 measures the kernels alone), and, after 1e-2 and
 # 1e-3, the accuracy of a fresh logistic regression on the fine-tuned base's pooled features (the
 # probe; the head-only row probes the untouched base).
 

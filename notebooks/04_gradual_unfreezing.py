@@ -96,7 +96,10 @@ print(f"{1e-3 * tl.discriminative.mean_multiplier(model, 2.6):.2e}  mean rate pe
 # Besides accuracy the rows record the **largest fall** of validation accuracy from one epoch to the
 # next, counting from the head's own (a collapse in the first epoch shows), and how far the **early
 # blocks** (`block05_` to `block07_`, the ones only the last stage of gradual unfreezing reaches)
-# moved from their pretrained values.
+# moved from their pretrained values. (A caveat: that percentage counts the BatchNorm layers' moving
+# statistics too, which never train and dominate the norm, so it understates, many times over, how
+# far the trained kernels moved; comparisons between the arms still compare like with like. Lesson 07
+# measures the kernels alone.)
 
 # %%
 tl.lessons.quiz.for_lesson("04_gradual_unfreezing").predictions()

@@ -139,11 +139,13 @@ def test_largest_domain_gain_reads_every_domain_column():
 def test_narrowest_interval_is_read_from_the_paired_verdicts():
     remedies = Comparison("remedy")
     for seed, (none, steady, noisy) in enumerate([(0.70, 0.71, 0.60), (0.75, 0.76, 0.85), (0.72, 0.73, 0.70)]):
+        remedies.add("head", seed, test_accuracy=none + 0.01)  # as steady, but the start, not a remedy
         remedies.add("none", seed, test_accuracy=none)
         remedies.add("steady", seed, test_accuracy=steady)  # always +0.01: an interval of width 0
         remedies.add("noisy", seed, test_accuracy=noisy)
     assert exercises.check_narrowest_interval(remedies, "steady")
     assert not exercises.check_narrowest_interval(remedies, "noisy")
+    assert not exercises.check_narrowest_interval(remedies, "head")
 
 
 def test_measurable_tasks_need_an_interval_above_zero():

@@ -222,3 +222,49 @@ def test_a_comparison_row_stores_its_historys_steps_unless_given():
     assert comparison.add("counted", 0, history=history, test_accuracy=0.6)["steps"] == 70
     assert comparison.add("given", 0, history=history, steps=12)["steps"] == 12
     assert "steps" not in comparison.add("no history", 0, test_accuracy=0.5)
+
+
+def test_augmented_outputs_are_the_frozen_parts_outputs_on_fresh_renderings_each_epoch(tiny_data):
+    import keras
+
+    from tltutor import freezing
+
+    train, _, _, _ = tiny_data
+    images, labels = pipelines.to_numpy(train)
+    model = models.build_transfer_model("DigitsCNN", 10, weights="digits", image_size=64, augmentation="default")
+    freezing.unfreeze(model, "conv3_")
+    bottom, _ = features.frozen_split(model)
+    identity = keras.layers.Identity()
+    unchanged = training.AugmentedOutputs(identity, bottom, images, labels, batch_size=32, seed=0)
+    outputs, batch_labels = unchanged[0]
+    order = unchanged.permutation[:32]
+    np.testing.assert_allclose(outputs, bottom.predict(images[order], verbose=0), rtol=1e-4, atol=1e-4)
+    np.testing.assert_array_equal(batch_labels, labels[order])
+    assert len(unchanged) == int(np.ceil(len(labels) / 32))
+    augmented = training.AugmentedOutputs(model.get_layer(models.AUGMENTATION_NAME), bottom, images, labels,
+                                          batch_size=32, seed=0)
+    first = augmented.outputs.copy()
+    augmented.on_epoch_end()
+    assert not np.allclose(first, augmented.outputs)  # a new rendering of every image
+    assert not np.allclose(first, bottom.predict(images, verbose=0))
+
+
+def test_fine_tuning_an_augmented_model_trains_on_the_frozen_parts_outputs(tiny_data, monkeypatch):
+    from tltutor import freezing
+
+    train, validation = (pipelines.to_numpy(part) for part in tiny_data[:2])
+    model = models.build_transfer_model("DigitsCNN", 10, weights="digits", image_size=64, augmentation="default")
+    training.train_head(model, train, validation, epochs=1, progress=False)
+    built = []
+    original = training.AugmentedOutputs.__init__
+    monkeypatch.setattr(training.AugmentedOutputs, "__init__",
+                        lambda self, *args, **kwargs: (built.append(self), original(self, *args, **kwargs))[1])
+    start = [weight.copy() for weight in freezing.get_base(model).get_weights()]
+    history = training.fine_tune(model, train, validation, epochs=2, learning_rate=1e-3, unfreeze_from="conv3_",
+                                 early_stopping_patience=None, progress=False, seed=0)
+    assert len(built) == 1 and history.steps == 2 * int(np.ceil(len(train[1]) / 32))
+    moved = [not np.allclose(a, b) for a, b in zip(start, freezing.get_base(model).get_weights())]
+    assert any(moved)
+    training.fine_tune(model, train, validation, epochs=1, use_cached_features=False, unfreeze_from="conv3_",
+                       progress=False)
+    assert len(built) == 1  # asked to train on images, it does

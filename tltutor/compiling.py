@@ -58,7 +58,9 @@ def make_optimizer(learning_rate: float = HEAD_LEARNING_RATE, *, weight_decay: f
     """Adam; AdamW when ``weight_decay`` is set; :class:`LayerwiseAdam` when multipliers are given."""
     learning_rate = validation.check_learning_rate(learning_rate)
     if weight_decay:
-        weight_decay = validation.check_fraction(weight_decay, "weight_decay")
+        weight_decay = validation.check_number(weight_decay, "weight_decay", low=0, high=1 / learning_rate,
+                                               low_inclusive=False, high_inclusive=False,
+                                               hint="each step multiplies a weight by 1 - learning_rate × weight_decay")
     if learning_rate_multipliers:
         return LayerwiseAdam(learning_rate, multipliers=learning_rate_multipliers, weight_decay=weight_decay or None)
     if weight_decay:
@@ -167,7 +169,7 @@ MAX_VARIANTS = 4
 
 
 def _signature(model: keras.Model, source: keras.Model) -> tuple:
-    """What decides a traced training step: the optimizer's kind and settings, the loss, and what trains."""
+    """What decides a traced training step: the optimizer's kind and settings, the loss, what trains and its penalties."""
     wrapper = getattr(source, "optimizer", None)
     optimizer = settings_of(wrapper)
     config = source.get_compile_config() or {} if getattr(source, "compiled", False) else {}
@@ -175,7 +177,10 @@ def _signature(model: keras.Model, source: keras.Model) -> tuple:
             tuple(sorted((getattr(optimizer, "multipliers", None) or {}).items())),
             repr(config.get("loss")), repr(config.get("loss_weights")), repr(config.get("metrics")),
             getattr(source, "jit_compile", None), getattr(source, "steps_per_execution", None),
-            tuple(id(variable) for variable in model.trainable_variables))
+            tuple(id(variable) for variable in model.trainable_variables),
+            # a regulariser's constants (L2-SP's start) are traced into the step: never reuse one
+            object() if any(getattr(variable, "regularizer", None) is not None
+                            for variable in model.trainable_variables) else None)
 
 
 def _structure(tensors: list):

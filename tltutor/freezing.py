@@ -100,6 +100,17 @@ def unfreeze(model: keras.Model, unfreeze_from=None, *, keep_batchnorm_frozen: b
     return model
 
 
+def tuned_layers(model: keras.Model, unfreeze_from=None, *, until=None) -> list:
+    """The base layers that :func:`unfreeze` from ``unfreeze_from`` lets train, up to the one ``until`` names.
+
+    BatchNorm layers are left out (they stay frozen), so a weight change measured on these layers
+    is not drowned by the moving statistics, whose norm is far larger than the kernels'.
+    """
+    layers = get_base(model).layers
+    chosen = layers[cut_index(layers, unfreeze_from):cut_index(layers, until) if until is not None else None]
+    return [layer for layer in chosen if layer.weights and not isinstance(layer, keras.layers.BatchNormalization)]
+
+
 def count_parameters(weights) -> int:
     return int(sum(np.prod(weight.shape) for weight in weights))
 

@@ -6,8 +6,9 @@ plots can mark the moment fine-tuning began. Every verb returns that history.
 Frozen layers compute the same thing in every epoch, so the verbs compute it once
 (:mod:`tltutor.features`): :func:`train_head` trains the head on the base's pooled features, and
 :func:`fine_tune` trains only the unfrozen top of the base on the activations that enter it. Both
-are exact: with no augmentation in the model, the frozen part sees the same images each epoch.
-A model with augmentation trains on images.
+are exact: with no augmentation in the model, the frozen part sees the same images each epoch. With
+augmentation, :func:`fine_tune` runs the frozen part once per image and epoch on a fresh rendering
+(:class:`AugmentedOutputs`), and :func:`train_head` trains on images.
 
 Example (fastai's ``fine_tune`` in Keras)::
 
@@ -255,6 +256,49 @@ def _train_part(model: keras.Model, part: tuple[keras.Model, keras.Model], train
     return _fit(top, train_outputs, validation_outputs, epochs, callbacks, **fit_options)
 
 
+class AugmentedOutputs(keras.utils.PyDataset):
+    """The frozen ``bottom``'s outputs on a fresh augmentation of every training image, drawn anew each epoch.
+
+    Online augmentation shows each image once an epoch under a new random transformation; so does
+    this. The frozen layers run once per image per epoch (with BatchNorm folded, in inference mode,
+    as they do inside the model) and only ``top`` trains on their outputs, so each step is as cheap
+    as on kept features while every epoch still sees new renderings.
+    """
+
+    def __init__(self, augmentation, bottom, images, labels, *, batch_size: int, seed: int | None = None):
+        super().__init__()
+        self.augmentation, self.bottom = augmentation, features.computing_model(bottom)
+        self.images, self.labels, self.batch_size = images, np.asarray(labels), batch_size
+        self.order = np.random.default_rng(seed)
+        self.on_epoch_end()
+
+    def __len__(self):
+        return math.ceil(len(self.labels) / self.batch_size)
+
+    def __getitem__(self, index):
+        chosen = self.permutation[index * self.batch_size:(index + 1) * self.batch_size]
+        return self.outputs[chosen], self.labels[chosen]
+
+    def on_epoch_end(self):
+        augmented = np.concatenate([keras.ops.convert_to_numpy(self.augmentation(self.images[start:start + 256],
+                                                                                  training=True))
+                                    for start in range(0, len(self.labels), 256)])
+        self.outputs = np.asarray(models.predict_in_batches(self.bottom, augmented))
+        self.permutation = self.order.permutation(len(self.labels))
+
+
+def _train_part_augmented(model, part, train, validation_data, epochs, callbacks, *, learning_rate: float,
+                          batch_size: int, seed, **fit_options):
+    """Train ``top`` on the frozen ``bottom``'s outputs of freshly augmented images (:class:`AugmentedOutputs`)."""
+    bottom, top = part
+    images, labels = train
+    outputs = AugmentedOutputs(model.get_layer(models.AUGMENTATION_NAME), bottom, np.asarray(images), labels,
+                               batch_size=batch_size, seed=seed)
+    validation_outputs = features.outputs_of(bottom, validation_data) if validation_data is not None else None
+    top = compiling.compile_or_reuse(top, model, learning_rate)
+    return _fit(top, outputs, validation_outputs, epochs, callbacks, batch_size=batch_size, seed=seed, **fit_options)
+
+
 @in_model_strategy
 def train_head(model: keras.Model, train, validation_data, *, epochs: int = 20,
                learning_rate: float = HEAD_LEARNING_RATE, use_cached_features: bool | None = None,
@@ -340,9 +384,10 @@ def train_unfrozen(model: keras.Model, train, validation_data, *, epochs: int = 
                    seed: int | None = 0, schedule: str = "constant") -> TrainingHistory:
     """Train whatever is trainable now (after :func:`tltutor.freezing.unfreeze`, or LoRA), as compiled.
 
-    With no augmentation in the model, the frozen layers below the first trainable one run once per
-    example, and only the layers above are trained on their kept outputs (``use_cached_features``
-    decides; ``None`` means whenever the model allows it).
+    The frozen layers below the first trainable one run once per example, and only the layers above
+    are trained on their kept outputs; with augmentation in the model, once per example and epoch, on
+    a fresh rendering (:class:`AugmentedOutputs`). ``use_cached_features`` decides; ``None`` means
+    whenever the model allows it.
     """
     epochs = validation.check_epochs(epochs)
     train, validation_data = model_inputs(model, train), model_inputs(model, validation_data)
@@ -351,15 +396,19 @@ def train_unfrozen(model: keras.Model, train, validation_data, *, epochs: int = 
         learning_rate = compiling.current_learning_rate(model)
     history = history or TrainingHistory()
     check_data_fits_model(model, train)
-    part = None
-    if use_cached_features is not False and not models.has_augmentation(model):
-        part = features.frozen_split(model)
+    part = features.frozen_split(model) if use_cached_features is not False else None
+    augmented = part is not None and models.has_augmentation(model)
+    if augmented and (not isinstance(train, tuple) or isinstance(part[0].output, (list, tuple))):
+        part = None  # fresh renderings per epoch need array images and one tensor at the cut
     arguments = dict(checkpoint_dir=checkpoint_dir, phase=phase, batch_size=batch_size, progress=progress,
                      verbose=verbose, seed=seed)
     callbacks = early_stopping_for(early_stopping_patience, validation_data, epochs=epochs, schedule=schedule,
                                    progress=progress) + schedules.callbacks(schedule)
     started = time.perf_counter()
-    if part is not None:
+    if part is not None and augmented:
+        result, _ = _train_part_augmented(model, part, train, validation_data, epochs, callbacks,
+                                          learning_rate=learning_rate, **arguments)
+    elif part is not None:
         result, _ = _train_part(model, part, train, validation_data, epochs, callbacks, learning_rate=learning_rate,
                                 **arguments)
     else:

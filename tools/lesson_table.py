@@ -75,10 +75,12 @@ HEADLINES = {
                                              lambda r: "gain of fine-tuning over its control: " + ", ".join(
                                                  f"{row['target'].split('_')[0]} {row['samples_per_class']}/class "
                                                  f"{row['gain']:+.3f}" for row in _gains(r))),
-    "07_small_data_and_overfitting": ("augmentation, dropout, weight decay, early stopping, one at a time (photos)",
-                                      lambda r: f"no remedy {_s(r, 'remedies', 'none')} (gap "
-                                                f"{_s(r, 'remedies', 'none', 'gap')}); dropout {_s(r, 'remedies', 'dropout')}, "
-                                                f"augmentation {_s(r, 'remedies', 'augmentation')}: none measurable"),
+    "07_small_data_and_overfitting": ("a million weights against 50 photos: fewer weights, augmentation, dropout, "
+                                      "weight decay, L2-SP, early stopping, each for the same 100 steps",
+                                      lambda r: f"head {_s(r, 'remedies', 'head')}, no remedy {_s(r, 'remedies', 'none')} "
+                                                f"(test loss {_s(r, 'remedies', 'head', 'test_loss')} → "
+                                                f"{_s(r, 'remedies', 'none', 'test_loss')}); dropout "
+                                                f"{_s(r, 'remedies', 'dropout')}, the one measurable remedy"),
     "08_negative_transfer_and_domain_shift": ("negative transfer tested as defined; five shifts, against pixels read as "
                                               "the network reads them; AdaBN, its assumption and its control",
                                               lambda r: f"inverted images: features "

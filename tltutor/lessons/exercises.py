@@ -207,24 +207,28 @@ def check_smallest_gap(comparison, answer) -> bool:
     )
 
 
-def check_narrowest_interval(comparison, answer, baseline: str = "none", metric: str = "test_accuracy") -> bool:
+def check_narrowest_interval(comparison, answer, baseline: str = "none", metric: str = "test_accuracy",
+                             exclude=("head",)) -> bool:
     """Exercise (notebook 07): which remedy's paired 95 % interval against ``baseline`` is the narrowest?
 
     The narrowest interval is the remedy whose effect the run pins down best, whatever its sign.
+    Variants in ``exclude`` (the starting head) are not remedies and are left out.
     """
-    widths = {}
+    widths, measurable = {}, {}
     for variant in comparison.variants:
-        if variant != baseline:
-            low, high = comparison.verdict(variant, baseline, metric).interval
-            widths[variant] = high - low
+        if variant != baseline and variant not in exclude:
+            verdict = comparison.verdict(variant, baseline, metric)
+            widths[variant] = verdict.interval[1] - verdict.interval[0]
+            measurable[variant] = verdict.measurable
     narrowest = min(widths, key=widths.get)
     return _verdict(
         _matches(answer, narrowest),
-        f"{narrowest}: its interval is {widths[narrowest]:.3f} wide, so the run pins its effect down to a few "
-        "thousandths, even though it cannot tell it from zero. " + ", ".join(
-            f"{variant} {width:.3f}" for variant, width in sorted(widths.items(), key=lambda item: item[1])) + ".",
-        "read each verdict's '95% interval of X − none: low to high' and subtract low from high; answer with the "
-        "remedy of the smallest width, e.g. 'dropout'.",
+        f"{narrowest}: its interval is {widths[narrowest]:.3f} wide, the tightest bound this run puts on any "
+        f"remedy's effect ({'it leaves out zero' if measurable[narrowest] else 'it still contains zero'}). "
+        + ", ".join(f"{variant} {width:.3f}" for variant, width in sorted(widths.items(), key=lambda item: item[1]))
+        + ".",
+        f"read each verdict's '95% interval of X − {baseline}: low to high' and subtract low from high; answer "
+        "with the remedy of the smallest width, e.g. 'dropout'.",
     )
 
 

@@ -21,6 +21,8 @@ from __future__ import annotations
 import matplotlib
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.ticker import MaxNLocator
 
 PALETTE = ["#4c72b0", "#dd8452", "#55a868", "#c44e52", "#8172b3", "#937860", "#da8bc3", "#8c8c8c"]
 
@@ -177,6 +179,33 @@ def plot_paired_gains(panels: dict, *, x: str = "samples_per_class", group: str 
         axis.legend(fontsize=8)
     if title:
         figure.suptitle(title)
+    figure.tight_layout()
+    return figure
+
+
+def plot_gain_intervals(panels: dict, *, label: str = "variant", title: str | None = None):
+    """Paired gains as points with 95 % intervals, one row per ``label``: one panel per ``{axis title: rows}``.
+
+    Rows as :meth:`~tltutor.report.results.Comparison.paired_gains` gives them. An interval that
+    leaves out the dashed zero line is a measurable difference, drawn in red; the rest are grey.
+    """
+    largest = max(len(rows) for rows in panels.values())
+    figure, axes = _axes(columns=len(panels), width=4.6 * len(panels), height=0.45 * largest + 1.6)
+    for axis, (panel_title, rows) in zip(axes[0], panels.items()):
+        positions = np.arange(len(rows))[::-1]
+        for position, row in zip(positions, rows):
+            colour = PALETTE[3] if row["low"] > 0 or row["high"] < 0 else "grey"
+            axis.errorbar(row["gain"], position, xerr=[[row["gain"] - row["low"]], [row["high"] - row["gain"]]],
+                          marker="o", capsize=3, color=colour)
+        axis.axvline(0, color="grey", linestyle="--", linewidth=1)
+        axis.xaxis.set_major_locator(MaxNLocator(5))
+        axis.set_yticks(positions, [str(row[label]) for row in rows], fontsize=8)
+        axis.set_xlabel(panel_title, fontsize=9)
+        axis.grid(axis="x", alpha=0.3)
+    axes[0][0].legend(handles=[Line2D([], [], color=PALETTE[3], marker="o", label="leaves out 0: measurable"),
+                               Line2D([], [], color="grey", marker="o", label="contains 0")], fontsize=7)
+    if title:
+        figure.suptitle(title, fontsize=10)
     figure.tight_layout()
     return figure
 

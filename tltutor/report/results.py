@@ -173,6 +173,20 @@ class Comparison:
         return statistics.compare(self.values(first, metric), self.values(second, metric), str(first), str(second),
                                   metric=metric.replace("_", " "), higher_is_better=higher_is_better)
 
+    def paired_gains(self, against, metric: str = "test_accuracy", *, variants=None) -> list[dict]:
+        """Each variant's paired gain over ``against`` in ``metric``: rows for :func:`~tltutor.report.plots.plot_gain_intervals`.
+
+        Rows: ``variant``, ``gain`` (mean of the seed-by-seed differences), ``low`` and ``high``
+        (its 95 % interval) and ``measurable`` (the interval leaves out zero).
+        """
+        rows = []
+        for variant in variants if variants is not None else [name for name in self.variants if name != against]:
+            verdict = self.verdict(variant, against, metric)
+            rows.append(dict(variant=str(variant), gain=round(verdict.difference, 4),
+                             low=round(float(verdict.interval[0]), 4), high=round(float(verdict.interval[1]), 4),
+                             measurable=verdict.measurable))
+        return rows
+
     def chosen_by(self, metric: str = "validation_accuracy", *, higher_is_better: bool = True):
         """The variant with the best mean ``metric`` over seeds: choose on validation, report test once."""
         means = {variant: statistics.spread(self.values(variant, metric)).mean for variant in self.variants}
