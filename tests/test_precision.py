@@ -141,11 +141,12 @@ def test_data_size_grid_and_backbone_probes(precision):
 
 def test_overfitting_and_imbalance_remedies(precision):
     remedies = overfitting.compare_remedies(remedies=("none", "weight_decay"), backbone="DigitsCNN",
-                                            samples_per_class=8, image_size=32, unfreeze_from=None, epochs=5,
-                                            learning_rate=3e-3, test_samples_per_class=10, seeds=(0,), progress=None)
+                                            samples_per_class=8, image_size=32, unfreeze_from=None, steps=15,
+                                            batch_size=16, learning_rate=3e-3, test_samples_per_class=10, seeds=(0,),
+                                            progress=None)
     for name in remedies.variants:
         assert remedies.values(name, "test_accuracy")[0] > CHANCE + 0.05, name
-        assert _finite(remedies.history(name)), name
+        assert name == "head" or _finite(remedies.history(name)), name  # the head is fitted, not trained
     tail = imbalance.compare_remedies(ratio=5, largest=30, image_size=32, steps=150, test_samples_per_class=10,
                                       seeds=(0,), progress=None)
     assert min(row["accuracy"] for row in tail.rows) > CHANCE + 0.2

@@ -208,6 +208,8 @@ def compile_or_reuse(model: keras.Model, source: keras.Model, learning_rate: flo
     """
     signature = _signature(model, source)
     record = state.of(model)
+    if signature[-1] is not None:  # a regulariser's trace is never reused: keep no copy for it
+        return compile_like(model, source, learning_rate)
     if record.compile_is_current(model) and record.compiled[1] == signature:
         return _reuse(model, source, learning_rate)
     variant = record.variants.pop(signature, None)

@@ -100,15 +100,14 @@ def unfreeze(model: keras.Model, unfreeze_from=None, *, keep_batchnorm_frozen: b
     return model
 
 
-def tuned_layers(model: keras.Model, unfreeze_from=None, *, until=None) -> list:
-    """The base layers that :func:`unfreeze` from ``unfreeze_from`` lets train, up to the one ``until`` names.
+def tuned_layers(model: keras.Model, unfreeze_from=None) -> list:
+    """The base layers with weights that :func:`unfreeze` from ``unfreeze_from`` lets train, BatchNorm left out.
 
-    BatchNorm layers are left out (they stay frozen), so a weight change measured on these layers
-    is not drowned by the moving statistics, whose norm is far larger than the kernels'.
+    :func:`unfreeze` keeps BatchNorm frozen by default, and a weight change measured with its moving
+    statistics would be drowned by them: their norm is 30 to 50 times the kernels' in EfficientNet-Lite0.
     """
-    layers = get_base(model).layers
-    chosen = layers[cut_index(layers, unfreeze_from):cut_index(layers, until) if until is not None else None]
-    return [layer for layer in chosen if layer.weights and not isinstance(layer, keras.layers.BatchNormalization)]
+    layers = get_base(model).layers[cut_index(get_base(model).layers, unfreeze_from):]
+    return [layer for layer in layers if layer.weights and not isinstance(layer, keras.layers.BatchNormalization)]
 
 
 def count_parameters(weights) -> int:

@@ -269,7 +269,7 @@ class AugmentedOutputs(keras.utils.PyDataset):
         super().__init__()
         self.augmentation, self.bottom = augmentation, features.computing_model(bottom)
         self.images, self.labels, self.batch_size = images, np.asarray(labels), batch_size
-        self.order = np.random.default_rng(seed)
+        self.shuffler = np.random.default_rng(seed)
         self.on_epoch_end()
 
     def __len__(self):
@@ -280,11 +280,12 @@ class AugmentedOutputs(keras.utils.PyDataset):
         return self.outputs[chosen], self.labels[chosen]
 
     def on_epoch_end(self):
-        augmented = np.concatenate([keras.ops.convert_to_numpy(self.augmentation(self.images[start:start + 256],
+        size = features.PREDICT_BATCH_SIZE
+        augmented = np.concatenate([keras.ops.convert_to_numpy(self.augmentation(self.images[start:start + size],
                                                                                   training=True))
-                                    for start in range(0, len(self.labels), 256)])
+                                    for start in range(0, len(self.labels), size)])
         self.outputs = np.asarray(models.predict_in_batches(self.bottom, augmented))
-        self.permutation = self.order.permutation(len(self.labels))
+        self.permutation = self.shuffler.permutation(len(self.labels))
 
 
 def _train_part_augmented(model, part, train, validation_data, epochs, callbacks, *, learning_rate: float,

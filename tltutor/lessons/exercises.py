@@ -196,17 +196,6 @@ def check_largest_gain(grid, answer, strategy: str = "feature_extraction", basel
     )
 
 
-def check_smallest_gap(comparison, answer) -> bool:
-    """Exercise (notebook 07): which remedy gave the smallest mean generalisation gap?"""
-    best = min(_mean_rows(comparison), key=lambda row: row["gap"])
-    return _verdict(
-        _matches(answer, best["remedy"]),
-        f"{best['remedy']} left a mean gap of {best['gap']:.3f}. Check its test accuracy too: a smaller gap is good "
-        "news only when test accuracy did not fall.",
-        "find the smallest mean gap in the summary table and answer with its remedy name, e.g. 'dropout'.",
-    )
-
-
 def check_narrowest_interval(comparison, answer, baseline: str = "none", metric: str = "test_accuracy",
                              exclude=("head",)) -> bool:
     """Exercise (notebook 07): which remedy's paired 95 % interval against ``baseline`` is the narrowest?

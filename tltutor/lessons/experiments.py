@@ -292,8 +292,10 @@ def fine_tuning_gain(targets=None, *, learning_rate: float = COMPARISON_FINE_TUN
     peak rate of ``learning_rate``, warmed up and decayed to zero: ``"head continued"`` (the base
     still frozen) and ``"fine-tuned"`` (the base unfrozen from ``unfreeze_from``). Rows carry
     ``target``, ``samples_per_class``, validation and test accuracy, the steps, and
-    ``weight_change_percent``: how far the unfrozen blocks moved, ``100 × ‖w − w₀‖ / ‖w₀‖``. Read the
-    paired gains with :func:`fine_tuning_gains`.
+    ``weight_change_percent``: how far the unfrozen blocks moved, ``100 × ‖w − w₀‖ / ‖w₀‖``, over
+    every weight of those blocks, BatchNorm's moving statistics included (lesson 06's stored run), so
+    it understates the kernels' movement about 34-fold (:func:`tltutor.freezing.tuned_layers` leaves
+    BatchNorm out). Read the paired gains with :func:`fine_tuning_gains`.
     """
     targets = targets or FINE_TUNING_TARGETS
     settings = resolve_settings(image_size=image_size, seeds=seeds)

@@ -36,7 +36,10 @@ from tltutor.runtime import profile
 from tltutor.runtime.progress import Steps
 
 REMEDIES = ("none", "fewer_weights", "augmentation", "dropout", "weight_decay", "l2sp", "early_stopping")
+STRENGTHS = ("dropout", "weight_decay", "l2sp_alpha", "early_stopping_patience")
 DEFAULT_WEIGHT_DECAY = 1.0
+# L2-SP's penalty passes through Adam's scaling, so its strength is read off its effect: here 0.01 lets
+# the top block move about a third as far as with no remedy (lesson 10's 300 would pin it in place).
 DEFAULT_L2SP_ALPHA = 0.01
 
 
@@ -123,7 +126,6 @@ def train_with_remedy(model, train, validation_data, *, remedy: str = "none", st
     if not settings.trains_base:
         return training.train_head(model, train, validation_data, **common)
     if settings.l2sp_alpha:
-        freezing.unfreeze(model, unfreeze_from, learning_rate=learning_rate)
         forgetting.attach_l2sp(model, settings.l2sp_alpha)
     try:
         return training.fine_tune(model, train, validation_data, unfreeze_from=unfreeze_from, **common)
@@ -158,8 +160,15 @@ def compare_remedies(dataset: str = data.OFFLINE_DEFAULT, *, remedies=REMEDIES, 
                      if value is not None})
     seeds = validation.check_seeds(settings["seeds"])
     steps = validation.check_positive_int(steps, "steps")
+    unknown = sorted(set(strengths) - set(STRENGTHS))
+    if unknown:
+        raise validation.InvalidArgumentError(
+            f"compare_remedies got {', '.join(unknown)}: the budget is steps= (optimizer steps) and batch_size=; "
+            f"the remedies' strengths are {', '.join(STRENGTHS)}")
     for remedy in remedies:
         remedy_settings(remedy, **strengths)  # a bad strength is refused before any training
+    if "weight_decay" in remedies:
+        compiling.make_optimizer(learning_rate, weight_decay=remedy_settings("weight_decay", **strengths).weight_decay)
     comparison = Comparison("remedy", settings=dict(
         dataset=dataset, backbone=backbone, steps=steps, batch_size=batch_size, learning_rate=learning_rate,
         schedule="constant", unfreeze_from=unfreeze_from, samples_per_class=samples_per_class,
@@ -197,8 +206,10 @@ def compare_remedies(dataset: str = data.OFFLINE_DEFAULT, *, remedies=REMEDIES, 
             scores = _scores(model, train, validation_data, test)
             kept = {}
             if remedy_settings(remedy, **strengths).early_stopping_patience:
-                losses = history.metric("val_loss")  # the restored epoch: the lowest validation loss
-                kept = dict(steps_kept=(losses.index(min(losses)) + 1) * history.steps // history.epochs)
+                losses = history.metric("val_loss")
+                judged = len(validation_data[1]) >= training.MIN_VALIDATION_FOR_EARLY_STOPPING
+                kept_epochs = losses.index(min(losses)) + 1 if judged else len(losses)  # the epoch restored
+                kept = dict(steps_kept=kept_epochs * history.steps // history.epochs)
             comparison.add(remedy, seed, history=history, **scores,
                            validation_loss_at_start=round(start_loss, 4),
                            validation_loss=round(training.evaluate(model, validation_data)["loss"], 4),

@@ -62,7 +62,9 @@ def schedule_study(dataset: str = data.OFFLINE_DEFAULT, *, backbone: str = backb
     ``learning_rate``, warmed up over a tenth of its steps and decayed to zero (gradual unfreezing:
     per stage). Rows store the steps, the validation and test accuracy, the largest fall of
     validation accuracy from one epoch to the next (from the head's own), and how far the early
-    layers (:func:`early_layers`) moved, in % of their pretrained weights.
+    layers (:func:`early_layers`) moved, in % of their pretrained weights, BatchNorm's moving
+    statistics included (lesson 04's stored run), so it understates the kernels' movement about
+    48-fold (:func:`tltutor.freezing.tuned_layers` leaves BatchNorm out).
     """
     seeds = validation.check_seeds(seeds)
     epochs = validation.check_epochs(epochs)

@@ -194,7 +194,7 @@ def plot_gain_intervals(panels: dict, *, label: str = "variant", title: str | No
     for axis, (panel_title, rows) in zip(axes[0], panels.items()):
         positions = np.arange(len(rows))[::-1]
         for position, row in zip(positions, rows):
-            colour = PALETTE[3] if row["low"] > 0 or row["high"] < 0 else "grey"
+            colour = PALETTE[3] if row["measurable"] else "grey"
             axis.errorbar(row["gain"], position, xerr=[[row["gain"] - row["low"]], [row["high"] - row["gain"]]],
                           marker="o", capsize=3, color=colour)
         axis.axvline(0, color="grey", linestyle="--", linewidth=1)
@@ -206,7 +206,6 @@ def plot_gain_intervals(panels: dict, *, label: str = "variant", title: str | No
                                Line2D([], [], color="grey", marker="o", label="contains 0")], fontsize=7)
     if title:
         figure.suptitle(title, fontsize=10)
-    figure.tight_layout()
     return figure
 
 
