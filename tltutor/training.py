@@ -397,6 +397,8 @@ def train_unfrozen(model: keras.Model, train, validation_data, *, epochs: int = 
         learning_rate = compiling.current_learning_rate(model)
     history = history or TrainingHistory()
     check_data_fits_model(model, train)
+    if state.of(model).trainable_changed_since_compile(model):  # set by hand: compile what trains now
+        compiling.recompile(model)
     part = features.frozen_split(model) if use_cached_features is not False else None
     augmented = part is not None and models.has_augmentation(model)
     if augmented and (not isinstance(train, tuple) or isinstance(part[0].output, (list, tuple))):
