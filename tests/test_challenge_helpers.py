@@ -350,3 +350,20 @@ def test_new_plots_draw_what_they_are_given():
     figure = plots.plot_bars(seeds, x="k", y="v")
     assert figure.axes[0].patches[0].get_height() == pytest.approx(0.5)
     assert len(figure.axes[0].collections) >= 1  # the error bar and the seeds' dots
+
+
+def test_line_panels_the_diagonal_and_a_class_matrix_draw_what_they_are_given():
+    from tltutor.report import plots
+
+    rows = [{"size": size, "rate": rate, "arm": arm, "accuracy": 0.8 - rate - 0.1 * (arm == "b") + 0.01 * seed}
+            for size in (50, 200) for rate in (0.0, 0.4) for arm in ("a", "b") for seed in (0, 1)]
+    figure = plots.plot_lines(rows, x="rate", y="accuracy", group="arm", panel="size", diagonal_label="y = x")
+    assert [axis.get_title() for axis in figure.axes] == ["size 50", "size 200"]
+    means = figure.axes[1].lines[0].get_ydata()  # arm a at 200 per class, mean of the two seeds
+    assert np.allclose(np.asarray(means, float), [0.805, 0.405])
+    assert "y = x" in [text.get_text() for text in figure.axes[1].get_legend().get_texts()]
+    figure = plots.plot_matrix([[3, 1], [0, 2]], ["cat", "dog"], row_label="given label")
+    assert figure.axes[0].get_ylabel() == "given label" and sorted(text.get_text() for text in figure.axes[0].texts) == [
+        "1", "2", "3"]
+    with pytest.raises(InvalidArgumentError, match="class names"):
+        plots.plot_matrix(np.zeros((2, 3)), ["cat", "dog"])

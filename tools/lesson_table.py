@@ -120,12 +120,12 @@ HEADLINES = {
                                  lambda r: f"attack AUC (0.5: no leak): head stopped early "
                                            f"{_s(r, 'membership', 'head, early stopping', 'attack_auc')}, "
                                            f"trained long {_s(r, 'membership', 'head, long', 'attack_auc')}"),
-    "17_label_noise": ("0 to 40 % of the training labels flipped: scratch, frozen features, fine-tuning; confident "
-                       "learning finds the flipped labels",
-                       lambda r: f"40 % flipped: head on frozen features "
-                                 f"{_s(r, 'noise', 'feature_extraction', noise_rate=0.4)}, scratch CNN "
-                                 f"{_s(r, 'noise', 'scratch', noise_rate=0.4)}, cleaned head "
-                                 f"{_s(r, 'noise', 'cleaned', noise_rate=0.4)}"),
+    "17_label_noise": ("0 to 40 % of the training labels flipped, at 50 and 200 per class: confident learning "
+                       "estimates the noise, finds the flipped labels, and cleaning is measured against keeping them",
+                       lambda r: f"200 per class, 40 % flipped: every noisy label "
+                                 f"{_s(r, 'noise', 'feature_extraction', noise_rate=0.4, samples_per_class=200)}, "
+                                 f"flags removed {_s(r, 'noise', 'cleaned', noise_rate=0.4, samples_per_class=200)}, "
+                                 f"oracle {_s(r, 'noise', 'oracle', noise_rate=0.4, samples_per_class=200)}"),
     "18_simulation_to_reality": ("rendered digits to real handwriting: the reality gap, domain randomisation, "
                                  "and a few real labels on top of the simulator",
                                  lambda r: f"real digits, no real labels: one font "

@@ -24,6 +24,8 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
+from tltutor import validation
+
 PALETTE = ["#4c72b0", "#dd8452", "#55a868", "#c44e52", "#8172b3", "#937860", "#da8bc3", "#8c8c8c"]
 
 
@@ -119,33 +121,43 @@ def plot_comparison(comparison, metric: str = "test_accuracy", **keywords):
 
 def plot_lines(rows, x: str, y: str, group: str | None = None, *, log_x: bool = False, log_y: bool = False,
                title: str | None = None, ylabel: str | None = None, reference: float | None = None,
-               reference_label: str | None = None):
+               reference_label: str | None = None, diagonal_label: str | None = None, panel: str | None = None):
     """One line per ``group`` value of ``y`` against ``x``; repeated points (seeds) as mean ± std error bars.
 
-    ``reference`` draws a dashed horizontal line (a baseline such as the head alone), named ``reference_label``.
+    ``reference`` draws a dashed horizontal line (a baseline such as the head alone), named ``reference_label``;
+    ``diagonal_label`` draws the dotted line ``y = x`` under that name (an estimate against the truth).
+    ``panel`` draws one panel, side by side with a shared y axis, per value of that column (in order of first row).
     """
-    figure, axes = _axes()
-    axis = axes[0][0]
-    for index, (name, points) in enumerate(_grouped(rows, x, y, group).items()):
-        xs = sorted(points)
-        statistics = [_mean_std(points[value]) for value in xs]
-        means = [mean for mean, _ in statistics]
-        errors = [std for _, std in statistics]
-        axis.errorbar(xs, means, yerr=errors if any(errors) else None, marker="o", capsize=3,
-                      color=PALETTE[index % len(PALETTE)], label=None if name is None else str(name))
-    if reference is not None:
-        axis.axhline(reference, color="grey", linestyle="--", label=reference_label)
-    if log_x:
-        axis.set_xscale("log")
-    if log_y:
-        axis.set_yscale("log")
-    axis.set_xlabel(_label(x))
-    axis.set_ylabel(ylabel or _label(y))
-    axis.grid(alpha=0.3)
-    if group or reference_label:
-        axis.legend(fontsize=8)
+    rows = list(rows)
+    panels = ({f"{_label(panel)} {value}": [row for row in rows if row.get(panel) == value]
+               for value in dict.fromkeys(row.get(panel) for row in rows)} if panel else {None: rows})
+    figure = Figure(figsize=(6.0 if len(panels) == 1 else 5.2 * len(panels), 3.8), layout="constrained")
+    axes = figure.subplots(1, len(panels), squeeze=False, sharey=True)[0]
+    for axis, (panel_title, panel_rows) in zip(axes, panels.items()):
+        for index, (name, points) in enumerate(_grouped(panel_rows, x, y, group).items()):
+            xs = sorted(points)
+            statistics = [_mean_std(points[value]) for value in xs]
+            means = [mean for mean, _ in statistics]
+            errors = [std for _, std in statistics]
+            axis.errorbar(xs, means, yerr=errors if any(errors) else None, marker="o", capsize=3,
+                          color=PALETTE[index % len(PALETTE)], label=None if name is None else str(name))
+        if reference is not None:
+            axis.axhline(reference, color="grey", linestyle="--", label=reference_label)
+        if diagonal_label is not None:
+            axis.axline((0.0, 0.0), slope=1.0, color="grey", linestyle=":", label=diagonal_label)
+        if log_x:
+            axis.set_xscale("log")
+        if log_y:
+            axis.set_yscale("log")
+        axis.set_xlabel(_label(x))
+        axis.grid(alpha=0.3)
+        if panel_title is not None:
+            axis.set_title(panel_title, fontsize=10)
+    axes[0].set_ylabel(ylabel or _label(y))
+    if group or reference_label or diagonal_label:
+        axes[-1].legend(fontsize=8)
     if title:
-        axis.set_title(title)
+        (figure.suptitle if panel else axes[0].set_title)(title)
     return figure
 
 
@@ -245,22 +257,36 @@ def plot_confusion_matrix(true_labels, predicted_labels, class_names, normalize:
     matrix = confusion_matrix(true_labels, predicted_labels, len(class_names)).astype(float)
     if normalize:
         matrix = matrix / np.maximum(matrix.sum(axis=1, keepdims=True), 1)
+    return plot_matrix(matrix, class_names, shares=normalize, title=title or "confusion matrix")
+
+
+def plot_matrix(matrix, class_names, *, row_label: str = "true", column_label: str = "predicted",
+                shares: bool = False, title: str | None = None):
+    """A class-by-class matrix as a heatmap with its values written in: shares in [0, 1] or counts (rounded).
+
+    For a confusion matrix, or counts of (given label, true class) of a labelled set.
+    """
+    matrix = np.asarray(matrix, dtype=float)
+    if matrix.shape != (len(class_names), len(class_names)):
+        raise validation.InvalidArgumentError(
+            f"the matrix is {matrix.shape}, but {len(class_names)} class names were given: one row and column each")
     size = max(4.0, 0.55 * len(class_names))
     figure, axes = _axes(width=size + 1.5, height=size + 0.5)
     axis = axes[0][0]
-    image = axis.imshow(matrix, cmap="Blues", vmin=0, vmax=1 if normalize else None)
+    image = axis.imshow(matrix, cmap="Blues", vmin=0, vmax=1 if shares else None)
     axis.set_xticks(range(len(class_names)), class_names, rotation=60, ha="right", fontsize=8)
     axis.set_yticks(range(len(class_names)), class_names, fontsize=8)
-    axis.set_xlabel("predicted")
-    axis.set_ylabel("true")
+    axis.set_xlabel(column_label)
+    axis.set_ylabel(row_label)
     for row in range(len(class_names)):
         for column in range(len(class_names)):
             value = matrix[row, column]
-            if value:
-                axis.text(column, row, f"{value:.2f}" if normalize else f"{int(value)}", ha="center", va="center",
+            if round(value, 2 if shares else 0):
+                axis.text(column, row, f"{value:.2f}" if shares else f"{value:.0f}", ha="center", va="center",
                           fontsize=6, color="white" if value > 0.5 * matrix.max() else "black")
     figure.colorbar(image, ax=axis, fraction=0.046)
-    axis.set_title(title or "confusion matrix")
+    if title:
+        axis.set_title(title)
     return figure
 
 
