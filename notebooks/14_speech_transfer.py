@@ -167,8 +167,9 @@ tl.report.plots.plot_bars(rows, x="bar", y="test_accuracy", colour_by="strategy"
 # sentence, each breath and the room: a voice's average spectrum is no longer a fingerprint, and what the
 # encoder learned from thousands of real speakers is worth more. On the digits, every clip of "seven" is
 # the same sequence of phonemes at one of three speeds and pitches, so its average spectrum is nearly a
-# fingerprint of the word, which MFCC statistics catch directly; the encoder, trained to ignore what is
-# said, keeps less of it. The recordings also differ in language, a cue the encoder was not trained on
+# fingerprint of the word, which MFCC statistics catch directly; the encoder, trained to tell voices
+# apart whatever is said, keeps less of it than that direct summary (though more than the same encoder
+# with random weights, below). The recordings also differ in language, a cue the encoder was not trained on
 # and MFCC statistics do not model either.
 #
 # **Both sides read the same audio.** Summarising the whole clip instead of the encoder's 1.6 s made no
