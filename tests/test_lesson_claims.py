@@ -664,14 +664,16 @@ CLAIMS = {
                                 samples_per_class=size) for rate in (0.2, 0.4) for size in (50, 200))
             and mean(r, "noise", "weakly_regularised_cleaned", noise_rate=0.4, samples_per_class=200)
             < mean(r, "noise", "feature_extraction", noise_rate=0.4, samples_per_class=200),
-        "cleaning never beats the tuned head measurably, and loses measurably at 50 per class and 40 % only":
+        "cleaning never beats the tuned head measurably, and loses measurably only at 200 per class without flips":
             lambda r: [(size, rate) for size in (50, 200) for rate in (0.0, 0.2, 0.4)
                        if not no_difference(r, "noise", "cleaned", "feature_extraction", noise_rate=rate,
-                                            samples_per_class=size)] == [(50, 0.4)]
-            and beats(r, "noise", "feature_extraction", "cleaned", noise_rate=0.4, samples_per_class=50),
-        "relabelling is never measurably better than the tuned head":
+                                            samples_per_class=size)] == [(200, 0.0)]
+            and beats(r, "noise", "feature_extraction", "cleaned", noise_rate=0.0, samples_per_class=200),
+        "relabelling is never measurably better than the tuned head, and worse without flips":
             lambda r: not any(beats(r, "noise", "relabelled", "feature_extraction", noise_rate=rate,
-                                    samples_per_class=size) for size in (50, 200) for rate in (0.0, 0.2, 0.4)),
+                                    samples_per_class=size) for size in (50, 200) for rate in (0.0, 0.2, 0.4))
+            and all(beats(r, "noise", "feature_extraction", "relabelled", noise_rate=0.0, samples_per_class=size)
+                    for size in (50, 200)),
         "the oracle at 40 % is just short of measurable over the tuned head":
             lambda r: all(no_difference(r, "noise", "oracle", "feature_extraction", noise_rate=0.4,
                                         samples_per_class=size)
@@ -682,21 +684,22 @@ CLAIMS = {
             lambda r: [(size, rate) for size in (50, 200) for rate in (0.0, 0.2, 0.4)
                        if beats(r, "noise", "feature_extraction", "pixels", noise_rate=rate, samples_per_class=size)]
             == [(200, 0.0)],
-        "the noise estimate is above the true rate in every run, by more than 0.1":
-            lambda r: all(row["estimated_noise_rate"] > row["true_noise_rate"] + 0.1
+        "the noise estimate is above the true rate in every run, and the detector is right on at most 0.83":
+            lambda r: all(row["estimated_noise_rate"] > row["true_noise_rate"] and row["detector_accuracy"] <= 0.83
                           for row in comparison(r, "noise").rows if row["strategy"] == "cleaned"),
-        "with no flips it flags more than a tenth of the right labels":
-            lambda r: all(row["false_issues"] > 0.1 * (row["training_examples"] + row["issues"])  # all kept + flagged
+        "with no flips it flags more than a twentieth of the right labels":
+            lambda r: all(row["false_issues"] > 0.05 * (row["training_examples"] + row["issues"])  # all kept + flagged
                           for row in comparison(r, "noise", noise_rate=0.0).rows if row["strategy"] == "cleaned"),
-        "recall above 0.85, precision of the flags under two thirds, top-k losses far above chance":
-            lambda r: all(mean(r, "noise", "cleaned", "issue_recall", noise_rate=rate, samples_per_class=size) > 0.85
-                          and mean(r, "noise", "cleaned", "issue_precision", noise_rate=rate,
-                                   samples_per_class=size) < 2 / 3
+        "recall above 0.75, precision of the flags rising with the rate, top-k losses far above chance":
+            lambda r: all(mean(r, "noise", "cleaned", "issue_recall", noise_rate=rate, samples_per_class=size) > 0.75
+                          and mean(r, "noise", "cleaned", "issue_precision", noise_rate=0.4, samples_per_class=size)
+                          > mean(r, "noise", "cleaned", "issue_precision", noise_rate=0.2, samples_per_class=size)
                           and mean(r, "noise", "cleaned", "precision_at_k", noise_rate=rate,
                                    samples_per_class=size) > rate + 0.3
                           for rate in (0.2, 0.4) for size in (50, 200)),
-        "relabelling restores the true label for under half of the flagged images":
-            lambda r: all(mean(r, "noise", "relabelled", "relabels_right", noise_rate=rate, samples_per_class=size) < 0.5
+        "relabelling restores the true label for 0.4 to 0.7 of the flagged images":
+            lambda r: all(0.4 < mean(r, "noise", "relabelled", "relabels_right", noise_rate=rate,
+                                     samples_per_class=size) < 0.7
                           for rate in (0.2, 0.4) for size in (50, 200)),
         "every fit converged, over three seeds":
             lambda r: all(row["converged"] for row in comparison(r, "noise").rows)

@@ -50,9 +50,9 @@ def test_confident_learning_estimates_the_noise_rate_and_finds_the_flipped_label
     losses = noise.label_losses(probabilities, noisy)
     assert noise.precision_at_k(losses, flipped, int(flipped.sum())) > 0.8
     assert noise.precision_at_k(-losses, flipped, int(flipped.sum())) < 0.2, "the ranking's direction matters"
-    summary = noise.search_summary(probabilities, noisy, flipped)
+    summary = noise.search_summary(probabilities, noisy, labels)
     assert summary["issues"] == issues.sum() and summary["false_issues"] == (issues & ~flipped).sum()
-    assert summary["true_noise_rate"] == 0.2 and summary["flipped"] == 48
+    assert summary["true_noise_rate"] == 0.2 and summary["flipped"] == 48 and summary["detector_accuracy"] > 0.9
 
 
 def test_on_clean_labels_of_separable_classes_it_estimates_little_noise_and_flags_little():
@@ -91,6 +91,13 @@ def test_out_of_fold_needs_enough_examples_per_class():
         noise.out_of_fold_probabilities(rows, labels, 4, folds=5)
 
 
+def test_the_out_of_fold_strength_is_the_one_given():
+    rows, labels = _clusters(per_class=40, spread=0.6)
+    strong = noise.out_of_fold_probabilities(rows, labels, 4, seed=0, strength=1e-4)
+    weak = noise.out_of_fold_probabilities(rows, labels, 4, seed=0, strength=1.0)
+    assert strong.max(axis=1).mean() < weak.max(axis=1).mean(), "a strong penalty gives less confident predictions"
+
+
 def test_the_feature_head_keeps_the_strength_best_on_validation_and_converges():
     rows, labels = _clusters(per_class=40, spread=0.6)
     validation_rows, validation_labels = _clusters(seed=0, per_class=40, spread=0.6)
@@ -120,3 +127,4 @@ def test_the_noise_study_runs_end_to_end_and_searches_the_flipped_labels():
     assert cleaned["flipped"] == 80 and 0 < cleaned["issues"] < 200
     assert cleaned["training_examples"] == 200 - cleaned["issues"] and rows["oracle"]["training_examples"] == 120
     assert cleaned["precision_at_k"] > 0.4, "the highest out-of-fold losses are mostly flipped labels (chance: 0.4)"
+    assert 0.4 < cleaned["detector_accuracy"] <= 1.0

@@ -1,8 +1,10 @@
 """Data quality: training labels that are wrong, what they cost, and how to find them.
 
 :func:`flip_labels` turns a share of the training labels into another class, uniformly (symmetric
-noise). The search for them is **confident learning** (Northcutt, Jiang & Chuang 2021), as the
-cleanlab library runs it by default:
+noise). The search for them is **confident learning** (Northcutt, Jiang & Chuang 2021), close to
+the cleanlab library's defaults (cleanlab counts an example under its most probable class only and
+keeps at least one example per class; here the most probable class above its threshold counts, as
+in the paper):
 
 1. :func:`out_of_fold_probabilities`: every example's class probabilities from a classifier that
    never saw it (k folds, a logistic regression on the frozen features).
@@ -77,6 +79,8 @@ def _check_rate(rate) -> None:
 class FeatureHead:
     """A logistic regression on standardised feature rows, its ``C`` chosen on validation; ``accuracy(rows, labels)``.
 
+    Ties on validation go to the stronger penalty (the first of ``strengths``, the simpler model).
+
     This is the new head of a frozen base fitted to convergence: a softmax layer on pooled
     features is a multinomial logistic regression. ``strength`` (the chosen ``C``),
     ``validation_accuracy``, ``solver_iterations`` and ``converged`` say how it was fitted.
@@ -105,8 +109,12 @@ class FeatureHead:
         return dict(strength=self.strength, solver_iterations=self.solver_iterations, converged=self.converged)
 
 
-def out_of_fold_probabilities(feature_rows, labels, num_classes: int, *, folds: int = 5, seed: int = 0) -> np.ndarray:
-    """``(N, classes)`` probabilities of a logistic regression that never saw the example it predicts (k folds)."""
+DETECTOR_STRENGTH = 0.1  # the out-of-fold classifier's C where no validation set chose one
+
+
+def out_of_fold_probabilities(feature_rows, labels, num_classes: int, *, folds: int = 5, seed: int = 0,
+                              strength: float = DETECTOR_STRENGTH) -> np.ndarray:
+    """``(N, classes)`` probabilities of a logistic regression (``C = strength``) that never saw the example it predicts (k folds)."""
     from sklearn.model_selection import StratifiedKFold
     from sklearn.preprocessing import StandardScaler
 
@@ -121,7 +129,8 @@ def out_of_fold_probabilities(feature_rows, labels, num_classes: int, *, folds: 
     for fitted, held_out in StratifiedKFold(folds, shuffle=True, random_state=seed).split(feature_rows, labels):
         scaler = StandardScaler().fit(feature_rows[fitted])
         classifier = baselines.fit_logistic_regression(scaler.transform(feature_rows[fitted]), labels[fitted],
-                                                       C=0.1, tol=SOLVER_TOLERANCE, max_iter=500)
+                                                       C=strength, tol=SOLVER_TOLERANCE,
+                                                       max_iter=MAX_SOLVER_ITERATIONS)
         probabilities[np.ix_(held_out, classifier.classes_)] = classifier.predict_proba(
             scaler.transform(feature_rows[held_out]))
     return probabilities
@@ -215,19 +224,21 @@ def precision_at_k(scores, truth, k: int) -> float:
     return float(np.mean(np.asarray(truth, bool)[top]))
 
 
-def suspect_labels(model, dataset, *, folds: int = 5, seed: int = 0) -> list[dict]:
+def suspect_labels(model, dataset, *, folds: int = 5, seed: int = 0, strength: float = DETECTOR_STRENGTH) -> list[dict]:
     """The examples of ``(images, labels)`` whose label looks wrong, most suspect first.
 
     Give a model whose base is pretrained and not trained on these labels (a fresh
     :func:`tltutor.models.build_transfer_model`): a base fine-tuned on them has seen every example, and
     its predictions are no longer out of fold. The frozen base's pooled features go through
-    :func:`out_of_fold_probabilities`; rows hold the example's ``index``, its ``label``, the
+    :func:`out_of_fold_probabilities` (``C = strength``: choose it on a validation set, as
+    :class:`FeatureHead` does); rows hold the example's ``index``, its ``label``, the
     ``predicted`` class, the out-of-fold ``loss`` of its label and whether :func:`find_label_issues`
     ``flagged`` it. Sorted by loss, highest first.
     """
     feature_rows, labels = features.pooled_features(model, dataset)
     num_classes = int(model.output_shape[-1])
-    probabilities = out_of_fold_probabilities(feature_rows, labels, num_classes, folds=folds, seed=seed)
+    probabilities = out_of_fold_probabilities(feature_rows, labels, num_classes, folds=folds, seed=seed,
+                                              strength=strength)
     losses = label_losses(probabilities, labels)
     flagged = find_label_issues(probabilities, labels)
     rows = [dict(index=int(index), label=int(labels[index]), predicted=int(probabilities[index].argmax()),
@@ -235,16 +246,20 @@ def suspect_labels(model, dataset, *, folds: int = 5, seed: int = 0) -> list[dic
     return sorted(rows, key=lambda row: -row["loss"])
 
 
-def search_summary(probabilities, noisy_labels, flipped) -> dict:
-    """How well confident learning found the ``flipped`` labels: counts, rates, precision and recall.
+def search_summary(probabilities, noisy_labels, true_labels) -> dict:
+    """How well confident learning found the flipped labels (``noisy_labels`` that differ from ``true_labels``).
 
     ``estimated_noise_rate`` against ``true_noise_rate``; ``issues`` found, the share of them truly
     flipped (``issue_precision``) and of the flipped found (``issue_recall``); ``precision_at_k``
-    for the ``k = flipped`` highest out-of-fold losses; ``false_issues``, the issues on right labels.
+    for the ``k = flipped`` highest out-of-fold losses; ``false_issues``, the issues on right labels;
+    ``detector_accuracy``, the out-of-fold classifier's accuracy on the true labels.
     """
-    flipped = np.asarray(flipped, bool)
+    probabilities, noisy_labels = _checked(probabilities, noisy_labels)
+    true_labels = np.asarray(true_labels).astype(np.int64)
+    flipped = noisy_labels != true_labels
     issues = find_label_issues(probabilities, noisy_labels)
     summary = dict(true_noise_rate=round(float(flipped.mean()), 4),
+                   detector_accuracy=round(float(np.mean(probabilities.argmax(axis=1) == true_labels)), 4),
                    estimated_noise_rate=round(estimated_noise_rate(probabilities, noisy_labels), 4),
                    flipped=int(flipped.sum()), issues=int(issues.sum()), false_issues=int((issues & ~flipped).sum()))
     if issues.any():
@@ -263,7 +278,8 @@ def noise_study(dataset: str = data.OFFLINE_DEFAULT, *, rates=RATES, sizes=SIZES
 
     Keyed by ``"strategy"`` with ``noise_rate`` and ``samples_per_class`` columns. Every head is a
     :class:`FeatureHead` on the frozen base's pooled features, fitted to convergence with its ``C``
-    chosen on the noisy validation labels:
+    chosen on the noisy validation labels. The out-of-fold classifier that searches for wrong labels
+    uses the ``C`` chosen for the head on every noisy label:
 
     - ``pixels``: the same classifier on raw grey pixels at 28 px (:func:`~tltutor.lessons.baselines.grey_pixels`), no transfer;
     - ``feature_extraction``: the head on every noisy label;
@@ -302,23 +318,25 @@ def noise_study(dataset: str = data.OFFLINE_DEFAULT, *, rates=RATES, sizes=SIZES
                 def add(strategy, kept, labels, source=rows, strengths=STRENGTHS, **extra):
                     head = FeatureHead(source["train"][kept], labels[kept], source["validation"], noisy_validation,
                                        strengths=strengths, seed=seed)
+                    if strategy is None:
+                        return head
                     comparison.add(strategy, seed, **columns, test_accuracy=round(head.accuracy(source["test"], test[1]), 4),
                                    validation_accuracy=round(head.validation_accuracy, 4),
                                    training_examples=int(kept.sum()), **head.summary(), **extra)
+                    return head
 
                 everything = np.ones(len(noisy), bool)
                 if "pixels" in strategies:
                     add("pixels", everything, noisy, source=pixels)
-                if "feature_extraction" in strategies:
-                    add("feature_extraction", everything, noisy)
+                chosen = add("feature_extraction" if "feature_extraction" in strategies else None, everything, noisy)
                 if "weakly_regularised" in strategies:
                     add("weakly_regularised", everything, noisy, strengths=(WEAK_STRENGTH,))
                 if {"cleaned", "relabelled", "weakly_regularised_cleaned"} & set(strategies):
                     probabilities = out_of_fold_probabilities(rows["train"], noisy, info.num_classes, folds=folds,
-                                                              seed=seed)
+                                                              seed=seed, strength=chosen.strength)
                     issues = find_label_issues(probabilities, noisy)
                     if "cleaned" in strategies:
-                        add("cleaned", ~issues, noisy, **search_summary(probabilities, noisy, flipped))
+                        add("cleaned", ~issues, noisy, **search_summary(probabilities, noisy, train[1]))
                     if "relabelled" in strategies:
                         relabelled = np.where(issues, probabilities.argmax(axis=1), noisy)
                         right = float(np.mean(relabelled[issues] == train[1][issues])) if issues.any() else float("nan")
