@@ -40,7 +40,9 @@ def self_training(source_features, source_labels, target_features, target_test, 
     ``target_test`` is ``(features, labels)`` of target examples kept apart for measuring. Returns the
     target test accuracy ``before`` and ``after`` adaptation and how many pseudo-labels were used.
     With ``target_truth`` (the unlabelled examples' true labels, which the method never uses) it also
-    reports the share of pseudo-labels that were right.
+    reports the share of pseudo-labels that were right, and ``in_domain``: the accuracy of the same
+    classifier fitted on the unlabelled examples *with* their true labels, the reference an
+    adaptation method could at best approach.
     """
     confidence = validation.check_number(confidence, "confidence", low=0, high=1, low_inclusive=False,
                                          high_inclusive=False)
@@ -58,6 +60,8 @@ def self_training(source_features, source_labels, target_features, target_test, 
     if target_truth is not None:
         truth = np.asarray(target_truth)[chosen]
         result["pseudo_label_precision"] = round(float(np.mean(pseudo_labels == truth)), 4) if len(chosen) else None
+        in_domain = _classifier(target_features, np.asarray(target_truth), seed, strength)
+        result["in_domain"] = round(float(in_domain.score(test_features, test_labels)), 4)
     return result
 
 
@@ -89,6 +93,29 @@ def retrieval_recall(features, labels, k: int = 5) -> float:
     np.fill_diagonal(similarity, -np.inf)
     neighbours = np.argsort(-similarity, axis=1)[:, :k]
     return round(float(np.mean((labels[neighbours] == labels[:, None]).any(axis=1))), 4)
+
+
+def lsa_features(features, components: int = 100, *, seed: int = 0) -> np.ndarray:
+    """Latent semantic analysis: ``features`` (e.g. TF-IDF) projected on their top ``components``
+    singular directions (truncated SVD), each row scaled to unit length.
+
+    Sparse TF-IDF vectors are nearly orthogonal, so every text is about equally far from every
+    k-means centre; the projection merges words that occur together into shared directions.
+
+    Examples:
+        >>> lsa_features(np.eye(6)[[0, 0, 1, 2, 3]] + 0.1, components=2).shape
+        (5, 2)
+    """
+    from sklearn.decomposition import TruncatedSVD  # scikit-learn is imported only where used
+
+    features = np.asarray(features, np.float64)
+    components = validation.check_positive_int(components, "components")
+    if components >= min(features.shape):
+        raise validation.InvalidArgumentError(
+            f"{components} components from a {features.shape[0]} × {features.shape[1]} matrix: ask for fewer "
+            f"than {min(features.shape)}")
+    projected = TruncatedSVD(components, random_state=seed).fit_transform(features)
+    return projected / np.maximum(np.linalg.norm(projected, axis=1, keepdims=True), 1e-12)
 
 
 def tfidf_features(texts) -> np.ndarray:
