@@ -98,7 +98,7 @@ tl.report.plots.plot_image_grid(train[0][:12], noisy_labels[:12], info.class_nam
 model = tl.lessons.experiments.reset_or_build_model("EfficientNetLite0", info.num_classes, seed=0, image_size=64)
 feature_rows, _ = tl.features.pooled_features(model, train)
 noisy_validation_labels, _ = tl.lessons.noise.flip_labels(validation[1], info.num_classes, 0.4, seed=1000)
-head = tl.lessons.noise.FeatureHead(feature_rows, noisy_labels, tl.features.pooled_features(model, validation)[0],
+head = tl.lessons.baselines.FeatureHead(feature_rows, noisy_labels, tl.features.pooled_features(model, validation)[0],
                                     noisy_validation_labels)
 probabilities = tl.lessons.noise.out_of_fold_probabilities(feature_rows, noisy_labels, info.num_classes, seed=0,
                                                            strength=head.strength)

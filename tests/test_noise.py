@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from tltutor.errors import InvalidArgumentError
-from tltutor.lessons import noise
+from tltutor.lessons import baselines, noise
 
 
 def test_flipped_labels_move_to_another_class_at_the_asked_rate():
@@ -101,7 +101,7 @@ def test_the_out_of_fold_strength_is_the_one_given():
 def test_the_feature_head_keeps_the_strength_best_on_validation_and_converges():
     rows, labels = _clusters(per_class=40, spread=0.6)
     validation_rows, validation_labels = _clusters(seed=0, per_class=40, spread=0.6)
-    head = noise.FeatureHead(rows, labels, validation_rows, validation_labels, strengths=(1e-4, 1.0))
+    head = baselines.FeatureHead(rows, labels, validation_rows, validation_labels, strengths=(1e-4, 1.0))
     assert head.converged and head.strength == 1.0, "a nearly zero C cannot separate these classes"
     assert head.accuracy(validation_rows, validation_labels) == pytest.approx(head.validation_accuracy)
 

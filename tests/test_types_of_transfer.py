@@ -33,3 +33,37 @@ def test_lsa_gives_unit_rows_of_the_asked_size_and_refuses_too_many_components()
     assert types.cluster_scores(projected, np.arange(40) % 2, seed=0)["nmi"] == 1.0
     with pytest.raises(InvalidArgumentError, match="fewer than 30"):
         types.lsa_features(vocabulary, components=30)
+
+
+def test_standardising_each_domain_undoes_a_shift_and_scale_that_moved_every_feature():
+    rng = np.random.default_rng(2)
+    source, source_labels = _domain(rng, 0.0)
+    target, target_labels = _domain(rng, 0.0)
+    target = target * 0.2 + 5.0  # lower contrast and a brighter mean: the source's boundary misses entirely
+    test, test_labels = target[100:], target_labels[100:]
+    raw = types.self_training(source, source_labels, target[:100], (test, test_labels))
+    aligned_source, aligned_target, aligned_test = types.standardise_each_domain(source, target[:100], test)
+    aligned = types.self_training(aligned_source, source_labels, aligned_target, (aligned_test, test_labels))
+    assert raw["before"] <= 0.6 and aligned["before"] > 0.85
+    with pytest.raises(InvalidArgumentError, match="same extractor"):
+        types.standardise_each_domain(source, target[:, :4])
+
+
+def test_compare_adaptation_runs_every_arm_on_every_seed_and_checks_the_pool():
+    rng = np.random.default_rng(3)
+    source = _domain(rng, 0.0)
+    target_features, target_labels = _domain(rng, 0.0)
+    comparison = types.compare_adaptation(source, (target_features * 0.2 + 5.0, target_labels), source_per_class=20,
+                                          seeds=(0, 1))
+    assert sorted({row["adaptation"] for row in comparison.rows}) == sorted(types.ADAPTATIONS)
+    assert len(comparison.rows) == 2 * len(types.ADAPTATIONS) and all(row["converged"] for row in comparison.rows)
+    assert min(comparison.values("standardised", "target_accuracy")) > max(
+        comparison.values("source only", "target_accuracy"))
+    with pytest.raises(InvalidArgumentError, match="at most 100"):
+        types.compare_adaptation(source, (target_features, target_labels), source_per_class=101, seeds=(0,))
+
+
+def test_cluster_scores_say_whether_k_means_converged():
+    features = np.repeat(np.eye(3), 5, axis=0)
+    scores = types.cluster_scores(features, np.repeat(np.arange(3), 5))
+    assert scores["converged"] is True and scores["nmi"] == 1.0

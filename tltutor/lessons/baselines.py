@@ -81,6 +81,44 @@ def logistic_regression_chosen_on_validation(train, validation_data, strengths, 
     return best
 
 
+HEAD_STRENGTHS = (1e-4, 1e-3, 1e-2, 1e-1, 1.0)  # a feature head's C, chosen on validation
+HEAD_MAX_SOLVER_ITERATIONS = 2000
+HEAD_SOLVER_TOLERANCE = 1e-3
+
+
+class FeatureHead:
+    """A logistic regression on standardised feature rows, its ``C`` chosen on validation; ``accuracy(rows, labels)``.
+
+    Ties on validation go to the stronger penalty (the first of ``strengths``, the simpler model).
+
+    This is the new head of a frozen base fitted to convergence: a softmax layer on pooled
+    features is a multinomial logistic regression. ``strength`` (the chosen ``C``),
+    ``validation_accuracy``, ``solver_iterations`` and ``converged`` say how it was fitted.
+    """
+
+    def __init__(self, rows, labels, validation_rows, validation_labels, *, strengths=HEAD_STRENGTHS, seed: int = 0):
+        from sklearn.preprocessing import StandardScaler
+
+        self.scaler = StandardScaler().fit(np.asarray(rows, np.float64))
+        scaled, scaled_validation = self.scaler.transform(rows), self.scaler.transform(validation_rows)
+        best = None
+        for strength in strengths:
+            classifier = fit_logistic_regression(scaled, labels, C=strength, tol=HEAD_SOLVER_TOLERANCE,
+                                                           max_iter=HEAD_MAX_SOLVER_ITERATIONS, random_state=seed)
+            score = float(classifier.score(scaled_validation, validation_labels))
+            if best is None or score > best[0]:
+                best = (score, strength, classifier)
+        self.validation_accuracy, self.strength, self.classifier = best
+        self.solver_iterations = int(np.max(self.classifier.n_iter_))
+        self.converged = self.solver_iterations < HEAD_MAX_SOLVER_ITERATIONS
+
+    def accuracy(self, rows, labels) -> float:
+        return float(self.classifier.score(self.scaler.transform(rows), labels))
+
+    def summary(self) -> dict:
+        return dict(strength=self.strength, solver_iterations=self.solver_iterations, converged=self.converged)
+
+
 class PixelClassifier:
     """Logistic regression on raw pixels, its ``C`` and input chosen on validation; ``accuracy(data)`` for any data.
 

@@ -41,10 +41,10 @@ RATES = (0.0, 0.2, 0.4)
 SIZES = (50, 200)
 STRATEGIES = ("pixels", "feature_extraction", "cleaned", "relabelled", "oracle", "weakly_regularised",
               "weakly_regularised_cleaned")
-STRENGTHS = (1e-4, 1e-3, 1e-2, 1e-1, 1.0)  # the heads' C, chosen on the (noisy) validation labels
+STRENGTHS = baselines.HEAD_STRENGTHS  # the heads' C, chosen on the (noisy) validation labels
 WEAK_STRENGTH = 1.0  # scikit-learn's default C: a head that fits its training labels closely
-MAX_SOLVER_ITERATIONS = 2000
-SOLVER_TOLERANCE = 1e-3
+MAX_SOLVER_ITERATIONS = baselines.HEAD_MAX_SOLVER_ITERATIONS
+SOLVER_TOLERANCE = baselines.HEAD_SOLVER_TOLERANCE
 
 
 def flip_labels(labels, num_classes: int, rate: float, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -74,39 +74,6 @@ def flip_labels(labels, num_classes: int, rate: float, seed: int = 0) -> tuple[n
 def _check_rate(rate) -> None:
     if not 0.0 <= float(rate) < 1.0:
         raise validation.InvalidArgumentError(f"the noise rate must be in [0, 1), got {rate}")
-
-
-class FeatureHead:
-    """A logistic regression on standardised feature rows, its ``C`` chosen on validation; ``accuracy(rows, labels)``.
-
-    Ties on validation go to the stronger penalty (the first of ``strengths``, the simpler model).
-
-    This is the new head of a frozen base fitted to convergence: a softmax layer on pooled
-    features is a multinomial logistic regression. ``strength`` (the chosen ``C``),
-    ``validation_accuracy``, ``solver_iterations`` and ``converged`` say how it was fitted.
-    """
-
-    def __init__(self, rows, labels, validation_rows, validation_labels, *, strengths=STRENGTHS, seed: int = 0):
-        from sklearn.preprocessing import StandardScaler
-
-        self.scaler = StandardScaler().fit(np.asarray(rows, np.float64))
-        scaled, scaled_validation = self.scaler.transform(rows), self.scaler.transform(validation_rows)
-        best = None
-        for strength in strengths:
-            classifier = baselines.fit_logistic_regression(scaled, labels, C=strength, tol=SOLVER_TOLERANCE,
-                                                           max_iter=MAX_SOLVER_ITERATIONS, random_state=seed)
-            score = float(classifier.score(scaled_validation, validation_labels))
-            if best is None or score > best[0]:
-                best = (score, strength, classifier)
-        self.validation_accuracy, self.strength, self.classifier = best
-        self.solver_iterations = int(np.max(self.classifier.n_iter_))
-        self.converged = self.solver_iterations < MAX_SOLVER_ITERATIONS
-
-    def accuracy(self, rows, labels) -> float:
-        return float(self.classifier.score(self.scaler.transform(rows), labels))
-
-    def summary(self) -> dict:
-        return dict(strength=self.strength, solver_iterations=self.solver_iterations, converged=self.converged)
 
 
 DETECTOR_STRENGTH = 0.1  # the out-of-fold classifier's C where no validation set chose one
@@ -231,7 +198,7 @@ def suspect_labels(model, dataset, *, folds: int = 5, seed: int = 0, strength: f
     :func:`tltutor.models.build_transfer_model`): a base fine-tuned on them has seen every example, and
     its predictions are no longer out of fold. The frozen base's pooled features go through
     :func:`out_of_fold_probabilities` (``C = strength``: choose it on a validation set, as
-    :class:`FeatureHead` does); rows hold the example's ``index``, its ``label``, the
+    :class:`~tltutor.lessons.baselines.FeatureHead` does); rows hold the example's ``index``, its ``label``, the
     ``predicted`` class, the out-of-fold ``loss`` of its label and whether :func:`find_label_issues`
     ``flagged`` it. Sorted by loss, highest first.
     """
@@ -277,7 +244,7 @@ def noise_study(dataset: str = data.OFFLINE_DEFAULT, *, rates=RATES, sizes=SIZES
     """Each strategy on training labels flipped at each rate and size (validation flipped too), tested on clean labels.
 
     Keyed by ``"strategy"`` with ``noise_rate`` and ``samples_per_class`` columns. Every head is a
-    :class:`FeatureHead` on the frozen base's pooled features, fitted to convergence with its ``C``
+    :class:`~tltutor.lessons.baselines.FeatureHead` on the frozen base's pooled features, fitted to convergence with its ``C``
     chosen on the noisy validation labels. The out-of-fold classifier that searches for wrong labels
     uses the ``C`` chosen for the head on every noisy label:
 
@@ -316,7 +283,7 @@ def noise_study(dataset: str = data.OFFLINE_DEFAULT, *, rates=RATES, sizes=SIZES
                 columns = dict(noise_rate=float(rate), samples_per_class=size)
 
                 def add(strategy, kept, labels, source=rows, strengths=STRENGTHS, **extra):
-                    head = FeatureHead(source["train"][kept], labels[kept], source["validation"], noisy_validation,
+                    head = baselines.FeatureHead(source["train"][kept], labels[kept], source["validation"], noisy_validation,
                                        strengths=strengths, seed=seed)
                     if strategy is None:
                         return head

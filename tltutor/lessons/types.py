@@ -25,12 +25,21 @@ import numpy as np
 
 from tltutor import validation
 from tltutor.lessons import baselines
+from tltutor.report.results import Comparison
 
 CONFIDENCE = 0.9
 
 
+MAX_SOLVER_ITERATIONS = 3000
+
+
 def _classifier(features, labels, seed, strength=1.0):
-    return baselines.fit_logistic_regression(features, labels, C=strength, max_iter=3000, random_state=seed)
+    return baselines.fit_logistic_regression(features, labels, C=strength, max_iter=MAX_SOLVER_ITERATIONS,
+                                             random_state=seed)
+
+
+def _converged(*classifiers) -> bool:
+    return all(int(np.max(classifier.n_iter_)) < MAX_SOLVER_ITERATIONS for classifier in classifiers)
 
 
 def self_training(source_features, source_labels, target_features, target_test, *, confidence: float = CONFIDENCE,
@@ -38,7 +47,8 @@ def self_training(source_features, source_labels, target_features, target_test, 
     """Fit on the labelled source, pseudo-label confident unlabelled target examples, fit again on both.
 
     ``target_test`` is ``(features, labels)`` of target examples kept apart for measuring. Returns the
-    target test accuracy ``before`` and ``after`` adaptation and how many pseudo-labels were used.
+    target test accuracy ``before`` and ``after`` adaptation, how many pseudo-labels were used, and
+    whether every fit ``converged``.
     With ``target_truth`` (the unlabelled examples' true labels, which the method never uses) it also
     reports the share of pseudo-labels that were right, and ``in_domain``: the accuracy of the same
     classifier fitted on the unlabelled examples *with* their true labels, the reference an
@@ -56,20 +66,128 @@ def self_training(source_features, source_labels, target_features, target_test, 
                         np.concatenate([source_labels, pseudo_labels]), seed, strength)
     test_features, test_labels = target_test
     result = {"before": round(float(before.score(test_features, test_labels)), 4),
-              "after": round(float(after.score(test_features, test_labels)), 4), "pseudo_labels": int(len(chosen))}
+              "after": round(float(after.score(test_features, test_labels)), 4), "pseudo_labels": int(len(chosen)),
+              "converged": _converged(before, after)}
     if target_truth is not None:
         truth = np.asarray(target_truth)[chosen]
         result["pseudo_label_precision"] = round(float(np.mean(pseudo_labels == truth)), 4) if len(chosen) else None
         in_domain = _classifier(target_features, np.asarray(target_truth), seed, strength)
         result["in_domain"] = round(float(in_domain.score(test_features, test_labels)), 4)
+        result["converged"] = result["converged"] and _converged(in_domain)
     return result
+
+
+def standardise_each_domain(source_features, unlabelled_target, *other_target):
+    """Each domain's features standardised by its own statistics: the source by the source's mean and
+    standard deviation, the target (``unlabelled_target`` and any ``other_target`` arrays) by those of
+    the unlabelled target examples. No target label is used.
+
+    This is AdaBN (notebook 08) applied to the features a frozen base hands the head: a shift that
+    moves or scales every feature alike (lower contrast, another sensor) is undone before the
+    classifier sees it. Returns ``(source, unlabelled_target, *other_target)``.
+
+    Examples:
+        >>> source = np.array([[0.0], [2.0]]); target = np.array([[10.0], [14.0]])
+        >>> [part.ravel().tolist() for part in standardise_each_domain(source, target, np.array([[12.0]]))]
+        [[-1.0, 1.0], [-1.0, 1.0], [0.0]]
+    """
+    source_features, unlabelled_target = np.asarray(source_features, np.float64), np.asarray(unlabelled_target, np.float64)
+    for name, part in (("source features", source_features), ("unlabelled target features", unlabelled_target)):
+        validation.check_not_empty(len(part), name)
+    if source_features.shape[1:] != unlabelled_target.shape[1:]:
+        raise validation.InvalidArgumentError(
+            f"source features have shape {source_features.shape} and target features {unlabelled_target.shape}: "
+            "both domains must go through the same extractor")
+
+    def scaled(part, reference):
+        return (np.asarray(part, np.float64) - reference.mean(axis=0)) / np.maximum(reference.std(axis=0), 1e-6)
+
+    return (scaled(source_features, source_features), scaled(unlabelled_target, unlabelled_target),
+            *(scaled(part, unlabelled_target) for part in other_target))
+
+
+ADAPTATIONS = ("source only", "self-training", "standardised", "standardised + self-training", "in-domain labels")
+
+
+def compare_adaptation(source, target, *, source_per_class: int, seeds, confidence: float = CONFIDENCE,
+                       strength: float = 1.0) -> Comparison:
+    """Every arm of :data:`ADAPTATIONS` on one shift, keyed by ``"adaptation"``; rows hold ``target_accuracy``.
+
+    ``source`` is ``(features, labels)``: a labelled pool, ``source_per_class`` of each class drawn per
+    seed. ``target`` is ``(features, labels)`` of the shifted domain: each seed shows half of it to
+    the method without labels and measures on the other half. The target labels serve only to
+    measure and to fit ``"in-domain labels"``, the same classifier trained on the unlabelled half
+    with its true labels: the reference an adaptation could at best approach. Every arm is a
+    logistic regression with ``C = strength`` fitted to convergence.
+    """
+    source_features, source_labels = np.asarray(source[0]), np.asarray(source[1])
+    target_features, target_labels = np.asarray(target[0]), np.asarray(target[1])
+    source_per_class = validation.check_positive_int(source_per_class, "source_per_class")
+    seeds = validation.check_seeds(seeds)
+    classes = np.unique(source_labels)
+    smallest = min(int(np.sum(source_labels == label)) for label in classes)
+    if smallest < source_per_class:
+        raise validation.InvalidArgumentError(
+            f"the source pool has {smallest} examples of its smallest class, fewer than source_per_class="
+            f"{source_per_class}: ask for at most {smallest}")
+    validation.check_not_empty(len(target_features) // 2, "half of the target set")
+    comparison = Comparison("adaptation", settings=dict(source_per_class=source_per_class, confidence=confidence,
+                                                        strength=strength, target_examples=len(target_labels)))
+    for seed in seeds:
+        rng = np.random.default_rng(seed)
+        picked = np.concatenate([rng.choice(np.flatnonzero(source_labels == label), source_per_class, replace=False)
+                                 for label in classes])
+        order = rng.permutation(len(target_labels))
+        unlabelled, evaluation = order[:len(order) // 2], order[len(order) // 2:]
+        truth = target_labels[unlabelled]
+        raw = self_training(source_features[picked], source_labels[picked], target_features[unlabelled],
+                            (target_features[evaluation], target_labels[evaluation]), confidence=confidence,
+                            strength=strength, seed=seed, target_truth=truth)
+        aligned_source, aligned_unlabelled, aligned_evaluation = standardise_each_domain(
+            source_features[picked], target_features[unlabelled], target_features[evaluation])
+        aligned = self_training(aligned_source, source_labels[picked], aligned_unlabelled,
+                                (aligned_evaluation, target_labels[evaluation]), confidence=confidence,
+                                strength=strength, seed=seed, target_truth=truth)
+        for name, result, accuracy in (("source only", raw, "before"), ("self-training", raw, "after"),
+                                       ("standardised", aligned, "before"),
+                                       ("standardised + self-training", aligned, "after"),
+                                       ("in-domain labels", raw, "in_domain")):
+            pseudo = ({"pseudo_labels": result["pseudo_labels"], "pseudo_label_precision":
+                       result["pseudo_label_precision"]} if accuracy == "after" else {})
+            comparison.add(name, seed, target_accuracy=result[accuracy], **pseudo, converged=result["converged"])
+    return comparison
+
+
+def compare_text_heads(embed, samples_per_class: int, *, seeds) -> Comparison:
+    """Inductive transfer on movie sentiment, keyed by ``"representation"``: TF-IDF against the
+    embeddings ``embed(texts)`` returns, each under a logistic regression whose ``C`` validation
+    chose, fitted to convergence. Rows hold ``movies_accuracy``, ``strength`` and ``converged``."""
+    from tltutor.data import text as text_data
+    from tltutor.lessons import text as text_lessons
+
+    samples_per_class = validation.check_positive_int(samples_per_class, "samples_per_class")
+    seeds = validation.check_seeds(seeds)
+    test_texts, test_labels = text_data.domain_texts("movies", "test")
+    test_rows = embed(test_texts)
+    comparison = Comparison("representation", settings=dict(
+        samples_per_class=samples_per_class, tfidf_strengths=list(text_lessons.REGULARISATION_STRENGTHS),
+        embedding_strengths=list(baselines.HEAD_STRENGTHS)))
+    for seed in seeds:
+        train, validation_data, _, _ = text_data.load_sentiment(samples_per_class=samples_per_class, seed=seed)
+        tfidf = text_lessons.TfidfClassifier(train, validation_data, seed=seed)
+        comparison.add("TF-IDF", seed, movies_accuracy=round(tfidf.accuracy((test_texts, test_labels)), 4),
+                       strength=tfidf.strength, converged=_converged(tfidf.classifier))
+        head = baselines.FeatureHead(embed(train[0]), train[1], embed(validation_data[0]), validation_data[1], seed=seed)
+        comparison.add("sentence embeddings", seed, movies_accuracy=round(head.accuracy(test_rows, test_labels), 4),
+                       **head.summary())
+    return comparison
 
 
 def cluster_scores(features, labels, *, clusters: int | None = None, seed: int = 0) -> dict:
     """k-means on ``features`` (as many clusters as classes), scored against the true ``labels``.
 
     NMI (normalised mutual information) and ARI (adjusted Rand index) are 1 for a perfect match; ARI
-    is about 0 for a random assignment.
+    is about 0 for a random assignment. ``converged`` says k-means stopped before its iteration cap.
     """
     from sklearn.cluster import KMeans  # scikit-learn is imported only where used
     from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
@@ -77,9 +195,11 @@ def cluster_scores(features, labels, *, clusters: int | None = None, seed: int =
     features, labels = np.asarray(features, np.float64), np.asarray(labels)
     validation.check_not_empty(len(features), "set of features")
     clusters = clusters or len(np.unique(labels))
-    assigned = KMeans(clusters, n_init=4, random_state=seed).fit_predict(features)
+    fitted = KMeans(clusters, n_init=4, random_state=seed).fit(features)
+    assigned = fitted.labels_
     return {"nmi": round(float(normalized_mutual_info_score(labels, assigned)), 4),
-            "ari": round(float(adjusted_rand_score(labels, assigned)), 4)}
+            "ari": round(float(adjusted_rand_score(labels, assigned)), 4),
+            "converged": bool(fitted.n_iter_ < fitted.max_iter)}
 
 
 def retrieval_recall(features, labels, k: int = 5) -> float:
