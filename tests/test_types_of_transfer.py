@@ -67,3 +67,20 @@ def test_cluster_scores_say_whether_k_means_converged():
     features = np.repeat(np.eye(3), 5, axis=0)
     scores = types.cluster_scores(features, np.repeat(np.arange(3), 5))
     assert scores["converged"] is True and scores["nmi"] == 1.0
+
+
+def test_compare_text_heads_fits_both_heads_to_convergence_with_a_chosen_strength():
+    from tltutor.lessons import baselines
+
+    def embed(texts):  # a stand-in extractor: counts of a few sentiment words, enough to beat chance
+        words = ("good", "great", "bad", "worst", "not", "best", "boring", "fun")
+        return np.array([[text.lower().count(word) for word in words] + [len(text) / 100] for text in texts], float)
+
+    comparison = types.compare_text_heads(embed, 16, seeds=(0, 1))
+    assert sorted({row["representation"] for row in comparison.rows}) == ["TF-IDF", "sentence embeddings"]
+    assert len(comparison.rows) == 4 and all(row["converged"] for row in comparison.rows)
+    assert all(row["strength"] in baselines.HEAD_STRENGTHS
+               for row in comparison.rows if row["representation"] == "sentence embeddings")
+    assert all(0.0 <= value <= 1.0 for value in comparison.values("TF-IDF", "movies_accuracy"))
+    with pytest.raises(InvalidArgumentError):
+        types.compare_text_heads(embed, 0, seeds=(0,))
