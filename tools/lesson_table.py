@@ -111,10 +111,12 @@ HEADLINES = {
                            lambda r: f"synthetic speakers: encoder {_s(r, 'speaker', 'frozen')}, MFCC "
                                      f"{_s(r, 'speaker', 'mfcc')}; recorded voices: encoder "
                                      f"{_s(r, 'recorded', 'frozen')}, MFCC {_s(r, 'recorded', 'mfcc')}"),
-    "15_types_of_transfer": ("inductive, transductive (self-training) and unsupervised (clustering, retrieval)",
-                             lambda r: f"tweets, no labels: self-training "
-                                       f"{_s(r, 'transductive', 'self-training', 'tweet_accuracy')} vs "
-                                       f"{_s(r, 'transductive', 'none (source only)', 'tweet_accuracy')}"),
+    "15_types_of_transfer": ("inductive, transductive (self-training, per-domain standardisation, the in-domain "
+                             "reference) and unsupervised (clustering, retrieval)",
+                             lambda r: f"low-contrast clothing, no labels: source only "
+                                       f"{_s(r, 'clothing', 'source only', 'target_accuracy')}, standardised + "
+                                       f"self-training {_s(r, 'clothing', 'standardised + self-training', 'target_accuracy')}, "
+                                       f"in-domain labels {_s(r, 'clothing', 'in-domain labels', 'target_accuracy')}"),
     "16_licensing_and_privacy": ("model and data cards; membership inference against frozen and fine-tuned "
                                  "models, stopped early or trained long",
                                  lambda r: f"attack AUC (0.5: no leak): head stopped early "
