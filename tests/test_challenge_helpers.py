@@ -338,7 +338,8 @@ def test_new_plots_draw_what_they_are_given():
     from tltutor.report import plots
 
     figure = plots.plot_heatmaps([np.zeros((8, 8, 3))] * 2, [np.ones((8, 8))] * 2, ["a", "b"])
-    assert len(figure.axes) == 2 and figure.axes[1].get_title() == "b"
+    assert len(figure.axes) == 3 and figure.axes[1].get_title() == "b"
+    assert figure.axes[2].get_ylabel() == "Grad-CAM (1: the strongest)"  # the colour bar says what the colours mean
     points = np.random.default_rng(0).normal(size=(20, 2))
     figure = plots.plot_embeddings([points, points], np.arange(20) % 2, ["x", "y"], ["before", "after"])
     assert [axis.get_title() for axis in figure.axes] == ["before", "after"]

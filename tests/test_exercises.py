@@ -177,9 +177,10 @@ def test_better_task_compares_gains_not_accuracies():
     assert not exercises.check_better_task(results, "digits")
 
 
-@pytest.mark.parametrize("scenario, expected", [("new task, some labels", "inductive"),
-                                                ("same task, new domain, unlabelled target", "transductive"),
-                                                ("new task, no labels", "unsupervised")])
+@pytest.mark.parametrize("scenario, expected", [
+    ("ImageNet network, a few labelled X-rays of a new disease", "inductive"),
+    ("pneumonia classifier, another hospital's unlabelled X-rays", "transductive"),
+    ("sentence embeddings, grouping unlabelled support tickets", "unsupervised")])
 def test_transfer_type(scenario, expected):
     assert exercises.check_transfer_type(scenario, expected.upper())
     wrong = {"inductive", "transductive", "unsupervised"} - {expected}

@@ -94,6 +94,15 @@ def _gains(results, against="head continued") -> list[dict]:
     return experiments.fine_tuning_gains(comparison(results, "gains"), against)
 
 
+def _similarity(results, networks) -> list[dict]:
+    return [row for row in comparison(results, "similarity").rows if row["networks"] == networks]
+
+
+def _depth_mean(results, networks, depth) -> float:
+    values = [row["cka"] for row in _similarity(results, networks) if row["depth"] == depth]
+    return sum(values) / len(values)
+
+
 def _gain_row(results, target, size) -> dict:
     return next(row for row in _gains(results) if row["target"] == target and row["samples_per_class"] == size)
 
@@ -507,15 +516,25 @@ CLAIMS = {
         "the astronaut is called a bobsled and the rocket a drilling platform":
             lambda r: r["values"]["imagenet_top_classes"][2:] == ["bobsled", "drilling platform"]
             and r["values"]["imagenet_top_classes"][:2] == ["Egyptian cat", "espresso"],
-        "down to depth 7, CKA is at least 0.998 on every seed":
-            lambda r: all(row["cka"] >= 0.998 for row in comparison(r, "similarity").rows if row["depth"] <= 7),
-        "the last two layers changed most, and which of them more is not settled":
-            lambda r: sorted(comparison(r, "similarity").variants,
-                             key=lambda depth: mean(r, "similarity", depth, "cka"))[:2] in ([11, 12], [12, 11])
-            and no_difference(r, "similarity", 11, 12, "cka"),
-        "every depth's mean CKA stays at 0.95 or above":
-            lambda r: min(mean(r, "similarity", depth, "cka") for depth in comparison(r, "similarity").variants)
-            >= 0.9495,
+        "every seed fine-tuned for 128 steps, and its test accuracy rose above the head's":
+            lambda r: all(row["steps"] == 128 and row["fine_tuned"] > row["head"] + 0.03
+                          for row in r["values"]["test_accuracy"]),
+        "down to depth 7, the mean CKA with the pretrained network is at least 0.9905":
+            lambda r: all(_depth_mean(r, "pretrained vs fine-tuned", depth) >= 0.9905 for depth in range(1, 8)),
+        "CKA falls from depth 8 to the top, under 0.8 there":
+            lambda r: [_depth_mean(r, "pretrained vs fine-tuned", depth) for depth in (8, 9, 10, 12)]
+            == sorted([_depth_mean(r, "pretrained vs fine-tuned", depth) for depth in (8, 9, 10, 12)], reverse=True)
+            and _depth_mean(r, "pretrained vs fine-tuned", 12) < 0.8,
+        "two fine-tuned runs are measurably closer to each other than to the pretrained network at depths 9 to 12":
+            lambda r: all(beats(r, "similarity", "two fine-tuned runs", "pretrained vs fine-tuned", "cka", depth=depth)
+                          for depth in (9, 10, 11, 12)),
+        "below depth 9 the two curves cannot be told apart, but for 0.001 at depth 2":
+            lambda r: all(no_difference(r, "similarity", "two fine-tuned runs", "pretrained vs fine-tuned", "cka",
+                                        depth=depth) for depth in (1, 3, 4, 5, 6, 7, 8))
+            and abs(_interval(r, "similarity", "two fine-tuned runs", "pretrained vs fine-tuned", "cka", depth=2)[1])
+            <= 0.0015,
+        "the fine-tuned runs disagree most at depth 11":
+            lambda r: min(range(1, 13), key=lambda depth: _depth_mean(r, "two fine-tuned runs", depth)) == 11,
     },
     "12_deployment_size_and_speed": {
         "file size is the parameter count times four bytes, within 10 %":
@@ -602,19 +621,28 @@ CLAIMS = {
             and _gain(r, "inductive", "sentence embeddings", "TF-IDF", "movies_accuracy") < 0.1,
         "validation chose strong regularisation (C under 0.01) for the embedding head":
             lambda r: mean(r, "inductive", "sentence embeddings", "strength") < 0.01,
-        "tweets: labels in the domain gain measurably, yet neither self-training nor standardising does":
+        "tweets: labels in the domain gain measurably, yet neither self-training nor standardising (against its "
+        "control) does, and no gain above 0.01 is left open for self-training":
             lambda r: beats(r, "tweets", "in-domain labels", "source only", "target_accuracy")
             and no_difference(r, "tweets", "self-training", "source only", "target_accuracy")
-            and no_difference(r, "tweets", "standardised", "source only", "target_accuracy"),
+            and _interval(r, "tweets", "self-training", "source only", "target_accuracy")[1] < 0.01
+            and no_difference(r, "tweets", "standardised", "source only, rescaled", "target_accuracy"),
+        "tweets: after standardising, fewer of the pseudo-labels are right on average":
+            lambda r: mean(r, "tweets", "standardised + self-training", "pseudo_label_precision")
+            < mean(r, "tweets", "self-training", "pseudo_label_precision"),
         "tweets: about one pseudo-label in five is wrong":
             lambda r: 0.7 < mean(r, "tweets", "self-training", "pseudo_label_precision") < 0.85,
-        "clothing: self-training alone makes no measurable difference; standardising beats the source classifier":
+        "clothing: self-training alone makes no measurable difference; standardising beats its rescaling control, "
+        "closing under half of the gap":
             lambda r: no_difference(r, "clothing", "self-training", "source only", "target_accuracy")
-            and beats(r, "clothing", "standardised", "source only", "target_accuracy"),
-        "clothing: self-training after standardising adds to standardising, with more precise pseudo-labels":
+            and beats(r, "clothing", "standardised", "source only, rescaled", "target_accuracy")
+            and _gain(r, "clothing", "standardised", "source only", "target_accuracy")
+            < 0.5 * _gain(r, "clothing", "in-domain labels", "source only", "target_accuracy"),
+        "clothing: self-training after standardising adds to standardising, with more correct pseudo-labels, "
+        "and a precision rise the seeds cannot confirm":
             lambda r: beats(r, "clothing", "standardised + self-training", "standardised", "target_accuracy")
-            and mean(r, "clothing", "standardised + self-training", "pseudo_label_precision")
-            > mean(r, "clothing", "self-training", "pseudo_label_precision") + 0.05,
+            and beats(r, "clothing", "standardised + self-training", "self-training", "correct_pseudo_labels")
+            and no_difference(r, "clothing", "standardised + self-training", "self-training", "pseudo_label_precision"),
         "clothing: in-domain labels beat the best adaptation, which closed less than half of the gap":
             lambda r: beats(r, "clothing", "in-domain labels", "standardised + self-training", "target_accuracy")
             and _gain(r, "clothing", "standardised + self-training", "source only", "target_accuracy")
@@ -863,7 +891,6 @@ MIN_STEPS = 50  # an arm stopped after fewer optimizer steps shows nothing about
 # Issue #33 (budgets are part of the result) is being worked through lesson by lesson: these lessons' stored runs
 # predate step counting. Strict: a lesson that stores its steps must leave this list.
 STEPS_NOT_YET_STORED = {
-    "11_explainability",
     "12_deployment_size_and_speed", "13_text_transfer", "14_speech_transfer",
     "18_simulation_to_reality",
 }

@@ -94,9 +94,12 @@ HEADLINES = {
                                    "LwF at equal steps",
                                    lambda r: f"old task after naive fine-tuning {_s(r, 'methods', 'naive', 'old_task_accuracy')}, "
                                              f"with rehearsal {_s(r, 'methods', 'rehearsal', 'old_task_accuracy')}"),
-    "11_explainability": ("Grad-CAM, embeddings, and which layers fine-tuning changes (linear CKA)",
-                          lambda r: f"CKA first layer {_s(r, 'similarity', 1, 'cka')}, last "
-                                    f"{_s(r, 'similarity', max(_c(r, 'similarity').variants), 'cka')}"),
+    "11_explainability": ("Grad-CAM at two depths, embeddings, and which layers fine-tuning changes (linear CKA, "
+                          "against two fine-tuned runs)",
+                          lambda r: f"128 steps of fine-tuning; top-layer CKA with the pretrained network "
+                                    f"{_s(r, 'similarity', 'pretrained vs fine-tuned', 'cka', depth=12)}, "
+                                    f"between two fine-tuned runs "
+                                    f"{_s(r, 'similarity', 'two fine-tuned runs', 'cka', depth=12)}"),
     "12_deployment_size_and_speed": ("size and latency of backbones; SavedModel; TFLite quantization",
                                      lambda r: f"int8 {_s(r, 'tflite', 'int8', 'accuracy')} at "
                                                f"{_c(r, 'tflite').spread('int8', 'tflite_mb').mean:.1f} MB vs float32 "

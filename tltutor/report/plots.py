@@ -415,16 +415,17 @@ def plot_roc_curves(curves: dict, *, floor: float = 1e-3, title: str | None = No
     return figure
 
 
-def plot_heatmaps(images, heatmaps, titles=None, *, alpha: float = 0.45):
-    """Each image with its heatmap (e.g. Grad-CAM) laid over it."""
+def plot_heatmaps(images, heatmaps, titles=None, *, alpha: float = 0.45, label: str = "Grad-CAM (1: the strongest)"):
+    """Each image with its heatmap (e.g. Grad-CAM, in [0, 1]) laid over it, and a colour bar named ``label``."""
     count = len(images)
-    figure, axes = _axes(count, width=2.5 * count, height=2.8)
+    figure, axes = _axes(count, width=2.5 * count + 0.8, height=2.8)
     for index, axis in enumerate(axes[0]):
         axis.imshow(np.asarray(images[index]).astype(np.uint8))
-        axis.imshow(heatmaps[index], cmap="jet", alpha=alpha, vmin=0, vmax=1)
+        shown = axis.imshow(heatmaps[index], cmap="jet", alpha=alpha, vmin=0, vmax=1)
         axis.axis("off")
         if titles is not None:
             axis.set_title(str(titles[index]), fontsize=8)
+    figure.colorbar(shown, ax=list(axes[0]), shrink=0.8, label=label)
     return figure
 
 
