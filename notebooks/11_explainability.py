@@ -21,8 +21,8 @@
 #
 # * **Grad-CAM** (Selvaraju et al. 2017) asks which regions of an image drove a class score. It takes
 #   the gradient of that score with respect to the last convolutional feature map, averages it over
-#   the map to weight each channel, and sums the weighted channels: a coarse heatmap, as fine as that
-#   feature map (7 × 7 for a 224-pixel image here).
+#   the map to weight each channel, sums the weighted channels and keeps the positive part: a coarse
+#   heatmap, as fine as that feature map (7 × 7 for a 224-pixel image here).
 # * **2-D embeddings** of the pooled features (PCA here) show whether the classes form separate
 #   groups, before and after fine-tuning.
 # * **Linear CKA** (centred kernel alignment; Kornblith et al. 2019) compares two networks layer by
@@ -83,24 +83,28 @@ tl.report.plots.plot_heatmaps(pictures, [tl.lessons.explain.grad_cam(imagenet, p
 # In the first figure, the cat's evidence sits on its face, the espresso's on the cup. The other two are
 # wrong, and instructive: the astronaut is called a *bobsled*, with the evidence on the helmet and suit
 # (bobsledders wear both), and the rocket is called a *drilling platform*, with the evidence on the tower
-# and gantry. A heatmap on the right object does not make the class right: Grad-CAM shows *where* the
-# chosen class's gradient flows in a feature map, not *what* the network saw there.
+# and gantry. A heatmap on the right object does not make the class right: Grad-CAM shows *where*
+# channels that raise the chosen class's score are active, not *what* the network saw there.
 #
-# The second figure is four times finer, and worse. At `block10_` the heat breaks into scattered spots: the
-# cat's eye, the picture's borders, little of the cup or the helmet. Grad-CAM weights each channel by its
-# average gradient. In the last map the channels respond to object parts, so the weighted sum lands on
-# the object; an earlier layer's channels respond to edges and textures found all over the image, and
-# their weighted sum is much less tied to the class. The last map is coarse but class-specific, which is
-# why Grad-CAM uses it by default; read the colour bar as "relative to this image's strongest cell", since
-# each map is scaled so that its maximum is 1.
+# The second figure has twice the detail per side (four times as many cells), and is worse. At `block10_`
+# the heat breaks into scattered spots: the cat's eye, the picture's borders, little of the cup or the
+# helmet, and most cells at 0 (the final ReLU keeps only positive evidence). The last map is special: it
+# feeds global average pooling and then the dense head, so the score's gradient is the same at every
+# cell, and Grad-CAM there is exactly each cell's share of the score (the class activation map of Zhou
+# et al. 2016). At `block10_`, five more blocks and the top convolution lie between the map and the score, and a
+# gradient averaged over the map is only a rough summary of what each channel contributes. The spots on
+# the borders may come from zero padding, which marks the picture's edges for every convolution. Read
+# the colour bar as "relative to this image's strongest cell": each map is scaled so that its maximum
+# is 1.
 #
 # ## Fine-tuning every layer, three seeds
 #
-# To see which layers change, every layer must be allowed to, for long enough to move. Each seed trains
-# the head on its own 50 images per class, then unfreezes the whole base (BatchNorm stays frozen) and
+# To see which layers change, every layer must be allowed to, for long enough to move. Each seed fits
+# the head to convergence on its own 50 images per class (a logistic regression on the frozen base's
+# pooled features, as in notebook 06), then unfreezes the whole base (BatchNorm stays frozen) and
 # fine-tunes it with the library's defaults, the rate and schedule lesson 03 chose: a peak rate of 1e-3,
-# warmed up over the first tenth of the steps and decayed to zero, for a fixed 8 epochs of 32 images,
-# 128 optimizer steps (no early stopping: the budget is the same on every seed). Every seed is compared
+# warmed up over the first tenth of the steps and decayed to zero, for a fixed 6 epochs in batches of 32 images,
+# 96 optimizer steps (no early stopping: the budget is the same on every seed). Every seed is compared
 # with the same pretrained network on the same 200 test images.
 #
 # One CKA curve needs a yardstick: how different are two fine-tuned networks *from each other*? Each
@@ -118,8 +122,9 @@ train, validation, test, info = tl.data.load_dataset(
 test_images, test_labels = test
 probe_images = test_images[:200]
 pretrained = tl.models.build_transfer_model("EfficientNetLite0", info.num_classes, image_size=info.image_size)
-epochs = 8 if not quick else 1
+epochs = 6 if not quick else 1
 similarity = tl.report.results.Comparison("networks", settings={"fine_tune_epochs": epochs, "batch_size": 32})
+travel = tl.report.results.Comparison("block")
 fine_tuned_weights, accuracies = {}, []
 for seed in settings["seeds"]:
     seed_train, seed_validation, _, _ = tl.data.load_dataset(
@@ -127,15 +132,16 @@ for seed in settings["seeds"]:
         test_samples_per_class=settings["test_samples_per_class"], pipeline="arrays")
     model = tl.lessons.experiments.reset_or_build_model("EfficientNetLite0", info.num_classes, seed=seed,
                                                         image_size=info.image_size)
-    history = tl.training.train_head(model, seed_train, seed_validation, epochs=settings["head_epochs"],
-                                     progress=False)
+    tl.lessons.experiments.fit_head_by_logistic_regression(model, seed_train, seed=seed)
     head_accuracy = tl.training.evaluate(model, test)["accuracy"]
     history = tl.training.fine_tune(model, seed_train, seed_validation, epochs=epochs, unfreeze_from=None,
-                                    early_stopping_patience=None, history=history, progress=False)
-    steps = history.phase_steps()["fine-tune"]
+                                    early_stopping_patience=None, progress=False)
+    steps = history.steps
     for row in tl.lessons.explain.layer_similarity(pretrained, model, probe_images):
         similarity.add("pretrained vs fine-tuned", seed, depth=row["depth"], layer=row["layer"], cka=row["cka"],
                        steps=steps)
+    for row in tl.lessons.explain.weight_change_by_block(pretrained, model):
+        travel.add(row["block"], seed, order=row["order"], change_percent=row["change_percent"])
     fine_tuned_weights[seed] = model.get_weights()
     accuracies.append({"seed": seed, "head": round(head_accuracy, 4),
                        "fine_tuned": round(tl.training.evaluate(model, test)["accuracy"], 4), "steps": steps})
@@ -152,6 +158,7 @@ for first, second in zip(seeds, seeds[1:] + seeds[:1]) if len(seeds) > 1 else ()
 model.set_weights(fine_tuned_weights[seeds[-1]])  # the last seed's network, for the sections below
 lesson.record("similarity", similarity)
 lesson.record("test_accuracy", accuracies)
+lesson.record("weight_change", travel)
 layers = {row["depth"]: row["layer"] for row in similarity.rows}
 print(tl.report.results.format_table([
     {"depth": depth, "layer": layers[depth]} | {
@@ -168,35 +175,58 @@ tl.report.plots.plot_lines(similarity.rows, x="depth", y="cka", group="networks"
                            title="linear CKA by depth (mean ± sd over seeds or pairs of seeds)")
 
 # %% [markdown]
-# **Fine-tuning changed the top of the network most, and the same way on every seed.** Down to depth 7
-# the fine-tuned layers represent the test images almost as the pretrained ones did (mean CKA 0.991 or above);
-# from depth 8 the similarity falls, to 0.936 at depth 9, 0.890 at depth 10 and 0.787 at the top. The
-# budget let the base move: test accuracy rose from 0.752, 0.777 and 0.789 with the head alone to 0.849,
-# 0.825 and 0.855 fine-tuned (without notebook 06's control, the head trained on for the same steps,
-# that whole gain cannot be credited to the base).
+# **Fine-tuning changed the top of the network most.** Down to depth 7 the fine-tuned layers represent the
+# test images almost as the pretrained ones did (mean CKA 0.985 or above); from depth 8 the similarity
+# falls, to 0.936 at depth 9, 0.884 at depth 10, 0.738 at depth 11 and 0.775 at the top. The budget let
+# the base move: test accuracy rose from 0.769, 0.790 and 0.799 with the converged head alone to 0.826,
+# 0.798 and 0.848 fine-tuned (without notebook 06's control, the head trained on for the same steps, not
+# all of that gain can be credited to the base).
 #
-# The second curve is the yardstick. Two networks fine-tuned on different images from different head
-# starts are measurably closer to each other than either is to the pretrained network at each of depths
-# 9 to 12 (at the top, 0.918 against 0.787). So the drop at the top is not run-to-run noise: the task
-# moved those layers in a consistent direction. Below depth 9 the two curves cannot be told apart
-# (except by 0.001 at depth 2): there the fine-tuned layers differ from the pretrained ones no more than
-# two fine-tuned runs differ from each other. The runs disagree most at depth 11 (0.857), a projection
-# inside the second-to-last block; this lesson does not explain that dip.
+# The second curve is the yardstick. Had fine-tuning's change been run-to-run noise, two fine-tuned
+# runs would sit further from each other than either from the pretrained network. At depths 10 and 12
+# they are measurably closer to each other (at the top, 0.882 against 0.775; interval 0.053 to 0.162):
+# there the runs moved the network in a consistent direction, shared by what they have in common, the
+# task, the clothing images and the recipe. Depth 11, a projection inside the second-to-last block,
+# leans the other way: the runs differ from each other (0.697) more than from the pretrained network
+# (0.738), though not measurably (−0.219 to 0.137), so there part of each run's change looks like its
+# own. Below depth 10 the two curves cannot be told apart.
 #
-# Two cautions on reading these curves:
+# Read these verdicts with two reservations. The three pairs reuse the same three networks, so they are
+# not independent samples, and the intervals are somewhat too narrow. And three seeds lack the power to
+# separate small differences: "cannot be told apart" is not "equal".
 #
-# * **CKA at a depth carries every change below it.** The representation at depth 11 is computed by
-#   all the layers up to it, so its drop includes the changes of depths 8 to 10; the curve shows where
-#   the representation differs, not which layer's weights moved. Notebook 03 measures the weights
-#   themselves.
-# * **Why the early layers barely move is not the textbook's reason here.** With plain gradient
-#   descent, the gradient that reaches an early layer has passed back through every layer above and
-#   is often small. But the whole base was unfrozen and trained with Adam, which rescales each
-#   weight's step by its own gradient history, so the early layers took steps of about the same size
-#   as the late ones. That their representations still barely changed fits the usual reading (edges,
-#   colour blobs and textures already serve Fashion-MNIST, so the steps have no consistent direction
-#   to go), while the late layers compute ImageNet-specific combinations (fur, wheels, faces) that the
-#   new task does not need. This lesson measured the representations, not that reading.
+# **CKA at a depth carries every change below it.** The representation at depth 11 is computed by all
+# the layers up to it, so its drop includes the changes of depths 1 to 10; the curve shows where the
+# representation differs, not which layer's weights moved. The next section measures the weights.
+#
+# ## How far each block's weights moved
+#
+# For each block of the base (the stem, `block00_` to `block15_`, and the top convolution), the distance
+# the weights travelled in fine-tuning, as a share of their size: `100 × ‖w − w₀‖ / ‖w₀‖`, BatchNorm left
+# out (it stays frozen).
+
+# %%
+print(travel.summary_table(["change_percent"]))
+tl.report.plots.plot_lines(travel.rows, x="order", y="change_percent", log_y=True,
+                           title="weight change by block, input (1) to top (18), mean ± sd over seeds",
+                           ylabel="100 × ‖w − w₀‖ / ‖w₀‖")
+
+# %% [markdown]
+# **The early blocks barely moved; the late ones moved about twenty times as far.** The stem's weights
+# travelled 0.395 % of their size and `block00_`'s 0.585 %, while every block from `block12_` up moved
+# 6 to 9 % (8.490 % at `block12_`, 8.111 % at the top). The rise is not smooth: the first block of each
+# stage, the one that changes the feature map's width and has no skip connection around it (`block01_`, `block03_`,
+# `block05_`, `block08_`, `block11_`, `block15_`), moved less than the block after it. This lesson does
+# not say why.
+#
+# Small gradients are not the likely reason the early blocks stayed put. The whole base trained with
+# Adam, which divides each weight's step by the size of its recent gradients: a weight whose gradient
+# keeps its sign moves about the learning rate each step however small the gradient is, and only a
+# weight whose gradient keeps changing sign moves little. So the early weights' gradients most likely
+# had no consistent direction, which fits the usual reading: the early blocks compute edges, colour
+# blobs and textures that already serve Fashion-MNIST, while the late blocks compute ImageNet-specific
+# combinations (fur, wheels, faces) the new task does not need. This lesson measured how far the weights
+# moved, not why.
 #
 # ## Embeddings before and after fine-tuning
 #
@@ -211,9 +241,9 @@ tl.report.plots.plot_embeddings([tl.lessons.explain.embed_2d(before), tl.lessons
                                                                 "fine-tuned features (PCA)"])
 
 # %% [markdown]
-# Two dimensions keep only the largest directions of variation, so the picture is a hint, not a measure:
-# the classes that overlap here (the tops: T-shirt, pullover, coat, shirt) are the ones the per-class
-# recall of notebook 05 found hardest.
+# In the fine-tuned panel the classes are more apart: trousers, bags and the footwear form groups of
+# their own, while the tops (T-shirt, pullover, coat, shirt) and dresses still overlap. Two dimensions
+# keep only the largest directions of variation, so the picture is a hint, not a measure.
 #
 # ## Grad-CAM on the fine-tuned model
 #
@@ -236,13 +266,14 @@ tl.report.plots.plot_heatmaps(test_images[examples],
 
 # %% [markdown]
 # At 3 × 3 the heat covers most of each image, background included: nine numbers cannot say more than
-# "the evidence is somewhere in this half". At 6 × 6 the maps pick out parts: the T-shirt's neckline,
-# the shirt's centre front, where its buttons are, and the edges and sleeves of the pullover and the coat.
-# Those are plausible cues for telling the tops apart, and the finer map is more readable here than the
-# ImageNet network's `block10_` map was on the photos; one possible reason is that fine-tuning changed
-# this network from about that depth up (the CKA curve above), so its `block10_` channels now serve this
-# task. Still, five images are anecdotes. A heatmap suggests where to look; a measurement, such as
-# hiding the highlighted region and scoring the images again, is what would test it.
+# "the evidence is somewhere in this half". At 6 × 6 the maps have more structure, but are not cleaner.
+# The T-shirt's heat lies on its chest and shoulders, the pullover's on its lower front, the coat's along
+# both sides; but the shirt's strongest heat is on the empty background at the borders, and the bag's on
+# its bottom edge and the background below it. Each image is one garment centred on black, so heat near
+# the middle looks plausible whatever it means; heat on the empty background is the sign to distrust
+# (zero padding at the borders again, perhaps). Five images are anecdotes. A heatmap suggests where to
+# look; a measurement, such as hiding the highlighted region and scoring the images again, is what would
+# test it.
 #
 # ## Quiz
 

@@ -29,8 +29,9 @@
 #   need far fewer, so rounding them to 256 levels per tensor usually costs little accuracy, shrinks the
 #   file about fourfold and, on hardware with fast integer arithmetic, speeds inference up.
 #
-# Latency depends on the machine, so every number here is one machine's (two CPU cores, no
-# accelerator). The method travels; the numbers do not: measure on your target device.
+# Latency depends on the machine, so every number here is one machine's: two CPU cores, no accelerator,
+# and the processor printed below, with whether it has 8-bit dot-product instructions (int8 speed
+# depends on them). The method travels; the numbers do not: measure on your target device.
 
 # %%
 # Install tltutor when it is missing (Colab); does nothing where tltutor is installed.
@@ -50,47 +51,71 @@ lesson = tl.report.lesson.Lesson("12_deployment_size_and_speed")
 settings = tl.runtime.profile.defaults()
 quick = tl.runtime.profile.is_quick()
 print("profile:", "quick" if quick else "full", settings)
+processor = tl.runtime.devices.processor_description()
+lesson.record("processor", processor)
+print("processor:", processor)
 
 # %% [markdown]
 # ## Candidate backbones: parameters, file size, latency
 #
 # Latency is the median time of one image through the whole model, measured three times per model
-# (20 timed calls each, after a warm-up). Offline, the keras.applications backbones are built with
-# random weights: size and speed do not depend on the weights' values.
+# after a warm-up, in two runtimes:
+#
+# * **Keras** (`predict_on_batch`, 20 timed calls): what you time in a notebook;
+# * **TFLite** (the interpreter, float32, 50 timed calls): what a phone or an embedded device runs,
+#   with no Python framework call around each image.
+#
+# Offline, the keras.applications backbones are built with random weights: size and speed do not
+# depend on the weights' values.
 
 # %%
 tl.lessons.quiz.for_lesson("12_deployment_size_and_speed").predictions()
 
 # %%
 candidates = [("DigitsCNN", "digits"), ("EfficientNetLite0", "imagenet"), ("MobileNetV2", None), ("ResNet50", None)]
+candidates = candidates if not quick else candidates[:2]  # the quick profile only checks that the code runs
 sizes = tl.report.results.Comparison("backbone", settings={"image_size": settings["image_size"]})
 for backbone, weights in candidates:
     candidate = tl.models.build_transfer_model(backbone, 10, weights=weights, image_size=settings["image_size"])
+    flat = tl.lessons.deployment.to_tflite(candidate)
     for repeat in range(3 if not quick else 1):
-        sizes.add(backbone, repeat, **tl.lessons.deployment.measure_model(candidate, repeats=20))
+        sizes.add(backbone, repeat, **tl.lessons.deployment.measure_model(candidate, repeats=20),
+                  **tl.lessons.deployment.tflite_latency(flat, repeats=50))
 lesson.record("sizes", sizes)
-print(sizes.summary_table(["parameters", "keras_file_mb", "latency_ms"]))
-tl.report.plots.plot_scatter(sizes.rows, x="latency_ms", y="keras_file_mb", label="backbone",
-                             title=f"size and single-image latency at {settings['image_size']} px (3 measurements)")
+print(sizes.summary_table(["parameters", "keras_file_mb", "keras_latency_ms", "tflite_latency_ms"]))
+if not quick:
+    for metric in ("parameters", "keras_latency_ms", "tflite_latency_ms"):
+        print(f"ResNet50 / EfficientNetLite0, {metric.replace('_', ' ')}: "
+              f"{sizes.spread('ResNet50', metric).mean / sizes.spread('EfficientNetLite0', metric).mean:.1f}")
+    print(sizes.verdict("MobileNetV2", "EfficientNetLite0", "tflite_latency_ms", higher_is_better=False))
+
+# %%
+tl.report.plots.plot_scatter(sizes.rows, x="keras_latency_ms", y="tflite_latency_ms", label="backbone",
+                             title=f"single-image latency at {settings['image_size']} px: Keras against TFLite")
 
 # %% [markdown]
 # **File size is the parameter count times four bytes**, plus a little structure: EfficientNet-Lite0's
 # 3,425,834 parameters make a 14.250 MB file, ResNet50's 23,608,202 make 95.100 MB. The new head (12,810
 # parameters for ten classes) is a tiny share of EfficientNet-Lite0: the deployed model *is* the base.
 #
-# **Latency does not follow the parameter count.** ResNet50 has about seven times EfficientNet-Lite0's
-# parameters, yet takes between two and three times as long per image (22.797 against 8.067 ms), and
-# MobileNetV2, with two thirds of EfficientNet-Lite0's parameters, took about as long (7.967 ms). Time
-# is set by the work per image, not by the weights stored: the multiply-adds each layer performs
-# (which depend on the feature maps' sizes as much as on the weights), memory traffic, and at one
-# small image the fixed cost of calling each of a hundred-odd layers. MobileNetV2 and
-# EfficientNet-Lite0 are built from depthwise convolutions, which do little arithmetic per value read
-# and so are limited by memory rather than by the CPU's arithmetic; ResNet50's dense 3 × 3
-# convolutions use the arithmetic units well. Parameters predict the file; only a measurement
-# predicts the time (this lesson measured the times, not their causes).
+# **In the deployed runtime, time follows the work; through Keras, the call hides it.** ResNet50 has 6.9
+# times EfficientNet-Lite0's parameters. In the TFLite interpreter it took 19.185 ms per image against
+# 2.854 ms, 6.7 times as long; through Keras's `predict_on_batch`, 25.620 ms against 10.890 ms, only 2.4
+# times. Every Keras call carries a fixed cost (Python, dispatching each of a hundred-odd layers,
+# allocating the result), several milliseconds here: DigitsCNN, a network of 24,570 parameters, took
+# 3.543 ms through Keras and 0.684 ms in TFLite. That fixed cost swamps a small network's arithmetic and
+# squeezes the ratios together; a serving runtime exists to remove it. Judge backbones by the runtime you
+# will deploy, not by a notebook's timing.
 #
-# The spread of latency (up to ±0.272 ms in three measurements of the same model) is the machine's
-# noise: a difference smaller than that is not a difference.
+# **Latency still does not simply follow the parameter count.** MobileNetV2, with two thirds of
+# EfficientNet-Lite0's parameters, ran in 1.832 ms against 2.854 ms in TFLite, faster on average but not
+# measurably over three measurements. Time is set by the work per image, not by the weights stored: the
+# multiply-adds each layer performs (which depend on the feature maps' sizes as much as on the weights)
+# and memory traffic. Parameters predict the file; only a measurement predicts the time (this lesson
+# measured the times, not their causes).
+#
+# The spread of latency (up to ±1.836 ms in three measurements of the same model through Keras, ±0.596
+# ms in TFLite) is the machine's noise: a difference smaller than that is not a difference.
 #
 # ## Export for serving
 #
@@ -107,8 +132,17 @@ model = tl.lessons.experiments.reset_or_build_model("EfficientNetLite0", info.nu
 tl.training.train_head(model, train, validation, epochs=settings["head_epochs"], progress=False)
 serving = tl.lessons.deployment.export_for_serving(model, Path(tempfile.mkdtemp()) / "serving")
 print(sorted(path.name for path in serving.iterdir()))
+served = tl.lessons.deployment.compare_served_logits(serving, model, test_images[:200])
+lesson.record("served", served)
+print(f"reloaded SavedModel against the Keras model on 200 test images: largest logit difference "
+      f"{served['max_logit_difference']:.1e}, same predicted class on {served['same_prediction']:.0%}")
 
 # %% [markdown]
+# The SavedModel was reloaded as a server would load it and run on 200 test images: its logits differ
+# from the Keras model's by at most 1.9e-06, rounding in the last digits of float32, and every predicted
+# class is the same. Check that after every export: a preprocessing step left out, or a model exported
+# before its last training epoch, shows up here, before it reaches a user.
+#
 # ## TFLite with post-training quantization, three seeds
 #
 # * **float32**: the same numbers in a mobile-friendly format;
@@ -128,42 +162,47 @@ for seed in settings["seeds"]:
         test_samples_per_class=settings["test_samples_per_class"], pipeline="arrays")
     model = tl.lessons.experiments.reset_or_build_model("EfficientNetLite0", info.num_classes, seed=seed,
                                                         image_size=info.image_size)
-    tl.training.train_head(model, seed_train, seed_validation, epochs=settings["head_epochs"], progress=False)
-    tflite.add("keras", seed, accuracy=round(tl.training.evaluate(model, test)["accuracy"], 4))
+    history = tl.training.train_head(model, seed_train, seed_validation, epochs=settings["head_epochs"],
+                                     progress=False)
+    tflite.add("keras", seed, accuracy=round(tl.training.evaluate(model, test)["accuracy"], 4), steps=history.steps)
     for variant in variants:
         flat = tl.lessons.deployment.to_tflite(model, variant, representative_images=seed_train[0][:100])
-        tflite.add(variant, seed, **tl.lessons.deployment.evaluate_tflite(flat, test_images, test_labels))
+        tflite.add(variant, seed, **tl.lessons.deployment.evaluate_tflite(flat, test_images, test_labels),
+                   steps=history.steps)
 lesson.record("tflite", tflite)
-print(tflite.summary_table(["accuracy", "tflite_mb", "latency_ms"]))
+print(tflite.summary_table(["accuracy", "tflite_mb", "latency_ms", "steps"]))
 for variant in variants:
     print(tflite.verdict(variant, "keras", "accuracy"))
 for variant in ("dynamic", "int8"):
     print(tflite.verdict(variant, "float32", "latency_ms", higher_is_better=False))
 
 # %%
-tl.report.plots.plot_scatter([row for row in tflite.rows if row["variant"] != "keras"], x="tflite_mb", y="accuracy",
-                             label="variant", title="TFLite: test accuracy against file size (mean ± sd)")
+tl.report.plots.plot_scatter([row for row in tflite.rows if row["variant"] != "keras"], x="latency_ms", y="accuracy",
+                             label="variant", title="TFLite: test accuracy against single-image latency (mean ± sd)")
 
 # %% [markdown]
-# **Accuracy: no measurable loss.** Neither 8-bit variant changed test accuracy measurably from the Keras
-# model (int8 0.803 against 0.807; its interval rules out losses larger than 0.020). TFLite quantises
-# each convolution's weights per output channel, with a scale of its own, so rounding to 256 levels
-# costs little, and the int8 model's activations use ranges recorded on real images.
+# **Accuracy: no measurable loss.** Each seed's head was trained for 555 optimizer steps on average (early
+# stopping on validation). Neither 8-bit variant changed test accuracy measurably from the Keras model
+# (int8 0.803 against 0.807; its interval rules out losses larger than 0.022). TFLite quantises each
+# convolution's weights per output channel, with a scale of its own, so rounding to 256 levels costs
+# little, and the int8 model's activations use ranges recorded on real images.
 #
 # **Size: about 3.5 times smaller.** float32 stores 13.500 MB, the dynamic-range model 3.740 MB and int8
 # 3.990 MB. Not quite 4 times: some tensors (biases, small layers, the quantization scales) stay wider
 # than 8 bits.
 #
-# **Speed: int8 faster, dynamic range not.** int8 ran one image in 0.856 ms against float32's 1.665 ms,
-# measurably faster (by 0.809 ms over three seeds), though not four times: x86 CPUs have fast 8-bit
-# dot products (TFLite's XNNPACK uses them), but the model's layers also do work that stays in float or
-# moves data. The dynamic-range model was not measurably faster (1.688 ms): it stores 8-bit weights and
-# quantises activations on the fly for the operations that support it, a per-call cost that likely ate
-# the gain. Speed-ups depend on the kernels of the device: measure on your target before promising one.
+# **Speed: no measurable gain on this processor.** int8 ran one image in 2.344 ms against float32's 2.796
+# ms: lower on average, but not measurably over three seeds (the interval, −1.500 to 0.596, leaves a gain
+# of up to 1.500 ms open and rules out none). This processor has no 8-bit dot-product instructions
+# (printed at the top), so its int8 arithmetic is not much faster than its float arithmetic; processors
+# with them (VNNI on recent x86 server chips, the dot-product instructions of recent Arm phones) are
+# where int8 usually pays in speed. The dynamic-range model was not measurably faster either (3.823 ms):
+# it stores 8-bit weights and quantises activations on the fly, a per-call cost. The figure shows the
+# trade: three models of the same accuracy, within noise of each other in time, one of them four times
+# the size. Speed-ups depend on the kernels of the device: measure on your target before promising one.
 #
 # One more number worth noticing: the TFLite interpreter runs the float32 network on one image in about
-# 1.665 ms, against 8.067 ms for Keras's `predict_on_batch` in the first table. For a single small
-# image, most of Keras's time is the cost of the call, which is what a serving runtime exists to remove.
+# 2.796 ms, against 10.890 ms through Keras in the first table.
 #
 # ## Quiz
 

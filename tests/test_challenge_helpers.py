@@ -252,6 +252,19 @@ def test_layer_similarity_is_one_for_the_same_network_and_drops_after_training()
     assert changed[-1]["cka"] < 0.99 and changed[0]["cka"] == pytest.approx(1.0, abs=1e-4)
 
 
+def test_weight_change_by_block_measures_the_block_that_moved_and_no_other():
+    first = models.build_transfer_model("DigitsCNN", 3, image_size=32, weights="digits")
+    second = models.build_transfer_model("DigitsCNN", 3, image_size=32, weights="digits")
+    assert all(row["change_percent"] == 0.0 for row in explain.weight_change_by_block(first, second))
+    layer = second.get_layer("base").get_layer("conv3_conv")
+    layer.set_weights([weight * 1.1 for weight in layer.get_weights()])  # every weight of conv3 grows by 10 %
+    rows = {row["block"]: row["change_percent"] for row in explain.weight_change_by_block(first, second)}
+    assert rows.pop("conv3") == pytest.approx(10.0, abs=0.01) and set(rows.values()) == {0.0}
+    other = models.build_transfer_model("EfficientNetLite0", 3, image_size=32)
+    with pytest.raises(InvalidArgumentError, match="bases differ"):
+        explain.weight_change_by_block(first, other)
+
+
 # --- deployment ---------------------------------------------------------------------------------
 
 def test_tflite_quantization_shrinks_the_model_and_keeps_its_predictions(tmp_path):
@@ -273,8 +286,15 @@ def test_tflite_quantization_shrinks_the_model_and_keeps_its_predictions(tmp_pat
     assert len(dynamic) < 0.6 * len(float_model) and len(int8) < 0.6 * len(float_model)
     assert deployment.evaluate_tflite(float_model, images, labels, latency_repeats=3)["accuracy"] == 1.0
     assert deployment.evaluate_tflite(int8, images, labels, latency_repeats=3)["accuracy"] >= 0.8
+    deployed = deployment.tflite_latency(float_model, repeats=3)
+    assert deployed["tflite_mb"] == round(len(float_model) / 1e6, 2) and deployed["tflite_latency_ms"] > 0
     served = deployment.export_for_serving(model, tmp_path / "serving")
-    assert (served / "saved_model.pb").exists()
+    reloaded = deployment.compare_served_logits(served, model, images)
+    assert reloaded["same_prediction"] == 1.0 and reloaded["max_logit_difference"] < 1e-4
+    classifier.set_weights([kernel, bias])  # the served file keeps the weights it was exported with
+    assert deployment.compare_served_logits(served, model, images)["max_logit_difference"] > 1e-2
+    with pytest.raises(InvalidArgumentError, match="no SavedModel"):
+        deployment.compare_served_logits(tmp_path, model, images)
     with pytest.raises(InvalidArgumentError, match="not empty"):
         deployment.export_for_serving(model, served)
     with pytest.raises(InvalidArgumentError, match="representative_images"):

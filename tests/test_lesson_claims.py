@@ -103,6 +103,11 @@ def _depth_mean(results, networks, depth) -> float:
     return sum(values) / len(values)
 
 
+def _ratio(results, metric) -> float:
+    """ResNet50's mean ``metric`` over EfficientNet-Lite0's, in lesson 12's size table."""
+    return mean(results, "sizes", "ResNet50", metric) / mean(results, "sizes", "EfficientNetLite0", metric)
+
+
 def _gain_row(results, target, size) -> dict:
     return next(row for row in _gains(results) if row["target"] == target and row["samples_per_class"] == size)
 
@@ -516,50 +521,66 @@ CLAIMS = {
         "the astronaut is called a bobsled and the rocket a drilling platform":
             lambda r: r["values"]["imagenet_top_classes"][2:] == ["bobsled", "drilling platform"]
             and r["values"]["imagenet_top_classes"][:2] == ["Egyptian cat", "espresso"],
-        "every seed fine-tuned for 128 steps, and its test accuracy rose above the head's":
-            lambda r: all(row["steps"] == 128 and row["fine_tuned"] > row["head"] + 0.03
-                          for row in r["values"]["test_accuracy"]),
-        "down to depth 7, the mean CKA with the pretrained network is at least 0.9905":
-            lambda r: all(_depth_mean(r, "pretrained vs fine-tuned", depth) >= 0.9905 for depth in range(1, 8)),
-        "CKA falls from depth 8 to the top, under 0.8 there":
-            lambda r: [_depth_mean(r, "pretrained vs fine-tuned", depth) for depth in (8, 9, 10, 12)]
-            == sorted([_depth_mean(r, "pretrained vs fine-tuned", depth) for depth in (8, 9, 10, 12)], reverse=True)
-            and _depth_mean(r, "pretrained vs fine-tuned", 12) < 0.8,
-        "two fine-tuned runs are measurably closer to each other than to the pretrained network at depths 9 to 12":
+        "every seed fine-tuned for 96 steps, its test accuracy at or above the converged head's, by over 0.03 on average":
+            lambda r: all(row["steps"] == 96 and row["fine_tuned"] >= row["head"] for row in r["values"]["test_accuracy"])
+            and sum(row["fine_tuned"] - row["head"] for row in r["values"]["test_accuracy"]) / 3 > 0.03,
+        "down to depth 7, the mean CKA with the pretrained network is at least 0.985":
+            lambda r: all(_depth_mean(r, "pretrained vs fine-tuned", depth) >= 0.985 for depth in range(1, 8)),
+        "CKA falls from depth 8 to 10, and is lowest at depths 11 and 12, under 0.8":
+            lambda r: _depth_mean(r, "pretrained vs fine-tuned", 8) > _depth_mean(r, "pretrained vs fine-tuned", 9)
+            > _depth_mean(r, "pretrained vs fine-tuned", 10) > max(_depth_mean(r, "pretrained vs fine-tuned", depth)
+                                                                  for depth in (11, 12))
+            and max(_depth_mean(r, "pretrained vs fine-tuned", depth) for depth in (11, 12)) < 0.8,
+        "two fine-tuned runs are measurably closer to each other than to the pretrained network at depths 10 and 12 only":
             lambda r: all(beats(r, "similarity", "two fine-tuned runs", "pretrained vs fine-tuned", "cka", depth=depth)
-                          for depth in (9, 10, 11, 12)),
-        "below depth 9 the two curves cannot be told apart, but for 0.001 at depth 2":
-            lambda r: all(no_difference(r, "similarity", "two fine-tuned runs", "pretrained vs fine-tuned", "cka",
-                                        depth=depth) for depth in (1, 3, 4, 5, 6, 7, 8))
-            and abs(_interval(r, "similarity", "two fine-tuned runs", "pretrained vs fine-tuned", "cka", depth=2)[1])
-            <= 0.0015,
-        "the fine-tuned runs disagree most at depth 11":
-            lambda r: min(range(1, 13), key=lambda depth: _depth_mean(r, "two fine-tuned runs", depth)) == 11,
+                          for depth in (10, 12))
+            and all(no_difference(r, "similarity", "two fine-tuned runs", "pretrained vs fine-tuned", "cka", depth=depth)
+                    for depth in (1, 2, 3, 4, 5, 6, 7, 8, 9, 11)),
+        "at depth 11 the runs differ from each other more than from the pretrained network, on average":
+            lambda r: _depth_mean(r, "two fine-tuned runs", 11) < _depth_mean(r, "pretrained vs fine-tuned", 11)
+            and min(range(1, 13), key=lambda depth: _depth_mean(r, "two fine-tuned runs", depth)) == 11,
+        "weights: the stem and block00 moved under 1 %, every block from block12 up 6 to 9 %":
+            lambda r: all(mean(r, "weight_change", block, "change_percent") < 1 for block in ("stem", "block00"))
+            and all(6 <= mean(r, "weight_change", block, "change_percent") <= 9
+                    for block in ("block12", "block13", "block14", "block15", "top")),
+        "the first block of each stage moved less than the block after it":
+            lambda r: all(mean(r, "weight_change", f"block{first:02d}", "change_percent")
+                          < mean(r, "weight_change", following, "change_percent")
+                          for first, following in ((1, "block02"), (3, "block04"), (5, "block06"), (8, "block09"),
+                                                   (11, "block12"), (15, "top"))),
     },
     "12_deployment_size_and_speed": {
         "file size is the parameter count times four bytes, within 10 %":
             lambda r: all(abs(row["keras_file_mb"] * 1e6 / (4 * row["parameters"]) - 1) < 0.1
                           for row in comparison(r, "sizes").rows if row["parameters"] > 1e6),
-        "ResNet50 has about 7 times EfficientNet-Lite0's parameters but takes under 3 times as long":
-            lambda r: 6 < mean(r, "sizes", "ResNet50", "parameters") / mean(r, "sizes", "EfficientNetLite0", "parameters") < 8
-            and beats(r, "sizes", "EfficientNetLite0", "ResNet50", "latency_ms", higher_is_better=False)
-            and 2 < mean(r, "sizes", "ResNet50", "latency_ms") / mean(r, "sizes", "EfficientNetLite0", "latency_ms") < 3,
-        "MobileNetV2 has the fewest parameters of the ImageNet networks, but takes about as long as Lite0":
+        "ResNet50 has about 7 times Lite0's parameters; in TFLite it takes over 5 times as long, through Keras "
+        "under 3 times":
+            lambda r: 6 < _ratio(r, "parameters") < 8 and _ratio(r, "tflite_latency_ms") > 5
+            and _ratio(r, "keras_latency_ms") < 3
+            and beats(r, "sizes", "EfficientNetLite0", "ResNet50", "tflite_latency_ms", higher_is_better=False),
+        "Keras's fixed cost per call: DigitsCNN takes several times longer through Keras than in TFLite":
+            lambda r: mean(r, "sizes", "DigitsCNN", "keras_latency_ms") > 3 * mean(r, "sizes", "DigitsCNN",
+                                                                                "tflite_latency_ms"),
+        "MobileNetV2 has the fewest parameters of the ImageNet networks, and is faster than Lite0 on average in "
+        "TFLite, not measurably":
             lambda r: min(("MobileNetV2", "EfficientNetLite0", "ResNet50"),
                           key=lambda name: mean(r, "sizes", name, "parameters")) == "MobileNetV2"
-            and 0.85 < mean(r, "sizes", "MobileNetV2", "latency_ms") / mean(r, "sizes", "EfficientNetLite0", "latency_ms")
-            < 1.15,
+            and mean(r, "sizes", "MobileNetV2", "tflite_latency_ms") < mean(r, "sizes", "EfficientNetLite0",
+                                                                            "tflite_latency_ms")
+            and no_difference(r, "sizes", "MobileNetV2", "EfficientNetLite0", "tflite_latency_ms"),
+        "the reloaded SavedModel gives the Keras model's logits and classes":
+            lambda r: r["values"]["served"]["max_logit_difference"] < 1e-4 and r["values"]["served"]["same_prediction"] == 1,
         "neither 8-bit variant changed accuracy measurably":
             lambda r: all(no_difference(r, "tflite", variant, "keras", "accuracy") for variant in ("dynamic", "int8")),
         "8-bit files are 3 to 4 times smaller":
             lambda r: all(3 < mean(r, "tflite", "float32", "tflite_mb") / mean(r, "tflite", variant, "tflite_mb") < 4
                           for variant in ("dynamic", "int8")),
-        "int8 is measurably faster than float32, but not four times; dynamic range is not measurably faster":
-            lambda r: beats(r, "tflite", "int8", "float32", "latency_ms", higher_is_better=False)
-            and mean(r, "tflite", "float32", "latency_ms") < 4 * mean(r, "tflite", "int8", "latency_ms")
-            and not beats(r, "tflite", "dynamic", "float32", "latency_ms", higher_is_better=False),
+        "on a processor without 8-bit dot products, neither 8-bit variant is measurably faster than float32":
+            lambda r: "none found" in r["values"]["processor"]
+            and all(no_difference(r, "tflite", variant, "float32", "latency_ms") for variant in ("dynamic", "int8")),
         "the TFLite interpreter is several times faster per image than Keras's predict_on_batch":
-            lambda r: mean(r, "sizes", "EfficientNetLite0", "latency_ms") > 2.5 * mean(r, "tflite", "float32", "latency_ms"),
+            lambda r: mean(r, "sizes", "EfficientNetLite0", "keras_latency_ms") > 2.5 * mean(r, "tflite", "float32",
+                                                                                           "latency_ms"),
     },
     "13_text_transfer": {
         "at 8 sentences per class MiniLM and TF-IDF are not measurably different":
@@ -891,7 +912,7 @@ MIN_STEPS = 50  # an arm stopped after fewer optimizer steps shows nothing about
 # Issue #33 (budgets are part of the result) is being worked through lesson by lesson: these lessons' stored runs
 # predate step counting. Strict: a lesson that stores its steps must leave this list.
 STEPS_NOT_YET_STORED = {
-    "12_deployment_size_and_speed", "13_text_transfer", "14_speech_transfer",
+    "13_text_transfer", "14_speech_transfer",
     "18_simulation_to_reality",
 }
 # Lessons whose every arm is a convex fit solved to convergence (no optimizer steps to count): each row must

@@ -3,6 +3,7 @@
 Each check runs over the committed notebooks and is shown to fail on a deliberately broken one.
 """
 
+import dataclasses
 import importlib.util
 import json
 import re
@@ -20,6 +21,9 @@ DRAWS = re.compile(r"\bplot_\w+\s*\(|\.imshow\(|\bplots\.")
 _SPEC = importlib.util.spec_from_file_location("notebook_headers", ROOT / "tools" / "notebook_headers.py")
 headers = importlib.util.module_from_spec(_SPEC)
 _SPEC.loader.exec_module(headers)
+_QUIZ_SPEC = importlib.util.spec_from_file_location("refresh_quiz_outputs", ROOT / "tools" / "refresh_quiz_outputs.py")
+quiz_outputs = importlib.util.module_from_spec(_QUIZ_SPEC)
+_QUIZ_SPEC.loader.exec_module(quiz_outputs)
 
 
 def _cells(notebook):
@@ -64,6 +68,22 @@ def test_a_missing_figure_is_caught():
     drawing = next(cell for cell in notebook.cells if cell.cell_type == "code" and DRAWS.search(cell.source))
     drawing.outputs = [output for output in drawing.outputs if "image/png" not in output.get("data", {})]
     assert cells_missing_a_figure(notebook) != []
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_stored_quiz_shows_the_questions_of_the_bank(name):
+    stale = quiz_outputs.refresh(ROOT / "notebooks" / f"{name}.ipynb", check_only=True)
+    assert stale == [], f"run: python tools/refresh_quiz_outputs.py notebooks/{name}.ipynb"
+
+
+def test_an_edited_question_is_caught(monkeypatch):
+    notebook = nbformat.read(NOTEBOOKS[0], as_version=4)
+    shown = next(cell for cell in notebook.cells if cell.cell_type == "code" and cell.source.startswith("quiz = "))
+    assert quiz_outputs.quiz_outputs(shown, NOTEBOOKS[0].stem) == shown.outputs
+    bank = quiz_outputs.quizzes.for_lesson(NOTEBOOKS[0].stem)
+    bank.questions[0] = dataclasses.replace(bank.questions[0], text=bank.questions[0].text + " (edited)")
+    monkeypatch.setattr(quiz_outputs.quizzes, "for_lesson", lambda stem: bank)
+    assert quiz_outputs.quiz_outputs(shown, NOTEBOOKS[0].stem) != shown.outputs
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -96,12 +96,15 @@ HEADLINES = {
                                              f"with rehearsal {_s(r, 'methods', 'rehearsal', 'old_task_accuracy')}"),
     "11_explainability": ("Grad-CAM at two depths, embeddings, and which layers fine-tuning changes (linear CKA, "
                           "against two fine-tuned runs)",
-                          lambda r: f"128 steps of fine-tuning; top-layer CKA with the pretrained network "
+                          lambda r: f"96 steps of fine-tuning; top-layer CKA with the pretrained network "
                                     f"{_s(r, 'similarity', 'pretrained vs fine-tuned', 'cka', depth=12)}, "
                                     f"between two fine-tuned runs "
                                     f"{_s(r, 'similarity', 'two fine-tuned runs', 'cka', depth=12)}"),
-    "12_deployment_size_and_speed": ("size and latency of backbones; SavedModel; TFLite quantization",
-                                     lambda r: f"int8 {_s(r, 'tflite', 'int8', 'accuracy')} at "
+    "12_deployment_size_and_speed": ("size and latency of backbones through Keras and in TFLite; SavedModel "
+                                     "reloaded and checked; TFLite quantization",
+                                     lambda r: f"TFLite latency: ResNet50 {_s(r, 'sizes', 'ResNet50', 'tflite_latency_ms')} "
+                                               f"ms, Lite0 {_s(r, 'sizes', 'EfficientNetLite0', 'tflite_latency_ms')} ms; "
+                                               f"int8 {_s(r, 'tflite', 'int8', 'accuracy')} at "
                                                f"{_c(r, 'tflite').spread('int8', 'tflite_mb').mean:.1f} MB vs float32 "
                                                f"{_s(r, 'tflite', 'float32', 'accuracy')} at "
                                                f"{_c(r, 'tflite').spread('float32', 'tflite_mb').mean:.1f} MB"),

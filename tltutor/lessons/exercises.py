@@ -296,7 +296,8 @@ def check_frozen_layer_similarity(answer) -> bool:
         correct = False
     return _verdict(
         correct,
-        "1: a frozen layer computes exactly what it computed before, so its representation of every image is "
+        "1: a frozen layer (BatchNorm included, which runs in inference mode) computes exactly what it computed "
+        "before, so its representation of every image is "
         "unchanged, and CKA of a representation with itself is 1. Only layers at or above the unfreezing point "
         "can move, though what they compute changes the CKA of every layer above them too.",
         "which weights can fine-tuning change below the unfreezing point? What is the similarity of a "

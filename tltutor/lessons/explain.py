@@ -6,6 +6,7 @@
 - :func:`linear_cka` and :func:`layer_similarity`: representation similarity between two
   networks layer by layer (Kornblith et al. 2019). After fine-tuning, early layers stay close to
   the pretrained ones and late layers move: the measured reason to freeze early layers first.
+- :func:`weight_change_by_block`: how far each block's weights travelled, in % of their size.
 
 Example::
 
@@ -19,7 +20,7 @@ from __future__ import annotations
 import keras
 import numpy as np
 
-from tltutor import backbones, models, validation
+from tltutor import backbones, freezing, models, validation
 
 
 def imagenet_model(image_size: int = 224) -> keras.Model:
@@ -149,3 +150,25 @@ def layer_similarity(first: keras.Model, second: keras.Model, images, layer_name
         activations.append(outputs if isinstance(outputs, list) else [outputs])
     return [{"depth": index + 1, "layer": name, "cka": round(linear_cka(a, b), 4)}
             for index, (name, a, b) in enumerate(zip(layer_names, *activations))]
+
+
+def weight_change_by_block(first: keras.Model, second: keras.Model) -> list[dict]:
+    """``100 × ‖w₂ − w₁‖ / ‖w₁‖`` over each block of two transfer models of the same architecture.
+
+    A block is the layers whose names share a prefix before the first ``_`` (``stem``, ``block01``,
+    ...). BatchNorm is left out (:func:`tltutor.freezing.tuned_layers`): its moving statistics would
+    drown the kernels. Rows come from the input up, with ``order`` counting blocks from 1.
+    """
+    layers = [freezing.tuned_layers(model) for model in (first, second)]
+    if [layer.name for layer in layers[0]] != [layer.name for layer in layers[1]]:
+        raise validation.InvalidArgumentError("the two models' bases differ: compare two copies of one architecture")
+    blocks: dict[str, list] = {}
+    for before, after in zip(*layers):
+        pairs = blocks.setdefault(before.name.split("_")[0], [])
+        pairs += [(np.asarray(old), np.asarray(new)) for old, new in zip(before.get_weights(), after.get_weights())]
+    rows = []
+    for order, (block, pairs) in enumerate(blocks.items(), start=1):
+        moved = np.sqrt(sum(float(np.sum((new - old) ** 2)) for old, new in pairs))
+        size = np.sqrt(sum(float(np.sum(old ** 2)) for old, _ in pairs))
+        rows.append({"order": order, "block": block, "change_percent": round(float(100 * moved / size), 4)})
+    return rows

@@ -23,6 +23,7 @@ import contextlib
 import importlib.metadata
 import os
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import keras
 
@@ -52,6 +53,35 @@ class DeviceReport:
         return (f"backend {self.backend} {self.framework_version}, keras {self.keras_version}; devices: {devices}; "
                 f"precision {self.precision}; XLA {'on' if self.jit_compile else 'off'}; "
                 f"steps per execution {self.steps_per_execution}")
+
+
+INT8_DOT_PRODUCT_FLAGS = ("avx512_vnni", "avx_vnni", "amx_int8", "asimddp")  # x86 VNNI and AMX, Arm dot product
+
+
+def processor_description(cpuinfo: str | None = None) -> str:
+    r"""The CPU's name and whether it has 8-bit dot-product instructions, which int8 inference speed depends on.
+
+    Reads ``/proc/cpuinfo`` (Linux) unless ``cpuinfo`` is given; elsewhere, the platform's name only.
+
+    Examples:
+        >>> processor_description("model name : AMD EPYC\nflags : fpu avx2 fma\n")
+        'AMD EPYC, 8-bit dot-product instructions: none found'
+        >>> processor_description("model name : Intel Xeon\nflags : avx2 avx512f avx512_vnni\n")
+        'Intel Xeon, 8-bit dot-product instructions: avx512_vnni'
+    """
+    import platform
+
+    if cpuinfo is None:
+        with contextlib.suppress(OSError):
+            cpuinfo = Path("/proc/cpuinfo").read_text()
+    if not cpuinfo:
+        return platform.processor() or platform.machine() or "unknown processor"
+    fields = dict(line.split(":", 1) for line in cpuinfo.splitlines() if ":" in line)
+    fields = {key.strip(): value.strip() for key, value in fields.items()}
+    name = fields.get("model name") or fields.get("Hardware") or platform.machine()
+    flags = set((fields.get("flags") or fields.get("Features") or "").split())
+    found = [flag for flag in INT8_DOT_PRODUCT_FLAGS if flag in flags]
+    return f"{name}, 8-bit dot-product instructions: {', '.join(found) if found else 'none found'}"
 
 
 def _accelerators():
