@@ -26,12 +26,13 @@
 # * **export for serving**: a TensorFlow SavedModel that takes 0..255 images and returns logits;
 # * **post-training quantization** to TFLite (Jacob et al. 2018): storing weights (and activations) in
 #   8 bits instead of 32. A 32-bit float has about 7 significant digits; a trained network's weights
-#   need far fewer, so rounding them to 256 levels per tensor usually costs little accuracy, shrinks the
-#   file about fourfold and, on hardware with fast integer arithmetic, speeds inference up.
+#   need far fewer, so rounding them to 256 levels (a scale for each output channel) usually costs
+#   little accuracy, shrinks the file up to fourfold and, on hardware with fast integer arithmetic,
+#   speeds inference up.
 #
 # Latency depends on the machine, so every number here is one machine's: two CPU cores, no accelerator,
-# and the processor printed below, with whether it has 8-bit dot-product instructions (int8 speed
-# depends on them). The method travels; the numbers do not: measure on your target device.
+# and the processor printed below, with the 8-bit dot-product instructions it reports (int8 speed
+# depends on such instructions). The method travels; the numbers do not: measure on your target device.
 
 # %%
 # Install tltutor when it is missing (Colab); does nothing where tltutor is installed.
@@ -62,11 +63,12 @@ print("processor:", processor)
 # after a warm-up, in two runtimes:
 #
 # * **Keras** (`predict_on_batch`, 20 timed calls): what you time in a notebook;
-# * **TFLite** (the interpreter, float32, 50 timed calls): what a phone or an embedded device runs,
-#   with no Python framework call around each image.
+# * **TFLite** (the interpreter, float32, 50 timed calls, on both cores as Keras uses them): what a phone
+#   or an embedded device runs, with only a thin Python wrapper around each call.
 #
-# Offline, the keras.applications backbones are built with random weights: size and speed do not
-# depend on the weights' values.
+# The three measurements of a model run back to back (the tables' `seeds` column counts them), and ±
+# is their standard deviation. MobileNetV2 and ResNet50 are built here with random weights (offline,
+# their ImageNet weights cannot be downloaded): size and speed do not depend on the weights' values.
 
 # %%
 tl.lessons.quiz.for_lesson("12_deployment_size_and_speed").predictions()
@@ -95,27 +97,32 @@ tl.report.plots.plot_scatter(sizes.rows, x="keras_latency_ms", y="tflite_latency
 
 # %% [markdown]
 # **File size is the parameter count times four bytes**, plus a little structure: EfficientNet-Lite0's
-# 3,425,834 parameters make a 14.250 MB file, ResNet50's 23,608,202 make 95.100 MB. The new head (12,810
-# parameters for ten classes) is a tiny share of EfficientNet-Lite0: the deployed model *is* the base.
+# 3,425,834 parameters make a 14.250 MB file, ResNet50's 23,608,202 make 95.100 MB. (For the tiny
+# DigitsCNN, 24,570 parameters in a 0.160 MB file, the structure is most of the file.) The new head
+# (12,810 parameters for ten classes) is a tiny share of EfficientNet-Lite0: the deployed model *is* the
+# base.
 #
-# **In the deployed runtime, time follows the work; through Keras, the call hides it.** ResNet50 has 6.9
-# times EfficientNet-Lite0's parameters. In the TFLite interpreter it took 19.185 ms per image against
-# 2.854 ms, 6.7 times as long; through Keras's `predict_on_batch`, 25.620 ms against 10.890 ms, only 2.4
-# times. Every Keras call carries a fixed cost (Python, dispatching each of a hundred-odd layers,
-# allocating the result), several milliseconds here: DigitsCNN, a network of 24,570 parameters, took
-# 3.543 ms through Keras and 0.684 ms in TFLite. That fixed cost swamps a small network's arithmetic and
-# squeezes the ratios together; a serving runtime exists to remove it. Judge backbones by the runtime you
-# will deploy, not by a notebook's timing.
+# **In the deployed runtime, time follows the work; through Keras, overhead hides it.** ResNet50 has 6.9
+# times EfficientNet-Lite0's parameters. In the TFLite interpreter it took 12.733 ms per image against
+# 1.240 ms, 10.3 times as long; through Keras's `predict_on_batch`, 32.110 ms against 8.800 ms, only 3.6
+# times. Keras adds overhead to every call and every operation, several milliseconds here: DigitsCNN, a
+# network of 24,570 parameters, took 3.970 ms through Keras and 0.488 ms in TFLite. The two runtimes also
+# run different kernels (TFLite's XNNPACK, with BatchNorm folded into the convolutions), and this lesson
+# did not separate the overhead from the kernels. Either way, a small network's few milliseconds of
+# arithmetic drown in Keras's per-image costs, which squeezes the ratios together. Judge backbones in the
+# runtime you will deploy, not by a notebook's timing.
 #
 # **Latency still does not simply follow the parameter count.** MobileNetV2, with two thirds of
-# EfficientNet-Lite0's parameters, ran in 1.832 ms against 2.854 ms in TFLite, faster on average but not
+# EfficientNet-Lite0's parameters, ran in 1.052 ms against 1.240 ms in TFLite: faster on average, not
 # measurably over three measurements. Time is set by the work per image, not by the weights stored: the
 # multiply-adds each layer performs (which depend on the feature maps' sizes as much as on the weights)
 # and memory traffic. Parameters predict the file; only a measurement predicts the time (this lesson
 # measured the times, not their causes).
 #
-# The spread of latency (up to ±1.836 ms in three measurements of the same model through Keras, ±0.596
-# ms in TFLite) is the machine's noise: a difference smaller than that is not a difference.
+# The spread of the three measurements (standard deviations up to ±5.253 ms through Keras, ±1.579 ms in
+# TFLite, both for ResNet50) is the machine's noise. A difference smaller than the noise is not a
+# difference, and a larger one is not automatically one either: with three measurements, MobileNetV2's
+# lead over Lite0 is larger than either spread, yet its interval still includes zero.
 #
 # ## Export for serving
 #
@@ -138,10 +145,11 @@ print(f"reloaded SavedModel against the Keras model on 200 test images: largest 
       f"{served['max_logit_difference']:.1e}, same predicted class on {served['same_prediction']:.0%}")
 
 # %% [markdown]
-# The SavedModel was reloaded as a server would load it and run on 200 test images: its logits differ
-# from the Keras model's by at most 1.9e-06, rounding in the last digits of float32, and every predicted
-# class is the same. Check that after every export: a preprocessing step left out, or a model exported
-# before its last training epoch, shows up here, before it reaches a user.
+# The SavedModel was reloaded and called through its `serving_default` signature, the one TF Serving
+# calls, on 200 test images: its logits differ from the Keras model's by at most 1.9e-06, rounding in the
+# last digits of float32, and every predicted class is the same. Check that after every export: a model
+# exported before its last training epoch, or a layer that behaves differently once exported, shows up
+# here, before it reaches a user.
 #
 # ## TFLite with post-training quantization, three seeds
 #
@@ -165,8 +173,8 @@ for seed in settings["seeds"]:
     history = tl.training.train_head(model, seed_train, seed_validation, epochs=settings["head_epochs"],
                                      progress=False)
     tflite.add("keras", seed, accuracy=round(tl.training.evaluate(model, test)["accuracy"], 4), steps=history.steps)
-    for variant in variants:
-        flat = tl.lessons.deployment.to_tflite(model, variant, representative_images=seed_train[0][:100])
+    converted = tl.lessons.deployment.to_tflite_variants(model, variants, representative_images=seed_train[0][:100])
+    for variant, flat in converted.items():
         tflite.add(variant, seed, **tl.lessons.deployment.evaluate_tflite(flat, test_images, test_labels),
                    steps=history.steps)
 lesson.record("tflite", tflite)
@@ -189,20 +197,22 @@ tl.report.plots.plot_scatter([row for row in tflite.rows if row["variant"] != "k
 #
 # **Size: about 3.5 times smaller.** float32 stores 13.500 MB, the dynamic-range model 3.740 MB and int8
 # 3.990 MB. Not quite 4 times: some tensors (biases, small layers, the quantization scales) stay wider
-# than 8 bits.
+# than 8 bits. (Why int8's file is a little larger than the dynamic-range one, this lesson did not look
+# into.)
 #
-# **Speed: no measurable gain on this processor.** int8 ran one image in 2.344 ms against float32's 2.796
-# ms: lower on average, but not measurably over three seeds (the interval, −1.500 to 0.596, leaves a gain
-# of up to 1.500 ms open and rules out none). This processor has no 8-bit dot-product instructions
-# (printed at the top), so its int8 arithmetic is not much faster than its float arithmetic; processors
-# with them (VNNI on recent x86 server chips, the dot-product instructions of recent Arm phones) are
-# where int8 usually pays in speed. The dynamic-range model was not measurably faster either (3.823 ms):
-# it stores 8-bit weights and quantises activations on the fly, a per-call cost. The figure shows the
-# trade: three models of the same accuracy, within noise of each other in time, one of them four times
-# the size. Speed-ups depend on the kernels of the device: measure on your target before promising one.
+# **Speed: no measurable gain on this processor.** int8 ran one image in 1.438 ms against float32's 1.680
+# ms: faster on each of the three seeds, by little, and not measurably over three (the interval, −0.930
+# to 0.444, still allows a gain of up to 0.930 ms or a loss of up to 0.444 ms). This processor reports no
+# 8-bit dot-product instructions (printed at the top). Processors with them (VNNI on recent x86 server
+# chips, the dot-product instructions of recent Arm phones) are where int8 is expected to pay in speed;
+# this lesson did not measure one. The dynamic-range model was slower than float32 on every seed (2.884 ms
+# on average), though not measurably over three: it stores 8-bit weights and quantises activations on the
+# fly, a per-call cost. The figure shows the trade: three models of the same accuracy, close in time,
+# the float32 one about 3.5 times the size of the others. Speed-ups depend on the kernels of the device:
+# measure on your target before promising one.
 #
-# One more number worth noticing: the TFLite interpreter runs the float32 network on one image in about
-# 2.796 ms, against 10.890 ms through Keras in the first table.
+# One more number worth noticing, from the first table: the TFLite interpreter runs EfficientNet-Lite0 on
+# one image in 1.240 ms, against 8.800 ms through Keras.
 #
 # ## Quiz
 

@@ -281,8 +281,8 @@ def test_tflite_quantization_shrinks_the_model_and_keeps_its_predictions(tmp_pat
     measured = deployment.measure_model(model, repeats=3)
     assert measured["parameters"] == model.count_params() and measured["keras_file_mb"] > 0
     float_model = deployment.to_tflite(model)
-    dynamic = deployment.to_tflite(model, "dynamic")
-    int8 = deployment.to_tflite(model, "int8", representative_images=images)
+    variants = deployment.to_tflite_variants(model, ("dynamic", "int8"), representative_images=images)
+    dynamic, int8 = variants["dynamic"], variants["int8"]
     assert len(dynamic) < 0.6 * len(float_model) and len(int8) < 0.6 * len(float_model)
     assert deployment.evaluate_tflite(float_model, images, labels, latency_repeats=3)["accuracy"] == 1.0
     assert deployment.evaluate_tflite(int8, images, labels, latency_repeats=3)["accuracy"] >= 0.8
@@ -299,6 +299,8 @@ def test_tflite_quantization_shrinks_the_model_and_keeps_its_predictions(tmp_pat
         deployment.export_for_serving(model, served)
     with pytest.raises(InvalidArgumentError, match="representative_images"):
         deployment.to_tflite(model, "int8")
+    with pytest.raises(InvalidArgumentError, match="quantization"):
+        deployment.to_tflite_variants(model, ("float32", "float8"))
 
 
 # --- comparisons and exercise checks ---------------------------------------------------------------

@@ -70,7 +70,7 @@ def _gain(results, key, first, second, metric="test_accuracy", **where) -> float
 def _every_seed(results, key, first, second, metric="test_accuracy", **where) -> bool:
     rows = comparison(results, key, **where).rows
     variant_key = results["values"][key]["variant_key"]
-    by_seed = {(row[variant_key], row["seed"]): row[metric] for row in rows}
+    by_seed = {(row[variant_key], row["seed"]): row.get(metric) for row in rows}
     seeds = {row["seed"] for row in rows}
     return all(by_seed[(first, seed)] > by_seed[(second, seed)] for seed in seeds)
 
@@ -553,10 +553,10 @@ CLAIMS = {
         "file size is the parameter count times four bytes, within 10 %":
             lambda r: all(abs(row["keras_file_mb"] * 1e6 / (4 * row["parameters"]) - 1) < 0.1
                           for row in comparison(r, "sizes").rows if row["parameters"] > 1e6),
-        "ResNet50 has about 7 times Lite0's parameters; in TFLite it takes over 5 times as long, through Keras "
-        "under 3 times":
-            lambda r: 6 < _ratio(r, "parameters") < 8 and _ratio(r, "tflite_latency_ms") > 5
-            and _ratio(r, "keras_latency_ms") < 3
+        "ResNet50 has about 7 times Lite0's parameters; in TFLite it takes over 8 times as long, through Keras "
+        "under half that ratio":
+            lambda r: 6 < _ratio(r, "parameters") < 8 and _ratio(r, "tflite_latency_ms") > 8
+            and _ratio(r, "keras_latency_ms") < _ratio(r, "tflite_latency_ms") / 2
             and beats(r, "sizes", "EfficientNetLite0", "ResNet50", "tflite_latency_ms", higher_is_better=False),
         "Keras's fixed cost per call: DigitsCNN takes several times longer through Keras than in TFLite":
             lambda r: mean(r, "sizes", "DigitsCNN", "keras_latency_ms") > 3 * mean(r, "sizes", "DigitsCNN",
@@ -575,12 +575,15 @@ CLAIMS = {
         "8-bit files are 3 to 4 times smaller":
             lambda r: all(3 < mean(r, "tflite", "float32", "tflite_mb") / mean(r, "tflite", variant, "tflite_mb") < 4
                           for variant in ("dynamic", "int8")),
-        "on a processor without 8-bit dot products, neither 8-bit variant is measurably faster than float32":
+        "on a processor without 8-bit dot products, neither 8-bit variant is measurably faster than float32; int8 "
+        "is faster on every seed, dynamic range slower on every seed":
             lambda r: "none found" in r["values"]["processor"]
-            and all(no_difference(r, "tflite", variant, "float32", "latency_ms") for variant in ("dynamic", "int8")),
+            and all(no_difference(r, "tflite", variant, "float32", "latency_ms") for variant in ("dynamic", "int8"))
+            and _every_seed(r, "tflite", "float32", "int8", "latency_ms")
+            and _every_seed(r, "tflite", "dynamic", "float32", "latency_ms"),
         "the TFLite interpreter is several times faster per image than Keras's predict_on_batch":
-            lambda r: mean(r, "sizes", "EfficientNetLite0", "keras_latency_ms") > 2.5 * mean(r, "tflite", "float32",
-                                                                                           "latency_ms"),
+            lambda r: mean(r, "sizes", "EfficientNetLite0", "keras_latency_ms")
+            > 2.5 * mean(r, "sizes", "EfficientNetLite0", "tflite_latency_ms"),
     },
     "13_text_transfer": {
         "at 8 sentences per class MiniLM and TF-IDF are not measurably different":

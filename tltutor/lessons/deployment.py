@@ -3,7 +3,8 @@
 - :func:`measure_model`: parameters, ``.keras`` file size and single-image latency on this machine.
 - :func:`export_for_serving`: a TensorFlow SavedModel (``model.export``) for TF Serving or Vertex AI.
 - :func:`to_tflite`: a TFLite flat buffer, float32, dynamic-range (int8 weights) or full int8
-  (weights and activations, calibrated on a few real images).
+  (weights and activations, calibrated on a few real images); :func:`to_tflite_variants`: several
+  of them from one export.
 - :func:`evaluate_tflite`: accuracy and latency of a TFLite model on real images.
 - :func:`tflite_latency`: size and single-image latency in the TFLite interpreter, the deployed runtime.
 - :func:`compare_served_logits`: reload a SavedModel and check it returns the trained model's logits.
@@ -17,6 +18,7 @@ Example::
 
 from __future__ import annotations
 
+import os
 import statistics
 import tempfile
 import time
@@ -78,34 +80,50 @@ def export_for_serving(model: keras.Model, path) -> Path:
 def to_tflite(model: keras.Model, quantization: str = "float32", representative_images=None,
               calibration_steps: int = 100) -> bytes:
     """Convert to TFLite: ``"float32"``, ``"dynamic"`` (int8 weights) or ``"int8"`` (needs real images)."""
+    return to_tflite_variants(model, (quantization,), representative_images, calibration_steps)[quantization]
+
+
+def to_tflite_variants(model: keras.Model, quantizations=QUANTIZATIONS, representative_images=None,
+                       calibration_steps: int = 100) -> dict[str, bytes]:
+    """``{quantization: TFLite flat buffer}`` for each of ``quantizations``, from one SavedModel export.
+
+    Exporting takes about as long as converting, so several variants of one model share it.
+    """
     tf = _require_tensorflow("to_tflite")
-    quantization = validation.check_name(quantization, QUANTIZATIONS, "quantization")
-    if quantization == "int8":
+    quantizations = [validation.check_name(name, QUANTIZATIONS, "quantization") for name in quantizations]
+    validation.check_not_empty(len(quantizations), "quantizations")
+    if "int8" in quantizations:
         if representative_images is None or len(representative_images) == 0:
             raise validation.InvalidArgumentError(
-                "int8 quantization needs representative_images: a few hundred real training images (0..255)")
+                f"int8 quantization needs representative_images: real training images (0..255), of which the first "
+                f"{calibration_steps} calibrate")
         representative_images = np.asarray(representative_images, np.float32)
+
+    def calibration_batches():
+        for image in representative_images[:calibration_steps]:
+            yield [image[None]]
+
+    converted = {}
     with tempfile.TemporaryDirectory() as folder:
         model.export(folder, format="tf_saved_model", verbose=False)
-        converter = tf.lite.TFLiteConverter.from_saved_model(folder)
-        if quantization != "float32":
-            converter.optimizations = [tf.lite.Optimize.DEFAULT]
-        if quantization == "int8":
-            def calibration_batches():
-                for image in representative_images[:calibration_steps]:
-                    yield [image[None]]
-
-            converter.representative_dataset = calibration_batches
-            converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-            converter.inference_input_type = tf.float32
-            converter.inference_output_type = tf.float32
-        return converter.convert()
+        for quantization in quantizations:
+            converter = tf.lite.TFLiteConverter.from_saved_model(folder)
+            if quantization != "float32":
+                converter.optimizations = [tf.lite.Optimize.DEFAULT]
+            if quantization == "int8":
+                converter.representative_dataset = calibration_batches
+                converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+                converter.inference_input_type = tf.float32
+                converter.inference_output_type = tf.float32
+            converted[quantization] = converter.convert()
+    return converted
 
 
 def _tflite_runner(flat_buffer: bytes):
     """A function of one ``(height, width, 3)`` image that returns the TFLite model's output, and its input shape."""
     tf = _require_tensorflow("running a TFLite model")
-    interpreter = tf.lite.Interpreter(model_content=flat_buffer, num_threads=None)
+    # as many threads as Keras uses (every core): the interpreter's default is one
+    interpreter = tf.lite.Interpreter(model_content=flat_buffer, num_threads=os.cpu_count() or 1)
     interpreter.allocate_tensors()
     inputs, outputs = interpreter.get_input_details()[0], interpreter.get_output_details()[0]
 
@@ -133,8 +151,8 @@ def evaluate_tflite(flat_buffer: bytes, images, labels, latency_repeats: int = 5
 def tflite_latency(flat_buffer: bytes, repeats: int = 50) -> dict:
     """File size (MB) and median single-image latency (ms) of a TFLite model in the TFLite interpreter here.
 
-    The deployed runtime's latency: no Python framework call around each image, unlike
-    :func:`measure_model`'s Keras latency.
+    The deployed runtime's latency, on every core (as Keras uses them): a thin Python wrapper
+    around each call instead of :func:`measure_model`'s Keras call.
     """
     repeats = validation.check_positive_int(repeats, "repeats")
     run, shape = _tflite_runner(flat_buffer)
@@ -157,7 +175,10 @@ def compare_served_logits(path, model: keras.Model, images) -> dict:
     if not (path / "saved_model.pb").exists():
         raise validation.InvalidArgumentError(f"{path} holds no SavedModel: write one with export_for_serving")
     loaded = tf.saved_model.load(str(path))  # kept in a name: its variables live only as long as it does
-    served = np.asarray(loaded.serve(tf.constant(images)))
+    signature = loaded.signatures["serving_default"]  # what TF Serving calls
+    (input_name,) = signature.structured_input_signature[1]  # a signature takes its input by name
+    outputs = signature(**{input_name: tf.constant(images)})
+    served = np.asarray(next(iter(outputs.values())))
     trained = np.asarray(model.predict(images, verbose=0))
     return {"max_logit_difference": float(np.max(np.abs(served - trained))),
             "same_prediction": round(float(np.mean(np.argmax(served, -1) == np.argmax(trained, -1))), 4)}
