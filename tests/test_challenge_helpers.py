@@ -301,6 +301,11 @@ def test_tflite_quantization_shrinks_the_model_and_keeps_its_predictions(tmp_pat
         deployment.to_tflite(model, "int8")
     with pytest.raises(InvalidArgumentError, match="quantization"):
         deployment.to_tflite_variants(model, ("float32", "float8"))
+    with pytest.raises(InvalidArgumentError, match="list of names"):
+        deployment.to_tflite_variants(model, "int8", representative_images=images)
+    with pytest.raises(InvalidArgumentError, match="resize them"):
+        deployment.to_tflite(model, "int8", representative_images=images[:, :16, :16])
+    assert len(deployment.to_tflite(model, "FLOAT32")) == len(float_model)  # a name in any case
 
 
 # --- comparisons and exercise checks ---------------------------------------------------------------

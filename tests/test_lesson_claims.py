@@ -523,7 +523,8 @@ CLAIMS = {
             and r["values"]["imagenet_top_classes"][:2] == ["Egyptian cat", "espresso"],
         "every seed fine-tuned for 96 steps, its test accuracy at or above the converged head's, by over 0.03 on average":
             lambda r: all(row["steps"] == 96 and row["fine_tuned"] >= row["head"] for row in r["values"]["test_accuracy"])
-            and sum(row["fine_tuned"] - row["head"] for row in r["values"]["test_accuracy"]) / 3 > 0.03,
+            and sum(row["fine_tuned"] - row["head"] for row in r["values"]["test_accuracy"])
+            / len(r["values"]["test_accuracy"]) > 0.03,
         "down to depth 7, the mean CKA with the pretrained network is at least 0.985":
             lambda r: all(_depth_mean(r, "pretrained vs fine-tuned", depth) >= 0.985 for depth in range(1, 8)),
         "CKA falls from depth 8 to 10, and is lowest at depths 11 and 12, under 0.8":

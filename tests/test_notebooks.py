@@ -72,6 +72,10 @@ def test_a_missing_figure_is_caught():
 
 @pytest.mark.parametrize("name", NAMES)
 def test_stored_quiz_shows_the_questions_of_the_bank(name):
+    notebook = nbformat.read(ROOT / "notebooks" / f"{name}.ipynb", as_version=4)
+    recognised = [cell for cell in notebook.cells if cell.cell_type == "code"
+                  and quiz_outputs.quiz_outputs(cell, name) is not None]
+    assert len(recognised) == 3, "the predictions, the quiz and its check: each in the cell the tool recognises"
     stale = quiz_outputs.refresh(ROOT / "notebooks" / f"{name}.ipynb", check_only=True)
     assert stale == [], f"run: python tools/refresh_quiz_outputs.py notebooks/{name}.ipynb"
 

@@ -14,13 +14,13 @@ import jupytext
 import nbformat
 
 
-def update(path: Path) -> int:
+def update(path: Path, check_only: bool = False) -> int:
     twin, notebook_path = path.with_suffix(".py"), path.with_suffix(".ipynb")
     edited, stored = jupytext.read(twin), nbformat.read(notebook_path, as_version=4)
     kinds = ([cell.cell_type for cell in edited.cells], [cell.cell_type for cell in stored.cells])
     if kinds[0] != kinds[1]:
-        raise SystemExit(f"{twin}: its cells ({len(kinds[0])}) no longer line up with {notebook_path} "
-                         f"({len(kinds[1])}): re-run the lesson")
+        raise SystemExit(f"{twin}: its cells (kinds {kinds[0]}) no longer line up with {notebook_path} "
+                         f"({kinds[1]}): re-run the lesson")
     changed_code = [index for index, (new, old) in enumerate(zip(edited.cells, stored.cells))
                     if new.cell_type == "code" and new.source != old.source]
     if changed_code:
@@ -29,11 +29,14 @@ def update(path: Path) -> int:
     for new, old in zip(edited.cells, stored.cells):
         if new.cell_type == "markdown" and new.source != old.source:
             old.source, changed = new.source, changed + 1
-    if changed:
+    if changed and not check_only:
         nbformat.write(stored, notebook_path)
     return changed
 
 
 if __name__ == "__main__":
-    for argument in sys.argv[1:]:
-        print(f"{argument}: {update(Path(argument))} markdown cells updated")
+    paths = [Path(argument) for argument in sys.argv[1:]]
+    for path in paths:  # every file is checked before any is written
+        update(path, check_only=True)
+    for path in paths:
+        print(f"{path}: {update(path)} markdown cells updated")

@@ -80,7 +80,8 @@ def export_for_serving(model: keras.Model, path) -> Path:
 def to_tflite(model: keras.Model, quantization: str = "float32", representative_images=None,
               calibration_steps: int = 100) -> bytes:
     """Convert to TFLite: ``"float32"``, ``"dynamic"`` (int8 weights) or ``"int8"`` (needs real images)."""
-    return to_tflite_variants(model, (quantization,), representative_images, calibration_steps)[quantization]
+    (converted,) = to_tflite_variants(model, (quantization,), representative_images, calibration_steps).values()
+    return converted
 
 
 def to_tflite_variants(model: keras.Model, quantizations=QUANTIZATIONS, representative_images=None,
@@ -90,14 +91,23 @@ def to_tflite_variants(model: keras.Model, quantizations=QUANTIZATIONS, represen
     Exporting takes about as long as converting, so several variants of one model share it.
     """
     tf = _require_tensorflow("to_tflite")
+    if isinstance(quantizations, str):
+        raise validation.InvalidArgumentError(
+            f"quantizations must be a list of names, e.g. [{quantizations!r}]; got the string {quantizations!r}")
     quantizations = [validation.check_name(name, QUANTIZATIONS, "quantization") for name in quantizations]
     validation.check_not_empty(len(quantizations), "quantizations")
+    calibration_steps = validation.check_positive_int(calibration_steps, "calibration_steps")
     if "int8" in quantizations:
         if representative_images is None or len(representative_images) == 0:
             raise validation.InvalidArgumentError(
                 f"int8 quantization needs representative_images: real training images (0..255), of which the first "
                 f"{calibration_steps} calibrate")
         representative_images = np.asarray(representative_images, np.float32)
+        expected = tuple(model.inputs[0].shape[1:])
+        if representative_images.shape[1:] != expected:
+            raise validation.InvalidArgumentError(
+                f"representative_images have shape {representative_images.shape[1:]} per image; the model takes "
+                f"{expected}: resize them to the model's input")
 
     def calibration_batches():
         for image in representative_images[:calibration_steps]:
@@ -122,8 +132,9 @@ def to_tflite_variants(model: keras.Model, quantizations=QUANTIZATIONS, represen
 def _tflite_runner(flat_buffer: bytes):
     """A function of one ``(height, width, 3)`` image that returns the TFLite model's output, and its input shape."""
     tf = _require_tensorflow("running a TFLite model")
-    # as many threads as Keras uses (every core): the interpreter's default is one
-    interpreter = tf.lite.Interpreter(model_content=flat_buffer, num_threads=os.cpu_count() or 1)
+    # as many threads as TensorFlow uses (the cores this process may run on): the interpreter's default is one
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    interpreter = tf.lite.Interpreter(model_content=flat_buffer, num_threads=cores or 1)
     interpreter.allocate_tensors()
     inputs, outputs = interpreter.get_input_details()[0], interpreter.get_output_details()[0]
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import importlib.metadata
 import os
+import platform
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -68,9 +69,9 @@ def processor_description(cpuinfo: str | None = None) -> str:
         'AMD EPYC, 8-bit dot-product instructions: none found'
         >>> processor_description("model name : Intel Xeon\nflags : avx2 avx512f avx512_vnni\n")
         'Intel Xeon, 8-bit dot-product instructions: avx512_vnni'
+        >>> processor_description("model name : Some CPU\n")
+        'Some CPU, 8-bit dot-product instructions: unknown (the system lists no CPU flags)'
     """
-    import platform
-
     if cpuinfo is None:
         with contextlib.suppress(OSError):
             cpuinfo = Path("/proc/cpuinfo").read_text()
@@ -79,6 +80,8 @@ def processor_description(cpuinfo: str | None = None) -> str:
     fields = dict(line.split(":", 1) for line in cpuinfo.splitlines() if ":" in line)
     fields = {key.strip(): value.strip() for key, value in fields.items()}
     name = fields.get("model name") or fields.get("Hardware") or platform.machine()
+    if "flags" not in fields and "Features" not in fields:
+        return f"{name}, 8-bit dot-product instructions: unknown (the system lists no CPU flags)"
     flags = set((fields.get("flags") or fields.get("Features") or "").split())
     found = [flag for flag in INT8_DOT_PRODUCT_FLAGS if flag in flags]
     return f"{name}, 8-bit dot-product instructions: {', '.join(found) if found else 'none found'}"
