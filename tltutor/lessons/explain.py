@@ -21,6 +21,7 @@ import keras
 import numpy as np
 
 from tltutor import backbones, freezing, models, validation
+from tltutor.report import diagnostics
 
 
 def imagenet_model(image_size: int = 224) -> keras.Model:
@@ -162,13 +163,11 @@ def weight_change_by_block(first: keras.Model, second: keras.Model) -> list[dict
     layers = [freezing.tuned_layers(model) for model in (first, second)]
     if [layer.name for layer in layers[0]] != [layer.name for layer in layers[1]]:
         raise validation.InvalidArgumentError("the two models' bases differ: compare two copies of one architecture")
-    blocks: dict[str, list] = {}
+    blocks: dict[str, tuple[list, list]] = {}
     for before, after in zip(*layers):
-        pairs = blocks.setdefault(before.name.split("_")[0], [])
-        pairs += [(np.asarray(old), np.asarray(new)) for old, new in zip(before.get_weights(), after.get_weights())]
-    rows = []
-    for order, (block, pairs) in enumerate(blocks.items(), start=1):
-        moved = np.sqrt(sum(float(np.sum((new - old) ** 2)) for old, new in pairs))
-        size = np.sqrt(sum(float(np.sum(old ** 2)) for old, _ in pairs))
-        rows.append({"order": order, "block": block, "change_percent": round(float(100 * moved / size), 4)})
-    return rows
+        old, new = blocks.setdefault(before.name.split("_")[0], ([], []))
+        old += before.get_weights()
+        new += after.get_weights()
+    return [{"order": order, "block": block,
+             "change_percent": round(100 * diagnostics.relative_weight_change(old, new), 4)}
+            for order, (block, (old, new)) in enumerate(blocks.items(), start=1)]
