@@ -35,7 +35,9 @@
 # The same verbs as for images apply: build a model with a frozen base and a new head, train the head,
 # fine-tune the top layers at a lower rate, or adapt them with **LoRA** (Hu et al. 2021), which freezes
 # the pretrained weight matrices and learns a small low-rank correction to the attention's query and
-# value projections instead.
+# value projections instead. Every comparison below is paired over three seeds, and every arm gets a
+# fair fit: the heads are fitted to convergence, and the arms that adapt the encoder all get the same
+# stated budget of optimizer steps.
 
 # %%
 # Install tltutor when it is missing (Colab); does nothing where tltutor is installed.
@@ -63,11 +65,12 @@ print("profile:", "quick" if quick else "full", settings)
 # each piece an id from a vocabulary of 30,522, between a `[CLS]` and a `[SEP]` marker and padded with 0
 # to a fixed length. tltutor's text models take those ids alone: the padding mask is derived from them
 # inside the model. Sentences longer than the sequence length are **truncated**: the encoder never sees
-# their end, so we measure how many that affects.
+# their end. This lesson uses 48 word pieces, because a transformer's cost grows with the length and
+# most of these sentences are short; we measure how many sentences that cuts.
 
 # %%
 # NBVAL_CHECK_OUTPUT
-encoder = tl.lessons.text.Encoder("MiniLM-L6", sequence_length=64)
+encoder = tl.lessons.text.Encoder("MiniLM-L6", sequence_length=48)
 print(tl.backbones.text_encoders.get("MiniLM-L6"))
 example = encoder.token_ids(["Not bad at all, a gripping film."])[0]
 print(example[:14].tolist())
@@ -80,6 +83,9 @@ for domain in tl.data.text.DOMAINS:
     print(f"{domain:7s}: {len(texts)} test sentences, {share:.1%} longer than {encoder.sequence_length} word pieces")
 
 # %% [markdown]
+# At 48 word pieces, 3.3 % of the movie test snippets lose their end, none of the tweets and at most
+# 4.6 % of any other domain: a small loss, accepted because a transformer's cost grows with the length.
+#
 # ## What the encoder already knows
 #
 # Before any training on our task, the frozen encoder's embeddings place sentences by meaning. The
@@ -90,136 +96,197 @@ pairs = [("A wonderful, moving film.", "I loved this movie, it touched me."),
          ("A wonderful, moving film.", "A tedious, boring mess."),
          ("The plot makes no sense.", "The story is incoherent."),
          ("The plot makes no sense.", "The weather is sunny today.")]
-frozen = encoder.model("frozen", 2, seed=0)
-extractor = tl.models.feature_extractor(frozen)
 for first, second in pairs:
-    a, b = extractor.predict(encoder.token_ids([first, second]), verbose=0)
+    a, b = encoder.embed([first, second])
     print(f"{float(a @ b / np.linalg.norm(a) / np.linalg.norm(b)):.2f}  {first!r} vs {second!r}")
 
 # %% [markdown]
 # ## A learning curve: TF-IDF against frozen MiniLM
 #
-# Train on 8, 32 and 128 movie snippets per class (three seeds each: other snippets, another initial
-# head) and test on the same 1,000 movie snippets. TF-IDF's regularisation is chosen on the validation
-# snippets; MiniLM's head is trained with early stopping on them. The encoder runs once per sentence.
-# Each model is also tested on three other kinds of text; we come back to those at the end.
+# Train on 8, 32, 128 and 512 movie snippets per class (three seeds each: other snippets) and test on
+# the same 1,000 movie snippets. Both arms are the same kind of classifier, a logistic regression fitted
+# to convergence, with its regularisation `C` chosen on validation snippets (a fifth as many as the
+# training ones); only the features differ: TF-IDF's word counts, or MiniLM's 384-number sentence
+# embedding, computed once per sentence by the frozen encoder. A softmax head on pooled features *is* a
+# logistic regression, so this is the frozen encoder's new head, trained as far as it can go.
 
 # %%
-sizes = (8, 32, 128) if not quick else (8,)
+sizes = (8, 32, 128, 512) if not quick else (8,)
 curve = tl.lessons.text.compare_text_strategies(sizes, strategies=("tfidf", "frozen"), seeds=settings["seeds"],
-                                                test_domains=tl.data.text.DOMAINS)
+                                                sequence_length=encoder.sequence_length)
 lesson.record("curve", curve)
 for size in sizes:
     at_size = curve.where(samples_per_class=size)
     print(f"--- {size} sentences per class ---")
-    print(at_size.summary_table(["movies_accuracy", "trainable_parameters"]))
+    print(at_size.summary_table(["movies_accuracy", "train_accuracy", "strength", "trainable_parameters"]))
     print(at_size.verdict("frozen", "tfidf", "movies_accuracy"))
+print("every fit converged:", all(row["converged"] for row in curve.rows))
 
 # %%
 tl.report.plots.plot_lines(curve.rows, x="samples_per_class", y="movies_accuracy", group="strategy", log_x=True,
                            title="movie sentiment: test accuracy against labelled sentences per class")
 
 # %% [markdown]
-# **Pretrained features win once there are a few dozen labels, and not before.** At 8 sentences per class
-# the two are not measurably different (MiniLM 0.571 ± 0.020, TF-IDF 0.538 ± 0.026: both near chance; the
-# interval rules out only differences larger than 0.118). At 32 per class MiniLM leads by 0.069 (0.661
-# against 0.592) and at 128 by 0.099 (0.719 against 0.621), both measurable.
+# **Pretrained features win once there are about a hundred labels per class, and TF-IDF closes in as
+# labels grow.** At 8 and 32 sentences per class the two are not measurably different (MiniLM 0.578
+# against 0.538, then 0.656 against 0.592; three seeds rule out only differences larger than 0.103 and
+# 0.146). At 128 per class MiniLM leads by 0.080 (0.700 against 0.621) and at 512 by 0.054 (0.740
+# against 0.686), both measurable. From 128 to 512 per class TF-IDF gained more (0.621 to 0.686) than
+# MiniLM (0.700 to 0.740).
 #
 # Why so little at 8? The similarities above hint at it: "a wonderful, moving film" and "a tedious, boring
 # mess" still score 0.28, far above an unrelated pair (0.03), though below a positive paraphrase (0.48).
 # The encoder places sentences by *what they are about* first, and sentiment is only part of that.
-# Sentiment is one direction among many in its 384 numbers, and the head
-# has to find that direction from the labelled examples; 16 sentences do not pin it down. TF-IDF has
-# the opposite problem: it can only use words that occur in the training sentences, and 16 sentences
-# contain few of the words in the test set.
+# Sentiment is one direction among many in its 384 numbers, and the head has to find that direction
+# from the labelled examples; 16 sentences do not pin it down (both classifiers fit their 16 training
+# sentences perfectly, train accuracy 1.000, and generalise poorly).
 #
+# Why does TF-IDF catch up? Its features grow with the data: 1,002 words and word pairs at 8 sentences
+# per class, 38,879 at 512, so every new sentence teaches it new words. MiniLM's head always reads the
+# same 384 numbers, and at 512 per class the head that validation chose fits only 0.822 of its own
+# training sentences: a linear reading of the frozen embedding leaves part of the sentiment out, which
+# suggests that the embedding, more than the number of labels, is now the limit. That is the case for
+# letting the encoder itself adapt.
 #
-# ## Adapting the encoder: fine-tuning and LoRA
+# ## Adapting the encoder: fine-tuning and LoRA, with a real budget
 #
-# Now let the top two of the six transformer layers adapt, at 32 sentences per class, in two ways:
+# Now let the encoder itself adapt, at 512 sentences per class, where there is the most to adapt to.
+# Every arm starts from the converged head above, and then takes the same 256 optimizer steps (two
+# epochs in batches of 8), with the rate warming up over the first tenth of the steps and then decaying
+# to zero along a cosine, as Hugging Face's recipes for BERT-like encoders do. No early stopping: the
+# budget is fixed in advance.
 #
-# * **fine-tuning**: every weight of the top two layers trains, at 1e-4 (10× below the head's rate);
-# * **LoRA**: those layers' weight matrices stay frozen; each attention query and value projection gets a
-#   trainable low-rank update that starts at zero, so training starts from the pretrained model exactly.
-#   Keras stores a projection as 384 inputs × 12 heads × 32 and learns `A` (384 × 12 × 4) and `B`
-#   (4 × 32): each head's 384 × 32 slice changes by a matrix of rank 4. That is 18,560 trainable numbers
-#   per projection instead of its 147,456. This is Keras's factorisation for its multi-head projections,
-#   not exactly Hu et al.'s (2021) LoRA, which treats a projection as one 384 × 384 matrix and learns a
-#   rank-4 update of it with 384 × 4 + 4 × 384 = 3,072 numbers; Keras's version is a rank-4 update *per
-#   head*, six times as many numbers and more expressive. Keras leaves the projections' biases (384
-#   each) trainable, so LoRA trains 4 × 18,560 + 4 × 384 numbers here, plus the 770 of the head. They
-#   take a larger step (1e-3).
+# * **head only** (the control): the encoder stays frozen and the head trains on for the 256 steps, at
+#   5e-4. Without it, a gain of the two arms below could come from training the head longer, not from
+#   adapting the encoder.
+# * **fine-tuning**: every weight of the top transformer layer (1.8 million numbers) trains with the head, at 5e-5, the
+#   top of the range (2e-5 to 5e-5) that Devlin et al. (2019) chose BERT's rates from.
+# * **LoRA**: that layer's weight matrices and biases stay frozen; its attention query and value
+#   projections each get a trainable low-rank update that starts at zero, so training starts from the
+#   pretrained model exactly. Keras stores a projection as 384 inputs × 12 heads × 32 and learns `A`
+#   (384 × 12 × 4) and `B` (4 × 32): each head's 384 × 32 slice changes by a matrix of rank 4, 18,560
+#   trainable numbers per projection instead of its 147,456. This is Keras's factorisation for its
+#   multi-head projections, not exactly Hu et al.'s (2021) LoRA, which treats a projection as one
+#   384 × 384 matrix and learns a rank-4 update of it with 384 × 4 + 4 × 384 = 3,072 numbers; Keras's
+#   version is a rank-4 update *per head*, six times as many numbers and more expressive. LoRA trains at
+#   5e-4 (Hu et al. trained RoBERTa-base's at 4e-4 to 5e-4): its updates start at zero and are few.
 #
-# Both start from the trained head. The four layers below stay frozen, so their output is computed once
-# per sentence and kept. To keep the lesson within five minutes, these models are tested on 500 of the
-# movie test snippets (250 per class, the same for every seed).
+# One layer, not more, to keep the lesson within five minutes: the five layers below stay frozen, so
+# their output is computed once per sentence and kept, and each step trains one layer. These models are
+# tested on 500 of the movie test snippets (250 per class, the same for every seed).
 
 # %%
 adaptation = tl.lessons.text.compare_text_strategies(
-    32 if not quick else 8, strategies=("frozen", "fine_tune", "lora"), seeds=settings["seeds"],
-    fine_tune_epochs=5 if not quick else 1, test_per_class=250 if not quick else 50)
+    512 if not quick else 16, strategies=("frozen", "head_only", "fine_tune", "lora"), seeds=settings["seeds"],
+    sequence_length=encoder.sequence_length, fine_tune_layers=1, steps=200 if not quick else 16,
+    test_per_class=250 if not quick else 50)
 lesson.record("adaptation", adaptation)
-print(adaptation.summary_table(["movies_accuracy", "trainable_parameters", "seconds"]))
-for strategy in ("fine_tune", "lora"):
+print(adaptation.summary_table(["movies_accuracy", "train_accuracy", "steps", "trainable_parameters", "seconds"]))
+for strategy in ("head_only", "fine_tune", "lora"):
     print(adaptation.verdict(strategy, "frozen", "movies_accuracy"))
+for strategy in ("fine_tune", "lora"):
+    print(adaptation.verdict(strategy, "head_only", "movies_accuracy"))
 
 # %%
-tl.report.plots.plot_comparison(adaptation, "movies_accuracy", title="32 sentences per class: adapting the top layers")
+tl.report.plots.plot_comparison(adaptation, "movies_accuracy",
+                                title="512 sentences per class: adapting the top layer, 256 steps each")
 
 # %% [markdown]
-# **Adapting the encoder bought nothing measurable here.** Fine-tuning the top two layers (3.5 million
-# trainable numbers) reached 0.663 ± 0.058 and LoRA (76,546) 0.661 ± 0.042, against 0.659 ± 0.039 for
-# the frozen encoder with its 770-number head: no measurable difference either way, over three seeds.
-# The intervals say how much that rules out: gains larger than 0.066 for fine-tuning, and larger than
-# 0.023 for LoRA, whose runs track the frozen encoder's closely. Both cost several times longer
-# (10.4 and 9.2 s per seed on average, against 2.3 s).
+# **With a real budget, adapting the encoder bought nothing measurable.** After 256 steps each,
+# fine-tuning reached 0.749, LoRA 0.754 and the head-only control 0.754, against 0.752 for the
+# converged head. No arm is measurably different from it, and the intervals rule out gains larger than
+# 0.017 for fine-tuning and 0.019 for LoRA and for the control. This is a strong null: had adapting the
+# top layer been worth two points of accuracy, three seeds would have shown it.
 #
-# With 64 labelled sentences there is little to adapt *to*: the sentences do not carry enough
-# information to improve millions of pretrained numbers, and with 12 validation sentences there is no
-# reliable way to choose a rate or a number of epochs that would suit them better (both run 5 epochs
-# here, fixed in advance). Whether fine-tuning or LoRA pays with thousands of sentences, or on text
-# unlike the pretraining corpus, this lesson did not measure.
+# Fine-tuning was not idle. It fitted its training sentences better than the converged head (train
+# accuracy 0.844 against 0.822), and that fit did not carry to the test snippets: the top layer moved
+# toward what distinguishes *these* 1,024 sentences, not toward sentiment in general. LoRA, with 2 %
+# of fine-tuning's trainable numbers (37,890 against 1,775,234), fitted no better than the head (0.822).
+# Both cost 15 to 17 times the control's time (30.367 and 26.200 s per seed, against 1.800 s).
 #
-# LoRA's practical advantage is elsewhere, and it is a property, not a measurement: each new task
-# stores 76,546 numbers instead of a copy of the layers, and the pretrained weight matrices are left
-# as they were, so **removing the adapter gives back exactly the pretrained encoder**. While the adapter
-# is on, the encoder computes something else, and it can forget as much as any fine-tuned model
-# (notebook 10 measures forgetting).
+# What this measured, and what it did not: one layer of a sentence encoder already trained to place
+# sentences by meaning, 512 labelled sentences per class, Hugging Face's rate and schedule for two
+# epochs. Fine-tuning every layer, many more labels (the GLUE tasks where BERT's fine-tuning shone have
+# from 2,500 labelled examples, RTE, to 393,000, MNLI), or text unlike the pretraining corpus can change
+# the answer; this lesson did not measure those. The practice it supports: fit the head to convergence first, and keep
+# fine-tuning only if it beats that head *and* the head-only control on validation.
 #
+# ### Removing the adapter
+#
+# LoRA's practical promise is that each task stores only its small update, and that **removing the
+# adapter gives back exactly the pretrained encoder**. That holds only if nothing else trained. Keras's
+# `enable_lora` freezes a projection's kernel but leaves its bias trainable; `tl.text.enable_lora`
+# freezes the biases too, as Hu et al. did. After each seed's LoRA run we compare every pretrained
+# weight with the original, then set the updates to zero (`tl.text.remove_lora_updates`) and compare the
+# encoder's embeddings of the validation sentences with the pretrained encoder's:
+
+# %%
+for row in adaptation.where(strategy="lora").rows:
+    print(f"seed {row['seed']}: largest change of a pretrained weight {row['pretrained_weights_changed']}, "
+          f"largest embedding difference with the updates removed {row['removed_max_difference']}")
+
+# %% [markdown]
+# On every seed no pretrained weight moved (largest change 0.0), and with the updates removed the
+# encoder's embeddings equal the pretrained encoder's exactly (largest difference 0.0). So a LoRA
+# task stores its 37,890 trained numbers (the head's 770 included) instead of a copy of the layer, and
+# the shared encoder is untouched. While an adapter is on, the encoder computes something else and can
+# forget as much as any fine-tuned model (notebook 10 measures forgetting).
 #
 # ## Domain shift in text: train on movies, test elsewhere
 #
-# The same labels, other kinds of text: tweets, Amazon product reviews, newspaper editorials. The models
-# of the learning curve that were trained on 128 movie snippets per class were also tested on 500
-# sentences of each of these domains.
+# The same labels, other kinds of text: tweets, Amazon product reviews, newspaper editorials (500
+# sentences each). Each classifier of the learning curve at 128 movie snippets per class is tested on
+# all of them. A drop from movies to tweets alone does not say that the *shift* cost anything: tweets
+# may simply be harder. So each target also gets an **in-domain reference**, the same classifier
+# trained on the target's own sentences: each target is cut in two halves, and each half is predicted
+# by a classifier trained on the other (about 100 sentences per class to fit, 25 to choose `C`). Every
+# sentence is scored once, by a model that never saw it. The gap between the in-domain reference and
+# the movie-trained classifier is what training on the wrong domain cost.
 
 # %%
 tl.lessons.quiz.for_lesson("13_text_transfer").predictions()
 
 # %%
-shift = curve.where(samples_per_class=max(sizes))
-print(shift.summary_table([f"{domain}_accuracy" for domain in tl.data.text.DOMAINS]))
-for domain in tl.data.text.DOMAINS:
-    print(f"{domain:7s}", shift.verdict("frozen", "tfidf", f"{domain}_accuracy"))
+targets = ("tweets", "amazon", "nyt") if not quick else ("tweets",)
+shift = tl.lessons.text.compare_domain_shift(128 if not quick else 16, targets=targets, seeds=settings["seeds"],
+                                             sequence_length=encoder.sequence_length)
+lesson.record("shift", shift)
+print(shift.summary_table([f"{target}_accuracy" for target in targets]))
+for target in targets:
+    metric = f"{target}_accuracy"
+    print(f"{target:6s} trained on movies:        ", shift.verdict("frozen", "tfidf", metric))
+    print(f"{target:6s} MiniLM, in-domain - movies:", shift.verdict("frozen, in-domain", "frozen", metric))
+    print(f"{target:6s} TF-IDF, in-domain - movies:", shift.verdict("tfidf, in-domain", "tfidf", metric))
 
 # %%
-long = [{"strategy": row["strategy"], "domain": domain, "seed": row["seed"], "accuracy": row[f"{domain}_accuracy"]}
-        for row in shift.rows for domain in tl.data.text.DOMAINS]
-tl.report.plots.plot_bars([dict(row, bar=f"{row['domain']}\n{row['strategy']}") for row in long], x="bar",
-                          y="accuracy", title="trained on movies, tested on each domain (mean ± sd)")
+long = [{"bar": f"{target}\n{row['strategy']}", "strategy": row["strategy"], "accuracy": row[f"{target}_accuracy"], "seed": row["seed"]}
+        for target in targets for row in shift.rows]
+tl.report.plots.plot_bars(long, x="bar", y="accuracy",
+                          colour_by="strategy", title="each target: trained on movies, or on its own sentences (mean ± sd)")
 
 # %% [markdown]
-# **A pretrained encoder carries across domains; word counts do not.** Trained on movie snippets alone,
-# TF-IDF falls from 0.621 on movies to 0.524 on tweets, barely above chance, and to 0.563 on Amazon
-# reviews and editorials. MiniLM falls much less: 0.719 on movies, 0.693 on tweets, 0.673 on Amazon
-# and 0.653 on editorials, and beats TF-IDF measurably on every domain, by the most on tweets (0.169).
+# **Training on the wrong domain cost both classifiers; MiniLM's lead comes from being better in every
+# domain.** Trained on movies, MiniLM beats TF-IDF on tweets by 0.146 and on Amazon reviews by 0.091,
+# both measurable; on editorials its lead (0.637 against 0.563) is not measurable over three seeds.
 #
-# The mechanism is vocabulary. TF-IDF's weights belong to the words of movie reviews ("plot", "cast",
-# "gripping"); a tweet about a phone shares few of them, so most of its words carry no weight at all.
-# MiniLM has seen text of every kind in pretraining, so "awful battery" and "awful film" land near each
-# other, and the sentiment direction the head learned on movies still applies. The editorials are the
-# hardest domain for MiniLM (their sentiment is mostly stated indirectly); for TF-IDF, the tweets are.
+# The in-domain references change how to read that. On tweets, training on movies cost TF-IDF 0.135
+# (0.524 against 0.659 when trained on tweets) and MiniLM 0.121 (0.670 against 0.791): about the
+# same. TF-IDF's near-chance score on tweets is mostly TF-IDF being weak on tweets with this little
+# data, not the shift; trained on tweets, MiniLM still leads by about as much (0.791 against 0.659). For MiniLM, the shift cost the most
+# on tweets (0.121), then on Amazon reviews (0.071) and editorials (0.029), each measurable.
 #
+# The mechanism has two parts. The *features*: TF-IDF's weights belong to the words of its training
+# sentences, so a tweet about a phone shares few of them with the movie snippets, while MiniLM has seen
+# text of every kind and places "awful battery" near "awful film". The *head*: both fit the direction
+# that separates movie snippets, and in another domain the direction that separates sentiment is not
+# quite the same. That is most likely what MiniLM still loses, and why in-domain labels help it on
+# every target.
+#
+# The editorials are the odd case. TF-IDF trained on 100 editorial sentences per class scores 0.509,
+# at chance, and below TF-IDF trained on movies (0.563) on every seed: editorials state sentiment
+# indirectly, in words that 100 examples do not pin down, while the movie snippets' explicit words
+# ("brilliant", "dull") still carry some of it. A reference trained in the target domain is not
+# automatically the better model; measure it.
 #
 # > **Online?** keras-hub's BERT presets load the same way: `tl.lessons.text.Encoder("bert_base_en_uncased")`.
 # > Offline they fail within seconds with an error that names MiniLM-L6.
@@ -237,12 +304,12 @@ quiz.check(answers);
 # %% [markdown]
 # ## Exercise
 #
-# Across the four domains, where did frozen MiniLM beat TF-IDF by the most, on average? Answer with the
-# domain's name, e.g. `"amazon"`.
+# For frozen MiniLM, on which target did training on movies, instead of on the target's own sentences,
+# cost the most accuracy on average? Answer with the target's name, e.g. `"amazon"`.
 
 # %%
 answer = None
-tl.lessons.exercises.check_largest_domain_gain(shift, answer);
+tl.lessons.exercises.check_largest_transfer_gap(shift, answer);
 
 # %%
 lesson.finish();

@@ -76,9 +76,12 @@ def test_compare_on_the_sentences_runs_the_text_strategies(tmp_path):
     result = _run("compare", "--quick", "--dataset", "sentiment", "--output", str(tmp_path / "out"))
     assert result.returncode == 0, result.stderr[-2000:]
     report = json.loads((tmp_path / "out" / "comparison.json").read_text())
-    assert [row["strategy"] for row in report["rows"]] == ["tfidf", "frozen", "fine_tune", "lora"]
+    assert [row["strategy"] for row in report["rows"]] == ["tfidf", "frozen", "head_only", "fine_tune", "lora"]
     assert {"movies_accuracy", "tweets_accuracy"} <= set(report["rows"][0])
+    assert [row.get("steps") for row in report["rows"]] == [None, None, 16, 16, 16]
     assert (tmp_path / "out" / "strategies.png").exists()
+    result = _run("compare", "--quick", "--dataset", "sentiment", "--epochs", "5", "--output", str(tmp_path / "again"))
+    assert result.returncode == 2 and "fitted to convergence" in result.stderr and not (tmp_path / "again").exists()
 
 
 def test_compare_checks_its_arguments_before_any_work(tmp_path):

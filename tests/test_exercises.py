@@ -120,11 +120,14 @@ def test_size_ratio():
     assert not exercises.check_size_ratio(flat, 2.5)
 
 
-def test_largest_domain_gain_reads_every_domain_column():
-    shift = comparison("strategy", {"frozen": {"movies_accuracy": 0.80, "products_accuracy": 0.78},
-                                    "tfidf": {"movies_accuracy": 0.75, "products_accuracy": 0.60}})
-    assert exercises.check_largest_domain_gain(shift, "products")
-    assert not exercises.check_largest_domain_gain(shift, "movies")
+def test_largest_transfer_gap_compares_each_target_with_its_in_domain_reference():
+    shift = comparison("strategy", {"frozen": {"tweets_accuracy": 0.70, "nyt_accuracy": 0.60},
+                                    "frozen, in-domain": {"tweets_accuracy": 0.78, "nyt_accuracy": 0.64},
+                                    "tfidf": {"tweets_accuracy": 0.52, "nyt_accuracy": 0.40},
+                                    "tfidf, in-domain": {"tweets_accuracy": 0.55, "nyt_accuracy": 0.70}})
+    assert exercises.check_largest_transfer_gap(shift, "tweets")
+    assert not exercises.check_largest_transfer_gap(shift, "nyt"), "the lowest accuracy is not the largest gap"
+    assert exercises.check_largest_transfer_gap(shift, "nyt", strategy="tfidf")
 
 
 def test_narrowest_interval_is_read_from_the_paired_verdicts():

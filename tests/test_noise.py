@@ -106,6 +106,20 @@ def test_the_feature_head_keeps_the_strength_best_on_validation_and_converges():
     assert head.accuracy(validation_rows, validation_labels) == pytest.approx(head.validation_accuracy)
 
 
+@pytest.mark.parametrize("classes", [2, 4])
+def test_the_feature_head_as_a_softmax_layer_predicts_what_it_predicts(classes):
+    rows, labels = _clusters(per_class=30, classes=classes, spread=0.8)
+    rows[:, 3] = 1e-32 * np.random.default_rng(1).normal(size=len(rows))  # a feature that barely varies
+    head = baselines.FeatureHead(rows, labels, rows, labels, strengths=(1.0,))
+    kernel, bias = head.dense_weights()
+    assert kernel.shape == (16, classes) and np.abs(kernel).max() < 1e3, "a negligible feature gets no huge weight"
+    logits = rows.astype(np.float32) @ kernel + bias
+    np.testing.assert_array_equal(np.argmax(logits, axis=1), head.classifier.predict(head.scaler.transform(rows)))
+    probabilities = np.exp(logits - logits.max(axis=1, keepdims=True))
+    np.testing.assert_allclose(probabilities / probabilities.sum(axis=1, keepdims=True),
+                               head.classifier.predict_proba(head.scaler.transform(rows)), atol=1e-4)
+
+
 def test_the_noise_study_refuses_bad_rates_sizes_and_strategies_before_training():
     with pytest.raises(InvalidArgumentError, match="noise rate"):
         noise.noise_study(rates=(0.0, 1.5), progress=None)

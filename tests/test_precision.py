@@ -168,10 +168,11 @@ def test_text_strategies(precision):
     from tltutor.lessons import text as text_lessons
 
     comparison = text_lessons.compare_text_strategies((8,), strategies=("frozen", "fine_tune", "lora"), seeds=(0,),
-                                                      head_epochs=20, fine_tune_epochs=1, test_per_class=16,
-                                                      progress=None)
-    for row in comparison.rows:
-        assert math.isfinite(row["movies_accuracy"]) and row["movies_accuracy"] >= 0.5, row
+                                                      sequence_length=32, fine_tune_layers=1, steps=8,
+                                                      test_per_class=16, progress=None)
+    for row in comparison.rows:  # a model gone to NaN predicts one class: half of its training sentences
+        assert math.isfinite(row["movies_accuracy"]) and row["train_accuracy"] >= 0.75, row
+    assert comparison.values("lora", "pretrained_weights_changed") == [0.0]
 
 
 @pytest.mark.skipif(not audio.espeak_available(), reason="espeak-ng is not installed (make test installs it as root)")

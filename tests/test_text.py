@@ -99,13 +99,55 @@ def test_lora_freezes_the_weights_and_trains_a_small_update():
     head = 384 * 2 + 2
     # Keras keeps a projection's kernel as 384 inputs x 12 heads x 32 and learns A (384 x 12 x 4) and B (4 x 32)
     lora = 12 * (384 * 12 * 4 + 4 * 32)
-    biases = 12 * 384  # the adapted projections keep their (trainable) biases
-    assert trainable == head + lora + biases
+    assert trainable == head + lora, "the projections' kernels and biases stay frozen (Keras leaves biases trainable)"
     assert trainable < 0.011 * model.count_params()  # about 1 %
     freezing.freeze_base(model)
     text.enable_lora(model, 4, unfreeze_from="transformer_layer_4")
-    assert freezing.count_parameters(model.trainable_weights) == head + (lora + biases) // 3, \
+    assert freezing.count_parameters(model.trainable_weights) == head + lora // 3, \
         "enabling LoRA again (after training the head) keeps the pretrained projections frozen"
+
+
+def test_removing_the_lora_updates_gives_back_the_pretrained_encoder_exactly(encoder):
+    from tltutor import models
+
+    ids = encoder.token_ids(["a gripping film", "a dull film", "the weather is sunny today"])
+    pretrained = models.feature_extractor(encoder.model("frozen", 2, seed=0)).predict(ids, verbose=0)
+    model = encoder.model("lora", 2, seed=0, lora_from="transformer_layer_5")
+    training.train_unfrozen(model, (ids, np.array([1, 0, 1])), None, epochs=2, learning_rate=0.05, progress=False)
+    trained = models.feature_extractor(model).predict(ids, verbose=0)
+    assert np.max(np.abs(trained - pretrained)) > 1e-3, "training moved the LoRA updates"
+    round_trip = text_lessons.lora_round_trip(encoder, model, ["a gripping film", "a dull film"])
+    assert round_trip == {"pretrained_weights_changed": 0.0, "removed_max_difference": 0.0}
+    np.testing.assert_array_equal(models.feature_extractor(model).predict(ids, verbose=0), pretrained)
+    with pytest.raises(InvalidArgumentError, match="no LoRA updates"):
+        text.remove_lora_updates(encoder.model("frozen", 2, seed=0))
+
+
+def test_adapting_starts_from_the_fitted_head_and_refuses_a_bad_budget(encoder):
+    from tltutor.lessons.baselines import FeatureHead
+
+    train, validation, _, _ = text_data.load_sentiment(samples_per_class=8, seed=0)
+    head = FeatureHead(encoder.embed(train[0]), train[1], encoder.embed(validation[0]), validation[1])
+    train_ids = (encoder.token_ids(train[0]), train[1])
+    model, history = text_lessons.adapt(encoder, "head_only", head, train_ids, None, seed=0, steps=5, batch_size=8)
+    assert history.steps == 6, "whole epochs, at least the steps asked: 16 sentences in batches of 8, 3 epochs"
+    with pytest.raises(InvalidArgumentError, match="steps"):
+        text_lessons.adapt(encoder, "fine_tune", head, train_ids, None, seed=0, steps=0)
+    with pytest.raises(UnknownNameError):
+        text_lessons.adapt(encoder, "lora_plus", head, train_ids, None, seed=0)
+    with pytest.raises(InvalidArgumentError, match="has 6 transformer layers"):
+        text_lessons.compare_text_strategies(8, fine_tune_layers=7)
+
+
+def test_in_domain_folds_split_each_class_evenly_and_change_with_the_seed():
+    labels = np.array([0] * 10 + [1] * 6)
+    folds = text_lessons._in_domain_folds(labels, seed=0)
+    assert [int(np.sum((folds == fold) & (labels == label))) for fold in (0, 1) for label in (0, 1)] == [5, 3, 5, 3]
+    assert not np.array_equal(folds, text_lessons._in_domain_folds(labels, seed=1))
+    fit, choose = text_lessons._validation_part(labels, 0.2, seed=0)
+    assert len(choose) == 2 + 1 and not set(fit) & set(choose) and len(fit) + len(choose) == 16
+    with pytest.raises(UnknownNameError):
+        text_lessons.compare_domain_shift(targets=("movies",))
 
 
 def test_the_embedded_sentiment_data_and_its_four_domains():

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 import time
@@ -56,6 +57,10 @@ def _check_arguments(arguments) -> None:
     if dataset.startswith("folder:") and not Path(dataset.removeprefix("folder:")).is_dir():
         raise tl.validation.InvalidArgumentError(f"--dataset {dataset}: no such folder (give folder:<path> to a "
                                                  "folder with one sub-folder of images per class)")
+    if dataset == TEXT and arguments.epochs is not None:
+        raise tl.validation.InvalidArgumentError(
+            "--epochs sets the image heads' training; the text heads are fitted to convergence. Give "
+            "--fine-tune-epochs for the text encoder's adaptation budget")
     if dataset in ("auto", TEXT) or ":" in dataset:
         return
     if dataset not in tl.data.BUILTIN and dataset not in tl.data.TFDS_EXAMPLES:
@@ -97,17 +102,19 @@ def command_compare_text(arguments, output: Path, seeds) -> int:
     per_class = arguments.samples_per_class or (8 if quick else TEXT_PER_CLASS)
     _progress(f"comparing {', '.join(tl.lessons.text.STRATEGIES)} on the embedded sentiment sentences, {per_class} "
               f"movie snippets per class, tested on movies and tweets ({'quick' if quick else 'full'} profile)")
+    batch_size = tl.lessons.text.ADAPTATION_BATCH_SIZE
+    steps = (arguments.fine_tune_epochs * math.ceil(2 * per_class / batch_size) if arguments.fine_tune_epochs
+             else 16 if quick else tl.lessons.text.ADAPTATION_STEPS)
     comparison = tl.lessons.text.compare_text_strategies(
-        per_class, seeds=seeds, test_domains=("movies", "tweets"), head_epochs=arguments.epochs or 60,
-        fine_tune_epochs=arguments.fine_tune_epochs or (1 if quick else 5), test_per_class=50 if quick else None,
-        progress=_progress)
+        per_class, seeds=seeds, test_domains=("movies", "tweets"), steps=steps, batch_size=batch_size,
+        test_per_class=50 if quick else None, progress=_progress)
     comparison.write(output, "comparison")
     tl.report.results.save_figure(tl.report.plots.plot_comparison(comparison, "movies_accuracy"),
                                   output / "strategies.png")
     print()
-    print(comparison.summary_table(["movies_accuracy", "tweets_accuracy", "trainable_parameters", "seconds"]))
+    print(comparison.summary_table(["movies_accuracy", "tweets_accuracy", "steps", "trainable_parameters", "seconds"]))
     print()
-    for first, second in (("frozen", "tfidf"), ("fine_tune", "frozen"), ("lora", "frozen")):
+    for first, second in (("frozen", "tfidf"), ("fine_tune", "head_only"), ("lora", "head_only")):
         for metric in ("movies_accuracy", "tweets_accuracy"):
             print(comparison.verdict(first, second, metric))
     print(f"\nwrote {output}/comparison.csv, comparison.json and strategies.png in "
@@ -191,7 +198,8 @@ def parser() -> argparse.ArgumentParser:
                               "(text strategies); or any image dataset name, folder:<path> or tfds:<name>")
     compare.add_argument("--samples-per-class", type=int, default=None)
     compare.add_argument("--epochs", type=int, default=None, help="head-training epochs (early stopping applies with 30 or more validation images)")
-    compare.add_argument("--fine-tune-epochs", type=int, default=None)
+    compare.add_argument("--fine-tune-epochs", type=int, default=None,
+                         help="fine-tuning epochs (for --dataset sentiment: the encoder's adaptation, in batches of 8)")
     compare.add_argument("--image-size", type=int, default=None)
     compare.add_argument("--seeds", type=int, default=None, help="how many seeds (0, 1, ...); the profile's by default")
     compare.add_argument("--output", default="tltutor-results")

@@ -145,9 +145,10 @@ def enable_lora(model: keras.Model, rank: int = 4, *, unfreeze_from: str = "tran
     """LoRA (Hu et al. 2021) on the attention's query and value projections from ``unfreeze_from`` up.
 
     Every other weight of the base is frozen; each targeted projection keeps its pretrained kernel
-    frozen and learns a rank-``rank`` update ``A·B`` instead (Keras's ``EinsumDense.enable_lora``).
-    The head stays trainable. Returns the number of projections adapted. LoRA cannot be switched off
-    again on the same model: build another one for other experiments.
+    and bias frozen (Keras leaves the bias trainable; Hu et al. train no biases) and learns a
+    rank-``rank`` update ``A·B`` instead (Keras's ``EinsumDense.enable_lora``). So the pretrained
+    weights never change, and :func:`remove_lora_updates` gives back the pretrained encoder exactly.
+    The head stays trainable. Returns the number of projections adapted.
     """
     rank = validation.check_positive_int(rank, "rank")
     base = freezing.get_base(model)
@@ -164,9 +165,10 @@ def enable_lora(model: keras.Model, rank: int = 4, *, unfreeze_from: str = "tran
             if inner.name in LORA_TARGETS and hasattr(inner, "enable_lora"):
                 if not inner.lora_enabled:
                     inner.enable_lora(rank)
-                # Making a layer trainable makes its kernel trainable again: freeze it, as enable_lora did.
+                # Making a layer trainable makes its kernel trainable again: freeze it, as enable_lora did,
+                # and its bias, which enable_lora leaves trainable.
                 for variable in inner.trainable_weights:
-                    if variable.path.endswith("/kernel"):
+                    if variable.path.endswith(("/kernel", "/bias")):
                         variable.trainable = False
                 adapted += 1
             elif not _sublayers(inner):  # a leaf: its weights stay as pretrained
@@ -175,3 +177,22 @@ def enable_lora(model: keras.Model, rank: int = 4, *, unfreeze_from: str = "tran
         raise validation.InvalidArgumentError(f"no query or value projection at or above {unfreeze_from!r}")
     compiling.recompile(model)
     return adapted
+
+
+def _lora_layers(model: keras.Model) -> list:
+    return [inner for layer in freezing.get_base(model).layers for inner in _sublayers(layer)
+            if getattr(inner, "lora_enabled", False)]
+
+
+def remove_lora_updates(model: keras.Model) -> int:
+    """Set every LoRA update of ``model`` to zero (``B = 0``), in place; returns how many were removed.
+
+    The projections then compute their pretrained kernels again: with :func:`enable_lora`'s frozen
+    kernels and biases, the encoder is the pretrained one exactly. Raises when ``model`` has no LoRA.
+    """
+    adapted = _lora_layers(model)
+    if not adapted:
+        raise validation.InvalidArgumentError(f"{model.name} has no LoRA updates: call tl.text.enable_lora first")
+    for layer in adapted:
+        layer.lora_kernel_b.assign(keras.ops.zeros_like(layer.lora_kernel_b))
+    return len(adapted)

@@ -84,6 +84,7 @@ def logistic_regression_chosen_on_validation(train, validation_data, strengths, 
 HEAD_STRENGTHS = (1e-4, 1e-3, 1e-2, 1e-1, 1.0)  # a feature head's C, chosen on validation
 HEAD_MAX_SOLVER_ITERATIONS = 2000
 HEAD_SOLVER_TOLERANCE = 1e-3
+NEGLIGIBLE_SPREAD = 1e-7  # of the largest feature's standard deviation
 
 
 class FeatureHead:
@@ -100,6 +101,10 @@ class FeatureHead:
         from sklearn.preprocessing import StandardScaler
 
         self.scaler = StandardScaler().fit(np.asarray(rows, np.float64))
+        # A feature that barely varies (one of MiniLM's 384 stays within 1e-32 of zero) would be blown up
+        # to unit spread, float noise included. It is centred but not scaled, as scikit-learn treats a
+        # constant one, so it stays near zero and contributes nothing.
+        self.scaler.scale_[self.scaler.scale_ < NEGLIGIBLE_SPREAD * self.scaler.scale_.max()] = 1.0
         scaled, scaled_validation = self.scaler.transform(rows), self.scaler.transform(validation_rows)
         best = None
         for strength in strengths:
@@ -117,6 +122,19 @@ class FeatureHead:
 
     def summary(self) -> dict:
         return dict(strength=self.strength, solver_iterations=self.solver_iterations, converged=self.converged)
+
+    def dense_weights(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(kernel, bias)`` of a softmax layer on the raw (unscaled) rows with the same predictions.
+
+        The standardisation is folded in (``W / σ``, ``b − W·μ / σ``); for two classes scikit-learn
+        keeps one logit, and the first class's is zero. So a network's new head can start at this fit.
+        """
+        coefficients = self.classifier.coef_ / self.scaler.scale_
+        intercept = self.classifier.intercept_ - coefficients @ self.scaler.mean_
+        if len(self.classifier.classes_) == 2:
+            coefficients = np.concatenate([np.zeros_like(coefficients), coefficients])
+            intercept = np.array([0.0, intercept[0]])
+        return coefficients.T.astype(np.float32), intercept.astype(np.float32)
 
 
 class PixelClassifier:
