@@ -632,29 +632,34 @@ CLAIMS = {
             and _every_seed(r, "shift", "tfidf", "tfidf, in-domain", "nyt_accuracy"),
     },
     "14_speech_transfer": {
-        "MFCC statistics of the same audio beat the frozen speaker encoder on both synthetic tasks":
-            lambda r: all(beats(r, task, "mfcc", "frozen") for task in ("speaker", "digit")),
-        "on the recordings the frozen encoder beats MFCC of the same audio, by under 0.05":
-            lambda r: beats(r, "recorded", "frozen", "mfcc") and _gain(r, "recorded", "frozen", "mfcc") < 0.05,
+        "MFCC statistics of the same audio beat the frozen speaker encoder on synthetic speakers and languages":
+            lambda r: all(beats(r, task, "mfcc", "frozen") for task in ("speaker", "language")),
+        "on the recordings and the digits the encoder is ahead on average, not measurably; an MFCC lead over "
+        "0.01 is ruled out on the recordings":
+            lambda r: all(no_difference(r, task, "frozen", "mfcc") and _gain(r, task, "frozen", "mfcc") > 0
+                          for task in ("recorded", "digit"))
+            and _interval(r, "recorded", "frozen", "mfcc")[0] > -0.01,
         "MFCC over the whole clip is not measurably different from MFCC over the encoder's 1.6 s, on any task":
-            lambda r: all(no_difference(r, task, "mfcc_whole_clip", "mfcc") for task in ("speaker", "digit", "recorded"))
+            lambda r: all(no_difference(r, task, "mfcc_whole_clip", "mfcc")
+                          for task in ("speaker", "digit", "language", "recorded"))
             and _interval(r, "recorded", "mfcc_whole_clip", "mfcc")[1] < 0.03,
-        "on the recordings pretraining beats random weights by over 0.6":
-            lambda r: beats(r, "recorded", "frozen", "random") and _gain(r, "recorded", "frozen", "random") > 0.6,
-        "on the recordings fine-tuning gains measurably, by under one point":
-            lambda r: beats(r, "recorded", "fine_tune", "frozen") and _gain(r, "recorded", "fine_tune", "frozen") < 0.01,
-        "pretraining removes about 7/8 of the random encoder's errors on speakers and 3/5 on digits":
-            lambda r: abs(_gain(r, "speaker", "frozen", "random") / (1 - mean(r, "speaker", "random")) - 0.87) < 0.02
-            and abs(_gain(r, "digit", "frozen", "random") / (1 - mean(r, "digit", "random")) - 0.59) < 0.02,
-        "pretraining beats random weights on both tasks, by over 0.2 more on speakers than on digits":
-            lambda r: all(beats(r, task, "frozen", "random") for task in ("speaker", "digit"))
-            and _gain(r, "speaker", "frozen", "random") - _gain(r, "digit", "frozen", "random") > 0.2,
-        "fine-tuning: no measurable difference on speakers (ruling out more than 0.05), a gain on digits on every seed":
-            lambda r: no_difference(r, "speaker", "fine_tune", "frozen")
-            and _interval(r, "speaker", "fine_tune", "frozen")[1] < 0.05
-            and beats(r, "digit", "fine_tune", "frozen") and _every_seed(r, "digit", "fine_tune", "frozen"),
+        "pretraining beats random weights on every task, by the most on the two a voice can solve":
+            lambda r: all(beats(r, task, "frozen", "random") for task in ("speaker", "digit", "language", "recorded"))
+            and min(_gain(r, task, "frozen", "random") for task in ("speaker", "recorded"))
+            > max(_gain(r, task, "frozen", "random") for task in ("digit", "language")),
+        "fine-tuning is not measurably different from its head-only control; the control not from the converged head":
+            lambda r: all(no_difference(r, task, "fine_tune", "head_only") and no_difference(r, task, "head_only", "frozen")
+                          and min(comparison(r, task).values("fine_tune", "steps")) >= 64
+                          and comparison(r, task).values("fine_tune", "steps")
+                          == comparison(r, task).values("head_only", "steps")
+                          for task in ("digit", "recorded"))
+            and comparison(r, "digit").values("head_only", "test_accuracy")
+            == comparison(r, "digit").values("frozen", "test_accuracy"),
+        "every head of the encoder is a converged fit":
+            lambda r: all(row["converged"] is True for task in ("speaker", "digit", "language", "recorded")
+                          for row in comparison(r, task).rows if row["strategy"] in ("frozen", "random")),
         "five seeds":
-            lambda r: all(len(comparison(r, task).seeds) == 5 for task in ("speaker", "digit", "recorded")),
+            lambda r: all(len(comparison(r, task).seeds) == 5 for task in ("speaker", "digit", "language", "recorded")),
     },
     "15_types_of_transfer": {
         "inductive: sentence embeddings beat TF-IDF at 16 per class, by under 0.1":
@@ -932,7 +937,7 @@ MIN_STEPS = 50  # an arm stopped after fewer optimizer steps shows nothing about
 # Issue #33 (budgets are part of the result) is being worked through lesson by lesson: these lessons' stored runs
 # predate step counting. Strict: a lesson that stores its steps must leave this list.
 STEPS_NOT_YET_STORED = {
-    "14_speech_transfer", "18_simulation_to_reality",
+    "18_simulation_to_reality",
 }
 # Lessons whose every arm is a convex fit solved to convergence (no optimizer steps to count): each row must
 # store that its solver converged.

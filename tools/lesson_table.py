@@ -115,10 +115,11 @@ HEADLINES = {
                                    f"{_s(r, 'adaptation', 'lora', 'movies_accuracy')}; tweets, MiniLM trained on "
                                    f"movies {_s(r, 'shift', 'frozen', 'tweets_accuracy')}, in-domain "
                                    f"{_s(r, 'shift', 'frozen, in-domain', 'tweets_accuracy')}"),
-    "14_speech_transfer": ("a speaker encoder against MFCCs of the same audio: synthetic voices and digits, "
-                           "and real recorded voices",
-                           lambda r: f"synthetic speakers: encoder {_s(r, 'speaker', 'frozen')}, MFCC "
-                                     f"{_s(r, 'speaker', 'mfcc')}; recorded voices: encoder "
+    "14_speech_transfer": ("a speaker encoder against MFCCs of the same audio, both under converged heads: synthetic "
+                           "voices, digits and languages, and the same languages recorded; fine-tuning against its "
+                           "control",
+                           lambda r: f"languages, synthetic: encoder {_s(r, 'language', 'frozen')}, MFCC "
+                                     f"{_s(r, 'language', 'mfcc')}; recorded: encoder "
                                      f"{_s(r, 'recorded', 'frozen')}, MFCC {_s(r, 'recorded', 'mfcc')}"),
     "15_types_of_transfer": ("inductive, transductive (self-training, per-domain standardisation, the in-domain "
                              "reference) and unsupervised (clustering, retrieval)",

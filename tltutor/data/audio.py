@@ -211,6 +211,42 @@ def _recordings(folder: str) -> tuple[tuple[np.ndarray, ...], np.ndarray, tuple[
     return tuple(clips), np.asarray(labels, np.int32), class_names
 
 
+def _stamps_folder(folder: Path | str | None, what: str) -> str:
+    if folder is None:
+        system_packages.require(RECORDINGS_PACKAGE, what)
+        folder = system_packages.get(RECORDINGS_PACKAGE).location()
+    if not Path(folder).is_dir():
+        raise DatasetError(f"{folder} is not a folder: give Tux Paint's stamps folder (/usr/share/tuxpaint/stamps "
+                           f"once {RECORDINGS_PACKAGE} is installed)")
+    return str(Path(folder).resolve())
+
+
+def tuxpaint_descriptions(folder: Path | str | None = None) -> tuple[list[str], np.ndarray, tuple[str, ...]]:
+    """``(texts, labels, languages)``: the words that :func:`tuxpaint_recordings`' clips read, in the same order.
+
+    Each stamp's description file (``<stamp>.txt``) holds one line ``<code>.utf8=<text>`` per
+    language; a recording ``<stamp>_desc_<code>.ogg`` reads that line. So a synthesiser can say the
+    same descriptions in the same eight languages (lesson 14's synthetic language task). A recording
+    whose stamp file has no line in its language (3 of 480 in Debian's 2022.06.04) is left out.
+    """
+    folder = _stamps_folder(folder, "the stamp descriptions 'tuxpaint_descriptions'")
+    found, _, class_names = sources.manifest_files(folder, RECORDINGS_MANIFEST)
+    texts, labels = [], []
+    for path, label in found:
+        stamp, _, code = path.stem.rpartition("_desc_")
+        prefix = f"{code}.utf8="
+        description = path.with_name(stamp + ".txt")
+        lines = description.read_text(encoding="utf-8").splitlines() if description.is_file() else []
+        text = next((line[len(prefix):].strip() for line in lines if line.startswith(prefix)), "")
+        if text:
+            texts.append(text)
+            labels.append(label)
+    if not texts:
+        raise DatasetError(f"no stamp description in {folder} matches tltutor's recordings: install Debian's "
+                           f"{RECORDINGS_PACKAGE} 2022.06.04 (apt-get install -y {RECORDINGS_PACKAGE})")
+    return texts, np.asarray(labels, np.int32), class_names
+
+
 def tuxpaint_recordings(folder: Path | str | None = None) -> tuple[list[np.ndarray], np.ndarray, tuple[str, ...]]:
     """``(clips, labels, languages)``: 480 real recordings, 60 per language, as 16 kHz mono waveforms.
 
@@ -219,13 +255,7 @@ def tuxpaint_recordings(folder: Path | str | None = None) -> tuple[list[np.ndarr
     person recorded each language, so telling the languages apart is also telling the voices apart.
     A file missing or different from the manifest is left out with a warning.
     """
-    if folder is None:
-        system_packages.require(RECORDINGS_PACKAGE, "the recorded speech 'tuxpaint_recordings'")
-        folder = system_packages.get(RECORDINGS_PACKAGE).location()
-    if not Path(folder).is_dir():
-        raise DatasetError(f"{folder} is not a folder: give Tux Paint's stamps folder (/usr/share/tuxpaint/stamps "
-                           f"once {RECORDINGS_PACKAGE} is installed)")
-    clips, labels, class_names = _recordings(str(Path(folder).resolve()))
+    clips, labels, class_names = _recordings(_stamps_folder(folder, "the recorded speech 'tuxpaint_recordings'"))
     return [clip.copy() for clip in clips], labels.copy(), class_names
 
 

@@ -1,24 +1,30 @@
 """Transfer for speech: a speaker encoder trained on real voices, on synthetic and on recorded speech.
 
-Three tasks (:data:`TASKS`) ask the question of notebook 01 in another medium: does the source's
+Four tasks (:data:`TASKS`) ask the question of notebook 01 in another medium: does the source's
 task fit the target's, and does the target's audio look like the source's?
 
 - ``speaker``: which of eight synthetic espeak-ng voices said a sentence (the encoder's own kind of
   task, on machine-made voices);
 - ``digit``: which digit, zero to nine, was said, by any of the synthetic voices (what the encoder
   was trained to ignore);
-- ``recorded``: which of eight languages a real recording is in
+- ``language``: which of eight languages espeak-ng speaks, reading the same stamp descriptions the
+  recordings read (:func:`tltutor.data.audio.tuxpaint_descriptions`), one voice per language;
+- ``recorded``: which of those eight languages a real recording is in
   (:func:`tltutor.data.audio.tuxpaint_recordings`); mostly one person recorded each language, so
-  this is also a speaker task, on real voices.
+  this is also a speaker task, on real voices. ``language`` is the same task, synthesised.
 
 The strategies (:data:`STRATEGIES`), each on the same clips of a seed:
 
 - ``mfcc``: MFCC means and standard deviations over the middle 1.6 s, the audio the encoder reads,
   and logistic regression (``C`` chosen on validation): the classic hand-made baseline;
 - ``mfcc_whole_clip``: the same over the whole clip, which the encoder does not see;
-- ``frozen``: the pretrained speaker encoder's 256-number embedding, frozen, with a new head;
-- ``random``: the same encoder with random weights, frozen, with a new head: what the pretraining bought;
-- ``fine_tune``: the pretrained encoder with its top LSTM layer and embedding trained too, at a 10× lower rate.
+- ``frozen``: the pretrained speaker encoder's 256-number embedding, frozen, with a new head fitted to
+  convergence the same way (:class:`~tltutor.lessons.baselines.FeatureHead`);
+- ``random``: the same encoder with random weights, frozen, with a head fitted the same way: what the
+  pretraining bought;
+- ``head_only``: the control for fine-tuning: the ``frozen`` head trained on for the same steps;
+- ``fine_tune``: from the ``frozen`` head, the top LSTM layer and the embedding trained too, at the
+  library's fine-tuning rate and schedule (:func:`tltutor.training.fine_tune`).
 
 Example::
 
@@ -33,18 +39,22 @@ import time
 
 import numpy as np
 
-from tltutor import freezing, models, speech, state, training, validation
+from tltutor import features, freezing, models, speech, state, training, validation
 from tltutor.data import audio, splits
-from tltutor.lessons.baselines import logistic_regression_chosen_on_validation
-from tltutor.lessons.experiments import COMPARISON_FINE_TUNE_RATE
+from tltutor.lessons.baselines import FeatureHead, logistic_regression_chosen_on_validation
+from tltutor.lessons.experiments import epochs_for_steps
 from tltutor.report.results import Comparison
 from tltutor.runtime import profile
 from tltutor.runtime.progress import Steps
 
-STRATEGIES = ("mfcc", "mfcc_whole_clip", "frozen", "random", "fine_tune")
-TASKS = ("speaker", "digit", "recorded")
-CLIPS_PER_CLASS = {"speaker": 24, "digit": 24, "recorded": 60}
+STRATEGIES = ("mfcc", "mfcc_whole_clip", "frozen", "random", "head_only", "fine_tune")
+TASKS = ("speaker", "digit", "language", "recorded")
+CLIPS_PER_CLASS = {"speaker": 24, "digit": 24, "language": 59, "recorded": 60}
 VOICES = ("en+m1", "en+m2", "en+m3", "en+m4", "en+f1", "en+f2", "en+f3", "en+f4")
+LANGUAGE_VOICES = {"French": "fr", "Russian": "ru", "Romanian": "ro", "Catalan": "ca", "Bulgarian": "bg",
+                   "Spanish": "es", "Belarusian": "be", "Greek": "el"}  # espeak-ng's voice for each recorded language
+FINE_TUNE_STEPS = 64
+FINE_TUNE_BATCH_SIZE = 8
 DIGITS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 _NUMBERS = ("Two", "Three", "Four", "Five", "Six", "Seven", "Eight", "Nine", "Ten", "Twelve")
 _ADJECTIVES = ("red", "small", "quiet", "heavy", "bright", "old", "cold", "young", "wooden", "busy")
@@ -74,15 +84,20 @@ def task_clips(task: str, clips_per_class: int | None = None) -> tuple[list[np.n
 
     ``speaker``: each voice says ``clips_per_class`` different sentences. ``digit``: each digit is
     said by every voice at a few speeds and pitches, ``clips_per_class`` times in all (both made
-    with espeak-ng). ``recorded``: the first ``clips_per_class`` (at most 60) recordings of each language.
-    ``None`` takes the task's :data:`CLIPS_PER_CLASS`.
+    with espeak-ng). ``language``: espeak-ng reads the first ``clips_per_class`` (at most 59) stamp
+    descriptions of each language in that language's voice (:data:`LANGUAGE_VOICES`). ``recorded``:
+    the first ``clips_per_class`` (at most 60) recordings of each language. ``None`` takes the task's
+    :data:`CLIPS_PER_CLASS`.
     """
     task = validation.check_name(task, TASKS, "speech task")
     clips_per_class = CLIPS_PER_CLASS[task] if clips_per_class is None else clips_per_class
-    if task == "recorded":
-        recordings, languages, names = audio.tuxpaint_recordings()
+    if task in ("recorded", "language"):
+        sources, languages, names = audio.tuxpaint_recordings() if task == "recorded" else audio.tuxpaint_descriptions()
         keep = np.concatenate([np.flatnonzero(languages == label)[:clips_per_class] for label in range(len(names))])
-        return [recordings[index] for index in keep], languages[keep], names
+        if task == "language":
+            return ([audio.synthesize(sources[index], LANGUAGE_VOICES[names[languages[index]]]) for index in keep],
+                    languages[keep], names)
+        return [sources[index] for index in keep], languages[keep], names
     clips, labels = [], []
     if task == "speaker":
         for label, voice in enumerate(VOICES):
@@ -129,35 +144,56 @@ def _model(purpose: str, num_classes: int, seed: int):
     return models.reset(model, seed)
 
 
+def _embeddings(purpose: str, num_classes: int, inputs, labels) -> np.ndarray:
+    """The frozen (pretrained or random) encoder's embedding of every clip, computed once (:mod:`tltutor.features`)."""
+    return features.pooled_features(_model(purpose, num_classes, 0), (inputs, labels))[0]
+
+
 def compare_speech_strategies(task: str = "speaker", *, strategies=STRATEGIES, seeds=None, train_per_class: int = 6,
-                              validation_per_class: int = 4, clips_per_class: int | None = None, head_epochs: int = 100,
-                              fine_tune_epochs: int = 10, progress=True) -> Comparison:
+                              validation_per_class: int = 4, clips_per_class: int | None = None,
+                              steps: int = FINE_TUNE_STEPS, batch_size: int = FINE_TUNE_BATCH_SIZE,
+                              progress=True) -> Comparison:
     """Each strategy on the same clips of each seed; keyed by ``"strategy"``, with the task in the settings.
 
     Each class's clips (``clips_per_class``, by default :data:`CLIPS_PER_CLASS` of the task) are
-    split into ``train_per_class`` to train on, ``validation_per_class`` to choose and stop with,
-    and the rest to test on; each seed draws another split.
+    split into ``train_per_class`` to train on, ``validation_per_class`` to choose ``C`` with, and
+    the rest to test on; each seed draws another split. ``head_only`` and ``fine_tune`` start from the
+    ``frozen`` head and run ``steps`` optimizer steps (whole epochs, at least ``steps``) in batches of
+    ``batch_size``, with no early stopping; their rows store ``steps``, the heads' rows ``converged``.
     """
     task = validation.check_name(task, TASKS, "speech task")
     strategies = validation.check_choices(strategies, STRATEGIES, "speech strategy")
     seeds = validation.check_seeds(seeds if seeds is not None else profile.defaults()["seeds"])
+    steps, batch_size = (validation.check_positive_int(value, name) for value, name in
+                         ((steps, "steps"), (batch_size, "batch_size")))
     clips_per_class = validation.check_positive_int(
         clips_per_class if clips_per_class is not None else CLIPS_PER_CLASS[task], "clips_per_class",
         minimum=train_per_class + validation_per_class + 1)
-    if task == "recorded" and clips_per_class > CLIPS_PER_CLASS["recorded"]:
+    if task in ("recorded", "language") and clips_per_class > CLIPS_PER_CLASS[task]:
         raise validation.InvalidArgumentError(
-            f"the recordings have {CLIPS_PER_CLASS['recorded']} clips per language, not {clips_per_class}: "
-            f"pass clips_per_class={CLIPS_PER_CLASS['recorded']} or fewer")
+            f"the {task} task has {CLIPS_PER_CLASS[task]} clips per language, not {clips_per_class}: "
+            f"pass clips_per_class={CLIPS_PER_CLASS[task]} or fewer")
     clips, labels, class_names = task_clips(task, clips_per_class)
     inputs = audio.encoder_inputs(clips)
+    num_classes = len(class_names)
     comparison = Comparison("strategy", settings=dict(task=task, classes=list(class_names), seeds=seeds,
-                                                      train_per_class=train_per_class, clips_per_class=clips_per_class))
-    steps = Steps(len(seeds) * len(strategies), f"speech {task}", output=progress)
+                                                      train_per_class=train_per_class, clips_per_class=clips_per_class,
+                                                      steps=steps, batch_size=batch_size))
+    tracker = Steps(len(seeds) * len(strategies), f"speech {task}", output=progress)
     for seed in seeds:
         train_index, validation_index, test_index = splits.stratified_split(
-            labels, len(class_names), samples_per_class=train_per_class,
+            labels, num_classes, samples_per_class=train_per_class,
             validation_split=validation_per_class / train_per_class,
             test_per_class=clips_per_class - train_per_class - validation_per_class, seed=seed)
+        heads = {}
+
+        def head(purpose):
+            if purpose not in heads:
+                rows = _embeddings(purpose, num_classes, inputs, labels)
+                heads[purpose] = (FeatureHead(rows[train_index], labels[train_index], rows[validation_index],
+                                              labels[validation_index], seed=seed), rows)
+            return heads[purpose]
+
         for strategy in strategies:
             started = time.perf_counter()
             if strategy in ("mfcc", "mfcc_whole_clip"):
@@ -165,20 +201,28 @@ def compare_speech_strategies(task: str = "speaker", *, strategies=STRATEGIES, s
                                             ([clips[i] for i in validation_index], labels[validation_index]),
                                             frames=audio.PARTIAL_FRAMES if strategy == "mfcc" else None, seed=seed)
                 accuracy = classifier.accuracy(([clips[i] for i in test_index], labels[test_index]))
-                trainable = classifier.classifier.coef_.size + classifier.classifier.intercept_.size
+                fitted = dict(trainable_parameters=classifier.classifier.coef_.size
+                              + classifier.classifier.intercept_.size, strength=classifier.strength)
+            elif strategy in ("frozen", "random"):
+                fitted_head, rows = head(strategy)
+                accuracy = fitted_head.accuracy(rows[test_index], labels[test_index])
+                fitted = dict(trainable_parameters=int(sum(weight.size for weight in fitted_head.dense_weights())),
+                              **fitted_head.summary())
             else:
-                model = _model(strategy, len(class_names), seed)
+                model = _model("frozen", num_classes, seed)
+                model.get_layer("classifier").set_weights(head("frozen")[0].dense_weights())
                 train = (inputs[train_index], labels[train_index])
-                validation_data = (inputs[validation_index], labels[validation_index])
-                history = training.train_head(model, train, validation_data, epochs=head_epochs,
-                                              early_stopping_patience=20, progress=False, seed=seed)
-                if strategy == "fine_tune":
-                    training.fine_tune(model, train, validation_data, epochs=fine_tune_epochs, unfreeze_from="lstm_2",
-                                       learning_rate=COMPARISON_FINE_TUNE_RATE, schedule="constant", history=history,
-                                       early_stopping_patience=None, progress=False, seed=seed)
+                budget = dict(epochs=epochs_for_steps(steps, len(train_index), batch_size), batch_size=batch_size,
+                              early_stopping_patience=None, schedule="warmup_cosine", progress=False, seed=seed)
+                if strategy == "head_only":
+                    history = training.train_head(model, train, None, learning_rate=training.FINE_TUNE_LEARNING_RATE,
+                                                  **budget)
+                else:
+                    history = training.fine_tune(model, train, None, unfreeze_from="lstm_2", **budget)
                 accuracy = training.evaluate(model, (inputs[test_index], labels[test_index]))["accuracy"]
-                trainable = freezing.count_parameters(model.trainable_weights)
-            comparison.add(strategy, seed, test_accuracy=round(accuracy, 4), trainable_parameters=int(trainable),
+                fitted = dict(trainable_parameters=freezing.count_parameters(model.trainable_weights),
+                              steps=history.steps)
+            comparison.add(strategy, seed, test_accuracy=round(accuracy, 4), **fitted,
                            seconds=round(time.perf_counter() - started, 1))
-            steps.advance(f"{strategy}, seed {seed}")
+            tracker.advance(f"{strategy}, seed {seed}")
     return comparison
