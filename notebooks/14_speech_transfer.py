@@ -41,12 +41,13 @@
 #   trained to *ignore*: its training pulled together clips of one speaker saying different things.
 # * **language**: which of eight languages espeak-ng is speaking. It reads the very descriptions the
 #   people below recorded (from the stamps' own text files), in French, Russian, Romanian, Catalan,
-#   Bulgarian, Spanish, Belarusian and Greek, one voice per language.
+#   Bulgarian, Spanish, Belarusian and Greek, with espeak-ng's voice for each language.
 # * **recorded**: which of those eight languages a real recording is in. The package's changelog credits
 #   the recordings to named people, mostly one per language, so this is also a speaker task, on real
 #   voices; the language itself is a second cue the encoder was not trained on.
 #
-# The last two are **the same task on the same sentences**, synthesised and recorded: the pair that
+# The last two are **the same task on the same descriptions** (59 of the 60 per language synthesised:
+# three stamp files lack a line), synthesised and recorded: the pair that
 # separates "is the audio real speech?" from "what does the task ask?".
 #
 # The baseline for all four is the classic hand-made one: **MFCCs** (the log mel energies, decorrelated
@@ -124,16 +125,19 @@ tl.report.plots.plot_spectrogram(recording, np.log(tl.data.audio.mel_spectrogram
 #   regression;
 # * **mfcc_whole_clip**: the same statistics over the whole clip, which the encoder never sees;
 # * **frozen**: the pretrained encoder, frozen, and a new head on its embedding: a logistic regression
-#   fitted to convergence exactly as the MFCC baseline's, so the two sides differ only in their features;
+#   fitted to convergence, as the MFCC baseline is, each with its penalty `C` chosen on the validation
+#   clips from its own grid (the chosen `C` often sits at an edge of the grid: with 4 validation clips
+#   per class, ties go to the strongest penalty);
 # * **random**: the same encoder with random weights, frozen, with a head fitted the same way (what the
-#   pretraining bought);
-# * **head_only**: the control for fine-tuning: the frozen encoder's head trained on for 66 optimizer
-#   steps (64 asked, rounded up to whole epochs of 48 clips in batches of 8);
+#   pretraining bought; one random initialisation, the same for every seed);
+# * **head_only**: the control for fine-tuning: the frozen encoder's head trained on for 64 or 66
+#   optimizer steps (64 asked, rounded up to whole epochs in batches of 8);
 # * **fine_tune**: from the same head, the encoder's top LSTM layer and embedding trained too, for the
-#   same 66 steps, at the library's fine-tuning rate (1e-3, warmed up over the first tenth of the steps
+#   same steps, at the library's fine-tuning rate (1e-3, warmed up over the first tenth of the steps
 #   and then decayed along a cosine; notebook 03 chose it).
 #
-# Fine-tuning an LSTM is slow on two cores, so it runs on two tasks only: the digits (what the encoder
+# Fine-tuning an LSTM is slow on two cores (about 15 s a seed), so to keep the lesson within five
+# minutes it runs on two tasks only: the digits (what the encoder
 # was trained to ignore) and the recordings (real speech).
 #
 # Each encoder input is the middle 1.6 s of the clip; a shorter clip is padded with frames of zeros at
@@ -169,19 +173,20 @@ tl.report.plots.plot_bars(rows, x="bar", y="test_accuracy", colour_by="strategy"
                           title="test accuracy by task and strategy (mean ± sd; one colour per strategy)")
 
 # %% [markdown]
-# **A hand-made summary wins on synthetic speech; on the real recordings the encoder draws level.** With
-# both sides under the same converged logistic regression, MFCC statistics of the same 1.6 s beat the
+# **A hand-made summary wins on synthetic speakers and languages; on the real recordings the encoder
+# draws level.** With both sides under a converged logistic regression, MFCC statistics of the same 1.6 s beat the
 # frozen speaker encoder on the synthetic speakers by 0.068 (0.995 against 0.927; paired interval 0.049
 # to 0.086) and on the synthetic languages by 0.097 (0.557 against 0.459; 0.005 to 0.190). On the real
 # recordings of the same descriptions the encoder is ahead on average, 0.932 against 0.916, not
 # measurably: the interval, −0.008 to 0.038, rules out an MFCC lead larger than 0.008. On the digits it
 # is also ahead on average (0.974 against 0.939), not measurably. Transfer learning is not a guarantee:
-# here the pretrained features lost to a forty-number summary on machine-made voices.
+# here the pretrained features lost to a forty-number summary on machine-made voices and languages.
 #
 # **The same task, synthesised and recorded.** The language pair reads the same descriptions in the same
 # eight languages, so the audio changes, and one more thing does: in the recordings each language is
-# also a different person, while espeak-ng speaks every language with the same default voice settings. The synthetic
-# task asks for the language alone, a cue the speaker encoder was trained to ignore; the recorded task
+# also a different person, probably in one recording session, while espeak-ng speaks every language with
+# the same base voice (its language files set their own speed, intonation and stress). The synthetic
+# task asks for the language alone, a cue the speaker encoder's training did not target; the recorded task
 # can also be solved by the voice, which is what it learned to tell apart. The encoder trails MFCC by
 # 0.097 on the first and is level with it on the second. This run cannot say which of the two
 # differences, real audio or the speaker cue, matters more; recordings with several speakers per
@@ -192,8 +197,9 @@ tl.report.plots.plot_bars(rows, x="bar", y="test_accuracy", colour_by="strategy"
 # spectral shape of a clip, which is what MFCC means are, is nearly a fingerprint of its recipe, and a
 # linear model separates eight recipes almost perfectly (0.995 on the speakers). The encoder never heard
 # a formant synthesiser: a domain shift (notebook 08). Real voices vary with each sentence, each breath
-# and the room, so a voice's average spectrum is no longer a fingerprint, and what the encoder learned
-# from thousands of real speakers is worth more.
+# and the room, so a voice's average spectrum is a weaker fingerprint, and what the encoder learned from
+# thousands of real speakers is worth at least as much here. (One person and one room per language also
+# give both sides a microphone and room cue.)
 #
 # **The digits: a speaker encoder keeps what is said.** It was trained to give one speaker's clips the
 # same embedding *whatever is said*, yet a head fitted to convergence tells the ten spoken digits apart
@@ -202,7 +208,7 @@ tl.report.plots.plot_bars(rows, x="bar", y="test_accuracy", colour_by="strategy"
 #
 # **Both sides read the same audio.** Summarising the whole clip instead of the encoder's 1.6 s made no
 # measurable difference on any task: on the speakers and digits the two gave the same accuracy on every
-# seed; on the synthetic languages whole clips scored 0.587 against 0.557 (−0.029 to 0.091), and on the
+# seed (a spoken digit is shorter than 1.6 s, so there the two summaries are the same); on the synthetic languages whole clips scored 0.587 against 0.557 (−0.029 to 0.091), and on the
 # recordings 0.926 against 0.916 (−0.007 to 0.026). One difference remains part of the comparison: a
 # clip shorter than 1.6 s (73 % of the recordings; a single spoken digit usually is too) is padded at its
 # *end* with frames of zeros, so the LSTM's last state is read after the padding, an input unlike the
@@ -211,8 +217,9 @@ tl.report.plots.plot_bars(rows, x="bar", y="test_accuracy", colour_by="strategy"
 # **The source task still matters.** Against the same encoder with random weights, the pretrained one
 # gains 0.466 on synthetic speakers (0.927 against 0.461), 0.583 on the recordings (0.932 against 0.349),
 # 0.256 on digits (0.974 against 0.719) and 0.269 on synthetic languages (0.459 against 0.190), all
-# measurable. The two largest gains are on the tasks a voice can solve, the task the encoder was
-# trained for: notebook 01's finding in another medium.
+# measurable. In raw accuracy the two largest gains are on the tasks a voice can solve, the task the
+# encoder was trained for: notebook 01's finding in another medium (the chance levels and ceilings
+# differ between tasks, so read this as a direction, not a measurement).
 #
 # **Fine-tuning, with its control.** From the converged head, 64 or 66 optimizer steps of fine-tuning
 # the top LSTM layer and the embedding gave 0.994 on the digits and 0.940 on the recordings; the head
@@ -239,7 +246,7 @@ quiz.check(answers);
 # Predict first, then check: on which tasks does the frozen pretrained encoder beat MFCC statistics of the
 # same audio **measurably**? Write your prediction down, then answer with a list of task names
 # (`["speaker"]`, `["digit", "recorded"]`, ...) or `"none"`, from the verdicts above. Then say, in one
-# sentence each, what differs between the tasks where it wins and those where it does not.
+# sentence each, what differs between the tasks where it loses and those where it is level.
 
 # %%
 answer = None
