@@ -38,7 +38,7 @@ lazy.import_backend_quietly()  # `from tltutor.data import x` imports Keras belo
 from tltutor import cards, state, validation  # noqa: E402
 from tltutor.data import batches, pipelines, sources, splits, tfds_source  # noqa: F401,E402  (batches: public)
 
-_SUBMODULES_ON_DEMAND = ("text", "audio", "rendered")  # `tl.data.text`, `.audio`, `.rendered`: imported at first use
+_SUBMODULES_ON_DEMAND = ("text", "audio", "rendered", "scenes")  # `tl.data.text`, `.audio`, ...: imported at first use
 
 
 def __getattr__(name):
