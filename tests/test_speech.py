@@ -226,9 +226,14 @@ def test_the_descriptions_are_what_the_recordings_read_in_their_language():
     assert names == recorded_names and len(texts) == 477, "3 recordings have no line in their stamp's file"
     assert np.bincount(languages).tolist() == [60, 60, 59, 60, 59, 60, 59, 60]
     assert texts[0] == "Une grenouille." and all(text.strip() for text in texts)
-    assert texts[int(np.flatnonzero(languages == names.index("Greek"))[0])] == "Βάτραχος."
+    first = {names[label]: texts[int(np.flatnonzero(languages == label)[0])] for label in range(len(names))}
+    assert first == {"French": "Une grenouille.", "Russian": "Лягушка.", "Romanian": "O broască.",
+                     "Catalan": "Una granota.", "Bulgarian": "Жаба.", "Spanish": "Una rana.", "Belarusian": "Жаба.",
+                     "Greek": "Βάτραχος."}, "each recording's own language, the first stamp (a frog) in each"
     with pytest.raises(InvalidArgumentError, match="59 clips per language"):
         speech_lessons.compare_speech_strategies("language", clips_per_class=60, progress=None)
+    with pytest.raises(InvalidArgumentError, match="train_per_class"):
+        speech_lessons.compare_speech_strategies("language", train_per_class=0, progress=None)
 
 
 @needs_recordings

@@ -129,10 +129,16 @@ def test_adapting_starts_from_the_fitted_head_and_refuses_a_bad_budget(encoder):
     train, validation, _, _ = text_data.load_sentiment(samples_per_class=8, seed=0)
     head = FeatureHead(encoder.embed(train[0]), train[1], encoder.embed(validation[0]), validation[1])
     train_ids = (encoder.token_ids(train[0]), train[1])
+    fitted_predictions = head.classifier.predict(head.scaler.transform(encoder.embed(train[0])))
+    start = encoder.model("frozen", 2, seed=5)  # the pooled model embed() uses: take it after embedding
+    start.get_layer("classifier").set_weights(head.dense_weights())
+    np.testing.assert_array_equal(np.argmax(start.predict(train_ids[0], verbose=0), axis=1), fitted_predictions)
     model, history = text_lessons.adapt(encoder, "head_only", head, train_ids, None, seed=0, steps=5, batch_size=8)
     assert history.steps == 6, "whole epochs, at least the steps asked: 16 sentences in batches of 8, 3 epochs"
     with pytest.raises(InvalidArgumentError, match="steps"):
         text_lessons.adapt(encoder, "fine_tune", head, train_ids, None, seed=0, steps=0)
+    with pytest.raises(InvalidArgumentError, match="batch_size"):
+        text_lessons.adapt(encoder, "fine_tune", head, train_ids, None, seed=0, batch_size=0)
     with pytest.raises(UnknownNameError):
         text_lessons.adapt(encoder, "lora_plus", head, train_ids, None, seed=0)
     with pytest.raises(InvalidArgumentError, match="has 6 transformer layers"):

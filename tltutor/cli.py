@@ -103,7 +103,8 @@ def command_compare_text(arguments, output: Path, seeds) -> int:
     _progress(f"comparing {', '.join(tl.lessons.text.STRATEGIES)} on the embedded sentiment sentences, {per_class} "
               f"movie snippets per class, tested on movies and tweets ({'quick' if quick else 'full'} profile)")
     batch_size = tl.lessons.text.ADAPTATION_BATCH_SIZE
-    steps = (arguments.fine_tune_epochs * math.ceil(2 * per_class / batch_size) if arguments.fine_tune_epochs
+    classes = len(tl.data.text.CLASS_NAMES)
+    steps = (arguments.fine_tune_epochs * math.ceil(classes * per_class / batch_size) if arguments.fine_tune_epochs
              else 16 if quick else tl.lessons.text.ADAPTATION_STEPS)
     comparison = tl.lessons.text.compare_text_strategies(
         per_class, seeds=seeds, test_domains=("movies", "tweets"), steps=steps, batch_size=batch_size,
@@ -199,7 +200,7 @@ def parser() -> argparse.ArgumentParser:
     compare.add_argument("--samples-per-class", type=int, default=None)
     compare.add_argument("--epochs", type=int, default=None, help="head-training epochs (early stopping applies with 30 or more validation images)")
     compare.add_argument("--fine-tune-epochs", type=int, default=None,
-                         help="fine-tuning epochs (for --dataset sentiment: the encoder's adaptation, in batches of 8)")
+                         help="fine-tuning epochs (for --dataset sentiment: the text encoder's adaptation)")
     compare.add_argument("--image-size", type=int, default=None)
     compare.add_argument("--seeds", type=int, default=None, help="how many seeds (0, 1, ...); the profile's by default")
     compare.add_argument("--output", default="tltutor-results")

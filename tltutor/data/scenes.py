@@ -20,6 +20,7 @@ Example (needs the Debian package)::
 from __future__ import annotations
 
 import functools
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,11 +29,13 @@ from PIL import Image
 
 from tltutor import validation
 from tltutor.data import sources
+from tltutor.errors import DatasetError
 
 SPLITS = ("train", "test")
 TEST_SHARE = 0.3  # of each class's stamps, held out for the test scenes
 OBJECT_SIDE = (0.35, 0.7)  # an object's longer side, as a share of the scene's
 ALPHA_THRESHOLD = 128  # a pixel belongs to the object where its stamp's alpha reaches this
+MINIMUM_STAMPS = 4  # per class, so that both splits have some
 
 
 @dataclass(frozen=True)
@@ -55,8 +58,15 @@ class Scenes:
 @functools.lru_cache(maxsize=2)
 def _stamps(folder: str) -> tuple[tuple[tuple[Path, ...], ...], tuple[str, ...]]:
     """Each class's stamp files, in the manifest's order."""
-    found, _, class_names = sources.manifest_files(folder, sources.PHOTO_MANIFEST)
+    found, skipped, class_names = sources.manifest_files(folder, sources.PHOTO_MANIFEST)
     by_class = tuple(tuple(path for path, label in found if label == index) for index in range(len(class_names)))
+    if skipped:
+        warnings.warn(f"{len(skipped)} stamps are missing or differ from tltutor's manifest and were left out, "
+                      f"e.g. {skipped[0]}", stacklevel=3)
+    if min(len(stamps) for stamps in by_class) < MINIMUM_STAMPS:
+        raise DatasetError(f"only {dict(zip(class_names, map(len, by_class)))} stamps per class match tltutor's "
+                           f"manifest: install Debian's {sources.PHOTO_PACKAGE} 2022.06.04 "
+                           f"(apt-get install -y {sources.PHOTO_PACKAGE})")
     return by_class, class_names
 
 
@@ -123,10 +133,12 @@ def scenes(count: int, *, split: str = "train", objects: int = 1, image_size: in
             left, top = int(rng.integers(0, image_size - width + 1)), int(rng.integers(0, image_size - height + 1))
             canvas.alpha_composite(resized, (left, top))
             inside = np.asarray(resized)[..., 3] >= ALPHA_THRESHOLD
+            if not inside.any():  # a stamp shrunk to nothing opaque: mark its whole rectangle, so mask and box agree
+                inside[:] = True
             rows, columns = np.nonzero(inside)
             masks[scene, top:top + height, left:left + width][inside] = label + 1
             boxes[scene, slot] = (left + columns.min(), top + rows.min(), left + columns.max() + 1,
-                                  top + rows.max() + 1) if rows.size else (left, top, left + width, top + height)
+                                  top + rows.max() + 1)
             chosen_labels[scene, slot] = label
         images[scene] = np.asarray(canvas.convert("RGB"))
     return Scenes(images, masks, boxes, chosen_labels, class_names)

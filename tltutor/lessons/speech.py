@@ -41,6 +41,7 @@ import numpy as np
 
 from tltutor import features, freezing, models, speech, state, training, validation
 from tltutor.data import audio, splits
+from tltutor.errors import DatasetError
 from tltutor.lessons.baselines import FeatureHead, logistic_regression_chosen_on_validation
 from tltutor.lessons.experiments import epochs_for_steps
 from tltutor.report.results import Comparison
@@ -164,8 +165,10 @@ def compare_speech_strategies(task: str = "speaker", *, strategies=STRATEGIES, s
     task = validation.check_name(task, TASKS, "speech task")
     strategies = validation.check_choices(strategies, STRATEGIES, "speech strategy")
     seeds = validation.check_seeds(seeds if seeds is not None else profile.defaults()["seeds"])
-    steps, batch_size = (validation.check_positive_int(value, name) for value, name in
-                         ((steps, "steps"), (batch_size, "batch_size")))
+    steps, batch_size, train_per_class, validation_per_class = (
+        validation.check_positive_int(value, name) for value, name in
+        ((steps, "steps"), (batch_size, "batch_size"), (train_per_class, "train_per_class"),
+         (validation_per_class, "validation_per_class")))
     clips_per_class = validation.check_positive_int(
         clips_per_class if clips_per_class is not None else CLIPS_PER_CLASS[task], "clips_per_class",
         minimum=train_per_class + validation_per_class + 1)
@@ -174,6 +177,10 @@ def compare_speech_strategies(task: str = "speaker", *, strategies=STRATEGIES, s
             f"the {task} task has {CLIPS_PER_CLASS[task]} clips per language, not {clips_per_class}: "
             f"pass clips_per_class={CLIPS_PER_CLASS[task]} or fewer")
     clips, labels, class_names = task_clips(task, clips_per_class)
+    if np.bincount(labels, minlength=len(class_names)).min() < clips_per_class:
+        raise DatasetError(f"the {task} task has {np.bincount(labels, minlength=len(class_names)).tolist()} clips per "
+                           f"class, fewer than the {clips_per_class} asked: install Debian's "
+                           f"{audio.RECORDINGS_PACKAGE} 2022.06.04, or pass a smaller clips_per_class")
     inputs = audio.encoder_inputs(clips)
     num_classes = len(class_names)
     comparison = Comparison("strategy", settings=dict(task=task, classes=list(class_names), seeds=seeds,
@@ -209,8 +216,9 @@ def compare_speech_strategies(task: str = "speaker", *, strategies=STRATEGIES, s
                 fitted = dict(trainable_parameters=int(sum(weight.size for weight in fitted_head.dense_weights())),
                               **fitted_head.summary())
             else:
+                fitted_head = head("frozen")[0]  # before the model: computing the embeddings resets the pooled model
                 model = _model("frozen", num_classes, seed)
-                model.get_layer("classifier").set_weights(head("frozen")[0].dense_weights())
+                model.get_layer("classifier").set_weights(fitted_head.dense_weights())
                 train = (inputs[train_index], labels[train_index])
                 budget = dict(epochs=epochs_for_steps(steps, len(train_index), batch_size), batch_size=batch_size,
                               early_stopping_patience=None, schedule="warmup_cosine", progress=False, seed=seed)

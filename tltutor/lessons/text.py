@@ -145,11 +145,13 @@ def adapt(encoder: Encoder, strategy: str, head: FeatureHead, train_ids, validat
     has every chance to match the adapted encoders by training its head alone.
     """
     strategy = validation.check_name(strategy, ADAPTING, "adaptation strategy")
+    steps, batch_size = (validation.check_positive_int(value, name) for value, name in
+                         ((steps, "steps"), (batch_size, "batch_size")))
     top_layers = _top_layers(encoder, fine_tune_layers)
     model = encoder.model("frozen" if strategy == "head_only" else strategy, len(text_data.CLASS_NAMES), seed,
                           lora_rank=lora_rank, lora_from=top_layers)
     model.get_layer("classifier").set_weights(head.dense_weights())
-    epochs = epochs_for_steps(validation.check_positive_int(steps, "steps"), len(train_ids[1]), batch_size)
+    epochs = epochs_for_steps(steps, len(train_ids[1]), batch_size)
     budget = dict(epochs=epochs, batch_size=batch_size, early_stopping_patience=None, schedule="warmup_cosine",
                   progress=False, seed=seed)
     if strategy == "head_only":
