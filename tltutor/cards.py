@@ -135,6 +135,13 @@ DATASETS = {card.name: card for card in (
          "165 photographs of animals, fruit, vegetables and flowers, cut out on transparent backgrounds",
          "the GPL covers the images; whether a model trained on them is a derived work is unsettled, so ship the "
          "images themselves only under the GPL", "Bill Kendrick and the Tux Paint contributors"),
+    Card("tuxpaint_scenes", "dataset", TUXPAINT + "; the textures from scikit-image (see the textures card); the "
+         "scenes are composited by tltutor (tltutor.data.scenes)", "GPL-2.0-or-later (the stamps); the textures' own "
+         "terms", "scenes of one photo stamp (5 classes) over two photographed distractor stamps (84 tools, vehicles, "
+         "signs and the like) on a tinted texture crop, with exact per-pixel class masks and tight boxes; test scenes "
+         "use held-out stamps and the textures' held-out halves",
+         "as tuxpaint_photos: ship scenes or figures made from them only under the GPL",
+         "Bill Kendrick and the Tux Paint contributors; Ronneberger et al., U-Net, MICCAI 2015"),
     Card("tuxpaint_recordings", "dataset", TUXPAINT, "GPL-2.0-or-later",
          "480 recordings of people reading stamp descriptions aloud, 60 in each of eight languages",
          "voices of people the package's changelog names: released by them under the GPL, but a voice is personal "

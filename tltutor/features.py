@@ -174,7 +174,9 @@ def outputs_of(part: keras.Model, data):
             if input_key not in rows and input_key not in missing_keys:
                 missing_keys.add(input_key)
                 missing_inputs.append((input_key, example))
-        labels.append(np.asarray(keras.ops.convert_to_numpy(batch_labels)).reshape(-1))
+        batch_labels = np.asarray(keras.ops.convert_to_numpy(batch_labels))
+        per_pixel = batch_labels.ndim > 1 and batch_labels[0].size > 1  # segmentation masks keep their shape
+        labels.append(batch_labels if per_pixel else batch_labels.reshape(-1))
     validation.check_not_empty(len(keys))
     if missing_inputs:
         computed = models.predict_in_batches(computing_model(part, fingerprint),

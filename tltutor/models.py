@@ -157,9 +157,119 @@ def build_on_base(base: keras.Model, num_classes: int, *, dropout: float = 0.1, 
     return model
 
 
+DECODER_NAME = "decoder"
+DENSE_STRIDES = (4, 8, 16, 32)  # the feature maps a dense decoder reads: every 2× from a quarter of the image down
+
+
+def feature_taps(base: keras.Model, strides=DENSE_STRIDES) -> list[str]:
+    """The names of the base's last layer at each of ``strides`` (image side / map side), shallow first.
+
+    These are the maps a U-Net or FPN decoder reads: at each resolution, the most processed one (in an
+    inverted-residual network, the expansion just before the block that halves the resolution, as
+    DeepLab's MobileNetV2 taps are).
+    Works for any registered convolutional backbone, whose layer names differ.
+
+    Examples:
+        >>> from tltutor import backbones
+        >>> feature_taps(backbones.build_base("EfficientNetLite0", image_size=96, weights=None))
+        ['block03_expand_bn_relu6', 'block05_expand_bn_relu6', 'block11_expand_bn_relu6', 'top_bn_relu6']
+    """
+    size = base.input_shape[1]
+    taps = {}
+    for layer in base.layers[1:]:
+        shape = layer.output.shape if not isinstance(layer.output, (list, tuple)) else ()
+        if len(shape) == 4 and shape[1] and size % shape[1] == 0 and size // shape[1] in strides:
+            taps[size // shape[1]] = layer.name
+    if len(taps) < 2:
+        raise validation.InvalidArgumentError(
+            f"the base gives feature maps at strides {sorted(taps)} of {list(strides)} at {size} px: a dense decoder "
+            f"needs at least two. Use a larger image_size (at least 64 px).")
+    return [taps[stride] for stride in sorted(taps)]
+
+
+def _decoder(maps, width: int) -> keras.Model:
+    """A small U-Net decoder: from the deepest map up, upsample 2×, join the next map (projected to ``width``
+    channels) and mix with a separable 3×3 convolution; the output is at the shallowest map's resolution."""
+    inputs = [keras.Input(tuple(tensor.shape[1:]), name=f"stride_{index}") for index, tensor in enumerate(maps)]
+    x = keras.layers.Conv2D(width, 1, activation="relu", name="project_deepest")(inputs[-1])
+    for index in range(len(inputs) - 2, -1, -1):
+        factor = inputs[index].shape[1] // x.shape[1]
+        x = keras.layers.UpSampling2D(factor, interpolation="bilinear", name=f"upsample_{index}")(x)
+        skip = keras.layers.Conv2D(width, 1, activation="relu", name=f"project_{index}")(inputs[index])
+        x = keras.layers.Concatenate(name=f"join_{index}")([x, skip])
+        x = keras.layers.SeparableConv2D(width, 3, padding="same", activation="relu", name=f"mix_{index}")(x)
+    return keras.Model(inputs, x, name=DECODER_NAME)
+
+
+def build_segmentation_model(backbone: str = backbones.OFFLINE_DEFAULT, num_classes: int = 5, *,
+                             weights="imagenet", image_size: int = 96, decoder_width: int = 48,
+                             freeze: bool = True, precision: str | None = "auto",
+                             learning_rate: float = compiling.HEAD_LEARNING_RATE, seed: int | None = 0) -> keras.Model:
+    """A compiled segmentation model: the pretrained base's feature maps (:func:`feature_taps`), a new
+    small U-Net ``decoder`` and a 1×1 ``classifier``, upsampled to the image.
+
+    It outputs ``num_classes + 1`` logits per pixel: channel 0 is the background and channel ``c + 1``
+    class ``c``, as in :func:`tltutor.data.scenes.scenes` masks. Train it on ``(images, masks)`` with the
+    usual verbs: :func:`tltutor.training.train_head` trains the decoder on the frozen base's kept maps,
+    :func:`tltutor.training.fine_tune` unfreezes the base (BatchNorm stays frozen) and
+    :func:`tltutor.training.train_all` trains a ``weights=None`` model from scratch. The loss is
+    per-pixel cross-entropy; the compiled ``accuracy`` is pixel accuracy.
+
+    Examples:
+        >>> import tltutor as tl
+        >>> model = tl.models.build_segmentation_model(num_classes=5, image_size=96)
+        >>> model.output_shape
+        (None, 96, 96, 6)
+        >>> [layer.name for layer in model.layers][-3:]
+        ['decoder', 'classifier', 'full_resolution']
+    """
+    spec = backbones.get(backbone)
+    num_classes = validation.check_positive_int(num_classes, "num_classes (object classes, background not counted)")
+    image_size = validation.check_image_size(image_size, spec)
+    decoder_width = validation.check_positive_int(decoder_width, "decoder_width")
+    with devices.precision_policy(precision):
+        whole = backbones.build_base(spec.name, image_size=image_size, weights=weights)
+        taps = feature_taps(whole)
+        base = keras.Model(whole.input, [whole.get_layer(name).output for name in taps], name=BASE_NAME)
+        if weights is None:
+            _speed_up_batchnorm_statistics(base)
+        inputs = keras.Input((image_size, image_size, 3), name="image")
+        x = inputs
+        for layer in preprocessing_layers(spec.preprocessing):
+            x = layer(x)
+        maps = base(x, training=False)
+        x = _decoder(maps, decoder_width)(maps)
+        x = keras.layers.Conv2D(num_classes + 1, 1, dtype="float32", name="classifier")(x)
+        outputs = keras.layers.UpSampling2D(image_size // x.shape[1], interpolation="bilinear", dtype="float32",
+                                            name="full_resolution")(x)
+        model = keras.Model(inputs, outputs, name=f"{spec.name}_segmentation")
+    state.of(model).pretrained_base = weights is not None
+    if seed is not None:
+        reinitialize_head(model, seed)
+        if weights is None:
+            reinitialize(model.get_layer(BASE_NAME), seed + 1)
+    _remember_new_head(model)
+    if freeze:
+        freezing.freeze_base(model)
+    else:
+        freezing.unfreeze(model, keep_batchnorm_frozen=weights is not None)
+    compiling.compile_model(model, learning_rate)
+    return model
+
+
+def is_dense(model: keras.Model) -> bool:
+    """Whether ``model`` predicts per pixel (a :func:`build_segmentation_model`) rather than per image."""
+    return any(layer.name == DECODER_NAME for layer in model.layers)
+
+
 def reinitialize_head(model: keras.Model, seed: int = 0) -> keras.Model:
-    """Draw the new head's weights afresh from ``seed``, with the head's own initialisers (as a new head would get)."""
+    """Draw the new head's weights afresh from ``seed``, with the head's own initialisers (as a new head would get).
+
+    A segmentation model's new head is its decoder and its classifier: both are drawn.
+    """
     reinitialize(model.get_layer("classifier"), seed)
+    if is_dense(model):
+        reinitialize(model.get_layer(DECODER_NAME), seed + 7)
     _remember_new_head(model)
     return model
 
@@ -292,6 +402,8 @@ def layers_after_base(model: keras.Model) -> list[keras.layers.Layer]:
 def feature_extractor(model: keras.Model) -> keras.Model:
     """The part of ``model`` from the image to the pooled features, without augmentation.
 
+    For a segmentation model, to the base's feature maps (a list, shallow first).
+
     Shares layers (and weights) with ``model``. Built once per model and kept in its
     :mod:`tltutor.state`, so that repeated feature extraction reuses its compiled predict function
     instead of tracing it again.
@@ -305,6 +417,9 @@ def feature_extractor(model: keras.Model) -> keras.Model:
         for layer in layers_before_base(model):
             x = layer(x)
         x = model.get_layer(BASE_NAME)(x, training=False)
+        if is_dense(model):  # the decoder reads the base's feature maps: those are the features
+            parts["feature_extractor"] = state.share_strategy(keras.Model(inputs, x, name="feature_extractor"), model)
+            return parts["feature_extractor"]
         for layer in layers_after_base(model):
             x = layer(x)
             if layer.name == "pooling":
@@ -374,10 +489,21 @@ def split_at(model: keras.Model, cut: int) -> tuple[keras.Model, keras.Model] | 
 def head(model: keras.Model) -> keras.Model:
     """The new head (dropout + classifier) as a model on pooled features; shares weights with ``model``.
 
+    For a segmentation model, the decoder and classifier on the base's feature maps.
+
     Kept in the model's :mod:`tltutor.state` like :func:`feature_extractor`, so its traced steps are reused.
     """
     parts = state.of(model).parts
     if "head" in parts:
+        return parts["head"]
+    if is_dense(model):
+        with state.model_scope(model):
+            maps = [keras.Input(tuple(tensor.shape[1:]), name=f"map_{index}")
+                    for index, tensor in enumerate(feature_extractor(model).outputs)]
+            x = maps
+            for layer in layers_after_base(model):
+                x = layer(x)
+            parts["head"] = state.share_strategy(keras.Model(maps, x, name="head"), model)
         return parts["head"]
     with state.model_scope(model):
         features = keras.Input((model.get_layer("pooling").output.shape[-1],), name="features")

@@ -36,6 +36,8 @@ TEST_SHARE = 0.3  # of each class's stamps, held out for the test scenes
 OBJECT_SIDE = (0.35, 0.7)  # an object's longer side, as a share of the scene's
 ALPHA_THRESHOLD = 128  # a pixel belongs to the object where its stamp's alpha reaches this
 MINIMUM_STAMPS = 4  # per class, so that both splits have some
+DISTRACTOR_MANIFEST = "tuxpaint_distractors.tsv"  # photographed stamps of none of the classes: tools, vehicles, signs
+DISTRACTORS = 2
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,28 @@ def _stamps(folder: str) -> tuple[tuple[tuple[Path, ...], ...], tuple[str, ...]]
     return by_class, class_names
 
 
+@functools.lru_cache(maxsize=2)
+def _distractors(folder: str) -> tuple[Path, ...]:
+    found, skipped, _ = sources.manifest_files(folder, DISTRACTOR_MANIFEST)
+    if skipped:
+        warnings.warn(f"{len(skipped)} distractor stamps are missing or differ from tltutor's manifest and were left "
+                      f"out, e.g. {skipped[0]}", stacklevel=3)
+    if len(found) < MINIMUM_STAMPS:
+        raise DatasetError(f"only {len(found)} distractor stamps match tltutor's manifest: install Debian's "
+                           f"{sources.PHOTO_PACKAGE} 2022.06.04 (apt-get install -y {sources.PHOTO_PACKAGE})")
+    return tuple(path for path, _ in found)
+
+
+def distractor_paths(split: str = "train", folder: Path | str | None = None) -> list[Path]:
+    """The distractor stamps a ``split`` draws from (photographs of none of the classes), held out as the classes' are."""
+    split = validation.check_name(split, SPLITS, "scene split")
+    stamps = _distractors(str(sources._photo_folder(folder)))
+    order = np.random.default_rng(len(stamps)).permutation(len(stamps))
+    held_out = max(1, round(TEST_SHARE * len(stamps)))
+    chosen = order[:held_out] if split == "test" else order[held_out:]
+    return [stamps[index] for index in sorted(chosen)]
+
+
 def stamp_paths(split: str = "train", folder: Path | str | None = None) -> tuple[list[Path], np.ndarray, tuple[str, ...]]:
     """``(paths, labels, class names)`` of the stamps a ``split`` draws from: a fixed :data:`TEST_SHARE` of each
     class is the test split's, the rest the train split's."""
@@ -100,9 +124,29 @@ def _background(crops: np.ndarray, size: int, rng: np.random.Generator) -> Image
     return Image.fromarray(coloured).convert("RGBA")
 
 
-def scenes(count: int, *, split: str = "train", objects: int = 1, image_size: int = 96, seed: int = 0,
-           folder: Path | str | None = None) -> Scenes:
+def _paste(canvas: Image.Image, path: Path, rng: np.random.Generator) -> tuple[np.ndarray, int, int]:
+    """Paste a stamp's cut-out at a random size and place; ``(its opaque pixels, left, top)``."""
+    stamp = _cut_out(path)
+    image_size = canvas.width
+    longer = rng.uniform(*OBJECT_SIDE) * image_size
+    scale = longer / max(stamp.size)
+    width, height = max(1, round(stamp.width * scale)), max(1, round(stamp.height * scale))
+    resized = stamp.resize((width, height), Image.LANCZOS)
+    left, top = int(rng.integers(0, image_size - width + 1)), int(rng.integers(0, image_size - height + 1))
+    canvas.alpha_composite(resized, (left, top))
+    inside = np.asarray(resized)[..., 3] >= ALPHA_THRESHOLD
+    if not inside.any():  # a stamp shrunk to nothing opaque: mark its whole rectangle, so mask and box agree
+        inside[:] = True
+    return inside, left, top
+
+
+def scenes(count: int, *, split: str = "train", objects: int = 1, distractors: int = DISTRACTORS, image_size: int = 96,
+           seed: int = 0, folder: Path | str | None = None) -> Scenes:
     """``count`` scenes of ``objects`` stamps each, pasted at random sizes and places onto texture crops.
+
+    ``distractors`` photographed stamps of none of the classes (a hammer, a bus, a road sign) are pasted
+    first, as clutter that belongs to the background: finding "something that is not the background"
+    is then not enough, a model must know what the classes look like.
 
     Each object's longer side is :data:`OBJECT_SIDE` of the scene's, and it lies wholly inside the
     scene; a later object covers an earlier one where they overlap (the mask keeps what is visible,
@@ -112,6 +156,8 @@ def scenes(count: int, *, split: str = "train", objects: int = 1, image_size: in
     count = validation.check_positive_int(count, "count")
     if not isinstance(objects, (int, np.integer)) or isinstance(objects, bool) or objects < 1:
         raise validation.InvalidArgumentError(f"objects={objects!r}: a scene needs at least one object, e.g. objects=1")
+    if not isinstance(distractors, (int, np.integer)) or isinstance(distractors, bool) or distractors < 0:
+        raise validation.InvalidArgumentError(f"distractors={distractors!r}: give a count of clutter stamps, 0 or more")
     image_size = validation.check_positive_int(image_size, "image_size", minimum=32)
     paths, labels, class_names = stamp_paths(split, folder)
     texture_source = sources.textures()
@@ -121,20 +167,15 @@ def scenes(count: int, *, split: str = "train", objects: int = 1, image_size: in
     masks = np.zeros((count, image_size, image_size), np.int32)
     boxes = np.empty((count, objects, 4), np.float32)
     chosen_labels = np.empty((count, objects), np.int32)
+    clutter = distractor_paths(split, folder) if distractors else []
     for scene in range(count):
         canvas = _background(crops, image_size, rng)
+        for _ in range(distractors):
+            _paste(canvas, clutter[int(rng.integers(len(clutter)))], rng)
         for slot in range(objects):
             label = int(rng.integers(len(class_names)))
-            stamp = _cut_out(paths[int(rng.choice(np.flatnonzero(labels == label)))])
-            longer = rng.uniform(*OBJECT_SIDE) * image_size
-            scale = longer / max(stamp.size)
-            width, height = max(1, round(stamp.width * scale)), max(1, round(stamp.height * scale))
-            resized = stamp.resize((width, height), Image.LANCZOS)
-            left, top = int(rng.integers(0, image_size - width + 1)), int(rng.integers(0, image_size - height + 1))
-            canvas.alpha_composite(resized, (left, top))
-            inside = np.asarray(resized)[..., 3] >= ALPHA_THRESHOLD
-            if not inside.any():  # a stamp shrunk to nothing opaque: mark its whole rectangle, so mask and box agree
-                inside[:] = True
+            inside, left, top = _paste(canvas, paths[int(rng.choice(np.flatnonzero(labels == label)))], rng)
+            height, width = inside.shape
             rows, columns = np.nonzero(inside)
             masks[scene, top:top + height, left:left + width][inside] = label + 1
             boxes[scene, slot] = (left + columns.min(), top + rows.min(), left + columns.max() + 1,

@@ -316,6 +316,49 @@ def plot_image_grid(images, labels, class_names, predictions=None, columns: int 
     return figure
 
 
+def plot_masks(images, masks, predicted=None, class_names=("object",), *, true_boxes=None, predicted_boxes=None,
+               titles=None, title: str | None = None):
+    """Scenes in columns: each image with its true mask (top row) and a predicted mask (bottom row, where
+    ``predicted`` is given) laid over it.
+
+    Masks hold 0 for the background and ``class + 1`` for a class (as :mod:`tltutor.data.scenes` gives them);
+    each class has its colour, named in the legend. ``true_boxes`` (green) and ``predicted_boxes`` (dashed red),
+    one ``x1, y1, x2, y2`` per scene, are drawn where given; an empty predicted box is left out.
+    """
+    from matplotlib.patches import Patch, Rectangle
+
+    images, masks = np.asarray(images), np.asarray(masks)
+    shown_rows = (masks,) if predicted is None else (masks, np.asarray(predicted))
+    count = len(images)
+    figure, axes = _axes(count, width=1.9 * count, height=2.3 * len(shown_rows) + 0.3, rows=len(shown_rows))
+    axes = np.asarray(axes).reshape(len(shown_rows), count)
+    colours = matplotlib.colors.ListedColormap(["none", *PALETTE[:len(class_names)]])
+    for column in range(count):
+        for row, shown in enumerate(shown_rows):
+            axis = axes[row, column]
+            axis.axis("off")
+            axis.imshow(np.clip(images[column], 0, 255).astype(np.uint8))
+            layer = np.ma.masked_equal(shown[column], 0)
+            axis.imshow(layer, cmap=colours, vmin=0, vmax=len(class_names), alpha=0.55, interpolation="nearest")
+            boxes = true_boxes if row == 0 else predicted_boxes
+            if boxes is not None:
+                x1, y1, x2, y2 = np.asarray(boxes[column], float)
+                if x2 > x1:
+                    axis.add_patch(Rectangle((x1 - 0.5, y1 - 0.5), x2 - x1, y2 - y1, fill=False, linewidth=1.5,
+                                             edgecolor="#2ca02c" if row == 0 else "#d62728",
+                                             linestyle="-" if row == 0 else "--"))
+            if row == 0:
+                axis.set_title("true" if titles is None else str(titles[column]), fontsize=7)
+    if predicted is not None:
+        axes[1, 0].text(-0.08, 0.5, "predicted", transform=axes[1, 0].transAxes, rotation=90, va="center",
+                        ha="right", fontsize=8)
+    figure.legend(handles=[Patch(color=PALETTE[index], label=name) for index, name in enumerate(class_names)],
+                  loc="lower center", ncol=len(class_names), fontsize=7, frameon=False)
+    if title:
+        figure.suptitle(title)
+    return figure
+
+
 def plot_top_losses(images, losses, *, columns: int = 5, title: str | None = None):
     """The examples of :func:`tltutor.report.diagnostics.top_losses` (``images`` as ``to_numpy`` gives them),
     each titled true → predicted (red when wrong), its loss and p(true)."""

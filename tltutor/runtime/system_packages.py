@@ -61,7 +61,7 @@ REGISTRY = {package.name: package for package in (
                   program="espeak-ng", used_by=("data.audio.synthesize", "lessons.speech.")),
     DebianPackage("tuxpaint-stamps-default", "Tux Paint's stamps (real photographs and recorded speech, GPL-2)",
                   folder="/usr/share/tuxpaint/stamps", folder_variable="TLTUTOR_TUXPAINT_STAMPS",
-                  used_by=("tuxpaint_photos", "tuxpaint_recordings")),
+                  used_by=("tuxpaint_photos", "tuxpaint_recordings", "data.scenes", "lessons.segmentation.")),
 )}
 
 
