@@ -867,6 +867,37 @@ CLAIMS = {
         "six seeds":
             lambda r: len(comparison(r, "capacity").seeds) == 6,
     },
+    "20_boxes_and_masks": {
+        "the frozen ImageNet encoder beats the same architecture with random weights at 20 scenes, by more than "
+        "0.09 mean IoU, and at 200 scenes":
+            lambda r: beats(r, "strategies", "frozen", "random", "mean_iou", size=20)
+            and _gain(r, "strategies", "frozen", "random", "mean_iou", size=20) > 0.09
+            and beats(r, "strategies", "frozen", "random", "mean_iou", size=200),
+        "at 50 scenes it is ahead on every seed, not measurably":
+            lambda r: no_difference(r, "strategies", "frozen", "random", "mean_iou", size=50)
+            and _every_seed(r, "strategies", "frozen", "random", "mean_iou", size=50),
+        "the random encoder's decoder barely finds objects at 20 scenes (object IoU under 0.1, against over 0.4)":
+            lambda r: mean(r, "strategies", "random", "foreground_iou", size=20) < 0.1
+            < 0.4 < mean(r, "strategies", "frozen", "foreground_iou", size=20),
+        "background subtraction is not measurably beaten at any size; at 20 scenes a lead above 0.06 is ruled out":
+            lambda r: all(no_difference(r, "strategies", "frozen", "background_subtraction", "mean_iou", size=size)
+                          for size in (20, 50, 200))
+            and _interval(r, "strategies", "frozen", "background_subtraction", "mean_iou", size=20)[1] < 0.06
+            and all(mean(r, "strategies", "frozen", "mean_iou", size=size)
+                    > mean(r, "strategies", "background_subtraction", "mean_iou", size=size) for size in (20, 50, 200)),
+        "fine-tuning is not measurably different from its head-only control at 200 scenes, nor from the frozen arm; "
+        "the control beats the frozen arm":
+            lambda r: no_difference(r, "strategies", "fine_tune", "head_only", "mean_iou", size=200)
+            and no_difference(r, "strategies", "fine_tune", "frozen", "mean_iou", size=200)
+            and beats(r, "strategies", "head_only", "frozen", "mean_iou", size=200)
+            and _interval(r, "strategies", "fine_tune", "head_only", "mean_iou", size=200)[1] < 0.065,
+        "the budgets: 250 steps for the frozen and random decoders, 100 more for fine-tuning and its control":
+            lambda r: {(row["strategy"], row["steps"]) for row in comparison(r, "strategies").rows
+                       if row["strategy"] != "background_subtraction"}
+            == {("frozen", 250), ("random", 250), ("fine_tune", 350), ("head_only", 350)},
+        "three seeds":
+            lambda r: len(comparison(r, "strategies").seeds) == 3,
+    },
     "08_negative_transfer_and_domain_shift": {
         "no measurable transfer either way at 10 or at 30 per class, with intervals wider than ±0.05":
             lambda r: all(no_difference(r, "negative", "digit weights", "random weights", samples_per_class=size)
@@ -951,6 +982,8 @@ def _steps_by_arm(results: dict) -> dict:
         if not (isinstance(recorded, dict) and "variant_key" in recorded):
             continue
         for row in recorded["rows"]:
+            if row.get("steps") == 0 and row.get("trainable_parameters") == 0:
+                continue  # a method with nothing to train (background subtraction): no optimizer, no budget
             if row.get("steps") is not None:
                 found.setdefault((key, row[recorded["variant_key"]]), []).append(row["steps"])
             if row.get("fine_tune_steps") is not None:  # fine-tuning's own phase, after the head's steps

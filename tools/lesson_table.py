@@ -152,6 +152,14 @@ HEADLINES = {
                                     f"{_s(r, 'capacity', 'Lite0 at 224 px', strategy='head')}, Lite2 at 260 px "
                                     f"{_s(r, 'capacity', 'Lite2 at 260 px', strategy='head')} (not measurably "
                                     f"different, at about half the images per second)"),
+    "20_boxes_and_masks": ("from labels to masks and boxes: a frozen ImageNet encoder under a new U-Net decoder, "
+                           "against the same architecture with random weights and background subtraction",
+                           lambda r: f"mean IoU at 20 scenes: frozen "
+                                     f"{_s(r, 'strategies', 'frozen', 'mean_iou', size=20)}, random weights "
+                                     f"{_s(r, 'strategies', 'random', 'mean_iou', size=20)}, background subtraction "
+                                     f"{_s(r, 'strategies', 'background_subtraction', 'mean_iou', size=20)}; at 200, "
+                                     f"fine-tuned {_s(r, 'strategies', 'fine_tune', 'mean_iou', size=200)} against its "
+                                     f"control {_s(r, 'strategies', 'head_only', 'mean_iou', size=200)}"),
 }
 
 

@@ -391,3 +391,45 @@ def check_transfer_type(scenario: str, answer) -> bool:
         f"{expected}: {scenario}.",
         "ask two questions: is the target task the same as the source's, and does the target have labels?",
     )
+
+
+def check_mask_to_box(mask_to_box) -> bool:
+    """Exercise (notebook 20): ``mask_to_box(mask)`` gives the tight box ``x1, y1, x2, y2`` (x2, y2 exclusive) of a
+    (height, width) mask's non-zero pixels, as :mod:`tltutor.data.scenes` stores boxes.
+
+    Examples:
+        >>> import numpy as np
+        >>> def mask_to_box(mask):
+        ...     rows, columns = np.nonzero(mask)
+        ...     return columns.min(), rows.min(), columns.max() + 1, rows.max() + 1
+        >>> check_mask_to_box(mask_to_box)
+        Correct: the box spans the first to one past the last object column (x) and row (y), on every mask tried.
+        True
+    """
+    import numpy as np
+
+    if not callable(mask_to_box):
+        return _verdict(False, "", "pass your function itself, e.g. check_mask_to_box(mask_to_box)")
+    cases = []
+    single = np.zeros((8, 10), np.int32)
+    single[2, 7] = 3
+    cases.append((single, (7, 2, 8, 3)))
+    wide = np.zeros((12, 16), np.int32)
+    wide[3:5, 1:15] = 1
+    wide[4:11, 6] = 2
+    cases.append((wide, (1, 3, 15, 11)))
+    ring = np.zeros((20, 20), np.int32)
+    ring[5:15, 5:15] = 4
+    ring[7:13, 7:13] = 0
+    cases.append((ring, (5, 5, 15, 15)))
+    for mask, expected in cases:
+        try:
+            answer = tuple(int(value) for value in mask_to_box(mask.copy()))
+        except Exception as error:  # a student's function may fail in any way: report it, do not crash
+            return _verdict(False, "", f"your function raised {type(error).__name__}: {error}")
+        if answer != expected:
+            return _verdict(False, "", f"on a mask whose objects span columns {expected[0]}..{expected[2] - 1} and rows "
+                                       f"{expected[1]}..{expected[3] - 1} you gave {answer}, expected {expected}: x "
+                                       "is the column, y the row, and x2, y2 are one past the last object pixel")
+    return _verdict(True, "the box spans the first to one past the last object column (x) and row (y), on every "
+                          "mask tried.", "")
