@@ -197,3 +197,59 @@ def test_the_mask_to_box_exercise_accepts_a_right_function_and_explains_a_wrong_
     assert not exercises.check_mask_to_box(lambda mask: None)
     assert "raised TypeError" in capsys.readouterr().out
     assert not exercises.check_mask_to_box("not a function")
+
+
+def _coloured_squares(count, size=64, seed=0):
+    """Images with one square each, red (class 0) or blue (class 1), at a random place and size; its box."""
+    rng = np.random.default_rng(seed)
+    images = np.full((count, size, size, 3), 90.0, np.float32)
+    boxes, labels = np.zeros((count, 4), np.float32), np.arange(count) % 2
+    for index in range(count):
+        side = int(rng.integers(size // 4, size // 2))
+        left, top = rng.integers(0, size - side, 2)
+        images[index, top:top + side, left:left + side] = (220, 30, 30) if labels[index] == 0 else (30, 30, 220)
+        boxes[index] = (left, top, left + side, top + side)
+    return images, boxes, labels
+
+
+def test_a_localisation_model_learns_one_box_and_class_per_image_on_kept_features():
+    images, boxes, labels = _coloured_squares(96)
+    model = models.build_localisation_model(num_classes=2, image_size=64, seed=0)
+    assert model.output_shape == (None, 6) and isinstance(model.get_layer("pooling"), keras.layers.Flatten)
+    assert not checks.check(model, (images, models.box_targets(boxes, labels, 64, 2)), output=None)
+    targets = models.box_targets(boxes, labels, 64, 2)
+    features.clear()
+    training.train_head(model, (images[:64], targets[:64]), None, epochs=150, batch_size=16, progress=False,
+                        early_stopping_patience=None)
+    assert features.cache.nbytes > 0, "the head trained on the frozen base's kept features"
+    predicted, classes = models.predict_boxes(model, images[64:])
+    assert (predicted[:, 2:] >= predicted[:, :2]).all() and predicted.max() <= 64
+    assert (classes == labels[64:]).mean() >= 0.9
+    constant = np.median(boxes[:64], axis=0)  # the best guess that ignores the image
+    learned, guessed = segmentation.box_iou(predicted, boxes[64:]).mean(), segmentation.box_iou(
+        np.repeat(constant[None], 32, axis=0), boxes[64:]).mean()
+    assert learned > guessed + 0.1, (learned, guessed)
+
+
+def test_localisation_targets_are_checked_before_training():
+    model = models.build_localisation_model(num_classes=2, image_size=64, seed=0)
+    images, boxes, labels = _coloured_squares(4)
+    with pytest.raises(InvalidArgumentError, match="x1 < x2"):
+        models.box_targets(boxes[:, [2, 1, 0, 3]], labels, 64, 2)
+    with pytest.raises(InvalidArgumentError, match="labels must lie in"):
+        models.box_targets(boxes, labels + 2, 64, 2)
+    with pytest.raises(InvalidArgumentError, match="tl.models.box_targets"):
+        training.train_head(model, (images, boxes), None, epochs=1, progress=False)
+    with pytest.raises(InvalidArgumentError, match="predicts no boxes"):
+        models.predict_boxes(models.build_segmentation_model(num_classes=2, image_size=64), images)
+    with pytest.raises(UnknownNameError):
+        models.build_transfer_model(image_size=64, pooling="maximum")
+
+
+def test_a_localisation_model_saves_and_loads_with_its_loss(tmp_path):
+    model = models.build_localisation_model(num_classes=3, image_size=64, seed=0, box_weight=2.0)
+    loaded = models.load_model(models.save_model(model, tmp_path / "boxes.keras"))
+    assert loaded.loss.num_classes == 3 and loaded.loss.box_weight == 2.0
+    images = random_images(2)
+    np.testing.assert_allclose(models.predict_boxes(loaded, images)[0], models.predict_boxes(model, images)[0],
+                               atol=1e-3)

@@ -53,6 +53,31 @@ class LayerwiseAdam(keras.optimizers.Adam):
         return {**super().get_config(), "multipliers": dict(self.multipliers)}
 
 
+@keras.saving.register_keras_serializable(package="tltutor")
+class BoxAndClassLoss(keras.losses.Loss):
+    """One class and one box per image, from ``num_classes + 4`` outputs (:func:`tltutor.models.build_localisation_model`).
+
+    The first ``num_classes`` outputs are class logits, scored by cross-entropy; the last four are the box
+    ``x1, y1, x2, y2`` as shares of the image side, scored by their mean absolute error times
+    ``box_weight``. Targets are rows ``class, x1, y1, x2, y2`` (:func:`tltutor.models.box_targets`).
+    """
+
+    def __init__(self, num_classes: int, box_weight: float = 5.0, name: str = "box_and_class", **keywords):
+        super().__init__(name=name, **keywords)
+        self.num_classes = validation.check_positive_int(num_classes, "num_classes")
+        self.box_weight = float(validation.check_number(box_weight, "box_weight", low=0, high=1e3))
+
+    def call(self, targets, outputs):
+        classes = ops.cast(targets[:, 0], "int32")
+        cross_entropy = keras.losses.sparse_categorical_crossentropy(classes, outputs[:, :self.num_classes],
+                                                                     from_logits=True)
+        box_error = ops.mean(ops.abs(outputs[:, self.num_classes:] - targets[:, 1:]), axis=-1)
+        return cross_entropy + self.box_weight * box_error
+
+    def get_config(self):
+        return {**super().get_config(), "num_classes": self.num_classes, "box_weight": self.box_weight}
+
+
 def make_optimizer(learning_rate: float = HEAD_LEARNING_RATE, *, weight_decay: float | None = None,
                    learning_rate_multipliers: dict[str, float] | None = None) -> keras.optimizers.Optimizer:
     """Adam; AdamW when ``weight_decay`` is set; :class:`LayerwiseAdam` when multipliers are given."""

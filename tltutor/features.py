@@ -190,7 +190,10 @@ def outputs_of(part: keras.Model, data):
                 cache.add(key, input_key, row)
         rows = {**rows, **new_rows}
     outputs = [np.stack([rows[input_key][position] for input_key in keys]) for position in range(len(rows[keys[0]]))]
-    return (outputs if len(outputs) > 1 else outputs[0]), np.concatenate(labels).astype(np.int32)
+    labels = np.concatenate(labels)
+    # Class ids (per example or per pixel) as int32; rows of numbers (a box's coordinates) keep their values.
+    labels = labels.astype(np.float32) if labels.ndim > 1 and labels.dtype.kind == "f" else labels.astype(np.int32)
+    return (outputs if len(outputs) > 1 else outputs[0]), labels
 
 
 def pooled_features(model: keras.Model, data) -> tuple[np.ndarray, np.ndarray]:

@@ -25,6 +25,7 @@ from tltutor.layers import preprocessing_layers
 from tltutor.runtime import devices, distribution
 
 AUGMENTATION_NAME = "augmentation"
+POOLINGS = {"average": keras.layers.GlobalAveragePooling2D, "flatten": keras.layers.Flatten}
 BASE_NAME = "base"
 # The head of an encoder's embeddings (text, speech) starts small, as BERT's classifiers do: its
 # inputs are averaged states of small magnitude, and a Glorot-sized start leaves a logistic head on
@@ -66,7 +67,8 @@ def _augmentation_block(augmentation, seed):
 def build_transfer_model(backbone: str = backbones.OFFLINE_DEFAULT, num_classes: int = 10, *,
                          weights="imagenet", image_size: int | None = None, dropout: float = 0.2,
                          augmentation=None, freeze: bool = True, precision: str | None = "auto",
-                         learning_rate: float = 1e-3, seed: int | None = 0, strategy=None) -> keras.Model:
+                         learning_rate: float = 1e-3, seed: int | None = 0, strategy=None,
+                         pooling: str = "average") -> keras.Model:
     """A compiled transfer model with a new ``num_classes``-way head.
 
     Args:
@@ -86,8 +88,11 @@ def build_transfer_model(backbone: str = backbones.OFFLINE_DEFAULT, num_classes:
             default (``None``: Keras's global seed).
         strategy: a ``tf.distribute`` strategy or a ``keras.distribution`` distribution
             (:mod:`tltutor.runtime.distribution`); the model is built in it and trained in it later.
+        pooling: ``"average"`` (global average pooling, for classes) or ``"flatten"`` (the whole last map,
+            which keeps where things are, for boxes).
     """
     spec = backbones.get(backbone)
+    pooling = validation.check_name(pooling, POOLINGS, "pooling")
     num_classes = validation.check_num_classes(num_classes)
     image_size = validation.check_image_size(image_size or spec.default_image_size, spec)
     dropout = validation.check_fraction(dropout, "dropout")
@@ -105,7 +110,7 @@ def build_transfer_model(backbone: str = backbones.OFFLINE_DEFAULT, num_classes:
         for layer in preprocessing_layers(spec.preprocessing):
             x = layer(x)
         x = base(x, training=False)
-        x = keras.layers.GlobalAveragePooling2D(name="pooling")(x)
+        x = POOLINGS[pooling](name="pooling")(x)
         x = keras.layers.Dropout(dropout, name="head_dropout")(x)
         outputs = keras.layers.Dense(num_classes, dtype="float32", name="classifier")(x)
         model = keras.Model(inputs, outputs, name=f"{spec.name}_transfer")
@@ -255,6 +260,68 @@ def build_segmentation_model(backbone: str = backbones.OFFLINE_DEFAULT, num_clas
         freezing.unfreeze(model, keep_batchnorm_frozen=weights is not None)
     compiling.compile_model(model, learning_rate)
     return model
+
+
+def build_localisation_model(backbone: str = backbones.OFFLINE_DEFAULT, num_classes: int = 5, *,
+                             weights="imagenet", image_size: int = 96, dropout: float = 0.2, box_weight: float = 5.0,
+                             freeze: bool = True, precision: str | None = "auto",
+                             learning_rate: float = compiling.HEAD_LEARNING_RATE, seed: int | None = 0) -> keras.Model:
+    """A compiled model that gives one class and one box per image: classification plus localisation.
+
+    The layout of :func:`build_transfer_model` with the base's last map flattened instead of averaged
+    (an average forgets where things are), and a ``classifier`` of ``num_classes + 4`` outputs: class
+    logits, then the box (:class:`tltutor.compiling.BoxAndClassLoss`). Train it with the usual verbs on
+    ``(images, box_targets(boxes, labels, image_size, num_classes))``; read its predictions with
+    :func:`predict_boxes`.
+
+    Examples:
+        >>> import tltutor as tl
+        >>> model = tl.models.build_localisation_model(num_classes=5, image_size=96)
+        >>> model.output_shape, type(model.loss).__name__
+        ((None, 9), 'BoxAndClassLoss')
+    """
+    num_classes = validation.check_positive_int(num_classes, "num_classes")
+    model = build_transfer_model(backbone, num_classes + 4, weights=weights, image_size=image_size, dropout=dropout,
+                                 freeze=freeze, precision=precision, learning_rate=learning_rate, seed=seed,
+                                 pooling="flatten")
+    # Flattened maps are thousands of numbers: a Glorot-sized start gives box outputs far from 0..1.
+    model.get_layer("classifier").kernel_initializer = keras.initializers.get(SMALL_HEAD)
+    if seed is not None:
+        reinitialize_head(model, seed)
+    return compiling.compile_model(model, learning_rate, loss=compiling.BoxAndClassLoss(num_classes, box_weight),
+                                   metrics=None)
+
+
+def box_targets(boxes, labels, image_size: int, num_classes: int) -> np.ndarray:
+    """Rows ``class, x1, y1, x2, y2`` (the box as shares of the image side) for :func:`build_localisation_model`.
+
+    ``boxes`` are one ``x1, y1, x2, y2`` in pixels per image (or ``(N, 1, 4)``, as
+    :func:`tltutor.data.scenes.scenes` gives them), ``labels`` one class per image; both are checked.
+
+    Examples:
+        >>> box_targets([[0, 24, 48, 96]], [2], image_size=96, num_classes=5).tolist()
+        [[2.0, 0.0, 0.25, 0.5, 1.0]]
+    """
+    from tltutor.data import scenes
+
+    boxes = scenes.check_boxes(np.asarray(boxes, np.float32).reshape(-1, 4), image_size)
+    labels = validation.check_labels(np.asarray(labels).reshape(-1), num_classes)
+    if len(labels) != len(boxes):
+        raise validation.InvalidArgumentError(f"{len(boxes)} boxes and {len(labels)} labels: give one of each per image")
+    return np.concatenate([labels[:, None].astype(np.float32), boxes / image_size], axis=1)
+
+
+def predict_boxes(model: keras.Model, images, batch_size: int = 64) -> tuple[np.ndarray, np.ndarray]:
+    """``(boxes, labels)`` of a :func:`build_localisation_model`: one box ``x1, y1, x2, y2`` in pixels (clipped to
+    the image, its corners put in order) and one class per image."""
+    loss = getattr(model, "loss", None)
+    if not isinstance(loss, compiling.BoxAndClassLoss):
+        raise validation.InvalidArgumentError("this model predicts no boxes: build it with build_localisation_model")
+    outputs = predict_in_batches(model, np.asarray(images, np.float32), batch_size)
+    shares = np.clip(outputs[:, loss.num_classes:], 0.0, 1.0)
+    corners = np.stack([np.minimum(shares[:, 0], shares[:, 2]), np.minimum(shares[:, 1], shares[:, 3]),
+                        np.maximum(shares[:, 0], shares[:, 2]), np.maximum(shares[:, 1], shares[:, 3])], axis=1)
+    return corners * model.input_shape[1], np.argmax(outputs[:, :loss.num_classes], axis=1)
 
 
 def is_dense(model: keras.Model) -> bool:

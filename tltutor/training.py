@@ -186,8 +186,18 @@ def check_data_fits_model(model: keras.Model, data, what: str = "training data")
             f"load_dataset(image_size={expected[0]}) or build the model with image_size={shape[0] if shape else '?'}; "
             "images must be RGB (3 channels) in 0..255."
         )
+    loss = getattr(model, "loss", None)
+    labels = keras.ops.convert_to_numpy(labels)
+    if isinstance(loss, compiling.BoxAndClassLoss):  # rows of class and box (tltutor.models.box_targets)
+        if labels.ndim != 2 or labels.shape[1] != 5 or not np.isfinite(labels).all() or (labels[:, 1:] < 0).any() \
+                or (labels[:, 1:] > 1).any():
+            raise validation.InvalidArgumentError(
+                f"a localisation model trains on rows of class, x1, y1, x2, y2 with the box as shares of the image "
+                f"side, got an array of shape {labels.shape}: make them with tl.models.box_targets")
+        validation.check_labels(labels[:, 0], loss.num_classes)
+        return
     num_classes = int(model.outputs[0].shape[-1])
-    validation.check_labels(keras.ops.convert_to_numpy(labels).reshape(-1), num_classes)
+    validation.check_labels(labels.reshape(-1), num_classes)
 
 
 def _fit(model, train, validation_data, epochs, callbacks, *, checkpoint_dir=None, phase="train", batch_size=32,
