@@ -196,3 +196,26 @@ def test_early_stopping_payoff(precision):
         assert math.isfinite(row["test_nll"]) and row["test_accuracy"] > CHANCE + 0.05, row
     last, stopped = (stopping.arm_name(name, 0.2) for name in (stopping.LAST_EPOCH, stopping.EARLY_STOPPING))
     assert study.values(stopped, "best_epoch") == study.values(last, "best_epoch")
+
+
+def test_dense_and_box_heads_stay_finite_and_learn(precision):
+    rng = np.random.default_rng(0)
+    images = rng.uniform(0, 100, (32, 32, 32, 3)).astype("float32")
+    masks = np.zeros((32, 32, 32), np.int32)
+    boxes = np.zeros((32, 4), np.float32)
+    for index in range(32):
+        top, left = rng.integers(0, 16, 2)
+        masks[index, top:top + 12, left:left + 12] = 1
+        images[index, top:top + 12, left:left + 12] += 150.0
+        boxes[index] = (left, top, left + 12, top + 12)
+    model = models.build_segmentation_model(num_classes=1, image_size=32)
+    assert model.get_layer("decoder").dtype_policy.name == precision and model.output.dtype == "float32"
+    history = training.train_head(model, (images, masks), None, epochs=20, batch_size=16, learning_rate=3e-3,
+                                  progress=False)
+    assert _finite(history) and _all_weights_finite(model), history.metric("loss")
+    predicted = np.argmax(models.predict_in_batches(model, images), axis=-1)
+    assert (predicted[masks == 1] == 1).mean() > 0.5, "the bright squares are found"
+    boxes_model = models.build_localisation_model(num_classes=1, image_size=32)
+    history = training.train_head(boxes_model, (images, models.box_targets(boxes, np.zeros(32), 32, 1)), None,
+                                  epochs=5, batch_size=16, progress=False)
+    assert _finite(history) and np.isfinite(models.predict_boxes(boxes_model, images[:4])[0]).all()

@@ -141,7 +141,7 @@ DATASETS = {card.name: card for card in (
          "signs and the like) on a tinted texture crop, with exact per-pixel class masks and tight boxes; test scenes "
          "use held-out stamps and the textures' held-out halves",
          "as tuxpaint_photos: ship scenes or figures made from them only under the GPL",
-         "Bill Kendrick and the Tux Paint contributors; Ronneberger et al., U-Net, MICCAI 2015"),
+         "Bill Kendrick and the Tux Paint contributors"),
     Card("tuxpaint_recordings", "dataset", TUXPAINT, "GPL-2.0-or-later",
          "480 recordings of people reading stamp descriptions aloud, 60 in each of eight languages",
          "voices of people the package's changelog names: released by them under the GPL, but a voice is personal "

@@ -55,7 +55,8 @@ class LayerwiseAdam(keras.optimizers.Adam):
 
 @keras.saving.register_keras_serializable(package="tltutor")
 class BoxAndClassLoss(keras.losses.Loss):
-    """One class and one box per image, from ``num_classes + 4`` outputs (:func:`tltutor.models.build_localisation_model`).
+    """One class and one box per image, from ``num_classes + 4`` outputs
+    (:func:`tltutor.models.build_localisation_model`).
 
     The first ``num_classes`` outputs are class logits, scored by cross-entropy; the last four are the box
     ``x1, y1, x2, y2`` as shares of the image side, scored by their mean absolute error times

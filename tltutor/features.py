@@ -153,6 +153,19 @@ def computing_model(part: keras.Model, fingerprint: str | None = None) -> keras.
     return model
 
 
+def label_rows(batch_labels) -> np.ndarray:
+    """One batch's labels as rows, one per example: a class id (``(N,)``), or a mask or a box's numbers kept whole."""
+    batch_labels = np.asarray(keras.ops.convert_to_numpy(batch_labels))
+    return batch_labels if batch_labels.ndim > 1 and batch_labels[0].size > 1 else batch_labels.reshape(-1)
+
+
+def joined_labels(rows: list) -> np.ndarray:
+    """Batches of :func:`label_rows` joined: class ids (per example or per pixel) as int32, a box's numbers as
+    float32."""
+    labels = np.concatenate(rows)
+    return labels.astype(np.float32) if labels.ndim > 1 and labels.dtype.kind == "f" else labels.astype(np.int32)
+
+
 def outputs_of(part: keras.Model, data):
     """``(outputs, labels)`` of a frozen model ``part`` for every example of ``data``, in order.
 
@@ -174,9 +187,7 @@ def outputs_of(part: keras.Model, data):
             if input_key not in rows and input_key not in missing_keys:
                 missing_keys.add(input_key)
                 missing_inputs.append((input_key, example))
-        batch_labels = np.asarray(keras.ops.convert_to_numpy(batch_labels))
-        per_pixel = batch_labels.ndim > 1 and batch_labels[0].size > 1  # segmentation masks keep their shape
-        labels.append(batch_labels if per_pixel else batch_labels.reshape(-1))
+        labels.append(label_rows(batch_labels))
     validation.check_not_empty(len(keys))
     if missing_inputs:
         computed = models.predict_in_batches(computing_model(part, fingerprint),
@@ -190,10 +201,7 @@ def outputs_of(part: keras.Model, data):
                 cache.add(key, input_key, row)
         rows = {**rows, **new_rows}
     outputs = [np.stack([rows[input_key][position] for input_key in keys]) for position in range(len(rows[keys[0]]))]
-    labels = np.concatenate(labels)
-    # Class ids (per example or per pixel) as int32; rows of numbers (a box's coordinates) keep their values.
-    labels = labels.astype(np.float32) if labels.ndim > 1 and labels.dtype.kind == "f" else labels.astype(np.int32)
-    return (outputs if len(outputs) > 1 else outputs[0]), labels
+    return (outputs if len(outputs) > 1 else outputs[0]), joined_labels(labels)
 
 
 def pooled_features(model: keras.Model, data) -> tuple[np.ndarray, np.ndarray]:

@@ -26,6 +26,8 @@ from tltutor.runtime import devices, distribution
 
 AUGMENTATION_NAME = "augmentation"
 POOLINGS = {"average": keras.layers.GlobalAveragePooling2D, "flatten": keras.layers.Flatten}
+DECODER_NAME = "decoder"
+DENSE_STRIDES = (4, 8, 16, 32)  # the feature maps a dense decoder reads: every 2× from a quarter of the image down
 BASE_NAME = "base"
 # The head of an encoder's embeddings (text, speech) starts small, as BERT's classifiers do: its
 # inputs are averaged states of small magnitude, and a Glorot-sized start leaves a logistic head on
@@ -162,10 +164,6 @@ def build_on_base(base: keras.Model, num_classes: int, *, dropout: float = 0.1, 
     return model
 
 
-DECODER_NAME = "decoder"
-DENSE_STRIDES = (4, 8, 16, 32)  # the feature maps a dense decoder reads: every 2× from a quarter of the image down
-
-
 def feature_taps(base: keras.Model, strides=DENSE_STRIDES) -> list[str]:
     """The names of the base's last layer at each of ``strides`` (image side / map side), shallow first.
 
@@ -187,8 +185,9 @@ def feature_taps(base: keras.Model, strides=DENSE_STRIDES) -> list[str]:
             taps[size // shape[1]] = layer.name
     if len(taps) < 2:
         raise validation.InvalidArgumentError(
-            f"the base gives feature maps at strides {sorted(taps)} of {list(strides)} at {size} px: a dense decoder "
-            f"needs at least two. Use a larger image_size (at least 64 px).")
+            f"at {size} px the base gives feature maps at strides {sorted(taps) or 'none'} of {list(strides)}: a "
+            f"dense decoder needs at least two. Use an image_size that is a multiple of 32 (e.g. 96), or another "
+            f"backbone.")
     return [taps[stride] for stride in sorted(taps)]
 
 
@@ -307,7 +306,8 @@ def box_targets(boxes, labels, image_size: int, num_classes: int) -> np.ndarray:
     boxes = scenes.check_boxes(np.asarray(boxes, np.float32).reshape(-1, 4), image_size)
     labels = validation.check_labels(np.asarray(labels).reshape(-1), num_classes)
     if len(labels) != len(boxes):
-        raise validation.InvalidArgumentError(f"{len(boxes)} boxes and {len(labels)} labels: give one of each per image")
+        raise validation.InvalidArgumentError(f"{len(boxes)} boxes and {len(labels)} labels: give one of each "
+                                              "per image")
     return np.concatenate([labels[:, None].astype(np.float32), boxes / image_size], axis=1)
 
 

@@ -197,6 +197,15 @@ def check_data_fits_model(model: keras.Model, data, what: str = "training data")
         validation.check_labels(labels[:, 0], loss.num_classes)
         return
     num_classes = int(model.outputs[0].shape[-1])
+    if models.is_dense(model):  # one mask per image, as large as the model's output
+        from tltutor.data import scenes
+
+        scenes.check_masks(labels, num_classes - 1, tuple(model.outputs[0].shape[1:3]))
+        return
+    if labels.ndim > 2 or (labels.ndim == 2 and labels.shape[1] != 1):
+        raise validation.InvalidArgumentError(
+            f"the {what}'s labels have shape {labels.shape}: give one class index per example, shape (N,). "
+            "One-hot rows? Pass labels.argmax(axis=1).")
     validation.check_labels(labels.reshape(-1), num_classes)
 
 
@@ -495,9 +504,9 @@ def predict_logits(model: keras.Model, data) -> tuple[np.ndarray, np.ndarray]:
         outputs, labels = [], []
         for images, batch_labels in batches.iterate(data):
             outputs.append(models.predict_batch(model, images))
-            labels.append(np.asarray(keras.ops.convert_to_numpy(batch_labels)).reshape(-1))
+            labels.append(features.label_rows(batch_labels))
         validation.check_not_empty(len(outputs))
-        return np.concatenate(labels).astype(np.int32), np.concatenate(outputs)
+        return features.joined_labels(labels), np.concatenate(outputs)
     bottom, top = part
     kept, labels = features.outputs_of(bottom, data)
     return labels, models.predict_in_batches(top, kept, 256)

@@ -73,7 +73,8 @@ def _stamps(folder: str) -> tuple[tuple[tuple[Path, ...], ...], tuple[str, ...]]
 
 
 @functools.lru_cache(maxsize=2)
-def _distractors(folder: str) -> tuple[Path, ...]:
+def _distractors(folder: str) -> tuple[tuple[Path | None, ...], int]:
+    """The manifest's distractors in its order, ``None`` where one is missing or differs; and how many were found."""
     found, skipped, _ = sources.manifest_files(folder, DISTRACTOR_MANIFEST)
     if skipped:
         warnings.warn(f"{len(skipped)} distractor stamps are missing or differ from tltutor's manifest and were left "
@@ -81,17 +82,19 @@ def _distractors(folder: str) -> tuple[Path, ...]:
     if len(found) < MINIMUM_STAMPS:
         raise DatasetError(f"only {len(found)} distractor stamps match tltutor's manifest: install Debian's "
                            f"{sources.PHOTO_PACKAGE} 2022.06.04 (apt-get install -y {sources.PHOTO_PACKAGE})")
-    return tuple(path for path, _ in found)
+    present = {path.relative_to(folder).as_posix(): path for path, _ in found}
+    return tuple(present.get(row[0]) for row in sources.manifest_rows(DISTRACTOR_MANIFEST)), len(found)
 
 
 def distractor_paths(split: str = "train", folder: Path | str | None = None) -> list[Path]:
-    """The distractor stamps a ``split`` draws from (photographs of none of the classes), held out as the classes' are."""
+    """The distractor stamps a ``split`` draws from (photographs of none of the classes), held out as the
+    classes' are: the split is made on the manifest's rows, so a missing stamp moves no other."""
     split = validation.check_name(split, SPLITS, "scene split")
-    stamps = _distractors(str(sources._photo_folder(folder)))
+    stamps, _ = _distractors(str(sources._photo_folder(folder)))
     order = np.random.default_rng(len(stamps)).permutation(len(stamps))
     held_out = max(1, round(TEST_SHARE * len(stamps)))
     chosen = order[:held_out] if split == "test" else order[held_out:]
-    return [stamps[index] for index in sorted(chosen)]
+    return [stamps[index] for index in sorted(chosen) if stamps[index] is not None]
 
 
 def stamp_paths(split: str = "train", folder: Path | str | None = None) -> tuple[list[Path], np.ndarray, tuple[str, ...]]:

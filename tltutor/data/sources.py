@@ -123,6 +123,12 @@ def _photo(path: Path, size: int) -> np.ndarray:
     return np.asarray(square.convert("RGB").resize((size, size), Image.LANCZOS))
 
 
+def manifest_rows(manifest: str) -> list[list[str]]:
+    """The rows ``[path, class, sha256]`` of a shipped manifest, in its order."""
+    lines = (resources.files("tltutor") / "assets" / manifest).read_text().splitlines()[1:]
+    return [line.split("\t") for line in lines if line.strip()]
+
+
 def manifest_files(folder: Path | str, manifest: str) -> tuple[list[tuple[Path, int]], list[str], tuple[str, ...]]:
     """``(found, skipped, class names)`` of a shipped manifest (``path<TAB>class<TAB>sha256`` rows, one header line).
 
@@ -130,8 +136,7 @@ def manifest_files(folder: Path | str, manifest: str) -> tuple[list[tuple[Path, 
     sha256, in the manifest's order; ``skipped`` the relative paths missing or different; the class
     names are every class the manifest lists, found or not.
     """
-    lines = (resources.files("tltutor") / "assets" / manifest).read_text().splitlines()[1:]
-    rows = [line.split("\t") for line in lines if line.strip()]
+    rows = manifest_rows(manifest)
     class_names = tuple(dict.fromkeys(row[1] for row in rows))
     found, skipped = [], []
     for relative, class_name, expected in rows:

@@ -2,8 +2,8 @@
 
 The scenes (:func:`tltutor.data.scenes.scenes`) paste one of Tux Paint's cut-out photographs onto a
 tinted texture, over two photographed distractors of no class, so every pixel's class and every
-object's box are known exactly; the test scenes use stamps that no training scene shows. The strategies (:data:`STRATEGIES`), each on the same scenes of a
-seed:
+object's box are known exactly; the test scenes use stamps that no training scene shows. The
+strategies (:data:`STRATEGIES`), each on the same scenes of a seed:
 
 - ``background_subtraction``: the classic pipeline without a network. A pixel whose colour (its
   chromaticity, brightness divided out) differs from the scene border's by more than a threshold is
@@ -34,6 +34,7 @@ from __future__ import annotations
 import time
 
 import numpy as np
+from scipy import ndimage
 
 from tltutor import batchnorm, freezing, models, state, training, validation
 from tltutor.data import pipelines, scenes as scene_data
@@ -73,6 +74,8 @@ def mean_iou(predicted, masks, num_classes: int) -> float:
         0.583
     """
     predicted, masks = np.asarray(predicted), np.asarray(masks)
+    num_classes = validation.check_positive_int(num_classes, "num_classes (object classes, background not counted)")
+    validation.check_not_empty(masks.size, "masks")
     if predicted.shape != masks.shape:
         raise validation.InvalidArgumentError(f"predicted masks {predicted.shape} and true masks {masks.shape} differ "
                                               "in shape: give one predicted class id per pixel")
@@ -85,22 +88,25 @@ def mean_iou(predicted, masks, num_classes: int) -> float:
 
 
 def foreground_iou(predicted, masks) -> float:
-    """The IoU of object pixels (any class) against the background: where the objects are, whatever they are."""
+    """The IoU of object pixels (any class) against the background: where the objects are, whatever they are.
+
+    Where neither mask has an object pixel the two agree perfectly: 1.0.
+    """
     predicted, masks = np.asarray(predicted) > 0, np.asarray(masks) > 0
-    return float(np.count_nonzero(predicted & masks) / max(np.count_nonzero(predicted | masks), 1))
+    union = np.count_nonzero(predicted | masks)
+    return float(np.count_nonzero(predicted & masks) / union) if union else 1.0
 
 
 def scene_ious(predicted, masks, num_classes: int) -> np.ndarray:
     """Each scene's own mean IoU (over the classes present in it or predicted in it): to find the best and
     worst predicted scenes."""
-    return np.array([mean_iou(guess, truth, num_classes) for guess, truth in zip(np.asarray(predicted), np.asarray(masks))])
+    return np.array([mean_iou(guess, truth, num_classes)
+                     for guess, truth in zip(np.asarray(predicted), np.asarray(masks))])
 
 
 def boxes_from_masks(predicted) -> tuple[np.ndarray, np.ndarray]:
     """``(boxes, labels)``: per mask, the box ``x1, y1, x2, y2`` (exclusive) around its largest object region and
     the region's most frequent class (``class id - 1``); ``-1`` and an empty box where nothing was predicted."""
-    from scipy import ndimage  # scipy comes with scikit-learn
-
     predicted = np.asarray(predicted)
     boxes = np.zeros((len(predicted), 4), np.float32)
     labels = np.full(len(predicted), -1, np.int32)
@@ -115,6 +121,10 @@ def boxes_from_masks(predicted) -> tuple[np.ndarray, np.ndarray]:
     return boxes, labels
 
 
+def _area(boxes: np.ndarray) -> np.ndarray:
+    return (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+
+
 def box_iou(first, second) -> np.ndarray:
     """The IoU of each pair of boxes ``x1, y1, x2, y2`` (rows of ``first`` and ``second``); 0 for an empty box.
 
@@ -126,13 +136,15 @@ def box_iou(first, second) -> np.ndarray:
     width = np.clip(np.minimum(first[:, 2], second[:, 2]) - np.maximum(first[:, 0], second[:, 0]), 0, None)
     height = np.clip(np.minimum(first[:, 3], second[:, 3]) - np.maximum(first[:, 1], second[:, 1]), 0, None)
     overlap = width * height
-    area = lambda boxes: (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])  # noqa: E731
-    union = area(first) + area(second) - overlap
+    union = _area(first) + _area(second) - overlap
     return np.where(union > 0, overlap / np.where(union > 0, union, 1), 0.0)
 
 
 def scores(predicted, test: scene_data.Scenes) -> dict[str, float]:
     """Every score of predicted masks on ``test`` scenes (one object each): mask IoUs and box scores."""
+    if test.boxes.shape[1] != 1:
+        raise validation.InvalidArgumentError(f"the scenes have {test.boxes.shape[1]} objects each: the box scores "
+                                              "read one box per mask, so score scenes made with objects=1")
     boxes, labels = boxes_from_masks(predicted)
     overlaps = box_iou(boxes, test.boxes[:, 0])
     hits = (overlaps >= BOX_IOU_THRESHOLD) & (labels == test.labels[:, 0])
@@ -145,9 +157,8 @@ def _colour_distance(images: np.ndarray) -> np.ndarray:
     """Each pixel's chromaticity distance from the median chromaticity of its scene's border."""
     pixels = images.astype(np.float32) + 1.0
     chroma = pixels / pixels.sum(axis=-1, keepdims=True)
-    border = np.concatenate([chroma[:, :2].reshape(len(images), -1, 3), chroma[:, -2:].reshape(len(images), -1, 3),
-                             chroma[:, :, :2].reshape(len(images), -1, 3), chroma[:, :, -2:].reshape(len(images), -1, 3)],
-                            axis=1)
+    edges = (chroma[:, :2], chroma[:, -2:], chroma[:, :, :2], chroma[:, :, -2:])
+    border = np.concatenate([edge.reshape(len(images), -1, 3) for edge in edges], axis=1)
     return np.linalg.norm(chroma - np.median(border, axis=1)[:, None, None], axis=-1)
 
 
@@ -188,8 +199,6 @@ class BackgroundSubtraction:
 
     @staticmethod
     def _objects(distances: np.ndarray, threshold: float) -> np.ndarray:
-        from scipy import ndimage
-
         found = np.zeros(distances.shape, bool)
         for index, distance in enumerate(distances):
             regions, count = ndimage.label(ndimage.binary_opening(distance > threshold))
@@ -201,6 +210,11 @@ class BackgroundSubtraction:
     def predict(self, images) -> np.ndarray:
         """Predicted masks: 0 for the background, ``class + 1`` on the object region."""
         images = np.asarray(images)
+        if images.ndim != 4 or images.shape[-1] != 3 or (images.size and images.max() <= 1.0):
+            raise validation.InvalidArgumentError(
+                f"give a stack of RGB images (N, height, width, 3) in 0..255, got shape {images.shape}"
+                + (" with values in 0..1: multiply by 255" if images.ndim == 4 and images.size and images.max() <= 1.0
+                   else ""))
         objects = self._objects(_colour_distance(images), self.threshold)
         masks = np.zeros(objects.shape, np.int32)
         for index, (image, found) in enumerate(zip(images, objects)):
@@ -237,6 +251,16 @@ def _objects_only(made: scene_data.Scenes) -> scene_data.Scenes:
                              ("object",))
 
 
+def _check_budgets(**budgets) -> None:
+    """Each budget a positive multiple of :data:`STEPS_PER_EPOCH` (training runs whole epochs of that many steps)."""
+    for name, value in budgets.items():
+        value = validation.check_positive_int(value, name)
+        if value % STEPS_PER_EPOCH:
+            raise validation.InvalidArgumentError(
+                f"{name}={value}: budgets run in epochs of {STEPS_PER_EPOCH} steps; give a multiple of "
+                f"{STEPS_PER_EPOCH}, e.g. {max(STEPS_PER_EPOCH, value // STEPS_PER_EPOCH * STEPS_PER_EPOCH)}")
+
+
 def check_sizes(sizes) -> tuple[int, ...]:
     """``sizes`` as a tuple of positive scene counts; a clear error otherwise."""
     if isinstance(sizes, (int, np.integer)):
@@ -256,7 +280,7 @@ class _Arms:
         self.decoder = None
 
     def _budget(self, total: int) -> dict:
-        return dict(epochs=max(1, total // STEPS_PER_EPOCH), batch_size=self.batch_size, early_stopping_patience=None,
+        return dict(epochs=total // STEPS_PER_EPOCH, batch_size=self.batch_size, early_stopping_patience=None,
                     progress=False, seed=self.seed)
 
     def run(self, strategy: str):
@@ -269,7 +293,8 @@ class _Arms:
             return model, history.steps
         if strategy == "random":
             model = _pooled_model(None, num_classes, self.seed)
-            batchnorm.adapt_batchnorm(model, self.train.images.astype(np.float32), batch_size=min(len(self.train.images), 32))
+            batchnorm.adapt_batchnorm(model, self.train.images.astype(np.float32),
+                                      batch_size=min(len(self.train.images), 32))
             history = training.train_head(model, self.epoch, None, learning_rate=self.head_learning_rate,
                                           **self._budget(self.head_steps))
             return model, history.steps
@@ -299,6 +324,10 @@ def trained_model(strategy: str = "frozen", *, size: int = max(SIZES), seed: int
     ``size`` scenes of ``seed`` (the same scenes and budget), to look at its predictions."""
     strategy = validation.check_name(strategy, [name for name in ALL_STRATEGIES if name != "background_subtraction"],
                                      "trained strategy")
+    _check_budgets(head_steps=head_steps, steps=steps)
+    batch_size = validation.check_positive_int(batch_size, "batch_size")
+    head_learning_rate = validation.check_number(head_learning_rate, "head_learning_rate", low=0, high=1,
+                                                 low_inclusive=False)
     drawn = scene_data.scenes(validation.check_positive_int(size, "size"), image_size=IMAGE_SIZE, seed=seed + 1,
                               distractors=distractors)
     arms = _Arms(drawn, seed, head_steps=head_steps, steps=steps, scratch_steps=head_steps + steps,
@@ -334,6 +363,10 @@ def compare_segmentation_strategies(*, sizes=None, strategies=STRATEGIES, seeds=
     scratch_steps = validation.check_positive_int(scratch_steps if scratch_steps is not None else head_steps + steps,
                                                   "scratch_steps")
     fine_tune_sizes = check_sizes(fine_tune_sizes if fine_tune_sizes is not None else max(sizes))
+    if not set(fine_tune_sizes) <= set(sizes):
+        raise validation.InvalidArgumentError(f"fine_tune_sizes {list(fine_tune_sizes)} must be among the sizes "
+                                              f"{list(sizes)}: fine-tuning starts from that size's frozen decoder")
+    _check_budgets(head_steps=head_steps, steps=steps, scratch_steps=scratch_steps)
     batch_size = validation.check_positive_int(batch_size, "batch_size")
     head_learning_rate = validation.check_number(head_learning_rate, "head_learning_rate", low=0, high=1,
                                                  low_inclusive=False)

@@ -329,6 +329,13 @@ def plot_masks(images, masks, predicted=None, class_names=("object",), *, true_b
 
     images, masks = np.asarray(images), np.asarray(masks)
     shown_rows = (masks,) if predicted is None else (masks, np.asarray(predicted))
+    if len(class_names) > len(PALETTE):
+        raise validation.InvalidArgumentError(f"{len(class_names)} classes: plot_masks has colours for at most "
+                                              f"{len(PALETTE)}")
+    highest = max(int(np.max(shown)) if np.size(shown) else 0 for shown in shown_rows)
+    if highest > len(class_names):
+        raise validation.InvalidArgumentError(f"the masks hold class id {highest} but class_names has "
+                                              f"{len(class_names)} names (ids 1 to {len(class_names)}): pass them all")
     count = len(images)
     figure, axes = _axes(count, width=1.9 * count, height=2.3 * len(shown_rows) + 0.3, rows=len(shown_rows))
     axes = np.asarray(axes).reshape(len(shown_rows), count)
