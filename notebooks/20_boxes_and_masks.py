@@ -98,7 +98,6 @@ tl.report.plots.plot_masks(examples.images, examples.masks, class_names=class_na
 # kept maps, computed once per scene.
 
 # %%
-# NBVAL_CHECK_OUTPUT
 model = tl.models.build_segmentation_model(num_classes=len(class_names), image_size=96)
 base = model.get_layer("base")
 for name, shape in zip(tl.models.feature_taps(tl.backbones.build_base("EfficientNetLite0", image_size=96,

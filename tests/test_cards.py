@@ -18,7 +18,7 @@ def test_every_backbone_and_encoder_has_a_complete_model_card():
 
 
 def test_every_dataset_loaded_by_name_has_a_complete_data_card():
-    named = set(tl.data.BUILTIN) | {"sentiment", "tuxpaint_recordings", "rendered_digits", "tuxpaint_scenes"}
+    named = set(tl.data.BUILTIN) | {"sentiment", "tuxpaint_recordings", "rendered_digits"}
     assert named == set(cards.DATASETS)
     for name in named:
         card = tl.data.card(name)

@@ -132,16 +132,11 @@ DATASETS = {card.name: card for card in (
          "(NASA's Hubble deep field), no known copyright restrictions (stained tissue)", "scikit-image's contributors; NASA; "
          "CC0Textures; Cimpoi et al., CVPR 2015, for texture as a transfer target"),
     Card("tuxpaint_photos", "dataset", TUXPAINT, "GPL-2.0-or-later",
-         "165 photographs of animals, fruit, vegetables and flowers, cut out on transparent backgrounds",
+         "165 photographs of animals, fruit, vegetables and flowers, cut out on transparent backgrounds; lesson 20's "
+         "scenes (tltutor.data.scenes) paste them, over 84 photographed stamps of other subjects from the same "
+         "package, onto crops of the textures (whose own terms apply to those pixels)",
          "the GPL covers the images; whether a model trained on them is a derived work is unsettled, so ship the "
          "images themselves only under the GPL", "Bill Kendrick and the Tux Paint contributors"),
-    Card("tuxpaint_scenes", "dataset", TUXPAINT + "; the textures from scikit-image (see the textures card); the "
-         "scenes are composited by tltutor (tltutor.data.scenes)", "GPL-2.0-or-later (the stamps); the textures' own "
-         "terms", "scenes of one photo stamp (5 classes) over two photographed distractor stamps (84 tools, vehicles, "
-         "signs and the like) on a tinted texture crop, with exact per-pixel class masks and tight boxes; test scenes "
-         "use held-out stamps and the textures' held-out halves",
-         "as tuxpaint_photos: ship scenes or figures made from them only under the GPL",
-         "Bill Kendrick and the Tux Paint contributors"),
     Card("tuxpaint_recordings", "dataset", TUXPAINT, "GPL-2.0-or-later",
          "480 recordings of people reading stamp descriptions aloud, 60 in each of eight languages",
          "voices of people the package's changelog names: released by them under the GPL, but a voice is personal "
