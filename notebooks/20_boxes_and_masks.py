@@ -90,8 +90,9 @@ tl.report.plots.plot_masks(examples.images, examples.masks, class_names=class_na
 # ## The model: a frozen encoder, a new decoder
 #
 # `tl.models.build_segmentation_model` taps EfficientNet-Lite0 at four resolutions (the last layer at
-# each stride, found by the shapes, so any registered backbone works), adds a small U-Net decoder (48
-# channels; each step upsamples 2×, joins the next map and mixes with a separable 3 × 3 convolution),
+# each stride, found by the shapes rather than by layer names, which differ between backbones; tested on
+# EfficientNet-Lite0 and MobileNetV2), adds a small U-Net decoder (48 channels; each step upsamples 2×,
+# joins the next map and mixes with a separable 3 × 3 convolution),
 # and a 1 × 1 `classifier` that gives six numbers per pixel: the background and the five classes. The
 # output is upsampled to the image. The rest is the library you know: `freeze`, `train_head`,
 # `fine_tune` and `tl.check` work on it, and with the base frozen the decoder trains on the encoder's
