@@ -117,9 +117,15 @@ def build_transfer_model(backbone: str = backbones.OFFLINE_DEFAULT, num_classes:
         outputs = keras.layers.Dense(num_classes, dtype="float32", name="classifier")(x)
         model = keras.Model(inputs, outputs, name=f"{spec.name}_transfer")
     state.of(model).strategy = strategy
+    return _start(model, weights=weights, seed=seed, freeze=freeze, learning_rate=learning_rate)
+
+
+def _start(model: keras.Model, *, weights, seed, freeze: bool, learning_rate: float) -> keras.Model:
+    """A built model's start: its new head (and a random base's weights) drawn from ``seed``, the base frozen
+    or not, compiled."""
     state.of(model).pretrained_base = weights is not None
     if seed is not None:
-        reinitialize(model.get_layer("classifier"), seed)
+        reinitialize_head(model, seed)
         if weights is None:
             reinitialize(model.get_layer(BASE_NAME), seed + 1)
         reseed_random_layers(model, seed)
@@ -247,18 +253,7 @@ def build_segmentation_model(backbone: str = backbones.OFFLINE_DEFAULT, num_clas
         outputs = keras.layers.UpSampling2D(image_size // x.shape[1], interpolation="bilinear", dtype="float32",
                                             name="full_resolution")(x)
         model = keras.Model(inputs, outputs, name=f"{spec.name}_segmentation")
-    state.of(model).pretrained_base = weights is not None
-    if seed is not None:
-        reinitialize_head(model, seed)
-        if weights is None:
-            reinitialize(model.get_layer(BASE_NAME), seed + 1)
-    _remember_new_head(model)
-    if freeze:
-        freezing.freeze_base(model)
-    else:
-        freezing.unfreeze(model, keep_batchnorm_frozen=weights is not None)
-    compiling.compile_model(model, learning_rate)
-    return model
+    return _start(model, weights=weights, seed=seed, freeze=freeze, learning_rate=learning_rate)
 
 
 def build_localisation_model(backbone: str = backbones.OFFLINE_DEFAULT, num_classes: int = 5, *,
