@@ -18,7 +18,10 @@ def test_every_backbone_and_encoder_has_a_complete_model_card():
 
 
 def test_every_dataset_loaded_by_name_has_a_complete_data_card():
-    named = set(tl.data.BUILTIN) | {"sentiment", "tuxpaint_recordings", "rendered_digits"}
+    from tltutor.data import scenes
+
+    named = set(tl.data.BUILTIN) | {"sentiment", "tuxpaint_recordings", "rendered_digits"} | (
+        set(scenes.DATASETS) - {"tuxpaint_scenes"})  # the scenes are the tuxpaint_photos card's
     assert named == set(cards.DATASETS)
     for name in named:
         card = tl.data.card(name)

@@ -395,3 +395,18 @@ def test_line_panels_the_diagonal_and_a_class_matrix_draw_what_they_are_given():
         "1", "2", "3"]
     with pytest.raises(InvalidArgumentError, match="class names"):
         plots.plot_matrix(np.zeros((2, 3)), ["cat", "dog"])
+
+
+def test_a_log_axis_is_labelled_at_the_data_and_small_shares_are_not_squashed_under_one():
+    from tltutor.report import plots
+    from tltutor.report.statistics import spread
+
+    rows = [{"size": size, "share": 0.1 + size / 1000} for size in (20, 50, 200)]
+    figure = plots.plot_lines(rows, x="size", y="share", log_x=True)
+    assert [label.get_text() for label in figure.axes[0].get_xticklabels()] == ["20", "50", "200"]
+    figure = plots.plot_bars([{"k": k, "box_accuracy": value} for k, value in (("a", 0.2), ("b", 0.3))], x="k",
+                             y="box_accuracy")
+    assert 0.3 < figure.axes[0].get_ylim()[1] < 0.5
+    figure = plots.plot_bars([{"k": "a", "test_accuracy": 0.9}], x="k", y="test_accuracy")
+    assert figure.axes[0].get_ylim() == pytest.approx((0, 1.12))
+    assert str(spread([0, 0, 0])) == "0" and str(spread([250, 250])) == "250" and str(spread([1.0, 1.0])) == "1.000 ± 0.000"

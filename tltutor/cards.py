@@ -142,6 +142,12 @@ DATASETS = {card.name: card for card in (
          "voices of people the package's changelog names: released by them under the GPL, but a voice is personal "
          "data; do not build a model that identifies them beyond this lesson",
          "Bill Kendrick and the Tux Paint contributors"),
+    Card("oxford_iiit_pet", "dataset", "TensorFlow Datasets, which downloads it from Oxford's Visual Geometry Group "
+         "at first use (online only)", "CC BY-SA 4.0",
+         "7,349 photographs of 37 cat and dog breeds, each with a hand-drawn trimap (pet, background, outline); "
+         "tltutor reads the species, cat or dog, and the trimap (tltutor.data.scenes.oxford_pets)",
+         "share-alike with attribution; the copyright of each photograph stays with its owner",
+         "Parkhi, Vedaldi, Zisserman & Jawahar, Cats and dogs, CVPR 2012"),
     Card("sentiment", "dataset", "shipped inside tltutor: a subset of vaderSentiment 3.3.2's rated sentences", "MIT",
          "sentences from movie reviews, tweets, Amazon reviews and New York Times editorials, each rated -4 to +4 by "
          "human raters", "the tweets were public posts by people who did not write them for research",

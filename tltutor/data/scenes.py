@@ -11,6 +11,10 @@ Held out means held out: each class's stamps are split once, so ``split="test"``
 stamps (and texture crops) that ``split="train"`` scenes never show, and a score on them measures
 generalisation, not memory of a cut-out.
 
+Online, :func:`oxford_pets` gives the same :class:`Scenes` from real photographs with hand-drawn
+masks: the Oxford-IIIT pets (via tfds, for Colab), whose classes are the two species. :func:`draw`
+takes either by name (:data:`DATASETS`).
+
 Example (needs the Debian package)::
 
     train = tl.data.scenes.scenes(50, seed=0)
@@ -28,7 +32,7 @@ import numpy as np
 from PIL import Image
 
 from tltutor import validation
-from tltutor.data import sources
+from tltutor.data import sources, tfds_source
 from tltutor.errors import DatasetError
 
 SPLITS = ("train", "test")
@@ -38,6 +42,7 @@ ALPHA_THRESHOLD = 128  # a pixel belongs to the object where its stamp's alpha r
 MINIMUM_STAMPS = 4  # per class, so that both splits have some
 DISTRACTOR_MANIFEST = "tuxpaint_distractors.tsv"  # photographed stamps of none of the classes: tools, vehicles, signs
 DISTRACTORS = 2
+DATASETS = ("tuxpaint_scenes", tfds_source.PETS)  # what :func:`draw` takes: offline composites, or the pets online
 
 
 @dataclass(frozen=True)
@@ -219,3 +224,62 @@ def check_boxes(boxes, image_size: int) -> np.ndarray:
             f"box {flat[bad[0]].tolist()} (number {int(bad[0])}) is not inside a {image_size}-pixel image with "
             f"x1 < x2 and y1 < y2: boxes are x1, y1, x2, y2 in pixels")
     return boxes
+
+
+def pets_from_trimaps(images, trimaps, species, species_names) -> Scenes:
+    """Oxford-IIIT pets as :class:`Scenes`: a pet's pixels, its outline included, take its species' class
+    (``species + 1``), the rest is background; its box is its mask's extent."""
+    images, trimaps, species = np.asarray(images, np.uint8), np.asarray(trimaps), np.asarray(species, np.int32)
+    if trimaps.shape != images.shape[:3] or species.shape != images.shape[:1]:
+        raise validation.InvalidArgumentError(f"{images.shape[0]} images of {images.shape[1:3]} need as many trimaps of "
+                                              f"that size and species; got {trimaps.shape} and {species.shape}")
+    pet = np.isin(trimaps, (tfds_source.PET_TRIMAP["pet"], tfds_source.PET_TRIMAP["outline"]))
+    empty = np.flatnonzero(~pet.any(axis=(1, 2)))
+    if empty.size:
+        raise DatasetError(f"pet {int(empty[0])} has no pet pixels in its trimap (values "
+                           f"{sorted(np.unique(trimaps[empty[0]]).tolist())}); expected {tfds_source.PET_TRIMAP}")
+    masks = np.where(pet, species[:, None, None] + 1, 0).astype(np.int32)
+    boxes = np.empty((len(images), 1, 4), np.float32)
+    for index, inside in enumerate(pet):
+        rows, columns = np.nonzero(inside)
+        boxes[index, 0] = (columns.min(), rows.min(), columns.max() + 1, rows.max() + 1)
+    return Scenes(images, masks, boxes, species[:, None].copy(), tuple(species_names))
+
+
+@functools.lru_cache(maxsize=3)
+def _pets(split: str, image_size: int, data_dir: str | None) -> Scenes:
+    return pets_from_trimaps(*tfds_source.load_pet_masks(split, image_size, data_dir))
+
+
+def oxford_pets(count: int, *, split: str = "train", image_size: int = 96, seed: int = 0,
+                data_dir: str | None = None) -> Scenes:
+    """``count`` of the Oxford-IIIT pets of ``split`` (``train``, ``validation`` or ``test``), drawn by ``seed``:
+    real photographs with hand-drawn masks, in two classes, cat and dog (CC BY-SA 4.0; Parkhi et al. 2012).
+
+    Downloaded by tfds (about 800 MB) at first use and kept in memory per split and size; offline, a
+    DownloadError within seconds, with the offline alternative. The three splits share no photograph.
+    """
+    count = validation.check_positive_int(count, "count")
+    image_size = validation.check_positive_int(image_size, "image_size", minimum=32)
+    split = validation.check_name(split, tfds_source.PET_SPLITS, "pets split")
+    pets = _pets(split, image_size, data_dir)
+    if count > len(pets.images):
+        raise validation.InvalidArgumentError(f"count={count}: the pets' {split} split has {len(pets.images)} photographs")
+    chosen = np.random.default_rng([seed, list(tfds_source.PET_SPLITS).index(split)]).permutation(len(pets.images))[:count]
+    return Scenes(pets.images[chosen], pets.masks[chosen], pets.boxes[chosen], pets.labels[chosen], pets.class_names)
+
+
+def draw(dataset: str, count: int, *, split: str = "train", image_size: int = 96, seed: int = 0,
+         distractors: int = DISTRACTORS) -> Scenes:
+    """``count`` scenes of ``dataset`` (:data:`DATASETS`) for ``split``: ``train``, ``validation`` or ``test``.
+
+    ``tuxpaint_scenes`` (offline) are :func:`scenes`, validation ones drawn from the training stamps
+    with ``distractors`` clutter each; ``oxford_iiit_pet`` (online) are :func:`oxford_pets`, where
+    ``distractors`` does not apply.
+    """
+    dataset = validation.check_name(dataset, DATASETS, "scene dataset")
+    split = validation.check_name(split, tfds_source.PET_SPLITS, "scene split")
+    if dataset == tfds_source.PETS:
+        return oxford_pets(count, split=split, image_size=image_size, seed=seed)
+    return scenes(count, split="test" if split == "test" else "train", image_size=image_size, seed=seed,
+                  distractors=distractors)

@@ -1,7 +1,9 @@
-"""Image-classification datasets from TensorFlow Datasets (tf_flowers, cats_vs_dogs, beans, ...).
+"""Datasets from TensorFlow Datasets: image classification (tf_flowers, cats_vs_dogs, beans, ...) and the
+Oxford-IIIT pets' masks.
 
-Offline, tfds retries for minutes before failing. :func:`load` checks first whether the data is
-prepared locally and whether the download host answers, so that it fails within seconds.
+Offline, tfds retries for minutes before failing. :func:`load` and :func:`load_pet_masks` check
+first whether the data is prepared locally and whether the download host answers, so that they fail
+within seconds.
 """
 
 from __future__ import annotations
@@ -14,6 +16,10 @@ from tltutor.data.sources import ArraySource
 from tltutor.errors import DatasetError
 
 DOWNLOAD_HOST = "storage.googleapis.com"
+DOWNLOAD_HOSTS = {"oxford_iiit_pet": "thor.robots.ox.ac.uk"}  # tfds fetches these from their authors, not Google
+PETS = "oxford_iiit_pet"
+PET_SPLITS = {"train": "train[:90%]", "validation": "train[90%:]", "test": "test"}  # tfds's own train split, held apart
+PET_TRIMAP = {"pet": 1, "background": 2, "outline": 3}  # the pets' masks: each pixel one of these
 
 
 def _builder(name: str, data_dir=None):
@@ -32,17 +38,23 @@ def _is_prepared(builder) -> bool:
     return tf.io.gfile.exists(f"{builder.data_dir}/dataset_info.json")
 
 
+def _prepared_builder(name: str, data_dir, instead: str):
+    """The builder of ``name``, downloaded and prepared first if it is not yet; offline, a DownloadError in seconds."""
+    builder = _builder(name, data_dir)
+    if not _is_prepared(builder):
+        what = f"the tfds dataset {name!r}"
+        downloads.check_reachable(DOWNLOAD_HOSTS.get(name, DOWNLOAD_HOST), what=what,
+                                  instead=f"Prepare it on a machine with network, or {instead}.")
+        with downloads.guarded_download(what, cache_folder=builder.data_dir):
+            builder.download_and_prepare()
+    return builder
+
+
 def load(name: str, image_size: int, data_dir=None) -> ArraySource:
     """Load ``name`` as resized uint8 arrays: the train split as the pool, a test split if it has one."""
     import tensorflow as tf  # tfds datasets are TensorFlow datasets
 
-    builder = _builder(name, data_dir)
-    if not _is_prepared(builder):
-        what = f"the tfds dataset {name!r}"
-        downloads.check_reachable(DOWNLOAD_HOST, what=what, instead="Prepare it on a machine with network, "
-                                  "or pass dataset='folder:<path>' with your own images.")
-        with downloads.guarded_download(what, cache_folder=builder.data_dir):
-            builder.download_and_prepare()
+    builder = _prepared_builder(name, data_dir, "pass dataset='folder:<path>' with your own images")
     features = builder.info.features
     if "label" not in features or "image" not in features:
         raise DatasetError(f"tfds dataset {name!r} is not an image-classification dataset (no 'image' and 'label')")
@@ -65,3 +77,29 @@ def load(name: str, image_size: int, data_dir=None) -> ArraySource:
     if "test" in splits:
         x_test, y_test = as_arrays("test")
     return ArraySource(name, x_pool, y_pool, x_test, y_test, class_names, f"tfds {name}: {len(x_pool)} train images")
+
+
+def load_pet_masks(split: str, image_size: int, data_dir=None) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple]:
+    """The Oxford-IIIT pets of ``split`` (``train``, ``validation`` or ``test``; validation is the last tenth
+    of tfds's train split, which ``train`` leaves out) as ``(images, trimaps, species, species names)``:
+    images resized to ``image_size`` (uint8), their masks resized by nearest neighbour and holding
+    :data:`PET_TRIMAP`'s values, and each pet's species (0 cat, 1 dog)."""
+    import tensorflow as tf  # tfds datasets are TensorFlow datasets
+
+    split = validation.check_name(split, PET_SPLITS, "pets split")
+    builder = _prepared_builder(PETS, data_dir, "use the offline scenes, tl.data.scenes.scenes(...)")
+
+    def resized(example):
+        image = tf.image.resize(example["image"], (image_size, image_size))
+        trimap = tf.image.resize(example["segmentation_mask"], (image_size, image_size), method="nearest")
+        return tf.cast(image, tf.uint8), tf.cast(trimap[..., 0], tf.uint8), example["species"]
+
+    images, trimaps, species = [], [], []
+    for image_batch, trimap_batch, species_batch in builder.as_dataset(split=PET_SPLITS[split]).map(resized).batch(256):
+        images.append(image_batch.numpy())
+        trimaps.append(trimap_batch.numpy())
+        species.append(species_batch.numpy())
+    if not images:
+        raise DatasetError(f"the tfds dataset {PETS!r} has no examples in {PET_SPLITS[split]!r}")
+    names = tuple(name.lower() for name in builder.info.features["species"].names)
+    return np.concatenate(images), np.concatenate(trimaps), np.concatenate(species).astype(np.int32), names

@@ -23,6 +23,9 @@ IoU ignoring its class, and for boxes (read from each predicted mask, the box ar
 object region) the box IoU and the share of scenes whose box overlaps the true one by IoU ≥ 0.5 with
 the right class.
 
+``dataset="oxford_iiit_pet"`` runs the same comparison online on the Oxford-IIIT pets (real photographs
+with hand-drawn masks; two classes, cat and dog), e.g. on Colab.
+
 Example (needs the Debian package)::
 
     comparison = tl.lessons.segmentation.compare_segmentation_strategies(sizes=(20,), seeds=(0,))
@@ -46,6 +49,7 @@ STRATEGIES = ("background_subtraction", "random", "frozen", "head_only", "fine_t
 ALL_STRATEGIES = (*STRATEGIES, "scratch")
 SIZES = (20, 50, 200)
 QUICK_SIZES = (20,)
+DATASET = "tuxpaint_scenes"
 IMAGE_SIZE = 96
 HEAD_STEPS = 250
 HEAD_LEARNING_RATE = 3e-3
@@ -319,7 +323,7 @@ class _Arms:
 
 def trained_model(strategy: str = "frozen", *, size: int = max(SIZES), seed: int = 0, head_steps: int = HEAD_STEPS,
                   steps: int = STEPS, batch_size: int = BATCH_SIZE, head_learning_rate: float = HEAD_LEARNING_RATE,
-                  distractors: int = scene_data.DISTRACTORS):
+                  distractors: int = scene_data.DISTRACTORS, dataset: str = DATASET):
     """``(model, steps)``: one strategy's model trained as :func:`compare_segmentation_strategies` trains it for
     ``size`` scenes of ``seed`` (the same scenes and budget), to look at its predictions."""
     strategy = validation.check_name(strategy, [name for name in ALL_STRATEGIES if name != "background_subtraction"],
@@ -328,8 +332,8 @@ def trained_model(strategy: str = "frozen", *, size: int = max(SIZES), seed: int
     batch_size = validation.check_positive_int(batch_size, "batch_size")
     head_learning_rate = validation.check_number(head_learning_rate, "head_learning_rate", low=0, high=1,
                                                  low_inclusive=False)
-    drawn = scene_data.scenes(validation.check_positive_int(size, "size"), image_size=IMAGE_SIZE, seed=seed + 1,
-                              distractors=distractors)
+    drawn = scene_data.draw(dataset, validation.check_positive_int(size, "size"), image_size=IMAGE_SIZE, seed=seed + 1,
+                            distractors=distractors)
     arms = _Arms(drawn, seed, head_steps=head_steps, steps=steps, scratch_steps=head_steps + steps,
                  batch_size=batch_size, head_learning_rate=head_learning_rate)
     return arms.run(strategy)
@@ -339,7 +343,8 @@ def compare_segmentation_strategies(*, sizes=None, strategies=STRATEGIES, seeds=
                                     steps: int | None = None, fine_tune_sizes=None, scratch_steps: int | None = None,
                                     batch_size: int = BATCH_SIZE, head_learning_rate: float = HEAD_LEARNING_RATE,
                                     distractors: int = scene_data.DISTRACTORS, objects_only: bool = False,
-                                    test_scenes: int | None = None, progress=True) -> Comparison:
+                                    test_scenes: int | None = None, dataset: str = DATASET,
+                                    progress=True) -> Comparison:
     """Each strategy on the same scenes of each seed and training size, keyed by ``"strategy"``.
 
     Each seed draws its own training scenes (the first ``size`` of one draw, so a larger set contains
@@ -351,8 +356,10 @@ def compare_segmentation_strategies(*, sizes=None, strategies=STRATEGIES, seeds=
     default: 0.16 s a step here) trains every layer from random weights for ``scratch_steps``
     (``head_steps + steps`` by default). Budgets are fixed, with no early stopping, in batches of
     ``batch_size``. Every row stores its ``steps`` (cumulative) and ``size``. ``objects_only`` merges
-    the classes into one, "object"; ``distractors`` is the clutter per scene.
+    the classes into one, "object"; ``distractors`` is the clutter per scene. ``dataset`` is one of
+    :data:`tltutor.data.scenes.DATASETS`: the offline composites, or the Oxford-IIIT pets online.
     """
+    dataset = validation.check_name(dataset, scene_data.DATASETS, "scene dataset")
     strategies = validation.check_choices(strategies, ALL_STRATEGIES, "segmentation strategy")
     quick = profile.is_quick()
     sizes = check_sizes(sizes if sizes is not None else (QUICK_SIZES if quick else SIZES))
@@ -372,11 +379,10 @@ def compare_segmentation_strategies(*, sizes=None, strategies=STRATEGIES, seeds=
                                                  low_inclusive=False)
     test_scenes = validation.check_positive_int(test_scenes if test_scenes is not None else
                                                 (QUICK_TEST_SCENES if quick else TEST_SCENES), "test_scenes")
-    test = scene_data.scenes(test_scenes, split="test",
-                             image_size=IMAGE_SIZE, seed=0, distractors=distractors)
+    test = scene_data.draw(dataset, test_scenes, split="test", image_size=IMAGE_SIZE, seed=0, distractors=distractors)
     test = _objects_only(test) if objects_only else test
     comparison = Comparison("strategy", settings=dict(
-        sizes=list(sizes), seeds=seeds, image_size=IMAGE_SIZE, head_steps=head_steps, steps=steps,
+        dataset=dataset, sizes=list(sizes), seeds=seeds, image_size=IMAGE_SIZE, head_steps=head_steps, steps=steps,
         scratch_steps=scratch_steps, fine_tune_sizes=list(fine_tune_sizes), batch_size=batch_size,
         head_learning_rate=head_learning_rate, distractors=distractors, test_scenes=test_scenes,
         classes=list(test.class_names)))
@@ -384,9 +390,9 @@ def compare_segmentation_strategies(*, sizes=None, strategies=STRATEGIES, seeds=
                if size in fine_tune_sizes or strategy not in ("head_only", "fine_tune"))
     tracker = Steps(len(seeds) * runs, "segmentation", output=progress)
     for seed in seeds:
-        drawn = scene_data.scenes(max(sizes), image_size=IMAGE_SIZE, seed=seed + 1, distractors=distractors)
-        validation_scenes = scene_data.scenes(VALIDATION_SCENES, image_size=IMAGE_SIZE, seed=1000 + seed,
-                                              distractors=distractors)
+        drawn = scene_data.draw(dataset, max(sizes), image_size=IMAGE_SIZE, seed=seed + 1, distractors=distractors)
+        validation_scenes = scene_data.draw(dataset, VALIDATION_SCENES, split="validation", image_size=IMAGE_SIZE,
+                                            seed=1000 + seed, distractors=distractors)
         validation_scenes = _objects_only(validation_scenes) if objects_only else validation_scenes
         for size in sizes:
             train = scene_data.Scenes(drawn.images[:size], drawn.masks[:size], drawn.boxes[:size], drawn.labels[:size],

@@ -22,7 +22,7 @@ import matplotlib
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.ticker import MaxNLocator
+from matplotlib.ticker import MaxNLocator, NullFormatter
 
 from tltutor import validation
 
@@ -107,8 +107,9 @@ def plot_bars(rows, x: str, y: str, *, title: str | None = None, ylabel: str | N
         if reference_label:
             axis.legend(fontsize=8, loc="lower right")
     axis.set_ylabel(ylabel or _label(y))
-    if "accuracy" in y or "recall" in y or "auc" in y:
-        axis.set_ylim(0, 1.12)
+    if "accuracy" in y or "recall" in y or "auc" in y:  # a share: from 0, and to 1 where the bars come near it
+        highest = max(mean + error for mean, error in zip(means, errors))
+        axis.set_ylim(0, 1.12 if highest > 0.6 else 1.25 * highest + 0.05)
     axis.set_title(title or f"{_label(y)} by {_label(x)}")
     axis.grid(axis="y", alpha=0.3)
     return figure
@@ -117,6 +118,14 @@ def plot_bars(rows, x: str, y: str, *, title: str | None = None, ylabel: str | N
 def plot_comparison(comparison, metric: str = "test_accuracy", **keywords):
     """:func:`plot_bars` of a :class:`~tltutor.report.results.Comparison`: one bar per variant, spread over seeds."""
     return plot_bars(comparison.rows, comparison.variant_key, metric, **keywords)
+
+
+def _plain_ticks(axis, values) -> None:
+    """On a log axis, ticks at the data's own values, written plainly (20, 50, 200, not 2×10¹)."""
+    values = sorted({float(value) for value in values})
+    if 1 < len(values) <= 12:
+        axis.set_ticks(values, [f"{value:g}" for value in values])
+        axis.set_minor_formatter(NullFormatter())
 
 
 def plot_lines(rows, x: str, y: str, group: str | None = None, *, log_x: bool = False, log_y: bool = False,
@@ -147,6 +156,7 @@ def plot_lines(rows, x: str, y: str, group: str | None = None, *, log_x: bool = 
             axis.axline((0.0, 0.0), slope=1.0, color="grey", linestyle=":", label=diagonal_label)
         if log_x:
             axis.set_xscale("log")
+            _plain_ticks(axis.xaxis, [row[x] for row in panel_rows])
         if log_y:
             axis.set_yscale("log")
         axis.set_xlabel(_label(x))
@@ -181,6 +191,7 @@ def plot_paired_gains(panels: dict, *, x: str = "samples_per_class", group: str 
         axis.axhline(0, color="grey", linestyle="--", linewidth=1)
         if log_x:
             axis.set_xscale("log")
+            _plain_ticks(axis.xaxis, [row[x] for row in panel_rows])
             values = sorted({row[x] for row in rows})
             axis.set_xticks(values, [f"{value:g}" for value in values])
             axis.minorticks_off()

@@ -47,8 +47,8 @@ class Spread:
     count: int
 
     def __str__(self):
-        if self.std == 0 and float(self.mean).is_integer() and abs(self.mean) > 1:
-            return f"{int(self.mean):,}"  # a count, such as parameters, that no seed changes
+        if self.std == 0 and float(self.mean).is_integer() and (abs(self.mean) > 1 or self.mean == 0):
+            return f"{int(self.mean):,}"  # a count, such as parameters or steps, that no seed changes
         if abs(self.mean) >= 100:
             return f"{self.mean:,.0f} ± {self.std:,.0f}" if self.count > 1 else f"{self.mean:,.0f}"
         return f"{self.mean:.3f} ± {self.std:.3f}" if self.count > 1 else f"{self.mean:.3f}"
