@@ -873,9 +873,8 @@ CLAIMS = {
             lambda r: beats(r, "strategies", "frozen", "random", "mean_iou", size=20)
             and _gain(r, "strategies", "frozen", "random", "mean_iou", size=20) > 0.09
             and beats(r, "strategies", "frozen", "random", "mean_iou", size=200),
-        "at 50 scenes it is ahead on every seed, not measurably":
-            lambda r: no_difference(r, "strategies", "frozen", "random", "mean_iou", size=50)
-            and _every_seed(r, "strategies", "frozen", "random", "mean_iou", size=50),
+        "at 50 scenes too":
+            lambda r: beats(r, "strategies", "frozen", "random", "mean_iou", size=50),
         "the random encoder's decoder barely finds objects at 20 scenes (object IoU under 0.1, against over 0.4)":
             lambda r: mean(r, "strategies", "random", "foreground_iou", size=20) < 0.1
             < 0.4 < mean(r, "strategies", "frozen", "foreground_iou", size=20),

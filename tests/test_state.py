@@ -171,3 +171,16 @@ def test_reinitialize_draws_from_each_layers_own_initialisers_and_is_local():
         np.testing.assert_array_equal(a, b)
     models.reinitialize(lstm, seed=4)
     assert not np.allclose(first[0], lstm.get_weights()[0])
+
+
+def test_reinitialize_draws_every_weight_of_a_real_base_so_two_builds_agree():
+    """Two bases built apart (Keras draws their weights unseeded) hold the same weights once reinitialised from
+    one seed: no weight kept its construction draw (a DepthwiseConv2D names its initialiser differently)."""
+    from tltutor import backbones
+
+    for name in ("EfficientNetLite0", "MobileNetV2"):
+        first, second = (backbones.build_base(name, image_size=32, weights=None) for _ in range(2))
+        assert not all(np.array_equal(a, b) for a, b in zip(first.get_weights(), second.get_weights()))
+        assert models.reinitialize(first, seed=2) == models.reinitialize(second, seed=2) == len(first.weights)
+        for variable, a, b in zip(first.weights, first.get_weights(), second.get_weights()):
+            np.testing.assert_array_equal(a, b, err_msg=f"{name}: {variable.path} kept its unseeded draw")

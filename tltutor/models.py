@@ -355,8 +355,9 @@ def head_is_new(model: keras.Model) -> bool | None:
     return _head_digest(model) == drawn
 
 
-# Each weight a layer may hold, and the attribute holding its initialiser (Keras's own names).
-_INITIALIZED = (("kernel", "kernel_initializer"), ("bias", "bias_initializer"),
+# Each weight a layer may hold, and the attribute holding its initialiser (Keras's own names). A
+# DepthwiseConv2D keeps its kernel as `kernel` but names its initialiser `depthwise_initializer`.
+_INITIALIZED = (("kernel", "kernel_initializer"), ("kernel", "depthwise_initializer"), ("bias", "bias_initializer"),
                 ("depthwise_kernel", "depthwise_initializer"), ("pointwise_kernel", "pointwise_initializer"),
                 ("recurrent_kernel", "recurrent_initializer"), ("embeddings", "embeddings_initializer"),
                 ("gamma", "gamma_initializer"), ("beta", "beta_initializer"),
@@ -385,11 +386,13 @@ def reinitialize(layer: keras.layers.Layer, seed: int) -> int:
     drawn = 0
     for index, leaf in enumerate(leaf_layers(layer)):
         holder = getattr(leaf, "cell", leaf)  # recurrent layers keep their weights on their cell
+        done = set()
         for weight_name, initializer_name in _INITIALIZED:
             variable = getattr(holder, weight_name, None)
             initializer = getattr(holder, initializer_name, None)
-            if not isinstance(variable, keras.Variable) or initializer is None:
+            if not isinstance(variable, keras.Variable) or initializer is None or weight_name in done:
                 continue
+            done.add(weight_name)
             config = initializer.get_config()
             if "seed" in config:
                 initializer = type(initializer).from_config({**config, "seed": seed * 7919 + index * 31 + drawn})

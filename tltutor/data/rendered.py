@@ -5,15 +5,18 @@ digits are real digit glyphs, see :func:`digit_fonts`). Each digit is drawn whit
 into a 20-pixel box and centred by its centre of mass in a 28 × 28 image, as MNIST's digits were
 (LeCun et al. 1998), so the simulator and the real digits differ in what a pen does, not in framing.
 
-:func:`rendered_digits` draws one rendering per class (``randomise=False``), or randomises the
-font, size, rotation, stroke width, blur and position (domain randomisation, Tobin et al. 2017),
-and with ``warp=True`` also bends each digit with a smooth random displacement field (an elastic
-distortion, Simard, Steinkraus & Platt 2003), which stands in for the wobble of a hand.
+:func:`rendered_digits` draws one rendering per class (``randomise=False``), or randomises each
+factor of :data:`FACTORS` (domain randomisation, Tobin et al. 2017): the font, size, rotation,
+stroke width (thinner and thicker than the font's own), blur, position, and a smooth random
+displacement field that bends the digit (an elastic distortion, Simard, Steinkraus & Platt 2003),
+which stands in for the wobble of a hand. ``without`` holds factors at their plain value, to
+ablate them one at a time; :func:`stroke_widths` measures whether the strokes bracket reality's.
 
 Examples:
     >>> images, labels = rendered_digits(2, seed=0)
     >>> images.shape, images.dtype, labels.tolist()[:4]
     ((20, 28, 28), dtype('uint8'), [0, 0, 1, 1])
+    >>> unwarped, _ = rendered_digits(2, without=("warp",), seed=0)   # the same draws, not bent
     >>> len(digit_fonts()) >= 10
     True
 """
@@ -32,14 +35,19 @@ IMAGE_SIZE = 28
 BOX_SIZE = 20  # MNIST scaled each digit into a 20 × 20 box, then centred its mass in 28 × 28
 PLAIN_FONT = "DejaVuSans.ttf"
 DIGIT_NAMES = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
-# What randomise=True draws from, uniformly.
+DRAWING_SCALE = 4  # glyphs are drawn at this many times the box, then scaled down into it
+# What randomise=True draws from, uniformly; each factor of FACTORS, unless held plain by `without`.
+FACTORS = ("font", "size", "rotation", "stroke", "blur", "shift", "warp")
 BOX_RANGE = (16, 22)
 ROTATION_DEGREES = 15.0
-STROKE_RANGE = (1, 4)  # extra outline, in pixels of the drawing at twice the box size
+STROKE_RANGE = (-5, 6)  # pixels of the drawing added to each side of a stroke (below 0: eroded), at DRAWING_SCALE
+THICK_STROKES = (2, 8)  # strokes only as thick as the font's or thicker: the range before issue #33, for contrast
 BLUR_RANGE = (0.0, 0.8)
 SHIFT_PIXELS = 1
 WARP_STRENGTH = (0.0, 40.0)  # pixels of displacement before smoothing
 WARP_SMOOTHING = 4.0
+MINIMUM_INK_KEPT = 0.25  # an eroded glyph keeps at least this share of its ink: thinner, never erased
+INK_THRESHOLD = 128  # a pixel is ink from here, for stroke_widths
 
 
 @functools.lru_cache(maxsize=1)
@@ -64,10 +72,19 @@ state.register_cache(digit_fonts.cache_clear)
 
 def render_digit(digit: int, font: Path | str, *, box: int = BOX_SIZE, rotation: float = 0.0, stroke: int = 0,
                  blur: float = 0.0, shift: tuple[int, int] = (0, 0)) -> np.ndarray:
-    """One ``28 × 28`` ``uint8`` digit, white on black, scaled into a ``box``-pixel square and centred by mass."""
-    drawing = Image.new("L", (IMAGE_SIZE * 4, IMAGE_SIZE * 4), 0)
-    ImageDraw.Draw(drawing).text((IMAGE_SIZE * 2, IMAGE_SIZE * 2), str(digit), fill=255, anchor="mm",
-                                 font=ImageFont.truetype(str(font), box * 2), stroke_width=stroke, stroke_fill=255)
+    """One ``28 × 28`` ``uint8`` digit, white on black, scaled into a ``box``-pixel square and centred by mass.
+
+    ``stroke`` widens every stroke by that many pixels of the drawing (at :data:`DRAWING_SCALE` times
+    the box) on each side, or thins it where negative, as far as the glyph keeps
+    :data:`MINIMUM_INK_KEPT` of its ink.
+    """
+    side = IMAGE_SIZE * 2 * DRAWING_SCALE
+    drawing = Image.new("L", (side, side), 0)
+    ImageDraw.Draw(drawing).text((side // 2, side // 2), str(digit), fill=255, anchor="mm",
+                                 font=ImageFont.truetype(str(font), box * DRAWING_SCALE),
+                                 stroke_width=max(stroke, 0), stroke_fill=255)
+    if stroke < 0:
+        drawing = _eroded(drawing, -stroke)
     drawing = drawing.rotate(rotation, resample=Image.BILINEAR)
     glyph = drawing.crop(drawing.getbbox())
     scale = box / max(glyph.size)
@@ -83,6 +100,33 @@ def render_digit(digit: int, font: Path | str, *, box: int = BOX_SIZE, rotation:
     return np.asarray(image, np.uint8)
 
 
+def _eroded(drawing: Image.Image, pixels: int) -> Image.Image:
+    """``drawing`` with ``pixels`` peeled off each side of every stroke, fewer where that would leave less than
+    :data:`MINIMUM_INK_KEPT` of the ink (hairlines of a serif font vanish first)."""
+    ink = np.asarray(drawing, np.float64).sum()
+    for size in range(pixels, 0, -1):
+        thinner = drawing.filter(ImageFilter.MinFilter(2 * size + 1))
+        if np.asarray(thinner, np.float64).sum() >= MINIMUM_INK_KEPT * ink:
+            return thinner
+    return drawing
+
+
+def stroke_widths(images) -> np.ndarray:
+    """Each image's mean stroke width in pixels: its ink (pixels of at least :data:`INK_THRESHOLD`) divided by the
+    length of its skeleton, the line one pixel wide down the middle of its strokes.
+
+    >>> stroke_widths(rendered_digits(1, randomise=False)[0]).round(1)[:3]
+    array([2.6, 2.7, 2.7])
+    """
+    from skimage.morphology import skeletonize  # scikit-image is imported only where used
+
+    widths = []
+    for image in np.asarray(images):
+        ink = image >= INK_THRESHOLD
+        widths.append(ink.sum() / max(int(skeletonize(ink).sum()), 1))
+    return np.asarray(widths, np.float64)
+
+
 def warp(image: np.ndarray, strength: float, rng: np.random.Generator) -> np.ndarray:
     """``image`` bent by a smooth random displacement field (elastic distortion) of the given ``strength``."""
     from scipy.ndimage import gaussian_filter, map_coordinates  # SciPy is imported only where used
@@ -95,21 +139,27 @@ def warp(image: np.ndarray, strength: float, rng: np.random.Generator) -> np.nda
     return np.clip(np.round(warped), 0, 255).astype(np.uint8)
 
 
-def rendered_digits(samples_per_class: int, *, randomise: bool = True, warp_digits: bool = False,
+def rendered_digits(samples_per_class: int, *, randomise: bool = True, without=(), stroke_range=STROKE_RANGE,
                     seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """``(images, labels)``: ``samples_per_class`` rendered digits per class, ``(N, 28, 28)`` ``uint8``, class by class.
 
     ``randomise=False`` draws every digit in :data:`PLAIN_FONT` at the standard box, the same
-    image ``samples_per_class`` times (``seed`` changes nothing); ``randomise=True`` draws font,
-    box size, rotation, stroke, blur and shift at random, and ``warp_digits=True`` bends those
-    same digits with an elastic distortion drawn from a generator of its own, so one ``seed``
-    gives the same digits with and without warping.
+    image ``samples_per_class`` times (``seed`` changes nothing). ``randomise=True`` draws every
+    factor of :data:`FACTORS` at random, ``stroke`` from ``stroke_range`` (e.g. :data:`THICK_STROKES`);
+    the factors named in ``without`` keep their plain value (the plain font, the standard box, no
+    rotation, the font's own stroke, no blur, centred, not warped). Every factor is drawn whether
+    or not it is used, so one ``seed`` gives the same digits with and without any factor: an ablation
+    changes that factor alone.
     """
     samples_per_class = validation.check_positive_int(samples_per_class, "samples_per_class")
     seed = validation.check_seed(seed)
-    if warp_digits and not randomise:
-        raise validation.InvalidArgumentError("warp_digits=True needs randomise=True: warping is part of the "
-                                              "randomisation; pass randomise=True or warp_digits=False")
+    without = validation.check_choices(without, FACTORS, "rendering factor") if without else ()
+    if without and not randomise:
+        raise validation.InvalidArgumentError(f"without={list(without)} holds factors of the randomisation plain, "
+                                              "but randomise=False holds them all: pass randomise=True")
+    low, high = (int(value) for value in stroke_range)
+    if low > high:
+        raise validation.InvalidArgumentError(f"stroke_range={tuple(stroke_range)}: give (low, high) with low <= high")
     fonts = digit_fonts()
     if not fonts:
         raise validation.InvalidArgumentError("matplotlib ships no font with digit glyphs here: reinstall matplotlib")
@@ -121,11 +171,16 @@ def rendered_digits(samples_per_class: int, *, randomise: bool = True, warp_digi
             images.extend([render_digit(digit, plain_font)] * samples_per_class)
             continue
         for _ in range(samples_per_class):
-            image = render_digit(digit, fonts[rng.integers(len(fonts))],
-                                 box=int(rng.integers(BOX_RANGE[0], BOX_RANGE[1] + 1)),
-                                 rotation=float(rng.uniform(-ROTATION_DEGREES, ROTATION_DEGREES)),
-                                 stroke=int(rng.integers(STROKE_RANGE[0], STROKE_RANGE[1] + 1)),
-                                 blur=float(rng.uniform(*BLUR_RANGE)),
-                                 shift=tuple(int(value) for value in rng.integers(-SHIFT_PIXELS, SHIFT_PIXELS + 1, 2)))
-            images.append(warp(image, float(warp_rng.uniform(*WARP_STRENGTH)), warp_rng) if warp_digits else image)
+            drawn = dict(font=fonts[rng.integers(len(fonts))], box=int(rng.integers(BOX_RANGE[0], BOX_RANGE[1] + 1)),
+                         rotation=float(rng.uniform(-ROTATION_DEGREES, ROTATION_DEGREES)),
+                         stroke=int(rng.integers(low, high + 1)), blur=float(rng.uniform(*BLUR_RANGE)),
+                         shift=tuple(int(value) for value in rng.integers(-SHIFT_PIXELS, SHIFT_PIXELS + 1, 2)))
+            strength = float(warp_rng.uniform(*WARP_STRENGTH))
+            plain = dict(font=plain_font, box=BOX_SIZE, rotation=0.0, stroke=0, blur=0.0, shift=(0, 0))
+            for factor, key in (("font", "font"), ("size", "box"), ("rotation", "rotation"), ("stroke", "stroke"),
+                                ("blur", "blur"), ("shift", "shift")):
+                if factor in without:
+                    drawn[key] = plain[key]
+            image = render_digit(digit, **drawn)
+            images.append(image if "warp" in without else warp(image, strength, warp_rng))
     return np.stack(images), np.repeat(np.arange(10), samples_per_class).astype(np.int64)
