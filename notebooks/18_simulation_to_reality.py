@@ -56,52 +56,80 @@ tl.data.card("mnist_5k")
 # %% [markdown]
 # ## The simulator and reality
 #
-# Each row below shows the digits 0 to 9: one plain rendering (one font, always the same), then the
-# randomised simulator (random font, size, rotation of up to 15°, stroke width, blur and position),
-# then the randomised simulator with each digit also bent by a smooth random displacement field (an
-# *elastic distortion*, Simard et al. 2003), then real handwriting. Like MNIST's digits, every rendering
-# is scaled into a box (20 pixels for the plain one, 16 to 22 when randomised) and centred by its centre
-# of mass, so framing is not what differs. Thick strokes and blur make some randomised renderings hard
-# to read even for a person; that is part of the randomisation.
+# Each row below shows the digits 0 to 9: one plain rendering (one font, always the same); the
+# randomised simulator, which draws every factor at random: the font, size, rotation of up to 15°,
+# stroke width (from thinner than the font's own to thicker), blur, position, and a smooth random
+# displacement field that bends the digit (an *elastic distortion*, Simard et al. 2003); the same
+# randomisation with strokes only as thick as the font's or thicker; then real handwriting. Like MNIST's
+# digits, every rendering is scaled into a box (20 pixels for the plain one, 16 to 22 when randomised)
+# and centred by its centre of mass, so framing is not what differs.
 
 # %%
 one_font, labels = tl.data.rendered.rendered_digits(1, randomise=False)
 randomised, _ = tl.data.rendered.rendered_digits(1, seed=3)
-warped, _ = tl.data.rendered.rendered_digits(1, warp_digits=True, seed=3)
+thick, _ = tl.data.rendered.rendered_digits(1, stroke_range=tl.data.rendered.THICK_STROKES, seed=3)
 real = tl.data.load_source("mnist_5k", 28)
 real_digits = np.stack([real.x_pool[np.flatnonzero(real.y_pool == digit)[0]] for digit in range(10)])
-rows = {"one font": one_font, "randomised": randomised, "randomised and warped": warped, "real": real_digits}
+rows = {"one font": one_font, "randomised": randomised, "thick strokes only": thick, "real": real_digits}
 tl.report.plots.plot_image_grid(np.concatenate(list(rows.values())), np.tile(labels, 4), real.class_names,
                                 columns=10, rows=4, titles=[f"{name}: {digit}" if digit == 0 else str(digit)
                                                             for name in rows for digit in range(10)])
 
 # %% [markdown]
-# ## Seven strategies, five seeds
+# ## Does the simulator's range contain reality?
 #
-# Four strategies see only the simulator. Each trains a new head on the frozen base, for at most 60
-# epochs, until the loss on its validation renderings stops improving:
+# Domain randomisation works when reality looks like one more draw from the simulator: each factor's
+# range should **bracket** reality's. That can be checked before any training, factor by factor. Take
+# the stroke: `tl.data.rendered.stroke_widths` measures each digit's mean stroke width (its ink divided
+# by the length of its skeleton, the one-pixel line down the middle of its strokes).
+
+# %%
+widths = {"real (MNIST)": tl.data.rendered.stroke_widths(real.x_pool[::5]),
+          "one font": tl.data.rendered.stroke_widths(tl.data.rendered.rendered_digits(10, randomise=False)[0]),
+          "randomised": tl.data.rendered.stroke_widths(tl.data.rendered.rendered_digits(60, seed=0)[0]),
+          "thick strokes only": tl.data.rendered.stroke_widths(
+              tl.data.rendered.rendered_digits(60, stroke_range=tl.data.rendered.THICK_STROKES, seed=0)[0])}
+for name, values in widths.items():
+    low, median, high = np.percentile(values, [5, 50, 95])
+    print(f"{name:20s} stroke width: 5th percentile {low:.2f}, median {median:.2f}, 95th {high:.2f} pixels")
+lesson.record("stroke_widths", {name: {"p5": round(float(np.percentile(values, 5)), 2),
+                                       "median": round(float(np.median(values)), 2),
+                                       "p95": round(float(np.percentile(values, 95)), 2)}
+                                for name, values in widths.items()})
+tl.report.plots.plot_distributions({name: np.minimum(values, 12) for name, values in widths.items()},
+                                   xlabel="stroke width (pixels; wider than 12 drawn at 12)",
+                                   title="stroke widths: does the simulator bracket real handwriting?")
+
+# %% [markdown]
+# ## Twelve strategies, three seeds
 #
-# - `one_font`: on the plain rendering, repeated (its validation renderings are the same ten images,
+# Every head below is fitted **to convergence** on the frozen base's features (a logistic regression,
+# whose solver stops when the loss stops falling; `converged` in the table), so no head is judged
+# after too few steps. Every fine-tuning runs a **fixed number of optimizer steps** (`steps` in the
+# table), with a warm-up and a cosine decay and no early stopping, chosen before the run.
+#
+# Simulated strategies, validated on other renderings (120 renderings per digit to train, 10 to
+# validate):
+#
+# - `one_font`: the head on the plain rendering (its validation images are its ten training images,
 #   since the plain simulator draws nothing else);
-# - `randomised`: on 100 randomised renderings per digit;
-# - `randomised_warped`: on 100 randomised and warped renderings per digit;
-# - `warped_fine_tuned`: `randomised_warped`, then the base from `block06` fine-tuned on the same
-#   renderings for 5 epochs (warm-up and cosine decay).
+# - `randomised`: the head on the randomised renderings;
+# - **the ablations**: `without_font`, `without_size`, `without_rotation`, `without_stroke`,
+#   `without_blur`, `without_warp`: the same digits with that one factor held at its plain value
+#   (one seed draws every factor whether or not it is used, so nothing else changes), and
+#   `thick_strokes_only`: the stroke range of the figure above;
+# - `fine_tuned`: from `randomised`'s head, the base from `block06` fine-tuned on the same renderings
+#   for 80 steps of 32; `head_continued`, its control: the same 80 steps with the base frozen.
 #
-# Three strategies get `k` real digits per class, `k` = 3 or 10, and validate on 10 other real digits
-# per class, so each in fact uses `k` + 10 labelled real digits per class (the validation digits only
-# choose when to stop, or the pixels' regularisation strength):
+# Three strategies get `k` real digits per class, `k` = 3 or 10, and 10 other real digits per class
+# for validation, which only choose the pixels' regularisation strength:
 #
-# - `real_pixels`: logistic regression on the pixels (the honest baseline; its strength chosen on
-#   validation);
-# - `real_fine_tuned`: a new head on the real digits (until validation stops improving), then the same
-#   fine-tuning, up to 10 epochs;
-# - `simulation_then_real`: `warped_fine_tuned`, then the same fine-tuning on the real digits, up to 10
-#   epochs, stopped early on the real validation digits (its head comes from the simulator, so it
-#   trains fewer epochs on the real digits than `real_fine_tuned`; its `epochs` and `seconds` columns
-#   count only this last stage).
+# - `real_pixels`: logistic regression on the pixels (the honest baseline);
+# - `real_fine_tuned`: the head fitted on the real digits, then fine-tuned on them for 60 steps of 16
+#   (the few digits repeated in shuffled passes);
+# - `simulation_then_real`: `fine_tuned`, then the same fine-tuning on the real digits.
 #
-# Each seed draws its own renderings, real digits and head initialisation; the 2,000 real test digits
+# Each seed draws its own renderings, real digits and head initialisation; the 1,000 real test digits
 # of a seed are the same for every strategy. Tables give the mean ± standard deviation over seeds.
 
 # %%
@@ -109,65 +137,68 @@ tl.lessons.quiz.for_lesson("18_simulation_to_reality").predictions()
 
 # %%
 if quick:
-    study = tl.lessons.simulation.simulation_study(seeds=(0,), simulated_samples_per_class=20,
-                                                   real_samples_per_class=(3,), test_samples_per_class=30,
-                                                   head_epochs=5, fine_tune_epochs=1, real_fine_tune_epochs=1)
+    study = tl.lessons.simulation.simulation_study(seeds=(0,), simulated_samples_per_class=10,
+                                                   simulated_validation_per_class=3, real_samples_per_class=(3,),
+                                                   test_samples_per_class=30, ablations=("without_warp",),
+                                                   simulated_steps=10, real_steps=10)
 else:
-    study = tl.lessons.simulation.simulation_study(seeds=(0, 1, 2, 3, 4))
+    study = tl.lessons.simulation.simulation_study()
 lesson.record("simulation", study)
-print(study.table(["strategy", "seed", "real_samples_per_class", "validated_on", "validation_accuracy",
-                   "test_accuracy", "epochs", "seconds"]))
+print(study.table(["strategy", "seed", "real_samples_per_class", "validation_accuracy", "test_accuracy", "steps",
+                   "converged", "seconds"]))
 
 # %% [markdown]
 # ## The reality gap
 #
-# For the four simulated strategies, the accuracy on the renderings they validated on (blue) against
-# the accuracy on real handwriting (orange).
+# For the simulated strategies without ablations, the accuracy on the renderings they validated on
+# (blue) against the accuracy on real handwriting (orange).
 
 # %%
 simulated = study.where(real_samples_per_class=0)
 gap_rows = [{"strategy": f"{row['strategy']}\n{measured}", "accuracy": row[column], "measured": measured}
-            for row in simulated.rows
+            for row in simulated.rows if row["strategy"] in ("one_font", "randomised", "head_continued", "fine_tuned")
             for measured, column in (("renderings", "validation_accuracy"), ("real digits", "test_accuracy"))]
 tl.report.plots.plot_bars(gap_rows, x="strategy", y="accuracy", colour_by="measured", reference=0.1,
                           reference_label="chance (10 classes)",
                           title="accuracy on the simulator's renderings and on real handwriting")
 
 # %%
-print(simulated.summary_table(["validation_accuracy", "test_accuracy"]))
-for first, second in [("randomised", "one_font"), ("randomised_warped", "randomised"),
-                      ("warped_fine_tuned", "randomised_warped")]:
+print(simulated.summary_table(["validation_accuracy", "test_accuracy", "steps"]))
+for first, second in [("randomised", "one_font"), ("fine_tuned", "head_continued"), ("head_continued", "randomised")]:
     print(simulated.verdict(first, second))
 
 # %% [markdown]
-# **The simulator's own validation said almost nothing about reality.** The head trained on one plain
-# rendering per digit classified its renderings perfectly (validation 1.000, though these are its
-# training images) and only 0.288 of the real digits. Randomising the font, size, rotation, stroke, blur
-# and position lifted that measurably, to 0.390 (by 0.102; 0.084 to 0.119), while the randomised
-# renderings still scored 0.973 on validation. A simulated validation set shares the simulator's blind
-# spots, so it cannot see the gap: only real data can.
+# RESULTS-GAP
 #
-# **What you randomise matters.** Warping those same digits lifted real accuracy measurably again, to
-# 0.484 (by 0.094; 0.053 to 0.136), although the warped renderings are *harder* (their validation fell
-# to 0.810). The two training sets hold the same digits in the same fonts, sizes and poses, so the gain
-# is the warping's. A likely reading, which this run did not test further: the fonts differ from each
-# other in ways handwriting does not, and all of them are drawn with a perfectly steady hand, so warping
-# adds what the fonts lack, something like the wobble of a pen. Fine-tuning the top of the base on the
-# warped renderings, so that the features themselves adapt to digits, lifted it further, to 0.547 (by
-# 0.063; 0.045 to 0.080). The gap is narrower, not closed: 0.547 on real digits against 0.891 on the
-# renderings, with no real label at all (chance is 0.10).
+# ## What each factor is worth
+#
+# Each ablation against the full randomisation, paired by seed: how much real accuracy is lost when that
+# one factor stops varying (a negative gain: the factor helped).
+
+# %%
+ablations = study.settings["ablations"]
+gains = simulated.paired_gains("randomised", variants=ablations)
+tl.report.plots.plot_gain_intervals({"real test accuracy: ablation − full randomisation": gains}, label="variant",
+                                    title="what each randomised factor is worth on real handwriting")
+
+# %%
+for variant in ablations:
+    print(simulated.verdict(variant, "randomised"))
+
+# %% [markdown]
+# RESULTS-ABLATION
 #
 # ## A few real labels
 #
 # Test accuracy on real handwriting against the number of real digits per class. The dashed line is
-# the best simulated-only strategy, `warped_fine_tuned`.
+# the best simulated-only strategy, `fine_tuned`.
 
 # %%
 with_real = [row for row in study.rows if row["real_samples_per_class"] > 0]
 figure = tl.report.plots.plot_lines(with_real, x="real_samples_per_class", y="test_accuracy", group="strategy",
                                     title="real handwriting: a few real labels, with and without the simulator")
-figure.axes[0].axhline(simulated.spread("warped_fine_tuned", "test_accuracy").mean, color="grey", linestyle="--",
-                       linewidth=1, label="warped_fine_tuned (no real labels)")
+figure.axes[0].axhline(simulated.spread("fine_tuned", "test_accuracy").mean, color="grey", linestyle="--",
+                       linewidth=1, label="fine_tuned (no real labels)")
 figure.axes[0].legend(fontsize=8)
 figure
 
@@ -175,41 +206,18 @@ figure
 for per_class in study.settings["real_samples_per_class"]:
     at_count = study.where(real_samples_per_class=per_class)
     print(f"--- {per_class} real digits per class ---")
-    print(at_count.summary_table(["test_accuracy"]))
+    print(at_count.summary_table(["test_accuracy", "steps"]))
     for first, second in [("simulation_then_real", "real_fine_tuned"), ("simulation_then_real", "real_pixels"),
                           ("real_fine_tuned", "real_pixels")]:
         print(at_count.verdict(first, second))
 print("--- the simulator with and without 3 real digits per class (same seeds, same test digits) ---")
 fewest = study.where(real_samples_per_class=study.settings["real_samples_per_class"][0])
 print(tl.report.statistics.compare(fewest.values("simulation_then_real", "test_accuracy"),
-                                   simulated.values("warped_fine_tuned", "test_accuracy"), "simulation_then_real",
-                                   "warped_fine_tuned", metric="test accuracy"))
+                                   simulated.values("fine_tuned", "test_accuracy"), "simulation_then_real",
+                                   "fine_tuned", metric="test accuracy"))
 
 # %% [markdown]
-# **With 3 real digits per class, the simulator and the real digits together beat either alone.**
-# Fine-tuning the simulator-trained network on them reached 0.669: measurably above the same fine-tuning
-# started from ImageNet (0.536; by 0.134, 0.069 to 0.198), above logistic regression on their pixels
-# (0.618; by 0.051, 0.021 to 0.082), and above the simulator alone (0.547; by 0.122, 0.085 to 0.160).
-#
-# **With 10 per class, no measurable difference.** The simulator-trained network reached 0.783, against
-# 0.761 for both real-only strategies; the intervals rule out a lead larger than 0.095 over the
-# fine-tuning and 0.062 over the pixels, and cannot exclude none at all. The lead shrank as the real
-# labels grew, from 0.134 to 0.022 over fine-tuning from ImageNet (the shrinking itself was not tested
-# as a difference of its own). That fits a simple picture: the more real digits there are, the less
-# the starting point matters, so simulation pays most where real trials are fewest, as in robotics.
-#
-# Notice the honest baseline. Fine-tuned from ImageNet alone on 3 real digits per class, the network
-# was measurably *worse* than plain pixels (0.536 against 0.618; by 0.082, 0.022 to 0.142), and with 10
-# per class not measurably different (0.761 each; the interval rules out more than 0.051 either way).
-# Likely reasons, not tested here: photographs of objects, shrunk to 64 pixels, are far from pen
-# strokes, and a handful of real digits is too few to move the features far. The simulator then
-# supplied what ImageNet lacked, a thousand labelled digit shapes for free, and the real digits
-# corrected some of what the simulator got wrong.
-#
-# **What this stands for.** In robotics the recipe is the same: randomise in simulation what the
-# simulator cannot model (and find out which factors those are by testing on real data), validate on
-# real data however little you have, and spend the few real trials you can afford on fine-tuning a
-# policy that starts from the simulator.
+# RESULTS-REAL
 #
 # ## Quiz
 

@@ -201,15 +201,25 @@ def test_the_comparison_refuses_bad_requests_before_any_work():
         segmentation.compare_segmentation_strategies(sizes=(20, 50), fine_tune_sizes=(200,), progress=False)
     with pytest.raises(InvalidArgumentError, match="multiple of 25"):
         segmentation.trained_model("frozen", steps=10)
+    with pytest.raises(InvalidArgumentError, match="on_trained"):
+        segmentation.compare_segmentation_strategies(on_trained="frozen", progress=False)
     with pytest.raises(InvalidArgumentError, match="0..255"):
         segmentation.BackgroundSubtraction.predict(None, np.zeros((2, 8, 8, 3)) + 0.5)
 
 
 @needs_photos
 def test_every_arm_stores_its_steps_and_scores_on_held_out_scenes():
+    seen = {}
+
+    def on_trained(strategy, size, seed, model, test):
+        seen[strategy] = segmentation.scores(segmentation.predict_masks(model, test.images), test)["mean_iou"]
+
     comparison = segmentation.compare_segmentation_strategies(
         sizes=(8,), seeds=(0,), strategies=["background_subtraction", "random", "frozen", "head_only"], head_steps=25,
-        steps=25, test_scenes=12, progress=False)
+        steps=25, test_scenes=12, on_trained=on_trained, progress=False)
+    assert seen == {row["strategy"]: row["mean_iou"] for row in comparison.rows if row["strategy"] in seen}, \
+        "on_trained sees each network the row scored, before the next run reuses it"
+    assert set(seen) == {"random", "frozen", "head_only"}
     steps = {row["strategy"]: row["steps"] for row in comparison.rows}
     assert steps == {"background_subtraction": 0, "random": 25, "frozen": 25, "head_only": 50}
     for row in comparison.rows:

@@ -31,20 +31,50 @@ def test_plain_renderings_repeat_and_randomised_ones_vary_repeatably():
     randomised, _ = rendered.rendered_digits(3, seed=1)
     assert not np.array_equal(randomised[0], randomised[1])
     assert np.array_equal(randomised, rendered.rendered_digits(3, seed=1)[0])
-    warped, _ = rendered.rendered_digits(3, warp_digits=True, seed=1)
-    assert warped.shape == randomised.shape and not np.array_equal(warped, randomised)
+    unwarped, _ = rendered.rendered_digits(3, without=("warp",), seed=1)
+    assert unwarped.shape == randomised.shape and not np.array_equal(unwarped, randomised)
 
 
-def test_warping_needs_randomisation():
+def test_holding_factors_plain_needs_randomisation_and_known_factors():
     with pytest.raises(InvalidArgumentError, match="randomise=True"):
-        rendered.rendered_digits(2, randomise=False, warp_digits=True)
+        rendered.rendered_digits(2, randomise=False, without=("warp",))
+    with pytest.raises(tl.errors.UnknownNameError, match="rotation"):
+        rendered.rendered_digits(2, without=("rotaton",))
+    with pytest.raises(InvalidArgumentError, match="low <= high"):
+        rendered.rendered_digits(2, stroke_range=(3, 1))
+
+
+def test_holding_every_factor_plain_gives_the_plain_rendering():
+    plain, _ = rendered.rendered_digits(2, randomise=False)
+    np.testing.assert_array_equal(rendered.rendered_digits(2, without=rendered.FACTORS, seed=5)[0], plain)
+
+
+def test_stroke_widths_measure_lines_and_the_stroke_factor_thins_and_thickens():
+    lines = np.zeros((2, 28, 28), np.uint8)
+    lines[0, 4:24, 10:13] = 255  # 3 pixels wide
+    lines[1, 4:24, 10:15] = 255  # 5 pixels wide
+    np.testing.assert_allclose(rendered.stroke_widths(lines), [3, 5], rtol=0.15)
+    font = rendered.digit_fonts()[0]
+    thin, own, thick = (rendered.stroke_widths([rendered.render_digit(digit, font, stroke=stroke) for digit in range(10)])
+                        .mean() for stroke in (rendered.STROKE_RANGE[0], 0, rendered.STROKE_RANGE[1]))
+    assert thin < own - 0.5 and thick > own + 0.5
+    assert all((rendered.render_digit(digit, font, stroke=-50) > 0).sum() > 20 for digit in range(10)), "never erased"
+
+
+def test_the_randomised_strokes_bracket_real_handwriting_and_the_thick_only_range_does_not():
+    real = rendered.stroke_widths(tl.data.load_source("mnist_5k", 28).x_pool[::10])
+    low, high = np.percentile(real, [10, 90])
+    randomised = rendered.stroke_widths(rendered.rendered_digits(20, seed=0)[0])
+    assert np.percentile(randomised, 5) < low and np.percentile(randomised, 95) > high
+    thick = rendered.stroke_widths(rendered.rendered_digits(20, stroke_range=rendered.THICK_STROKES, seed=0)[0])
+    assert np.percentile(thick, 5) > low, "the old range never reaches the thinner half of real strokes"
 
 
 def test_the_simulator_draws_digits_that_real_handwriting_resembles():
     """Pixels trained on 30 renderings per digit read real MNIST digits far above chance (0.1)."""
     from sklearn.linear_model import LogisticRegression
 
-    images, labels = rendered.rendered_digits(30, warp_digits=True, seed=0)
+    images, labels = rendered.rendered_digits(30, seed=0)
     real = tl.data.load_source("mnist_5k", 28)
     classifier = LogisticRegression(C=0.01, max_iter=300).fit(images.reshape(len(images), -1) / 255.0, labels)
     accuracy = classifier.score(real.x_pool[::10].reshape(500, -1) / 255.0, real.y_pool[::10])
@@ -73,31 +103,40 @@ def test_the_study_refuses_bad_arguments_before_training():
         simulation.simulation_study(real_samples_per_class=(400,), test_samples_per_class=200, progress=False)
     with pytest.raises(InvalidArgumentError, match="empty"):
         simulation.simulation_study(real_samples_per_class=(), progress=False)
-    with pytest.raises(InvalidArgumentError, match="epochs"):
-        simulation.simulation_study(real_fine_tune_epochs=0, progress=False)
+    with pytest.raises(InvalidArgumentError, match="real_steps"):
+        simulation.simulation_study(real_steps=0, progress=False)
+    with pytest.raises(tl.errors.UnknownNameError, match="without_warp"):
+        simulation.simulation_study(ablations=("without_wrap",), progress=False)
     with pytest.raises(InvalidArgumentError, match="block99"):
         simulation.simulation_study(unfreeze_from="block99_", progress=False)
 
 
-def test_a_tiny_study_has_every_strategy_with_its_real_label_count():
-    study = simulation.simulation_study(seeds=(0,), simulated_samples_per_class=5, real_samples_per_class=2,
-                                        test_samples_per_class=5, head_epochs=1, fine_tune_epochs=1,
-                                        real_fine_tune_epochs=1, progress=False)
-    assert {row["strategy"] for row in study.rows} == set(simulation.STRATEGIES)
-    validated_on = {"one_font": "its training images", "randomised": "renderings", "randomised_warped": "renderings",
-                    "warped_fine_tuned": "renderings"}
+def test_a_tiny_study_has_every_strategy_with_its_budget_and_real_label_count():
+    study = simulation.simulation_study(seeds=(0,), simulated_samples_per_class=5, simulated_validation_per_class=3,
+                                        real_samples_per_class=2, test_samples_per_class=5,
+                                        ablations=("without_warp",), simulated_steps=4, real_steps=3, progress=False)
+    expected = set(simulation.STRATEGIES) - set(simulation.ABLATIONS) | {"without_warp"}
+    assert {row["strategy"] for row in study.rows} == expected
     for row in study.rows:
         assert row["real_samples_per_class"] == (0 if row["strategy"] in simulation.SIMULATED else 2)
-        assert row["validated_on"] == validated_on.get(row["strategy"], "real digits")
+        assert row["validated_on"] == ("its training images" if row["strategy"] == "one_font" else
+                                       "renderings" if row["strategy"] in simulation.SIMULATED else "real digits")
         assert 0.0 <= row["test_accuracy"] <= 1.0
-    fine_tuned = study.where(strategy="warped_fine_tuned").rows[0]
-    head = study.where(strategy="randomised_warped").rows[0]
-    assert fine_tuned["trainable_parameters"] > head["trainable_parameters"]
+        if row["strategy"] in ("fine_tuned", "head_continued"):
+            assert row["steps"] == 4, "exactly the steps asked, however few the renderings"
+        elif row["strategy"] in ("real_fine_tuned", "simulation_then_real"):
+            assert row["steps"] == 3
+        elif row["strategy"] != "real_pixels":
+            assert row["converged"] is True and "steps" not in row
+    fine_tuned = study.where(strategy="fine_tuned").rows[0]
+    control = study.where(strategy="head_continued").rows[0]
+    assert fine_tuned["trainable_parameters"] > control["trainable_parameters"]
+    assert fine_tuned["steps"] == control["steps"], "the control gets the same steps"
 
 
 def test_warping_bends_the_same_digits_the_unwarped_simulator_draws():
-    plain, _ = rendered.rendered_digits(4, seed=3)
-    warped, _ = rendered.rendered_digits(4, warp_digits=True, seed=3)
+    plain, _ = rendered.rendered_digits(4, without=("warp",), seed=3)
+    warped, _ = rendered.rendered_digits(4, seed=3)
     ink = lambda images: images.reshape(len(images), -1).astype(float).sum(axis=1)  # noqa: E731
     assert np.allclose(ink(warped), ink(plain), rtol=0.35)  # bent, not redrawn: about the same ink
     assert np.corrcoef(ink(warped), ink(plain))[0, 1] > 0.8

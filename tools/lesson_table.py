@@ -138,11 +138,13 @@ HEADLINES = {
                                  f"{_s(r, 'noise', 'feature_extraction', noise_rate=0.4, samples_per_class=200)}, "
                                  f"flags removed {_s(r, 'noise', 'cleaned', noise_rate=0.4, samples_per_class=200)}, "
                                  f"oracle {_s(r, 'noise', 'oracle', noise_rate=0.4, samples_per_class=200)}"),
-    "18_simulation_to_reality": ("rendered digits to real handwriting: the reality gap, domain randomisation, "
-                                 "and a few real labels on top of the simulator",
+    "18_simulation_to_reality": ("rendered digits to real handwriting: the reality gap, domain randomisation that "
+                                 "brackets reality, factor by factor, and a few real labels on top of the simulator",
                                  lambda r: f"real digits, no real labels: one font "
-                                           f"{_s(r, 'simulation', 'one_font', real_samples_per_class=0)}, randomised and "
-                                           f"warped, fine-tuned {_s(r, 'simulation', 'warped_fine_tuned', real_samples_per_class=0)}; "
+                                           f"{_s(r, 'simulation', 'one_font', real_samples_per_class=0)}, randomised "
+                                           f"{_s(r, 'simulation', 'randomised', real_samples_per_class=0)}, without "
+                                           f"warping {_s(r, 'simulation', 'without_warp', real_samples_per_class=0)}, "
+                                           f"fine-tuned {_s(r, 'simulation', 'fine_tuned', real_samples_per_class=0)}; "
                                            f"3 real per class: with the simulator "
                                            f"{_s(r, 'simulation', 'simulation_then_real', real_samples_per_class=3)}, pixels "
                                            f"{_s(r, 'simulation', 'real_pixels', real_samples_per_class=3)}"),

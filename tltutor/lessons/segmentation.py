@@ -343,7 +343,7 @@ def compare_segmentation_strategies(*, sizes=None, strategies=STRATEGIES, seeds=
                                     steps: int | None = None, fine_tune_sizes=None, scratch_steps: int | None = None,
                                     batch_size: int = BATCH_SIZE, head_learning_rate: float = HEAD_LEARNING_RATE,
                                     distractors: int = scene_data.DISTRACTORS, objects_only: bool = False,
-                                    test_scenes: int | None = None, dataset: str = DATASET,
+                                    test_scenes: int | None = None, dataset: str = DATASET, on_trained=None,
                                     progress=True) -> Comparison:
     """Each strategy on the same scenes of each seed and training size, keyed by ``"strategy"``.
 
@@ -358,8 +358,13 @@ def compare_segmentation_strategies(*, sizes=None, strategies=STRATEGIES, seeds=
     ``batch_size``. Every row stores its ``steps`` (cumulative) and ``size``. ``objects_only`` merges
     the classes into one, "object"; ``distractors`` is the clutter per scene. ``dataset`` is one of
     :data:`tltutor.data.scenes.DATASETS`: the offline composites, or the Oxford-IIIT pets online.
+    ``on_trained(strategy, size, seed, model, test)``, if given, is called with each trained network
+    and the test scenes before the next run reuses the model: to look at the very model a row scored.
     """
     dataset = validation.check_name(dataset, scene_data.DATASETS, "scene dataset")
+    if on_trained is not None and not callable(on_trained):
+        raise validation.InvalidArgumentError(f"on_trained={on_trained!r}: give a function of (strategy, size, seed, "
+                                              "model, test), or None")
     strategies = validation.check_choices(strategies, ALL_STRATEGIES, "segmentation strategy")
     quick = profile.is_quick()
     sizes = check_sizes(sizes if sizes is not None else (QUICK_SIZES if quick else SIZES))
@@ -411,6 +416,8 @@ def compare_segmentation_strategies(*, sizes=None, strategies=STRATEGIES, seeds=
                     model, steps_taken = arms.run(strategy)
                     trainable = freezing.count_parameters(model.trainable_weights)
                     predicted = predict_masks(model, test.images)
+                    if on_trained is not None:
+                        on_trained(strategy, size, seed, model, test)
                 comparison.add(strategy, seed, size=size, steps=int(steps_taken), trainable_parameters=int(trainable),
                                **scores(predicted, test), seconds=round(time.perf_counter() - started, 1))
                 tracker.advance(f"{strategy}, {size} scenes, seed {seed}")

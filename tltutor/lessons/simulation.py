@@ -5,27 +5,32 @@ looks different: the *reality gap*. This module stands in for it with digits: th
 digits from fonts (:mod:`tltutor.data.rendered`), and reality is 5,000 real handwritten MNIST
 digits (``mnist_5k``). Every model is tested on the same real digits it never trained on.
 
-:func:`simulation_study` runs, per seed, on EfficientNet-Lite0 (frozen base and new head, then
-the top blocks fine-tuned), every strategy of :data:`STRATEGIES`:
+:func:`simulation_study` runs, per seed, on EfficientNet-Lite0, every strategy of :data:`STRATEGIES`.
+Every head is fitted to convergence on the frozen base's features (a logistic regression,
+:func:`~tltutor.lessons.experiments.fit_head_by_logistic_regression`); every fine-tuning runs a
+fixed, stated number of optimizer steps (warm-up and cosine decay), stored in its row:
 
-- ``one_font``: the head trained on one plain rendering per digit (a naive simulator);
-- ``randomised``: the head trained on digits with random font, size, rotation, stroke, blur and
-  position (domain randomisation, Tobin et al. 2017);
-- ``randomised_warped``: the same digits, each also bent by an elastic distortion;
-- ``warped_fine_tuned``: ``randomised_warped``, then the top blocks fine-tuned on the same renderings;
+- ``one_font``: the head on one plain rendering per digit (a naive simulator);
+- ``randomised``: the head on digits with every factor of :data:`tltutor.data.rendered.FACTORS`
+  randomised (domain randomisation, Tobin et al. 2017), strokes from thinner than any font's to
+  thicker, so that reality's lie inside the range;
+- ``without_<factor>`` (:data:`ABLATIONS`): the same digits with one factor held plain, and
+  ``thick_strokes_only``: the strokes never thinner than the font's own;
+- ``fine_tuned``: ``randomised``, then the base from ``unfreeze_from`` fine-tuned on the same
+  renderings; ``head_continued``, its control: the same steps with the base frozen;
 - ``real_pixels``: logistic regression on the pixels of ``k`` real digits per class (the honest baseline);
-- ``real_fine_tuned``: the head on the ``k`` real digits, then fine-tuning on them;
-- ``simulation_then_real``: ``warped_fine_tuned``, then the same fine-tuning on the ``k`` real digits.
+- ``real_fine_tuned``: the head fitted on the ``k`` real digits, then fine-tuning on them;
+- ``simulation_then_real``: ``fine_tuned``, then the same fine-tuning on the ``k`` real digits.
 
-The simulated strategies validate on other renderings (all they have; for ``one_font``, the same
-ten images, since the plain simulator draws nothing else); the real ones on
-``validation_samples_per_class`` other real digits per class. Rows carry ``real_samples_per_class``
-(0 for the simulated strategies), so ``study.where(real_samples_per_class=3)`` compares the three
-real strategies.
+The simulated strategies validate on other renderings (for ``one_font``, its ten training images,
+since the plain simulator draws nothing else); the real ones on ``validation_samples_per_class``
+other real digits per class, which choose the pixels' regularisation strength and nothing else.
+Rows carry ``real_samples_per_class`` (0 for the simulated strategies), so
+``study.where(real_samples_per_class=3)`` compares the three real strategies.
 
 Example (about four minutes on 2 CPU cores)::
 
-    study = tl.lessons.simulation.simulation_study(seeds=(0, 1, 2, 3, 4))
+    study = tl.lessons.simulation.simulation_study()
     print(study.where(real_samples_per_class=0).summary_table(["validation_accuracy", "test_accuracy"]))
 """
 
@@ -36,17 +41,27 @@ import time
 import numpy as np
 
 from tltutor import backbones, data, freezing, training, validation
-from tltutor.data import batches, rendered
+from tltutor.data import batches, pipelines, rendered
 from tltutor.lessons import baselines
-from tltutor.lessons.experiments import COMPARISON_FINE_TUNE_RATE, reset_or_build_model
+from tltutor.lessons.experiments import COMPARISON_FINE_TUNE_RATE, fit_head_by_logistic_regression, reset_or_build_model
 from tltutor.report.results import Comparison
 from tltutor.runtime.progress import Steps
 
-SIMULATED = ("one_font", "randomised", "randomised_warped", "warped_fine_tuned")
+ABLATED_FACTORS = ("font", "size", "rotation", "stroke", "blur", "warp")  # the shift (±1 pixel) is left in
+ABLATIONS = {**{f"without_{factor}": dict(without=(factor,)) for factor in ABLATED_FACTORS},
+             "thick_strokes_only": dict(stroke_range=rendered.THICK_STROKES)}
+SIMULATED = ("one_font", "randomised", *ABLATIONS, "fine_tuned", "head_continued")
 REAL = ("real_pixels", "real_fine_tuned", "simulation_then_real")
 STRATEGIES = SIMULATED + REAL
 BACKBONE = "EfficientNetLite0"
 REAL_DATASET = "mnist_5k"
+SEEDS = (0, 1, 2)
+SIMULATED_SAMPLES_PER_CLASS = 120
+SIMULATED_VALIDATION_PER_CLASS = 10
+SIMULATED_STEPS = 80  # fine-tuning on the renderings, and its control
+REAL_STEPS = 60  # fine-tuning on the real digits, at every k
+BATCH_SIZE = 32
+REAL_BATCH_SIZE = 16
 
 
 def real_splits(samples_per_class: int, validation_samples_per_class: int, test_samples_per_class: int, *,
@@ -74,29 +89,43 @@ def _arrays(images, labels, image_size: int):
     return batches.resize_images(images, image_size), np.asarray(labels, np.int64)
 
 
-def _row(model, validation_data, test, started: float, history, **columns) -> dict:
+def _row(model, validation_data, test, started: float, **columns) -> dict:
     return {**columns, "validation_accuracy": round(training.evaluate(model, validation_data)["accuracy"], 4),
-            "test_accuracy": round(training.evaluate(model, test)["accuracy"], 4), "epochs": history.epochs,
+            "test_accuracy": round(training.evaluate(model, test)["accuracy"], 4),
             "seconds": round(time.perf_counter() - started, 1),
             "trainable_parameters": freezing.trainable_summary(model).trainable_parameters}
 
 
-def simulation_study(*, seeds=(0, 1, 2, 3, 4), simulated_samples_per_class: int = 100,
+def renderings(strategy: str, samples_per_class: int, *, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """The renderings a simulated ``strategy`` trains on (28 px): plain for ``one_font``, else randomised with its
+    ablation; every randomised strategy of one ``seed`` draws the same digits, bar its one changed factor."""
+    if strategy == "one_font":
+        return rendered.rendered_digits(samples_per_class, randomise=False)
+    return rendered.rendered_digits(samples_per_class, seed=seed, **ABLATIONS.get(strategy, {}))
+
+
+def simulation_study(*, seeds=SEEDS, simulated_samples_per_class: int = SIMULATED_SAMPLES_PER_CLASS,
+                     simulated_validation_per_class: int = SIMULATED_VALIDATION_PER_CLASS,
                      real_samples_per_class=(3, 10), validation_samples_per_class: int = 10,
-                     test_samples_per_class: int = 200, image_size: int = 64, head_epochs: int = 60,
-                     fine_tune_epochs: int = 5, real_fine_tune_epochs: int = 10, unfreeze_from: str = "block06_",
-                     progress=True) -> Comparison:
-    """Every strategy of :data:`STRATEGIES` on each seed; a :class:`Comparison` keyed by ``"strategy"``.
+                     test_samples_per_class: int = 100, image_size: int = 64, ablations=tuple(ABLATIONS),
+                     simulated_steps: int = SIMULATED_STEPS, real_steps: int = REAL_STEPS,
+                     unfreeze_from: str = "block06_", progress=True) -> Comparison:
+    """Every strategy of :data:`STRATEGIES` on each seed (the ``ablations`` named); a :class:`Comparison` keyed by
+    ``"strategy"``.
 
     Each seed draws its own renderings, real training, validation and test digits, and head
-    initialisation. The heads train until their validation loss stops improving (at most
-    ``head_epochs``); fine-tuning unfreezes the base from ``unfreeze_from`` for
-    ``fine_tune_epochs`` on the renderings or ``real_fine_tune_epochs`` on the real digits,
-    with a warm-up and cosine decay. Every argument is checked before any training.
+    initialisation. Heads are fitted to convergence; fine-tuning unfreezes the base from
+    ``unfreeze_from`` for exactly ``simulated_steps`` steps of 32 renderings, or ``real_steps`` steps
+    of 16 real digits (shuffled passes), at a peak rate of ``COMPARISON_FINE_TUNE_RATE`` warmed up and
+    decayed to zero, with no early stopping. A fine-tuned row stores its ``steps`` (fine-tuning's optimizer steps), a fitted
+    head its ``solver_iterations`` and whether it ``converged``. Every argument is checked before any
+    training.
     """
     seeds = validation.check_seeds(seeds)
     simulated_samples_per_class = validation.check_positive_int(simulated_samples_per_class,
                                                                 "simulated_samples_per_class", minimum=5)
+    simulated_validation_per_class = validation.check_positive_int(simulated_validation_per_class,
+                                                                   "simulated_validation_per_class", minimum=3)
     if isinstance(real_samples_per_class, int):
         real_samples_per_class = (real_samples_per_class,)
     real_samples_per_class = tuple(validation.check_positive_int(count, "real_samples_per_class")
@@ -107,87 +136,103 @@ def simulation_study(*, seeds=(0, 1, 2, 3, 4), simulated_samples_per_class: int 
                                                                  "validation_samples_per_class")
     test_samples_per_class = validation.check_positive_int(test_samples_per_class, "test_samples_per_class")
     image_size = validation.check_image_size(image_size, backbones.get(BACKBONE))
-    head_epochs, fine_tune_epochs, real_fine_tune_epochs = (
-        validation.check_epochs(epochs) for epochs in (head_epochs, fine_tune_epochs, real_fine_tune_epochs))
+    ablations = tuple(validation.check_name(name, ABLATIONS, "ablation") for name in ablations)
+    simulated_steps = validation.check_positive_int(simulated_steps, "simulated_steps")
+    real_steps = validation.check_positive_int(real_steps, "real_steps")
     real_splits(max(real_samples_per_class), validation_samples_per_class, test_samples_per_class, seed=seeds[0])
     freezing.cut_index(freezing.get_base(reset_or_build_model(BACKBONE, 10, seed=seeds[0], image_size=image_size))
                        .layers, unfreeze_from)
     source = data.resized_source(REAL_DATASET, image_size)
     settings = dict(backbone=BACKBONE, seeds=list(seeds), simulated_samples_per_class=simulated_samples_per_class,
+                    simulated_validation_per_class=simulated_validation_per_class,
                     real_samples_per_class=list(real_samples_per_class),
                     validation_samples_per_class=validation_samples_per_class,
-                    test_samples_per_class=test_samples_per_class, image_size=image_size, head_epochs=head_epochs,
-                    fine_tune_epochs=fine_tune_epochs, real_fine_tune_epochs=real_fine_tune_epochs,
+                    test_samples_per_class=test_samples_per_class, image_size=image_size, ablations=list(ablations),
+                    simulated_steps=simulated_steps, real_steps=real_steps, batch_size=BATCH_SIZE,
+                    real_batch_size=REAL_BATCH_SIZE, learning_rate=COMPARISON_FINE_TUNE_RATE,
                     unfreeze_from=unfreeze_from, schedule="warmup_cosine")
     study = Comparison("strategy", settings=settings)
-    steps = Steps(len(seeds) * (len(SIMULATED) + len(REAL) * len(real_samples_per_class)), "simulation to reality",
-                  output=progress)
-    validation_count = max(simulated_samples_per_class // 5, 2)
+    simulated = ["one_font", "randomised", *ablations]
+    steps = Steps(len(seeds) * (len(simulated) + 2 + len(REAL) * len(real_samples_per_class)),
+                  "simulation to reality", output=progress)
     for seed in seeds:
+        test = None
         for count in real_samples_per_class:
             train, real_validation, test = ((source.x_pool[index], source.y_pool[index]) for index in
                                             real_splits(count, validation_samples_per_class, test_samples_per_class,
                                                         seed=seed))
             if count == real_samples_per_class[0]:
-                simulated_weights = _simulated(study, seed, test, image_size, simulated_samples_per_class,
-                                               validation_count, head_epochs, fine_tune_epochs, unfreeze_from, steps)
-            _real(study, seed, count, train, real_validation, test, simulated_weights, image_size,
-                  head_epochs, real_fine_tune_epochs, unfreeze_from, steps)
+                simulated_weights = _simulated(study, seed, test, simulated, settings, steps)
+            _real(study, seed, count, train, real_validation, test, simulated_weights, settings, steps)
     return study
 
 
-def _simulated(study, seed, test, image_size, samples_per_class, validation_count, head_epochs, fine_tune_epochs,
-               unfreeze_from, steps):
-    """The four simulated strategies of one seed; returns the fine-tuned model's weights for the real ones.
+def _in_steps(train, settings: dict, *, real: bool, seed: int):
+    """``(train in exactly the budget's steps, fit arguments)``: the examples repeated in shuffled passes so that one
+    epoch is the whole budget (a few real digits would otherwise give epochs of two steps, each with its overhead)."""
+    batch_size = settings["real_batch_size" if real else "batch_size"]
+    order = pipelines.step_budget_order(len(train[1]), settings["real_steps" if real else "simulated_steps"],
+                                        batch_size, seed)
+    return (train[0][order], train[1][order]), dict(
+        epochs=1, batch_size=batch_size, learning_rate=settings["learning_rate"], schedule="warmup_cosine",
+        early_stopping_patience=None, progress=False, seed=seed)
 
-    ``randomised`` and ``randomised_warped`` draw the same digits (one render seed), warped or not.
-    """
-    kinds = {"one_font": dict(randomise=False), "randomised": dict(randomise=True),
-             "randomised_warped": dict(randomise=True, warp_digits=True)}
-    for strategy, options in kinds.items():
-        train = _arrays(*rendered.rendered_digits(samples_per_class, seed=1000 * seed, **options), image_size)
-        rendered_validation = _arrays(*rendered.rendered_digits(validation_count, seed=1000 * seed + 500, **options),
-                                      image_size)
+
+def _simulated(study, seed, test, simulated, settings, steps):
+    """The simulated strategies of one seed; returns ``fine_tuned``'s weights for the real ones."""
+    image_size = settings["image_size"]
+    for strategy in simulated:
+        train = _arrays(*renderings(strategy, settings["simulated_samples_per_class"], seed=1000 * seed), image_size)
+        held_out = (train if strategy == "one_font" else
+                    _arrays(*renderings(strategy, settings["simulated_validation_per_class"], seed=1000 * seed + 500),
+                            image_size))
         started = time.perf_counter()
         model = reset_or_build_model(BACKBONE, 10, seed=seed, image_size=image_size)
-        history = training.train_head(model, train, rendered_validation, epochs=head_epochs, seed=seed)
-        validated_on = "its training images" if strategy == "one_font" else "renderings"
-        study.add(strategy, seed, **_row(model, rendered_validation, test, started, history, real_samples_per_class=0,
-                                         validated_on=validated_on))
+        freezing.freeze_base(model)
+        fitted = fit_head_by_logistic_regression(model, train, seed=seed)
+        study.add(strategy, seed, **_row(model, held_out, test, started, real_samples_per_class=0, **fitted,
+                                         validated_on="its training images" if strategy == "one_font" else "renderings"))
         steps.advance(f"{strategy}, seed {seed}")
-    started = time.perf_counter()
-    history = training.fine_tune(model, train, rendered_validation, epochs=fine_tune_epochs,
-                                 learning_rate=COMPARISON_FINE_TUNE_RATE, unfreeze_from=unfreeze_from, history=history,
-                                 schedule="warmup_cosine", seed=seed)
-    study.add("warped_fine_tuned", seed, **_row(model, rendered_validation, test, started, history,
-                                                real_samples_per_class=0, validated_on="renderings"))
-    steps.advance(f"warped_fine_tuned, seed {seed}")
-    return model.get_weights()
+        if strategy == "randomised":
+            randomised_train, randomised_validation, head = train, held_out, model.get_weights()
+    repeated, budget = _in_steps(randomised_train, settings, real=False, seed=seed)
+    fitted_columns = dict(real_samples_per_class=0, validated_on="renderings")
+    for strategy in ("head_continued", "fine_tuned"):
+        started = time.perf_counter()
+        model = reset_or_build_model(BACKBONE, 10, seed=seed, image_size=image_size)
+        model.set_weights(head)
+        if strategy == "head_continued":
+            history = training.train_head(model, repeated, None, **budget)
+        else:
+            history = training.fine_tune(model, repeated, None, unfreeze_from=settings["unfreeze_from"], **budget)
+        study.add(strategy, seed, **_row(model, randomised_validation, test, started, steps=history.steps,
+                                         **fitted_columns))
+        steps.advance(f"{strategy}, seed {seed}")
+    weights = model.get_weights()
+    freezing.freeze_base(model)
+    return weights
 
 
-def _real(study, seed, count, train, real_validation, test, simulated_weights, image_size, head_epochs,
-          fine_tune_epochs, unfreeze_from, steps):
+def _real(study, seed, count, train, real_validation, test, simulated_weights, settings, steps):
     """The three strategies with ``count`` real digits per class, on one seed."""
+    columns = dict(real_samples_per_class=count, validated_on="real digits")
     pixels = baselines.pixel_logistic_regression(train, real_validation, test, seed=seed)
-    study.add("real_pixels", seed, real_samples_per_class=count, validated_on="real digits",
-              validation_accuracy=round(pixels["validation_accuracy"], 4),
-              test_accuracy=round(pixels["test_accuracy"], 4), epochs=0, seconds=pixels["seconds"],
+    study.add("real_pixels", seed, **columns, validation_accuracy=round(pixels["validation_accuracy"], 4),
+              test_accuracy=round(pixels["test_accuracy"], 4), seconds=pixels["seconds"],
               trainable_parameters=pixels["parameters"])
     steps.advance(f"real_pixels, {count} per class, seed {seed}")
-    started = time.perf_counter()
-    model = reset_or_build_model(BACKBONE, 10, seed=seed, image_size=image_size)
-    history = training.train_head(model, train, real_validation, epochs=head_epochs, seed=seed)
-    history = training.fine_tune(model, train, real_validation, epochs=fine_tune_epochs, unfreeze_from=unfreeze_from,
-                                 learning_rate=COMPARISON_FINE_TUNE_RATE, history=history, schedule="warmup_cosine",
-                                 seed=seed)
-    study.add("real_fine_tuned", seed, **_row(model, real_validation, test, started, history,
-                                              real_samples_per_class=count, validated_on="real digits"))
-    steps.advance(f"real_fine_tuned, {count} per class, seed {seed}")
-    started = time.perf_counter()
-    model = reset_or_build_model(BACKBONE, 10, seed=seed, image_size=image_size)
-    model.set_weights(simulated_weights)
-    history = training.fine_tune(model, train, real_validation, epochs=fine_tune_epochs, unfreeze_from=unfreeze_from,
-                                 learning_rate=COMPARISON_FINE_TUNE_RATE, schedule="warmup_cosine", seed=seed)
-    study.add("simulation_then_real", seed, **_row(model, real_validation, test, started, history,
-                                                   real_samples_per_class=count, validated_on="real digits"))
-    steps.advance(f"simulation_then_real, {count} per class, seed {seed}")
+    repeated, budget = _in_steps(train, settings, real=True, seed=seed)
+    for strategy in ("real_fine_tuned", "simulation_then_real"):
+        started = time.perf_counter()
+        model = reset_or_build_model(BACKBONE, 10, seed=seed, image_size=settings["image_size"])
+        freezing.freeze_base(model)
+        if strategy == "real_fine_tuned":
+            fitted = fit_head_by_logistic_regression(model, train, seed=seed)
+        else:
+            model.set_weights(simulated_weights)
+            fitted = {}
+        history = training.fine_tune(model, repeated, None, unfreeze_from=settings["unfreeze_from"], **budget)
+        study.add(strategy, seed, **_row(model, real_validation, test, started, steps=history.steps, **fitted,
+                                         **columns))
+        freezing.freeze_base(model)
+        steps.advance(f"{strategy}, {count} per class, seed {seed}")

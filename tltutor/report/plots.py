@@ -425,6 +425,28 @@ def plot_reliability(panels: dict, *, minimum_count: int = 5, title: str | None 
     return figure
 
 
+def plot_distributions(groups: dict, *, xlabel: str, bins: int = 30, title: str | None = None):
+    """Overlaid histograms, one per ``{name: values}``, each as shares of its own values, so that groups of different
+    sizes compare; the range is every group's together."""
+    groups = {name: np.asarray(values, float).ravel() for name, values in groups.items()}
+    if not groups or any(values.size == 0 for values in groups.values()):
+        raise validation.InvalidArgumentError("plot_distributions needs at least one group, each with values")
+    every = np.concatenate(list(groups.values()))
+    edges = np.linspace(every.min(), every.max() if every.max() > every.min() else every.min() + 1, bins + 1)
+    figure, axes = _axes()
+    axis = axes[0][0]
+    for index, (name, values) in enumerate(groups.items()):
+        axis.hist(values, bins=edges, weights=np.full(values.size, 1 / values.size), histtype="step", linewidth=1.8,
+                  color=PALETTE[index % len(PALETTE)], label=f"{name} (median {np.median(values):.2f})")
+    axis.set_xlabel(xlabel)
+    axis.set_ylabel("share")
+    axis.grid(alpha=0.3)
+    axis.legend(fontsize=8)
+    if title:
+        axis.set_title(title)
+    return figure
+
+
 def plot_loss_distributions(panels: dict, *, bins: int = 20, title: str | None = None):
     """Per panel, histograms of the per-example loss of members (training images) and non-members (test images).
 
