@@ -118,7 +118,7 @@ def _simulator_gain(results):
 
     return statistics.compare(comparison(results, "simulation", real_samples_per_class=3).values(
         "simulation_then_real", "test_accuracy"), comparison(results, "simulation", real_samples_per_class=0).values(
-        "warped_fine_tuned", "test_accuracy"), metric="test accuracy")
+        "fine_tuned", "test_accuracy"), metric="test accuracy")
 
 
 def mean(results, key, variant, metric="test_accuracy", **where) -> float:
@@ -801,35 +801,59 @@ CLAIMS = {
     "18_simulation_to_reality": {
         "one plain rendering per digit: under 0.35 on real digits":
             lambda r: mean(r, "simulation", "one_font", real_samples_per_class=0) < 0.35,
-        "randomising lifts real accuracy measurably while its renderings still validate above 0.95":
+        "randomising every factor lifts real accuracy measurably while its renderings validate lower":
             lambda r: beats(r, "simulation", "randomised", "one_font", real_samples_per_class=0)
-            and mean(r, "simulation", "randomised", "validation_accuracy", real_samples_per_class=0) > 0.95,
-        "warping lifts real accuracy measurably again though its renderings validate lower":
-            lambda r: beats(r, "simulation", "randomised_warped", "randomised", real_samples_per_class=0)
-            and mean(r, "simulation", "randomised_warped", "validation_accuracy", real_samples_per_class=0)
-            < mean(r, "simulation", "randomised", "validation_accuracy", real_samples_per_class=0),
-        "fine-tuning on the warped renderings lifts it measurably; the gap stays open (real below 0.6, far below validation)":
-            lambda r: beats(r, "simulation", "warped_fine_tuned", "randomised_warped", real_samples_per_class=0)
-            and mean(r, "simulation", "warped_fine_tuned", real_samples_per_class=0) < 0.6
-            and mean(r, "simulation", "warped_fine_tuned", "validation_accuracy", real_samples_per_class=0)
-            - mean(r, "simulation", "warped_fine_tuned", real_samples_per_class=0) > 0.25,
-        "with 3 real digits, the simulator then real beats both real-only strategies measurably":
+            and mean(r, "simulation", "randomised", "validation_accuracy", real_samples_per_class=0)
+            < mean(r, "simulation", "one_font", "validation_accuracy", real_samples_per_class=0),
+        "the full stroke range brackets real strokes; the thick-only range leaves out their thinner half":
+            lambda r: r["values"]["stroke_widths"]["randomised"]["p5"] < r["values"]["stroke_widths"]["real (MNIST)"]["p5"]
+            and r["values"]["stroke_widths"]["randomised"]["p95"] > r["values"]["stroke_widths"]["real (MNIST)"]["p95"]
+            and r["values"]["stroke_widths"]["thick strokes only"]["p5"]
+            > r["values"]["stroke_widths"]["real (MNIST)"]["median"],
+        "without warping, without the fonts and with thick strokes only, real accuracy falls measurably":
+            lambda r: all(beats(r, "simulation", "randomised", ablation, real_samples_per_class=0)
+                          for ablation in ("without_warp", "without_font", "thick_strokes_only")),
+        "size, rotation, stroke and blur held plain: no measurable difference":
+            lambda r: all(no_difference(r, "simulation", ablation, "randomised", real_samples_per_class=0)
+                          for ablation in ("without_size", "without_rotation", "without_stroke", "without_blur")),
+        "the ablations that validate best transfer worst":
+            lambda r: all(mean(r, "simulation", ablation, "validation_accuracy", real_samples_per_class=0)
+                          > mean(r, "simulation", "randomised", "validation_accuracy", real_samples_per_class=0)
+                          and mean(r, "simulation", ablation, real_samples_per_class=0)
+                          < mean(r, "simulation", "randomised", real_samples_per_class=0)
+                          for ablation in ("without_warp", "without_font")),
+        "fine-tuning on renderings is ahead of its control, not measurably; the control moved nothing":
+            lambda r: no_difference(r, "simulation", "fine_tuned", "head_continued", real_samples_per_class=0)
+            and _gain(r, "simulation", "fine_tuned", "head_continued", real_samples_per_class=0) > 0
+            and no_difference(r, "simulation", "head_continued", "randomised", real_samples_per_class=0)
+            and max(abs(bound) for bound in _interval(r, "simulation", "head_continued", "randomised",
+                                                      real_samples_per_class=0)) < 0.01,
+        "the gap stays open: fine-tuned on renderings, real accuracy below 0.7 and far below validation":
+            lambda r: mean(r, "simulation", "fine_tuned", real_samples_per_class=0) < 0.7
+            and mean(r, "simulation", "fine_tuned", "validation_accuracy", real_samples_per_class=0)
+            - mean(r, "simulation", "fine_tuned", real_samples_per_class=0) > 0.2,
+        "with 3 real digits, the simulator then real beats both real-only strategies and the simulator alone":
             lambda r: all(beats(r, "simulation", "simulation_then_real", other, real_samples_per_class=3)
-                          for other in ("real_fine_tuned", "real_pixels")),
-        "with 10, not measurably different from either, ruling out leads above 0.1":
+                          for other in ("real_fine_tuned", "real_pixels"))
+            and _simulator_gain(r).measurable and _simulator_gain(r).difference > 0,
+        "with 10, not measurably different from either, ruling out a lead above 0.06 over fine-tuning":
             lambda r: all(no_difference(r, "simulation", "simulation_then_real", other, real_samples_per_class=10)
-                          and _interval(r, "simulation", "simulation_then_real", other, real_samples_per_class=10)[1]
-                          < 0.1 for other in ("real_fine_tuned", "real_pixels")),
+                          for other in ("real_fine_tuned", "real_pixels"))
+            and _interval(r, "simulation", "simulation_then_real", "real_fine_tuned", real_samples_per_class=10)[1]
+            < 0.06,
         "in these runs the mean lead over fine-tuning from ImageNet is smaller at 10 real digits than at 3":
             lambda r: _gain(r, "simulation", "simulation_then_real", "real_fine_tuned", real_samples_per_class=3)
             > _gain(r, "simulation", "simulation_then_real", "real_fine_tuned", real_samples_per_class=10),
-        "3 real digits on top of the simulator beat the simulator alone measurably":
-            lambda r: _simulator_gain(r).measurable and _simulator_gain(r).difference > 0,
-        "fine-tuned from ImageNet, 3 real digits are measurably worse than pixels; 10 not measurably different":
-            lambda r: beats(r, "simulation", "real_pixels", "real_fine_tuned", real_samples_per_class=3)
-            and no_difference(r, "simulation", "real_fine_tuned", "real_pixels", real_samples_per_class=10),
-        "five seeds":
-            lambda r: len(comparison(r, "simulation").seeds) == 5,
+        "fine-tuned from ImageNet, real digits are not measurably better than pixels at either size":
+            lambda r: all(no_difference(r, "simulation", "real_fine_tuned", "real_pixels", real_samples_per_class=count)
+                          for count in (3, 10)),
+        "the budgets: 80 steps on renderings for fine-tuning and its control, 60 on real digits; heads converged":
+            lambda r: {(row["strategy"], row["steps"]) for row in comparison(r, "simulation").rows if "steps" in row}
+            == {("fine_tuned", 80), ("head_continued", 80), ("real_fine_tuned", 60), ("simulation_then_real", 60)}
+            and all(row["converged"] for row in comparison(r, "simulation").rows if "converged" in row),
+        "three seeds, more than 100 renderings per digit":
+            lambda r: len(comparison(r, "simulation").seeds) == 3
+            and r["values"]["simulation"]["settings"]["simulated_samples_per_class"] > 100,
     },
     "19_model_capacity": {
         "with the converged head and fine-tuned, no larger candidate is measurably different from Lite0":
@@ -869,31 +893,34 @@ CLAIMS = {
     },
     "20_boxes_and_masks": {
         "the frozen ImageNet encoder beats the same architecture with random weights at 20 scenes, by more than "
-        "0.09 mean IoU, and at 200 scenes":
+        "0.07 mean IoU, and at 50 scenes":
             lambda r: beats(r, "strategies", "frozen", "random", "mean_iou", size=20)
-            and _gain(r, "strategies", "frozen", "random", "mean_iou", size=20) > 0.09
-            and beats(r, "strategies", "frozen", "random", "mean_iou", size=200),
-        "at 50 scenes too":
-            lambda r: beats(r, "strategies", "frozen", "random", "mean_iou", size=50),
-        "the random encoder's decoder barely finds objects at 20 scenes (object IoU under 0.1, against over 0.4)":
-            lambda r: mean(r, "strategies", "random", "foreground_iou", size=20) < 0.1
+            and _gain(r, "strategies", "frozen", "random", "mean_iou", size=20) > 0.07
+            and beats(r, "strategies", "frozen", "random", "mean_iou", size=50),
+        "at 200 scenes it is ahead on average by more, not measurably (its seeds spread widely)":
+            lambda r: no_difference(r, "strategies", "frozen", "random", "mean_iou", size=200)
+            and _gain(r, "strategies", "frozen", "random", "mean_iou", size=200)
+            > _gain(r, "strategies", "frozen", "random", "mean_iou", size=20),
+        "the random encoder's decoder barely finds objects at 20 scenes (object IoU under 0.15, against over 0.4)":
+            lambda r: mean(r, "strategies", "random", "foreground_iou", size=20) < 0.15
             < 0.4 < mean(r, "strategies", "frozen", "foreground_iou", size=20),
-        "background subtraction is not measurably beaten at any size; at 20 scenes a lead above 0.06 is ruled out":
+        "background subtraction is not measurably beaten at any size; at 20 scenes a lead above 0.03 is ruled out":
             lambda r: all(no_difference(r, "strategies", "frozen", "background_subtraction", "mean_iou", size=size)
                           for size in (20, 50, 200))
-            and _interval(r, "strategies", "frozen", "background_subtraction", "mean_iou", size=20)[1] < 0.06
+            and _interval(r, "strategies", "frozen", "background_subtraction", "mean_iou", size=20)[1] < 0.03
             and all(mean(r, "strategies", "frozen", "mean_iou", size=size)
                     > mean(r, "strategies", "background_subtraction", "mean_iou", size=size) for size in (20, 50, 200)),
-        "fine-tuning is not measurably different from its head-only control at 200 scenes, nor from the frozen arm; "
-        "the control beats the frozen arm":
+        "fine-tuning is not measurably different from its head-only control at 200 scenes, which rules out a gain "
+        "above 0.03, nor from the frozen arm; the control is ahead of the frozen arm, not measurably":
             lambda r: no_difference(r, "strategies", "fine_tune", "head_only", "mean_iou", size=200)
             and no_difference(r, "strategies", "fine_tune", "frozen", "mean_iou", size=200)
-            and beats(r, "strategies", "head_only", "frozen", "mean_iou", size=200)
-            and _interval(r, "strategies", "fine_tune", "head_only", "mean_iou", size=200)[1] < 0.065,
-        "the budgets: 250 steps for the frozen and random decoders, 100 more for fine-tuning and its control":
+            and no_difference(r, "strategies", "head_only", "frozen", "mean_iou", size=200)
+            and _gain(r, "strategies", "head_only", "frozen", "mean_iou", size=200) > 0
+            and _interval(r, "strategies", "fine_tune", "head_only", "mean_iou", size=200)[1] < 0.03,
+        "the budgets: 200 steps for the frozen and random decoders, 100 more for fine-tuning and its control":
             lambda r: {(row["strategy"], row["steps"]) for row in comparison(r, "strategies").rows
                        if row["strategy"] != "background_subtraction"}
-            == {("frozen", 250), ("random", 250), ("fine_tune", 350), ("head_only", 350)},
+            == {("frozen", 200), ("random", 200), ("fine_tune", 300), ("head_only", 300)},
         "three seeds":
             lambda r: len(comparison(r, "strategies").seeds) == 3,
     },
@@ -966,9 +993,7 @@ def test_every_lesson_stored_a_full_run_with_seeds_within_five_minutes(notebook)
 MIN_STEPS = 50  # an arm stopped after fewer optimizer steps shows nothing about its method
 # Issue #33 (budgets are part of the result) is being worked through lesson by lesson: these lessons' stored runs
 # predate step counting. Strict: a lesson that stores its steps must leave this list.
-STEPS_NOT_YET_STORED = {
-    "18_simulation_to_reality",
-}
+STEPS_NOT_YET_STORED: set[str] = set()
 # Lessons whose every arm is a convex fit solved to convergence (no optimizer steps to count): each row must
 # store that its solver converged.
 FITTED_TO_CONVERGENCE = {"15_types_of_transfer", "17_label_noise"}

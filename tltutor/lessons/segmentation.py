@@ -51,14 +51,14 @@ SIZES = (20, 50, 200)
 QUICK_SIZES = (20,)
 DATASET = "tuxpaint_scenes"
 IMAGE_SIZE = 96
-HEAD_STEPS = 250
+HEAD_STEPS = 200
 HEAD_LEARNING_RATE = 3e-3
 STEPS = 100
 QUICK_STEPS = 50
 BATCH_SIZE = 8
 STEPS_PER_EPOCH = 25  # an epoch here is 25 batches, however few the scenes
 VALIDATION_SCENES = 60
-TEST_SCENES = 150
+TEST_SCENES = 120
 QUICK_TEST_SCENES = 40
 BOX_IOU_THRESHOLD = 0.5
 HISTOGRAM_BINS = 4  # per channel: 64 colour bins for the baseline's class
@@ -358,13 +358,14 @@ def compare_segmentation_strategies(*, sizes=None, strategies=STRATEGIES, seeds=
     ``batch_size``. Every row stores its ``steps`` (cumulative) and ``size``. ``objects_only`` merges
     the classes into one, "object"; ``distractors`` is the clutter per scene. ``dataset`` is one of
     :data:`tltutor.data.scenes.DATASETS`: the offline composites, or the Oxford-IIIT pets online.
-    ``on_trained(strategy, size, seed, model, test)``, if given, is called with each trained network
-    and the test scenes before the next run reuses the model: to look at the very model a row scored.
+    ``on_trained(strategy, size, seed, model, test, predicted)``, if given, is called with each trained
+    network, the test scenes and its predicted masks, before the next run reuses the model: to look at
+    the very model a row scored.
     """
     dataset = validation.check_name(dataset, scene_data.DATASETS, "scene dataset")
     if on_trained is not None and not callable(on_trained):
         raise validation.InvalidArgumentError(f"on_trained={on_trained!r}: give a function of (strategy, size, seed, "
-                                              "model, test), or None")
+                                              "model, test, predicted), or None")
     strategies = validation.check_choices(strategies, ALL_STRATEGIES, "segmentation strategy")
     quick = profile.is_quick()
     sizes = check_sizes(sizes if sizes is not None else (QUICK_SIZES if quick else SIZES))
@@ -417,7 +418,7 @@ def compare_segmentation_strategies(*, sizes=None, strategies=STRATEGIES, seeds=
                     trainable = freezing.count_parameters(model.trainable_weights)
                     predicted = predict_masks(model, test.images)
                     if on_trained is not None:
-                        on_trained(strategy, size, seed, model, test)
+                        on_trained(strategy, size, seed, model, test, predicted)
                 comparison.add(strategy, seed, size=size, steps=int(steps_taken), trainable_parameters=int(trainable),
                                **scores(predicted, test), seconds=round(time.perf_counter() - started, 1))
                 tracker.advance(f"{strategy}, {size} scenes, seed {seed}")
