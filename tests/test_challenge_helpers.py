@@ -409,4 +409,24 @@ def test_a_log_axis_is_labelled_at_the_data_and_small_shares_are_not_squashed_un
     assert 0.3 < figure.axes[0].get_ylim()[1] < 0.5
     figure = plots.plot_bars([{"k": "a", "test_accuracy": 0.9}], x="k", y="test_accuracy")
     assert figure.axes[0].get_ylim() == pytest.approx((0, 1.12))
-    assert str(spread([0, 0, 0])) == "0" and str(spread([250, 250])) == "250" and str(spread([1.0, 1.0])) == "1.000 ± 0.000"
+    assert str(spread([0, 0, 0])) == "0" and str(spread([250, 250])) == "250"
+    assert str(spread([0.0, 0.0])) == "0.000 ± 0.000" and str(spread([1.0, 1.0])) == "1.000 ± 0.000", "shares stay shares"
+    figure = plots.plot_bars([{"k": "a", "box_accuracy": value} for value in (0.0, 0.0, 0.5)], x="k", y="box_accuracy",
+                             reference=0.9)
+    assert figure.axes[0].get_ylim()[1] > 0.9, "the reference line and every seed's point stay in view"
+
+
+def test_paired_gains_and_distributions_draw_on_a_log_axis_and_refuse_what_they_cannot_draw():
+    from tltutor.report import plots
+
+    rows = [{"target": target, "samples_per_class": size, "gain": 0.01 * size, "low": 0.0, "high": 0.02 * size}
+            for target in ("photos", "clothing") for size in (5, 20)]
+    figure = plots.plot_paired_gains({"fine-tuning − head": rows})
+    assert [label.get_text() for label in figure.axes[0].get_xticklabels()] == ["5", "20"]
+    figure = plots.plot_distributions({"real": [1.0, 2.0, 2.5], "drawn": [0.5, 3.0]}, xlabel="width")
+    assert [text.get_text() for text in figure.axes[0].get_legend().get_texts()] == ["real (median 2.00)",
+                                                                                    "drawn (median 1.75)"]
+    with pytest.raises(InvalidArgumentError, match="finite"):
+        plots.plot_distributions({"real": [1.0, float("nan")]}, xlabel="width")
+    with pytest.raises(InvalidArgumentError, match="bins"):
+        plots.plot_distributions({"real": [1.0]}, xlabel="width", bins=0)

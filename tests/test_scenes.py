@@ -98,13 +98,23 @@ def test_pet_trimaps_become_species_masks_with_the_outline_and_a_tight_box():
     assert made.boxes[:, 0].tolist() == [[3, 1, 6, 5], [0, 6, 2, 8]]
     scenes.check_boxes(made.boxes, 8)
     trimaps[1] = 2
-    with pytest.raises(DatasetError, match="pet 1 has no pet pixels"):
+    with pytest.warns(UserWarning, match="1 of 2 pets have no pet pixel"):
+        kept = scenes.pets_from_trimaps(np.zeros((2, 8, 8, 3), np.uint8), trimaps, [1, 0], ("cat", "dog"))
+    assert kept.labels.tolist() == [[1]] and kept.boxes.shape == (1, 1, 4)
+    trimaps[0] = 2
+    with pytest.raises(DatasetError, match="no trimap holds a pet pixel"):
         scenes.pets_from_trimaps(np.zeros((2, 8, 8, 3), np.uint8), trimaps, [1, 0], ("cat", "dog"))
 
 
-def test_pets_offline_fail_within_seconds_and_name_the_offline_scenes(tmp_path):
+def test_pets_offline_fail_within_seconds_and_name_the_offline_scenes(tmp_path, monkeypatch):
+    import socket
+
     from tltutor.errors import DownloadError
 
+    def unreachable(*arguments, **keywords):
+        raise OSError("network is unreachable")
+
+    monkeypatch.setattr(socket, "create_connection", unreachable)  # offline even on a machine with network
     started = time.perf_counter()
     with pytest.raises(DownloadError, match=r"oxford_iiit_pet.*tl\.data\.scenes\.scenes"):
         scenes.oxford_pets(4, data_dir=str(tmp_path))
@@ -145,8 +155,10 @@ def mocked_pets(monkeypatch):
 def test_pets_are_read_through_tfds_split_by_split(mocked_pets):
     train = scenes.oxford_pets(3, split="train", image_size=40, seed=0)
     held_out = scenes.draw("oxford_iiit_pet", 5, split="validation", image_size=40)
-    with pytest.raises(InvalidArgumentError, match="has 70 photographs"):
+    with pytest.raises(InvalidArgumentError, match="has 70 photographs; ask for at most"):
         scenes.oxford_pets(71, split="test", image_size=40)
+    with pytest.raises(InvalidArgumentError, match="seed"):
+        scenes.oxford_pets(3, seed=-1)
     assert mocked_pets == ["train[:90%]", "train[90%:]", "test"]
     assert train.images.shape == (3, 40, 40, 3) and train.class_names == ("cat", "dog")
     assert not np.array_equal(train.images, scenes.oxford_pets(3, split="train", image_size=40, seed=1).images)

@@ -139,8 +139,12 @@ def stroke_widths(images) -> np.ndarray:
     """
     from skimage.morphology import skeletonize  # scikit-image is imported only where used
 
+    images = np.asarray(images)
+    if images.ndim != 3 or images.shape[0] == 0:
+        raise validation.InvalidArgumentError(f"images have shape {images.shape}: give (N, height, width) grey images, "
+                                              "e.g. images[None] for one")
     widths = []
-    for image in np.asarray(images):
+    for image in images:
         ink = image >= INK_THRESHOLD
         widths.append(ink.sum() / max(int(skeletonize(ink).sum()), 1))
     return np.asarray(widths, np.float64)
@@ -176,9 +180,15 @@ def rendered_digits(samples_per_class: int, *, randomise: bool = True, without=(
     if without and not randomise:
         raise validation.InvalidArgumentError(f"without={list(without)} holds factors of the randomisation plain, "
                                               "but randomise=False holds them all: pass randomise=True")
+    if (not isinstance(stroke_range, (tuple, list)) or len(stroke_range) != 2
+            or not all(isinstance(value, (int, np.integer)) and not isinstance(value, bool) for value in stroke_range)
+            or stroke_range[0] > stroke_range[1]):
+        raise validation.InvalidArgumentError(f"stroke_range={stroke_range!r}: give (low, high), whole pixels with "
+                                              f"low <= high, e.g. {STROKE_RANGE}")
+    if not randomise and tuple(stroke_range) != STROKE_RANGE:
+        raise validation.InvalidArgumentError("stroke_range applies to randomised strokes, but randomise=False draws "
+                                              "the font's own: pass randomise=True")
     low, high = (int(value) for value in stroke_range)
-    if low > high:
-        raise validation.InvalidArgumentError(f"stroke_range={tuple(stroke_range)}: give (low, high) with low <= high")
     fonts = digit_fonts()
     if not fonts:
         raise validation.InvalidArgumentError("matplotlib ships no font with digit glyphs here: reinstall matplotlib")

@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from tltutor import validation
+from tltutor import state, validation
 from tltutor.data import sources, tfds_source
 from tltutor.errors import DatasetError
 
@@ -43,11 +43,12 @@ MINIMUM_STAMPS = 4  # per class, so that both splits have some
 DISTRACTOR_MANIFEST = "tuxpaint_distractors.tsv"  # photographed stamps of none of the classes: tools, vehicles, signs
 DISTRACTORS = 2
 DATASETS = ("tuxpaint_scenes", tfds_source.PETS)  # what :func:`draw` takes: offline composites, or the pets online
+DRAW_SPLITS = ("train", "validation", "test")
 
 
 @dataclass(frozen=True)
 class Scenes:
-    """Composited scenes: ``images`` (N, S, S, 3) uint8, ``masks`` (N, S, S) int32 with 0 for the background
+    """Images with masks and boxes: ``images`` (N, S, S, 3) uint8, ``masks`` (N, S, S) int32 with 0 for the background
     and ``class + 1`` for an object's pixels, ``boxes`` (N, objects, 4) float32 ``x1, y1, x2, y2`` in pixels
     (``x2``, ``y2`` exclusive) and ``labels`` (N, objects) int32."""
 
@@ -228,16 +229,23 @@ def check_boxes(boxes, image_size: int) -> np.ndarray:
 
 def pets_from_trimaps(images, trimaps, species, species_names) -> Scenes:
     """Oxford-IIIT pets as :class:`Scenes`: a pet's pixels, its outline included, take its species' class
-    (``species + 1``), the rest is background; its box is its mask's extent."""
+    (``species + 1``), the rest is background; its box is its mask's extent. A photograph whose trimap
+    holds no pet pixel (at a small size, resizing can lose a thin outline) is left out, with a warning."""
     images, trimaps, species = np.asarray(images, np.uint8), np.asarray(trimaps), np.asarray(species, np.int32)
     if trimaps.shape != images.shape[:3] or species.shape != images.shape[:1]:
-        raise validation.InvalidArgumentError(f"{images.shape[0]} images of {images.shape[1:3]} need as many trimaps of "
-                                              f"that size and species; got {trimaps.shape} and {species.shape}")
+        raise validation.InvalidArgumentError(
+            f"{images.shape[0]} images of {images.shape[1:3]} need as many trimaps of that size and species; "
+            f"got {trimaps.shape} and {species.shape}")
     pet = np.isin(trimaps, (tfds_source.PET_TRIMAP["pet"], tfds_source.PET_TRIMAP["outline"]))
-    empty = np.flatnonzero(~pet.any(axis=(1, 2)))
-    if empty.size:
-        raise DatasetError(f"pet {int(empty[0])} has no pet pixels in its trimap (values "
-                           f"{sorted(np.unique(trimaps[empty[0]]).tolist())}); expected {tfds_source.PET_TRIMAP}")
+    kept = pet.any(axis=(1, 2))
+    if not kept.any():
+        raise DatasetError(f"no trimap holds a pet pixel (values {sorted(np.unique(trimaps).tolist())[:8]}); "
+                           f"expected {tfds_source.PET_TRIMAP}")
+    if not kept.all():
+        warnings.warn(f"{int((~kept).sum())} of {len(kept)} pets have no pet pixel at {images.shape[1]} px and were "
+                      f"left out (e.g. number {int(np.flatnonzero(~kept)[0])}); a larger image_size keeps them",
+                      stacklevel=2)
+        images, trimaps, species, pet = images[kept], trimaps[kept], species[kept], pet[kept]
     masks = np.where(pet, species[:, None, None] + 1, 0).astype(np.int32)
     boxes = np.empty((len(images), 1, 4), np.float32)
     for index, inside in enumerate(pet):
@@ -251,6 +259,9 @@ def _pets(split: str, image_size: int, data_dir: str | None) -> Scenes:
     return pets_from_trimaps(*tfds_source.load_pet_masks(split, image_size, data_dir))
 
 
+state.register_cache(_pets.cache_clear)
+
+
 def oxford_pets(count: int, *, split: str = "train", image_size: int = 96, seed: int = 0,
                 data_dir: str | None = None) -> Scenes:
     """``count`` of the Oxford-IIIT pets of ``split`` (``train``, ``validation`` or ``test``), drawn by ``seed``:
@@ -262,10 +273,13 @@ def oxford_pets(count: int, *, split: str = "train", image_size: int = 96, seed:
     count = validation.check_positive_int(count, "count")
     image_size = validation.check_positive_int(image_size, "image_size", minimum=32)
     split = validation.check_name(split, tfds_source.PET_SPLITS, "pets split")
+    seed = validation.check_seed(seed)
     pets = _pets(split, image_size, data_dir)
     if count > len(pets.images):
-        raise validation.InvalidArgumentError(f"count={count}: the pets' {split} split has {len(pets.images)} photographs")
-    chosen = np.random.default_rng([seed, list(tfds_source.PET_SPLITS).index(split)]).permutation(len(pets.images))[:count]
+        raise validation.InvalidArgumentError(
+            f"count={count}: the pets' {split} split has {len(pets.images)} photographs; ask for at most that many")
+    order = np.random.default_rng([seed, list(tfds_source.PET_SPLITS).index(split)]).permutation(len(pets.images))
+    chosen = order[:count]
     return Scenes(pets.images[chosen], pets.masks[chosen], pets.boxes[chosen], pets.labels[chosen], pets.class_names)
 
 
@@ -278,7 +292,7 @@ def draw(dataset: str, count: int, *, split: str = "train", image_size: int = 96
     ``distractors`` does not apply.
     """
     dataset = validation.check_name(dataset, DATASETS, "scene dataset")
-    split = validation.check_name(split, tfds_source.PET_SPLITS, "scene split")
+    split = validation.check_name(split, DRAW_SPLITS, "scene split")
     if dataset == tfds_source.PETS:
         return oxford_pets(count, split=split, image_size=image_size, seed=seed)
     return scenes(count, split="test" if split == "test" else "train", image_size=image_size, seed=seed,

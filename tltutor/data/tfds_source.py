@@ -16,8 +16,8 @@ from tltutor.data.sources import ArraySource
 from tltutor.errors import DatasetError
 
 DOWNLOAD_HOST = "storage.googleapis.com"
-DOWNLOAD_HOSTS = {"oxford_iiit_pet": "thor.robots.ox.ac.uk"}  # tfds fetches these from their authors, not Google
 PETS = "oxford_iiit_pet"
+DOWNLOAD_HOSTS = {PETS: "thor.robots.ox.ac.uk"}  # tfds fetches these from their authors, not Google
 PET_SPLITS = {"train": "train[:90%]", "validation": "train[90%:]", "test": "test"}  # tfds's own train split, held apart
 PET_TRIMAP = {"pet": 1, "background": 2, "outline": 3}  # the pets' masks: each pixel one of these
 
@@ -45,7 +45,8 @@ def _prepared_builder(name: str, data_dir, instead: str):
         what = f"the tfds dataset {name!r}"
         downloads.check_reachable(DOWNLOAD_HOSTS.get(name, DOWNLOAD_HOST), what=what,
                                   instead=f"Prepare it on a machine with network, or {instead}.")
-        with downloads.guarded_download(what, cache_folder=builder.data_dir):
+        # the whole tfds folder: its downloads/ keeps a half-fetched archive (only entries new since the start go)
+        with downloads.guarded_download(what, cache_folder=str(builder.data_dir_root)):
             builder.download_and_prepare()
     return builder
 

@@ -325,7 +325,7 @@ def trained_model(strategy: str = "frozen", *, size: int = max(SIZES), seed: int
                   steps: int = STEPS, batch_size: int = BATCH_SIZE, head_learning_rate: float = HEAD_LEARNING_RATE,
                   distractors: int = scene_data.DISTRACTORS, dataset: str = DATASET):
     """``(model, steps)``: one strategy's model trained as :func:`compare_segmentation_strategies` trains it for
-    ``size`` scenes of ``seed`` (the same scenes and budget), to look at its predictions."""
+    ``size`` scenes of ``seed`` of ``dataset`` (the same scenes and budget), to look at its predictions."""
     strategy = validation.check_name(strategy, [name for name in ALL_STRATEGIES if name != "background_subtraction"],
                                      "trained strategy")
     _check_budgets(head_steps=head_steps, steps=steps)
@@ -359,8 +359,8 @@ def compare_segmentation_strategies(*, sizes=None, strategies=STRATEGIES, seeds=
     the classes into one, "object"; ``distractors`` is the clutter per scene. ``dataset`` is one of
     :data:`tltutor.data.scenes.DATASETS`: the offline composites, or the Oxford-IIIT pets online.
     ``on_trained(strategy, size, seed, model, test, predicted)``, if given, is called with each trained
-    network, the test scenes and its predicted masks, before the next run reuses the model: to look at
-    the very model a row scored.
+    network, the test scenes and its predicted masks (both read-only), before the next run reuses the
+    model: to look at the very model a row scored.
     """
     dataset = validation.check_name(dataset, scene_data.DATASETS, "scene dataset")
     if on_trained is not None and not callable(on_trained):
@@ -387,10 +387,13 @@ def compare_segmentation_strategies(*, sizes=None, strategies=STRATEGIES, seeds=
                                                 (QUICK_TEST_SCENES if quick else TEST_SCENES), "test_scenes")
     test = scene_data.draw(dataset, test_scenes, split="test", image_size=IMAGE_SIZE, seed=0, distractors=distractors)
     test = _objects_only(test) if objects_only else test
+    for array in (test.images, test.masks, test.boxes, test.labels):
+        array.setflags(write=False)  # shared by every run and handed to on_trained
     comparison = Comparison("strategy", settings=dict(
         dataset=dataset, sizes=list(sizes), seeds=seeds, image_size=IMAGE_SIZE, head_steps=head_steps, steps=steps,
         scratch_steps=scratch_steps, fine_tune_sizes=list(fine_tune_sizes), batch_size=batch_size,
-        head_learning_rate=head_learning_rate, distractors=distractors, test_scenes=test_scenes,
+        head_learning_rate=head_learning_rate, test_scenes=test_scenes,
+        distractors=distractors if dataset != scene_data.tfds_source.PETS else None,
         classes=list(test.class_names)))
     runs = sum(1 for size in sizes for strategy in strategies
                if size in fine_tune_sizes or strategy not in ("head_only", "fine_tune"))
@@ -417,6 +420,7 @@ def compare_segmentation_strategies(*, sizes=None, strategies=STRATEGIES, seeds=
                     model, steps_taken = arms.run(strategy)
                     trainable = freezing.count_parameters(model.trainable_weights)
                     predicted = predict_masks(model, test.images)
+                    predicted.setflags(write=False)
                     if on_trained is not None:
                         on_trained(strategy, size, seed, model, test, predicted)
                 comparison.add(strategy, seed, size=size, steps=int(steps_taken), trainable_parameters=int(trainable),

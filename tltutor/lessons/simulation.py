@@ -47,7 +47,7 @@ from tltutor.lessons.experiments import COMPARISON_FINE_TUNE_RATE, fit_head_by_l
 from tltutor.report.results import Comparison
 from tltutor.runtime.progress import Steps
 
-ABLATED_FACTORS = ("font", "size", "rotation", "stroke", "blur", "warp")  # the shift (±1 pixel) is left in
+ABLATED_FACTORS = tuple(factor for factor in rendered.FACTORS if factor != "shift")  # the ±1-pixel shift stays in
 ABLATIONS = {**{f"without_{factor}": dict(without=(factor,)) for factor in ABLATED_FACTORS},
              "thick_strokes_only": dict(stroke_range=rendered.THICK_STROKES)}
 SIMULATED = ("one_font", "randomised", *ABLATIONS, "fine_tuned", "head_continued")
@@ -99,6 +99,7 @@ def _row(model, validation_data, test, started: float, **columns) -> dict:
 def renderings(strategy: str, samples_per_class: int, *, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """The renderings a simulated ``strategy`` trains on (28 px): plain for ``one_font``, else randomised with its
     ablation; every randomised strategy of one ``seed`` draws the same digits, bar its one changed factor."""
+    strategy = validation.check_name(strategy, ("one_font", "randomised", *ABLATIONS), "rendered strategy")
     if strategy == "one_font":
         return rendered.rendered_digits(samples_per_class, randomise=False)
     return rendered.rendered_digits(samples_per_class, seed=seed, **ABLATIONS.get(strategy, {}))
@@ -113,8 +114,8 @@ def simulation_study(*, seeds=SEEDS, simulated_samples_per_class: int = SIMULATE
     """Every strategy of :data:`STRATEGIES` on each seed (the ``ablations`` named); a :class:`Comparison` keyed by
     ``"strategy"``.
 
-    Each seed draws its own renderings, real training, validation and test digits, and head
-    initialisation. Heads are fitted to convergence; fine-tuning unfreezes the base from
+    Each seed draws its own renderings and real training, validation and test digits. Heads are
+    fitted to convergence; fine-tuning unfreezes the base from
     ``unfreeze_from`` for exactly ``simulated_steps`` steps of 32 renderings, or ``real_steps`` steps
     of 16 real digits (shuffled passes), at a peak rate of ``COMPARISON_FINE_TUNE_RATE`` warmed up and
     decayed to zero, with no early stopping. A fine-tuned row stores its ``steps`` (fine-tuning's optimizer steps), a fitted
@@ -136,7 +137,9 @@ def simulation_study(*, seeds=SEEDS, simulated_samples_per_class: int = SIMULATE
                                                                  "validation_samples_per_class")
     test_samples_per_class = validation.check_positive_int(test_samples_per_class, "test_samples_per_class")
     image_size = validation.check_image_size(image_size, backbones.get(BACKBONE))
-    ablations = tuple(validation.check_name(name, ABLATIONS, "ablation") for name in ablations)
+    ablations = validation.check_choices(ablations, ABLATIONS, "ablation") if ablations else ()
+    if len(set(ablations)) != len(ablations):
+        raise validation.InvalidArgumentError(f"ablations={list(ablations)} names one twice: name each once")
     simulated_steps = validation.check_positive_int(simulated_steps, "simulated_steps")
     real_steps = validation.check_positive_int(real_steps, "real_steps")
     real_splits(max(real_samples_per_class), validation_samples_per_class, test_samples_per_class, seed=seeds[0])
@@ -167,7 +170,7 @@ def simulation_study(*, seeds=SEEDS, simulated_samples_per_class: int = SIMULATE
     return study
 
 
-def _in_steps(train, settings: dict, *, real: bool, seed: int):
+def _repeated_for_budget(train, settings: dict, *, real: bool, seed: int):
     """``(train in exactly the budget's steps, fit arguments)``: the examples repeated in shuffled passes so that one
     epoch is the whole budget (a few real digits would otherwise give epochs of two steps, each with its overhead)."""
     batch_size = settings["real_batch_size" if real else "batch_size"]
@@ -195,8 +198,8 @@ def _simulated(study, seed, test, simulated, settings, steps):
         steps.advance(f"{strategy}, seed {seed}")
         if strategy == "randomised":
             randomised_train, randomised_validation, head = train, held_out, model.get_weights()
-    repeated, budget = _in_steps(randomised_train, settings, real=False, seed=seed)
-    fitted_columns = dict(real_samples_per_class=0, validated_on="renderings")
+    repeated, budget = _repeated_for_budget(randomised_train, settings, real=False, seed=seed)
+    columns = dict(real_samples_per_class=0, validated_on="renderings")
     for strategy in ("head_continued", "fine_tuned"):
         started = time.perf_counter()
         model = reset_or_build_model(BACKBONE, 10, seed=seed, image_size=image_size)
@@ -206,11 +209,12 @@ def _simulated(study, seed, test, simulated, settings, steps):
         else:
             history = training.fine_tune(model, repeated, None, unfreeze_from=settings["unfreeze_from"], **budget)
         study.add(strategy, seed, **_row(model, randomised_validation, test, started, steps=history.steps,
-                                         **fitted_columns))
+                                         **columns))
         steps.advance(f"{strategy}, seed {seed}")
-    weights = model.get_weights()
-    freezing.freeze_base(model)
-    return weights
+        if strategy == "fine_tuned":
+            fine_tuned_weights = model.get_weights()
+        freezing.freeze_base(model)
+    return fine_tuned_weights
 
 
 def _real(study, seed, count, train, real_validation, test, simulated_weights, settings, steps):
@@ -219,9 +223,9 @@ def _real(study, seed, count, train, real_validation, test, simulated_weights, s
     pixels = baselines.pixel_logistic_regression(train, real_validation, test, seed=seed)
     study.add("real_pixels", seed, **columns, validation_accuracy=round(pixels["validation_accuracy"], 4),
               test_accuracy=round(pixels["test_accuracy"], 4), seconds=pixels["seconds"],
-              trainable_parameters=pixels["parameters"])
+              trainable_parameters=pixels["parameters"], C=pixels["C"], colour=pixels["colour"])
     steps.advance(f"real_pixels, {count} per class, seed {seed}")
-    repeated, budget = _in_steps(train, settings, real=True, seed=seed)
+    repeated, budget = _repeated_for_budget(train, settings, real=True, seed=seed)
     for strategy in ("real_fine_tuned", "simulation_then_real"):
         started = time.perf_counter()
         model = reset_or_build_model(BACKBONE, 10, seed=seed, image_size=settings["image_size"])

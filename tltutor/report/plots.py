@@ -108,7 +108,9 @@ def plot_bars(rows, x: str, y: str, *, title: str | None = None, ylabel: str | N
             axis.legend(fontsize=8, loc="lower right")
     axis.set_ylabel(ylabel or _label(y))
     if "accuracy" in y or "recall" in y or "auc" in y:  # a share: from 0, and to 1 where the bars come near it
-        highest = max(mean + error for mean, error in zip(means, errors))
+        drawn = [*(mean + error for mean, error in zip(means, errors)),
+                 *(float(value) for values in grouped.values() for value in values), reference or 0.0]
+        highest = float(np.nanmax(drawn)) if np.isfinite(drawn).any() else 1.0
         axis.set_ylim(0, 1.12 if highest > 0.6 else 1.25 * highest + 0.05)
     axis.set_title(title or f"{_label(y)} by {_label(x)}")
     axis.grid(axis="y", alpha=0.3)
@@ -191,7 +193,6 @@ def plot_paired_gains(panels: dict, *, x: str = "samples_per_class", group: str 
         axis.axhline(0, color="grey", linestyle="--", linewidth=1)
         if log_x:
             axis.set_xscale("log")
-            _plain_ticks(axis.xaxis, [row[x] for row in panel_rows])
             values = sorted({row[x] for row in rows})
             axis.set_xticks(values, [f"{value:g}" for value in values])
             axis.minorticks_off()
@@ -429,8 +430,9 @@ def plot_distributions(groups: dict, *, xlabel: str, bins: int = 30, title: str 
     """Overlaid histograms, one per ``{name: values}``, each as shares of its own values, so that groups of different
     sizes compare; the range is every group's together."""
     groups = {name: np.asarray(values, float).ravel() for name, values in groups.items()}
-    if not groups or any(values.size == 0 for values in groups.values()):
-        raise validation.InvalidArgumentError("plot_distributions needs at least one group, each with values")
+    if not groups or any(values.size == 0 or not np.isfinite(values).all() for values in groups.values()):
+        raise validation.InvalidArgumentError("plot_distributions needs at least one group, each with finite values")
+    bins = validation.check_positive_int(bins, "bins")
     every = np.concatenate(list(groups.values()))
     edges = np.linspace(every.min(), every.max() if every.max() > every.min() else every.min() + 1, bins + 1)
     figure, axes = _axes()

@@ -45,9 +45,10 @@ class Spread:
     mean: float
     std: float
     count: int
+    whole: bool = False  # every value an integer (steps, parameters), not a share that happens to be round
 
     def __str__(self):
-        if self.std == 0 and float(self.mean).is_integer() and (abs(self.mean) > 1 or self.mean == 0):
+        if self.std == 0 and (self.whole or (float(self.mean).is_integer() and abs(self.mean) > 1)):
             return f"{int(self.mean):,}"  # a count, such as parameters or steps, that no seed changes
         if abs(self.mean) >= 100:
             return f"{self.mean:,.0f} ± {self.std:,.0f}" if self.count > 1 else f"{self.mean:,.0f}"
@@ -62,12 +63,14 @@ def spread(values) -> Spread:
     >>> str(spread([24_570, 24_570, 24_570]))
     '24,570'
     """
-    array = np.asarray(list(values), dtype=float)
+    values = list(values)
+    array = np.asarray(values, dtype=float)
     validation.check_not_empty(array.size, "list of measured values")
     if not np.all(np.isfinite(array)):
         raise validation.InvalidArgumentError(f"measured values must be finite numbers, got {array.tolist()}")
     std = float(np.std(array, ddof=1)) if array.size > 1 else 0.0
-    return Spread(float(np.mean(array)), std, int(array.size))
+    whole = all(isinstance(value, (int, np.integer)) and not isinstance(value, bool) for value in values)
+    return Spread(float(np.mean(array)), std, int(array.size), whole)
 
 
 @dataclass(frozen=True)
