@@ -34,9 +34,12 @@
 # background. Pasting one onto a picture gives its outline exactly: a per-pixel mask and a tight box,
 # with no human labelling. `tl.data.scenes` pastes one object of the five classes (mammal, bird, fruit,
 # vegetable, flower) onto a tinted texture crop, over two **distractors**: photographed stamps of
-# none of the classes (a hammer, a bus, a road sign) that belong to the background. The **test scenes
-# use stamps that no training scene shows** (30 % of each class's stamps, held out once) and textures
-# from the photographs' held-out halves, so a score measures generalisation, not memory of a cut-out.
+# none of the classes that belong to the background (mostly tools, vehicles, road signs and
+# instruments, but also a few foods close to the fruit: a Christmas pudding, a mince pie, candy canes).
+# The object is pasted last, so a distractor never hides it. The **test scenes use stamps that no
+# training scene shows** (30 % of each class's stamps, held out once) and texture crops from the right
+# half of each of scikit-image's photographs, while training crops come from the left half, so a score
+# measures generalisation, not memory of a cut-out.
 #
 # Licences: the stamps are GPL-2 or later (© Bill Kendrick and the Tux Paint contributors, Debian's
 # `tuxpaint-stamps-default`, read where Debian installs them, never copied); the textures come from
@@ -90,13 +93,13 @@ tl.report.plots.plot_masks(examples.images, examples.masks, class_names=class_na
 # ## The model: a frozen encoder, a new decoder
 #
 # `tl.models.build_segmentation_model` taps EfficientNet-Lite0 at four resolutions (the last layer at
-# each stride, found by the shapes rather than by layer names, which differ between backbones; tested on
+# each *stride*, the factor by which a map is smaller than the image: 4, 8, 16 and 32; found by the shapes rather than by layer names, which differ between backbones; tested on
 # EfficientNet-Lite0 and MobileNetV2), adds a small U-Net decoder (48 channels; each step upsamples 2×,
 # joins the next map and mixes with a separable 3 × 3 convolution),
 # and a 1 × 1 `classifier` that gives six numbers per pixel: the background and the five classes. The
 # output is upsampled to the image. The rest is the library you know: `freeze`, `train_head`,
 # `fine_tune` and `tl.check` work on it, and with the base frozen the decoder trains on the encoder's
-# kept maps, computed once per scene.
+# maps computed once per scene and kept (the frozen encoder would give the same maps at every step).
 
 # %%
 model = tl.models.build_segmentation_model(num_classes=len(class_names), image_size=96)
@@ -143,11 +146,13 @@ tl.check(model, (examples.images, examples.masks));
 # with three seeds only large differences can be measured.
 #
 # The scores, on the held-out scenes: the **mean IoU** (intersection over union of predicted and true
-# pixels, per class, averaged over the background and the five classes, as PASCAL VOC scores it); the
-# **object IoU**, the same for "object" against background, whatever the class; and for **boxes**, read
+# pixels, per class, with the pixels of all test scenes pooled, then averaged over the background and
+# the five classes, as PASCAL VOC scores it); the **object IoU** (the column `foreground_iou`), the same
+# for "object" against background, whatever the class; and for **boxes**, read
 # from each predicted mask (the box around its largest object region, with that region's most frequent
 # class), the **box IoU** with the true box and the **box accuracy**: the share of scenes whose box
-# overlaps the true one by IoU ≥ 0.5 *and* has the right class.
+# overlaps the true one by IoU ≥ 0.5 *and* has the right class. In the tables, `a ± b` is the mean over
+# the three seeds ± their standard deviation.
 
 # %%
 tl.lessons.quiz.for_lesson("20_boxes_and_masks").predictions()
@@ -199,16 +204,18 @@ tl.report.plots.plot_bars([dict(row, bar=f"{row['size']}\n{row['strategy']}") fo
 # and where it finds the object never depends on them (its threshold comes from the validation scenes),
 # so its object IoU is 0.427 at every size. The frozen encoder is ahead of it on average at every size,
 # more so with more scenes (0.258, 0.300, 0.324), but no difference is measurable over three seeds (at
-# 20 scenes the interval, −0.009 to 0.024, rules out a lead above 0.024 either way). On boxes, on
+# 20 scenes the interval, −0.009 to 0.024, rules out a lead of the network above 0.024 and one of the
+# classic method above 0.009). On boxes, on
 # average, the classic method has the better box IoU at every size (0.471 against 0.346, 0.388 and
 # 0.426), while its box accuracy, which also needs the right class, is ahead at 20 scenes (0.192
 # against 0.142) and behind at 200 (0.197 against 0.281). What it finds is anything whose colour
-# differs from the texture's, distractors included; the figure below shows what the network gets wrong
-# instead.
+# differs from the texture's, distractors included (the largest such region is often a distractor, or
+# the object merged with one); the figure below shows what the network gets wrong instead.
 #
 # **Fine-tuning, with its control.** At 200 scenes, 100 more steps with the whole encoder training
 # gave 0.322; the same 100 steps with the encoder frozen gave 0.343. No measurable difference, and the
-# interval (−0.067 to 0.025) rules out a gain from adapting the encoder above 0.025, at this budget.
+# interval (−0.067 to 0.025) rules out a gain from adapting the encoder above 0.025, at this budget; on
+# average fine-tuning was behind, and its box accuracy too (0.244 against the frozen arm's 0.281).
 # The control was ahead of the frozen arm it started from on average (0.343 against 0.324), not quite
 # measurably (−0.002 to 0.039): the decoder may still have had something to learn after 200 steps. That
 # is why the control is there: any gain of fine-tuning over the frozen arm could otherwise be credited
@@ -218,8 +225,11 @@ tl.report.plots.plot_bars([dict(row, bar=f"{row['size']}\n{row['strategy']}") fo
 # ## The best and the worst held-out scenes
 #
 # The frozen arm's model for 200 scenes of the first seed, the very model the table scored, on the
-# test scenes: its four best and four worst scenes by their own mean IoU. Top row: the truth and the true
-# box (green); bottom row: the prediction and the box read from it (dashed red).
+# test scenes: its four best and four worst scenes by their own mean IoU. (A scene's own mean IoU
+# averages only the classes present in it or predicted in it, usually the background and one or two
+# classes, so it is not the table's score, which pools all scenes over all six classes.) Top row: the
+# truth and the true box (green), the object tinted with its class's colour; bottom row: the prediction
+# and the box read from it (dashed red).
 
 # %%
 size_shown = max(sizes)
@@ -250,21 +260,24 @@ tl.report.plots.plot_masks(test.images[chosen], test.masks[chosen], predicted[ch
 #   colours; the decoder predicts at that resolution and its logits are upsampled 4× to the image, so
 #   an outline can follow the object to within about 4 pixels (this lesson does not measure the decoder
 #   without its skips). The best scenes above are large, plain objects (0.93); in the worst, the
-#   decoder paints a distractor (a tyre, a potted plant) with a class, or gives the object the wrong
-#   class.
+#   decoder paints a distractor with a class (here a Christmas pudding and a wrapped Easter egg: foods,
+#   close to the fruit) or gives the object the wrong class.
 # * **Finding is easier than naming.** At 200 scenes the frozen arm's object IoU is 0.487 but its mean
-#   IoU 0.324. The mean IoU averages six classes, the background among them; the background covers most
-#   of every scene and is mostly found, so its IoU is well above one half, and then the five object
-#   classes must average below three tenths, far below the object IoU. Telling a mammal from a bird, from
-#   200 pasted examples, is the harder half of the task.
+#   IoU 0.324. The mean IoU averages six classes, the background among them. The background covers most
+#   of every scene and is mostly found (the object IoU of 0.487 says where the objects are is mostly
+#   right, and every background pixel is a non-object pixel), so its own IoU is high, and the five
+#   object classes must then average well below the object IoU: the network often finds the object and
+#   gives it the wrong class. Telling a mammal from a bird, from 200 pasted examples, looks like the
+#   harder half of the task (the lesson infers this from the two scores; it does not count naming
+#   errors separately).
 # * **Boxes from masks.** Here a box is read from the predicted mask: the box around its largest object
 #   region. A detector would predict boxes directly (a box and class per region, or a heatmap of object
 #   centres); with one object per scene, a mask already holds the box, and both scores come from one model.
 # * **Fine-tuning: no gain measured, none above 0.025.** In 100 steps of 8 the encoder saw each of the
-#   200 scenes four times. Adapting it is what could fix the naming half (its features were made for
+#   200 scenes four times. Adapting it is what might fix the naming half (its features were made for
 #   ImageNet's classes, not for telling a pasted mammal from a distractor), but at this budget it did
-#   not: the interval rules out a gain above 0.025. More scenes or more steps might change that; this
-#   run measured only this budget.
+#   not, and on average it was behind its control: the interval rules out a gain above 0.025. More
+#   scenes or more steps might change that; this run measured only this budget.
 #
 # The same recipe, a pretrained encoder and a new decoder, is where segmentation in medicine and driving
 # usually starts (U-Net with an ImageNet encoder, or a larger pretrained model), with many more
