@@ -93,8 +93,9 @@ tl.report.plots.plot_masks(examples.images, examples.masks, class_names=class_na
 # ## The model: a frozen encoder, a new decoder
 #
 # `tl.models.build_segmentation_model` taps EfficientNet-Lite0 at four resolutions (the last layer at
-# each *stride*, the factor by which a map is smaller than the image: 4, 8, 16 and 32; found by the shapes rather than by layer names, which differ between backbones; tested on
-# EfficientNet-Lite0 and MobileNetV2), adds a small U-Net decoder (48 channels; each step upsamples 2×,
+# each *stride*, the factor by which a map is smaller than the image: 4, 8, 16 and 32; found by the
+# shapes rather than by layer names, which differ between backbones; tested on EfficientNet-Lite0 and
+# MobileNetV2), adds a small U-Net decoder (48 channels; each step upsamples 2×,
 # joins the next map and mixes with a separable 3 × 3 convolution),
 # and a 1 × 1 `classifier` that gives six numbers per pixel: the background and the five classes. The
 # output is upsampled to the image. The rest is the library you know: `freeze`, `train_head`,
@@ -264,10 +265,9 @@ tl.report.plots.plot_masks(test.images[chosen], test.masks[chosen], predicted[ch
 #   close to the fruit) or gives the object the wrong class.
 # * **Finding is easier than naming.** At 200 scenes the frozen arm's object IoU is 0.487 but its mean
 #   IoU 0.324. The mean IoU averages six classes, the background among them. The background covers most
-#   of every scene and is mostly found (the object IoU of 0.487 says where the objects are is mostly
-#   right, and every background pixel is a non-object pixel), so its own IoU is high, and the five
-#   object classes must then average well below the object IoU: the network often finds the object and
-#   gives it the wrong class. Telling a mammal from a bird, from 200 pasted examples, looks like the
+#   of every scene, so the pixels the network gets wrong at the objects' outlines are a small part of
+#   it and its own IoU stays high; for the mean to be 0.324, the five object classes must then average
+#   well below the object IoU: the network often finds the object and gives it the wrong class. Telling a mammal from a bird, from 200 pasted examples, looks like the
 #   harder half of the task (the lesson infers this from the two scores; it does not count naming
 #   errors separately).
 # * **Boxes from masks.** Here a box is read from the predicted mask: the box around its largest object
