@@ -22,15 +22,16 @@
 # same voice get similar embeddings, whatever is said (the generalised end-to-end loss of Wan et al.
 # 2018; Resemblyzer's model, Apache-2.0). It reads a **mel spectrogram**: the clip cut into 25 ms
 # windows every 10 ms, each window's power spectrum pooled into 40 bands spaced like human pitch
-# perception; three LSTM layers read 160 such frames (1.6 s), and a dense layer turns the last state into
-# 256 numbers of unit length. tltutor rebuilds it in Keras and reads its weights without torch.
+# perception; three LSTM layers read 160 such frames (1.6 s), and a dense layer with a ReLU turns the
+# last state into 256 non-negative numbers, scaled to unit length. tltutor rebuilds it in Keras and
+# reads its weights without torch.
 #
 # **Two kinds of clips.** Most clips here are *synthetic*: tltutor makes them with the espeak-ng speech
 # synthesiser in eight of its voices, any sentence in seconds. The encoder learned from real human speech
 # and never heard a formant synthesiser, a domain shift of its own. The others are *real recordings*:
 # Debian's `tuxpaint-stamps-default` (GPL-2 or later, the package that gave notebook 00 its photographs)
 # holds people reading Tux Paint's one-line stamp descriptions aloud. tltutor reads the same 60
-# descriptions in each of eight languages, 480 clips of about a second each, with `soundfile`.
+# descriptions in each of eight languages, 480 clips (half of them shorter than 1.24 s), with `soundfile`.
 # (On Colab: `!apt-get install -y espeak-ng tuxpaint-stamps-default`.)
 #
 # Four tasks ask notebook 01's question in another medium, *does the source's task fit the target's?*:
@@ -46,8 +47,9 @@
 #   the recordings to named people, mostly one per language, so this is also a speaker task, on real
 #   voices; the language itself is a second cue the encoder was not trained on.
 #
-# The last two are **the same task on the same descriptions** (59 of the 60 per language synthesised:
-# three stamp files lack a line), synthesised and recorded: the pair that
+# The last two are **the same task on the same descriptions**, synthesised and recorded (almost: three
+# languages lack the line of one stamp in its text file, so the first 59 descriptions are synthesised
+# in every language, against the 60 recorded): the pair that
 # separates "is the audio real speech?" from "what does the task ask?".
 #
 # The baseline for all four is the classic hand-made one: **MFCCs** (the log mel energies, decorrelated
@@ -125,16 +127,20 @@ tl.report.plots.plot_spectrogram(recording, np.log(tl.data.audio.mel_spectrogram
 #   regression;
 # * **mfcc_whole_clip**: the same statistics over the whole clip, which the encoder never sees;
 # * **frozen**: the pretrained encoder, frozen, and a new head on its embedding: a logistic regression
-#   fitted to convergence, as the MFCC baseline is, each with its penalty `C` chosen on the validation
-#   clips from its own grid (the chosen `C` often sits at an edge of the grid: with 4 validation clips
-#   per class, ties go to the strongest penalty);
+#   fitted to convergence (as the MFCC baseline's is, by the same solver), each with its inverse penalty
+#   `C` chosen on the validation clips from its own grid: 0.1, 1 and 10 for the MFCC statistics,
+#   1e-4 to 1 for the embeddings (a smaller `C` is a stronger penalty). With 4 validation clips per
+#   class, validation ties are common and go to the smallest `C`, and the choice often lands at an
+#   end of its grid, at either end;
 # * **random**: the same encoder with random weights, frozen, with a head fitted the same way (what the
 #   pretraining bought; one random initialisation, the same for every seed);
-# * **head_only**: the control for fine-tuning: the frozen encoder's head trained on for 64 or 66
-#   optimizer steps (64 asked, rounded up to whole epochs in batches of 8);
+# * **head_only**: the control for fine-tuning: the frozen arm's head, copied into the Keras model
+#   (which adds a dropout of 0.1 before it), trained on for 64 or 66 optimizer steps (64 asked, rounded
+#   up to whole epochs in batches of 8) at the same rate and schedule as the next arm;
 # * **fine_tune**: from the same head, the encoder's top LSTM layer and embedding trained too, for the
 #   same steps, at the library's fine-tuning rate (1e-3, warmed up over the first tenth of the steps
-#   and then decayed along a cosine; notebook 03 chose it).
+#   and then decayed along a cosine; the rate notebook 03 chose for image networks, not tuned again
+#   for this LSTM).
 #
 # Fine-tuning an LSTM is slow on two cores (about 15 s a seed), so to keep the lesson within five
 # minutes it runs on two tasks only: the digits (what the encoder
@@ -180,7 +186,7 @@ tl.report.plots.plot_bars(rows, x="bar", y="test_accuracy", colour_by="strategy"
 # recordings of the same descriptions the encoder is ahead on average, 0.932 against 0.916, not
 # measurably: the interval, −0.008 to 0.038, rules out an MFCC lead larger than 0.008. On the digits it
 # is also ahead on average (0.974 against 0.939), not measurably. Transfer learning is not a guarantee:
-# here the pretrained features lost to a forty-number summary on machine-made voices and languages.
+# here the pretrained features lost to a forty-number summary on the synthetic speakers and languages.
 #
 # **The same task, synthesised and recorded.** The language pair reads the same descriptions in the same
 # eight languages, so the audio changes, and one more thing does: in the recordings each language is
@@ -192,13 +198,14 @@ tl.report.plots.plot_bars(rows, x="bar", y="test_accuracy", colour_by="strategy"
 # differences, real audio or the speaker cue, matters more; recordings with several speakers per
 # language would.
 #
-# Why does MFCC do so well on synthetic speech? Likely reasons, not tested one by one: espeak-ng makes
-# each voice and each language from fixed recipes of formants, pitch and phoneme rules, so the average
-# spectral shape of a clip, which is what MFCC means are, is nearly a fingerprint of its recipe, and a
-# linear model separates eight recipes almost perfectly (0.995 on the speakers). The encoder never heard
-# a formant synthesiser: a domain shift (notebook 08). Real voices vary with each sentence, each breath
+# Why does MFCC do so well on the synthetic speakers? Likely reasons, not tested one by one: espeak-ng
+# makes each voice from a fixed recipe of formants and pitch, so the average spectral shape of a clip,
+# which is what MFCC means are, is nearly a fingerprint of its recipe, and a linear model separates eight
+# recipes almost perfectly (0.995). The languages share one base voice, so there the fingerprint is
+# faint and MFCC is only less bad than the encoder (0.557 against 0.459). The encoder never heard a
+# formant synthesiser: a domain shift (notebook 08). Real voices vary with each sentence, each breath
 # and the room, so a voice's average spectrum is a weaker fingerprint, and what the encoder learned from
-# thousands of real speakers is worth at least as much here. (One person and one room per language also
+# thousands of real speakers is worth about as much here. (One person and one room per language also
 # give both sides a microphone and room cue.)
 #
 # **The digits: a speaker encoder keeps what is said.** It was trained to give one speaker's clips the
@@ -208,9 +215,11 @@ tl.report.plots.plot_bars(rows, x="bar", y="test_accuracy", colour_by="strategy"
 #
 # **Both sides read the same audio.** Summarising the whole clip instead of the encoder's 1.6 s made no
 # measurable difference on any task: on the speakers and digits the two gave the same accuracy on every
-# seed (a spoken digit is shorter than 1.6 s, so there the two summaries are the same); on the synthetic languages whole clips scored 0.587 against 0.557 (−0.029 to 0.091), and on the
+# seed (every spoken digit is shorter than 1.6 s, so there the two summaries are the same; every
+# speaker's sentence is longer, and yet the two scored the same); on the synthetic languages whole
+# clips scored 0.587 against 0.557 (−0.029 to 0.091), and on the
 # recordings 0.926 against 0.916 (−0.007 to 0.026). One difference remains part of the comparison: a
-# clip shorter than 1.6 s (73 % of the recordings; a single spoken digit usually is too) is padded at its
+# clip shorter than 1.6 s (73 % of the recordings, and every spoken digit) is padded at its
 # *end* with frames of zeros, so the LSTM's last state is read after the padding, an input unlike the
 # trimmed speech it was trained on.
 #
@@ -227,8 +236,8 @@ tl.report.plots.plot_bars(rows, x="bar", y="test_accuracy", colour_by="strategy"
 # the interval (−0.007 to 0.047) leaves room for a gain of up to 0.047, on the recordings (−0.046 to
 # 0.036) it does not favour fine-tuning. The control itself did not move from the converged head
 # measurably (on the digits it scored exactly the same on every seed). With 6 clips per class and
-# one rate, this run shows no gain from adapting the encoder; other rates and longer budgets were not
-# tried.
+# one rate, this run shows no measurable gain from adapting the encoder (on the digits it was ahead on
+# average); other rates and longer budgets were not tried.
 #
 # ## Quiz
 

@@ -267,7 +267,8 @@ tl.report.plots.plot_masks(test.images[chosen], test.masks[chosen], predicted[ch
 #   IoU 0.324. The mean IoU averages six classes, the background among them. The background covers most
 #   of every scene, so the pixels the network gets wrong at the objects' outlines are a small part of
 #   it and its own IoU stays high; for the mean to be 0.324, the five object classes must then average
-#   well below the object IoU: the network often finds the object and gives it the wrong class. Telling a mammal from a bird, from 200 pasted examples, looks like the
+#   well below the object IoU: the network often finds the object and gives it the wrong class.
+#   Telling a mammal from a bird, from 200 pasted examples, looks like the
 #   harder half of the task (the lesson infers this from the two scores; it does not count naming
 #   errors separately).
 # * **Boxes from masks.** Here a box is read from the predicted mask: the box around its largest object
