@@ -24,7 +24,7 @@
 #
 # | type | target task vs source task | labels in the target | what this course does |
 # |---|---|---|---|
-# | **inductive** | different | some | feature extraction, fine-tuning (notebooks 00-14) |
+# | **inductive** | different | some | feature extraction, fine-tuning (most of notebooks 00-14) |
 # | **transductive** | the same | none, only unlabelled examples | adapt to the new domain: AdaBN (08), self-training |
 # | **unsupervised** | different | none | use pretrained features to organise data: clustering, retrieval |
 #
@@ -35,7 +35,9 @@
 # This notebook measures examples of each with what tltutor has offline, over five seeds (the runs
 # are short, and more seeds tell small differences from noise; the profile line printed below lists the
 # image lessons' defaults, three seeds among them). Every classifier here is a logistic regression on
-# frozen features, fitted until its solver converges, so no arm is cut short by a step budget:
+# frozen features, fitted until its solver converges, so no arm is cut short by a step budget. In the
+# tables, `a ± b` is the mean over the seeds ± their standard deviation; the verdicts give the paired
+# 95 % interval of a difference.
 #
 # * **inductive**: frozen MiniLM sentence embeddings with a new head, against TF-IDF, on a handful of
 #   labelled movie snippets;
@@ -94,9 +96,10 @@ print(inductive.verdict("sentence embeddings", "TF-IDF", "movies_accuracy"))
 # more labels.
 #
 # Look at the `strength` column. Each head's `C` was chosen on a validation split of only three
-# sentences per class. Six sentences tie on many values of `C`, and ties go to the strongest penalty (the
-# simplest model), which is why the embedding head's chosen `C` is so small (1e-4, the smallest tried, on four seeds of
-# five). A
+# sentences per class. On six sentences accuracy moves in steps of one sixth, so many values of `C`
+# tie, and ties go to the strongest penalty (the simplest model), which is why the embedding head's
+# chosen `C` is so small (1e-4, the smallest tried, on four seeds of five, as the results file
+# records; the table's mean of the chosen values hides that). A
 # strongly penalised logistic regression on standardised features points its weights along the
 # difference between the two classes' mean features: close to a nearest-class-mean rule. That so simple a
 # rule on the embeddings beats TF-IDF shows how much of the sentiment the pretrained space already
@@ -163,8 +166,14 @@ for better, worse in (("self-training", "source only"), ("standardised", "source
 #   interval, −0.044 to 0.009, rules out a gain above 0.009 and leaves open a loss of up to 0.044.
 # * **Standardising** reached 0.679, against 0.673 for its control, the movie classifier on features
 #   rescaled by the movies' statistics: no measurable difference (−0.028 to 0.041).
-# * Standardising then self-training (0.682) fared no better: after standardising, fewer of the
-#   pseudo-labels were right (0.717 against 0.786).
+# * Standardising then self-training (0.682) fared no better. Standardising made many more tweets
+#   confident: 162 pseudo-labels against about 85, of which 116 were right against about 66, so the
+#   wrong ones more than doubled, and a smaller share was right (0.717 against 0.786; the lesson prints
+#   no verdict on that share).
+#
+# Both rescaled arms scored below the plain movie classifier (0.673 and 0.679 against 0.705): rescaling
+# changes how strongly the fixed penalty `C` restrains the classifier, which is why each standardised arm
+# is compared with its rescaled control, not with the plain one.
 #
 # The pseudo-labels explain self-training's failure. About 85 of the 250 unlabelled tweets reached the
 # 0.9 threshold, and 0.786 of those labels were right, so about one in five taught the classifier the
@@ -172,8 +181,9 @@ for better, worse in (("self-training", "source only"), ("standardised", "source
 # lies far from the decision boundary, so learning it again barely moves the boundary, while a
 # confidently wrong one pulls it the wrong way.
 #
-# Standardising did not help, which says this gap is not a shift and stretch of the embedding's
-# dimensions. Both domains are English sentences placed by meaning; what differs, most likely, is which
+# Standardising did not help measurably, which suggests this gap is not a shift and stretch of the
+# embedding's dimensions (the interval still allows a gain of up to 0.041). Both domains are English
+# sentences placed by meaning; what differs, most likely, is which
 # words and topics carry the sentiment, and only labels say where that boundary lies.
 #
 # ### Clothing photos → the same clothes at low contrast: a large shift
@@ -226,22 +236,24 @@ tl.report.plots.plot_comparison(clothing_adaptation, "target_accuracy",
 #   on average: one in four wrong.
 # * **Standardising each domain** reached 0.606, against 0.526 for its control (the source classifier on
 #   features rescaled by the source's statistics): a gain of 0.079 (0.061 to 0.098) that belongs to
-#   aligning the domains, not to rescaling. It used no labels and changed none of the network's weights
-#   (only the head is refitted). Cutting the contrast moves and shrinks the features the network
-#   produces; rescaling each domain by its own statistics puts the target's features back nearer to
-#   where the source's boundary expects them. Only partly: standardising closed well under half of the
-#   gap to the in-domain reference.
+#   aligning the domains, not to rescaling. It used no target labels and changed none of the network's
+#   weights (only the head is refitted). A likely mechanism, not measured here: cutting the contrast
+#   moves and shrinks the features the network produces, and rescaling each domain by its own statistics
+#   puts the target's features back nearer to where the source's boundary expects them. Only partly:
+#   standardising closed well under half of the gap to the in-domain reference.
 # * **Standardising, then self-training** reached 0.640, a further 0.035 over standardising alone (0.015
 #   to 0.054). The same threshold now gave about 188 pseudo-labels, of which about 158 were right,
 #   against 114 right without standardising: about 43 more correct labels per seed (38.958 to 47.842).
 #   Their precision also rose on average (0.837 against 0.756), though five seeds cannot confirm that
 #   rise (−0.020 to 0.182).
 # * **In-domain labels** still beat the best adaptation by 0.104 (0.066 to 0.143): the unlabelled data
-#   closed less than half of the gap.
+#   closed a little under half of the gap, on average.
 #
-# Self-training is only as good as its pseudo-labels. Here it paid once the shift's statistics were
-# undone and many more of its confident predictions were right; on tweets, where nothing made them more
-# right, it did not. Measure the pseudo-labels on a few labelled target examples before trusting them.
+# Self-training is only as good as its pseudo-labels. Here, once the shift's statistics were undone, it
+# gained about 43 right pseudo-labels per seed while the total grew less (from about 152 to 188): the
+# wrong ones fell. On tweets standardising also added right ones (about 66 to 116) but more than doubled
+# the wrong ones, and self-training did not pay. What counts is right labels without more wrong ones.
+# Measure the pseudo-labels on a few labelled target examples before trusting them.
 #
 #
 # ## Unsupervised transfer: no labels at all
@@ -252,10 +264,11 @@ tl.report.plots.plot_comparison(clothing_adaptation, "target_accuracy",
 #   information) and **ARI** (adjusted Rand index) measure how well the clusters match the true classes
 #   (1 is perfect; ARI is about 0 for random clusters);
 # * **retrieval**: for each example, do its 5 nearest neighbours (cosine similarity) include one of its
-#   own class? That share is recall@5.
+#   own class? That share is called recall@5 here (a hit rate: at least one of the five is right).
 #
 # The data: 600 clothing test images (pretrained EfficientNet-Lite0 features against raw pixels), and
-# 400 sentences from the four text domains, where the "class" is the domain (MiniLM embeddings against
+# 400 sentences from the four text domains, where the "class" is the domain: which data set a sentence
+# comes from, mostly a question of topic, not the sentiment task above (MiniLM embeddings against
 # TF-IDF). Each seed draws another sample and another k-means start.
 
 # %%
@@ -313,8 +326,8 @@ tl.report.plots.plot_comparison(unsupervised, "nmi", title="k-means clusters aga
 # random neighbours include one of the same domain with probability about 0.76 for four equally common
 # domains, and 0.41 for ten clothing classes (printed above). A likely reason for the small gap: nearest
 # neighbours by cosine only need one shared telling word, "film" or "battery", and TF-IDF has those.
-# k-means needs the whole geometry to be right: TF-IDF vectors are sparse and nearly orthogonal, so every sentence is about equally far from
-# every centre, and the clusters fall apart.
+# k-means needs the whole geometry to be right: TF-IDF vectors are sparse and nearly orthogonal, so
+# every sentence is about equally far from every centre, and the clusters fall apart.
 #
 # The classic repair is **LSA**: project the TF-IDF vectors on their top 100 singular directions, so that
 # words that occur together share a direction, then cluster. It helps (NMI 0.151 against 0.082, a gain of

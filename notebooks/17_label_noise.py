@@ -30,6 +30,8 @@
 #    task.
 # 2. **Can we find them?** Confident learning (Northcutt, Jiang & Chuang 2021) estimates how many
 #    labels are wrong and which ones, from predictions of a classifier that never saw the example.
+#    tltutor implements it itself, close to the cleanlab library's defaults (`tl.lessons.noise`'s
+#    docstring lists the two places where it differs).
 # 3. **Does cleaning pay?** Removing the labels it flags, or relabelling them, against keeping
 #    everything, and against an oracle that removes exactly the flipped labels.
 
@@ -69,7 +71,7 @@ tl.report.plots.plot_image_grid(train[0][:12], noisy_labels[:12], info.class_nam
 # ## How confident learning finds wrong labels
 #
 # A model cannot judge a label it was trained on: it has fitted that label, right or wrong. So
-# confident learning, as the cleanlab library runs it by default, works in four steps:
+# confident learning works in four steps:
 #
 # 1. **Out-of-fold probabilities.** The training set is cut into 5 folds; a classifier fitted on
 #    four (a logistic regression on the frozen EfficientNet-Lite0 features, its `C` chosen on the
@@ -86,10 +88,14 @@ tl.report.plots.plot_image_grid(train[0][:12], noisy_labels[:12], info.class_nam
 #    **estimated noise rate**.
 # 4. **Prune by noise rate.** For each cell off the diagonal (given *i*, probably *j*), flag that many
 #    of the images labelled *i*, those where *j* beats *i* by the widest margin, keeping only flags
-#    where the classifier's top class is not the given label.
+#    where the classifier's top class is not the given label. So there are fewer flags than the
+#    estimated rate implies: one image can be chosen for several cells of its row, and a flag on an
+#    image whose most probable class is its given label is dropped.
 #
 # The per-class thresholds matter because classifiers are not equally confident about every class:
-# a fixed threshold such as 0.5 would flag every image of a hard class and none of an easy one.
+# with a fixed threshold such as 0.5, the images of a hard class, about which the classifier is rarely
+# that sure, would seldom count as confidently theirs, while an easy class would collect images too
+# readily, and the counts would say more about each class's difficulty than about its labels.
 #
 # Below: for the first seed at 40 % flipped labels, who was really flipped into what (rows: the label
 # given, columns: the true class), and what confident learning estimated from the noisy labels alone.
@@ -122,7 +128,9 @@ tl.report.plots.plot_matrix(tl.lessons.noise.confident_joint(probabilities, nois
 # regularisation strength `C` (smaller is stronger) is chosen from 0.0001 to 1 on the noisy
 # validation labels (ties go to the stronger penalty). Noisy validation can still choose: with
 # symmetric noise, a model more accurate on the true labels also agrees more often with the noisy
-# labels as a whole, as long as the true label keeps the majority. What differs between arms is the
+# labels as a whole, as long as the true label stays the most common label of its images (at 40 %
+# over ten classes it keeps 60 % of them on average, each wrong class about 4 %). What differs between
+# arms is the
 # input, the training labels and the regularisation:
 #
 # * `pixels`: raw grey pixels at 28 px, no transfer: the honest baseline;
@@ -132,9 +140,12 @@ tl.report.plots.plot_matrix(tl.lessons.noise.confident_joint(probabilities, nois
 # * `oracle`: without exactly the flipped images. No one has this in practice; it shows how much
 #   a perfect cleaner could give back;
 # * `weakly_regularised` and `weakly_regularised_cleaned`: every label, and without the flagged
-#   images, at `C` = 1 (scikit-learn's default) instead of the chosen `C`. This head fits its
-#   training labels closely, wrong ones included, as a network trained to a small training loss
-#   does.
+#   images, at `C` = 1 (scikit-learn's default) instead of the chosen `C`. This much weaker penalty
+#   lets the head follow its training labels more closely, wrong ones included, as a network trained
+#   to a small training loss does.
+#
+# The validation labels are the noisy validation split of each training set (a fifth as many images).
+# In the tables, `a ± b` is the mean over the three seeds ± their standard deviation.
 #
 # Each seed draws another training set, at 50 and at 200 images per class, and every rate flips
 # labels of the same images (a lower rate's flips are a subset of a higher rate's). The test set is
@@ -185,15 +196,18 @@ for samples in sizes:
 #
 # * **What the flips cost.** The head with `C` chosen on validation fell from 0.775 to 0.694 at 50
 #   per class and from 0.822 to 0.780 at 200 per class as 40 % of the labels flipped. The weakly
-#   regularised head, equal to it without flips, fell to 0.533 and 0.512: validation's choice of `C`
+#   regularised head, close to it without flips (0.775 and 0.815), fell to 0.533 and 0.512:
+#   validation's choice of `C`
 #   beat it by 0.268 (0.232 to 0.304) at 200 per class and 40 %, and measurably at every noisy
 #   setting. Validation chose `C` = 0.001, a strong penalty, for the head on every noisy label at 40 %
-#   (the second column of the tables above).
-# * **Why a strong penalty protects.** With symmetric noise, each class keeps its true label on the
-#   majority of its images: at 40 % over ten classes, 60 % of a class's images carry the right label
-#   and each wrong class gets under 5 %. A strongly penalised linear head cannot bend its boundary
-#   around isolated images, so it follows that majority. At `C` = 1 the head has room to fit almost
-#   any labelling of these points (1,280 features), so it learns the flips as well.
+#   (the `strength` column of the tables above).
+# * **Why a strong penalty protects.** With symmetric noise, each class keeps its true label on most
+#   of its images: at 40 % over ten classes, about 60 % of a class's images carry the right label
+#   (on average: the flips are drawn over the whole training set) and each wrong class gets about 4 %.
+#   A strong penalty keeps the weights small, so no single image can pull them far, and the head
+#   follows that majority. At `C` = 1 each image can pull much harder, and with 1,280 features the
+#   head has room to follow many of the flips too (a likely reading of the
+#   numbers above; the lesson does not store training accuracies).
 # * **Cleaning for the weakly regularised head** paid measurably at every noisy setting: by 0.065
 #   and 0.147 at 50 per class, by 0.121 and 0.253 at 200 per class (20 % and 40 %). It brought that
 #   head close to the well-regularised one that kept every label, not above it (0.765 against 0.780
@@ -246,22 +260,26 @@ tl.report.plots.plot_lines([row for row in study.rows if row["strategy"] == "cle
 #   and 0.094 (200 per class), and flagged about 90 of 500 and 180 of 2,000 right labels. At 40 % it
 #   estimated 0.542 and 0.499. The estimate counts every confident disagreement between the
 #   out-of-fold classifier and the label, and that classifier was right on only 0.692 to 0.820 of
-#   the training images (`detector_accuracy`, against the true labels), most often confusing shirts,
-#   T-shirts, pullovers and coats. It cannot tell its own mistakes from wrong labels; with four
+#   the training images (`detector_accuracy`, against the true labels). It cannot tell its own mistakes
+#   from wrong labels; with four
 #   times the data it made fewer, and the estimate came closer. (Confident learning can also
 #   underestimate, for instance with a classifier that fits the noise; here it overestimated in all
 #   18 runs.)
 # * The flags found most flipped labels (recall 0.797 to 0.881), and the share of flags that were
 #   truly flipped rose with the rate, from 0.556 to 0.827. Cut instead at the `k` images with the
 #   highest out-of-fold loss, `k` being the true number flipped, 0.793 to 0.895 were flipped; but no
-#   one knows that number in practice, and the flags choose their own count, trading some precision
-#   for recall.
+#   one knows that number in practice, and the flags choose their own count. At 20 % they found slightly
+#   more of the flipped labels than that cut (recall 0.797 and 0.881 against 0.793 and 0.862) at a much
+#   lower precision; at 40 % the cut was better on both (0.853 and 0.895 against a precision of 0.764
+#   and 0.827 and a recall of 0.805 and 0.876; the cut takes exactly as many images as were flipped,
+#   so its precision is also its recall).
 # * Relabelling gave back the true label to 0.422 to 0.679 of the flagged images (`relabels_right`):
 #   a flag on a right label turns it wrong, and a flipped label is set right only when the
 #   classifier's guess is right.
 #
 # The ten most suspect training images of the first seed at 40 % flipped labels, by out-of-fold loss
-# (`tl.lessons.noise.suspect_labels`, which works on any model and data). "Predicted" is the out-of-fold
+# (`tl.lessons.noise.suspect_labels`, which takes any transfer model whose base has not been trained
+# on these labels, and any images). "Predicted" is the out-of-fold
 # classifier's class, not necessarily what the image shows.
 
 # %%
@@ -281,8 +299,9 @@ tl.report.plots.plot_image_grid(train[0][[row["index"] for row in top]], [row["l
 # doubtful, not what the right one is. Remove flagged images automatically only for a model that
 # fits its training labels closely, as the weakly regularised head did here and as a deep network
 # trained to a small training loss does (Zhang et al. 2017 showed that networks can fit even random
-# labels). Northcutt et al. report cleaning's gains for networks trained from scratch on noise
-# concentrated between particular classes; this lesson tested only symmetric noise, where a strong
+# labels). Northcutt et al. report cleaning's gains for networks trained from scratch on non-uniform
+# noise, where some pairs of classes are confused far more than others; this lesson tested only
+# symmetric noise, where a strong
 # penalty protects best, and did not fine-tune a network on the noisy labels.
 #
 # ## Quiz
