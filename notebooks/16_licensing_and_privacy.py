@@ -71,13 +71,16 @@ print(tl.report.results.format_table([{"dataset": name, "licence": tl.data.card(
 # Three things to read in these tables:
 #
 # * **The weights' licence is not the whole story.** EfficientNet-Lite0's weights are Apache-2.0, a
-#   permissive licence, but they were learned from ImageNet, whose images may be used for non-commercial
-#   research and education. Whether weights inherit their training data's terms is not settled in law,
+#   permissive licence, but they were learned from ImageNet, whose terms of access allow the database's
+#   use for non-commercial research and education only (each image's copyright stays with whoever took
+#   it). Whether weights inherit their training data's terms is not settled in law,
 #   which is why companies ask before they ship ImageNet-pretrained models in products.
 # * **Licences differ within one family.** keras.applications' code is Apache-2.0, while its weights
-#   keep the licence their authors chose: MIT for ResNet50, CC BY 4.0 for VGG16.
-# * **Data can be personal.** The speech lesson's recordings are voices of people the package's
-#   changelog names; a speaker encoder turns a voice into something that identifies a person. The card
+#   keep the licence their authors chose: MIT for ResNet50, CC BY 4.0 for VGG16 (which asks for
+#   attribution). Both were learned from ImageNet too, so the first point applies to them as well.
+# * **Data can be personal.** Lesson 14's recordings are voices of people that the changelog of
+#   Debian's `tuxpaint-stamps-default` package names; a speaker encoder turns a voice into something that
+#   identifies a person. The card
 #   says so in its terms:
 
 # %%
@@ -89,8 +92,11 @@ tl.data.card("tuxpaint_recordings")
 # A trained network fits its training images more tightly than images it never saw: its loss on them
 # is lower. That difference is the generalisation gap of notebook 07, seen one example at a time, and it
 # is a leak. Give an attacker one image and the model's loss on it; if the loss is below a threshold,
-# guess "it was in the training set" (Yeom et al. 2018). Shokri et al. (2017) built stronger attacks from
-# shadow models, but this one is the standard baseline and needs nothing but the loss.
+# guess "it was in the training set" (Yeom et al. 2018). Shokri et al. (2017) trained attack models on
+# "shadow" models that imitate the target; Yeom et al. (2018) found this loss threshold about as good,
+# and it is the standard baseline, needing nothing but the loss. It is also the weakest serious attack:
+# attacks that calibrate a threshold for each example (Carlini et al. 2022) expose far more members at
+# low false-positive rates, so what this one finds is a lower bound on the leak.
 #
 # The attack's strength is read two ways:
 #
@@ -99,15 +105,18 @@ tl.data.card("tuxpaint_recordings")
 #   nothing about membership; 1.0 means every member is exposed. The `attack_auc` column compares each
 #   member only with non-members of its own class (an attacker who knows the class and sets a threshold
 #   per class); `attack_auc_one_threshold` uses one threshold for all classes.
-# * **The true-positive rate at a low false-positive rate**: the share of members the attack exposes
-#   while wrongly accusing at most 1 % (or 5 %) of non-members. Carlini et al. (2022) showed why this
+# * **The true-positive rate (TPR) at a low false-positive rate (FPR)**: the share of members the attack
+#   exposes while wrongly accusing at most 1 % (or 5 %) of non-members. The ROC (receiver operating
+#   characteristic) curve draws the one against the other for every threshold. Carlini et al. (2022) showed why this
 #   matters more: an attack that is sure about a few members is dangerous even when its AUC is modest,
 #   and one with a high AUC built from many near-coin-flips exposes nobody with confidence. These use one
 #   threshold for all classes, as the ROC plot does. At 1 % the
 #   attack is allowed no false accusation at all among our 85 non-members.
 #
-# The "private" training set: 10 photographs per class of the Tux Paint photographs (50 images); 6 per
-# class validate (30 images: early stopping never judges on fewer), and the 85 others are the
+# The "private" training set: 10 photographs per class of the Tux Paint photographs (50 images; their
+# card's licence is GPL-2.0 or later, and whether a model trained on them is a derived work is as
+# unsettled as the ImageNet question); 6 per class validate (30 images: early stopping never judges on
+# fewer), and the 85 others are the
 # non-members. Four variants, two factors crossed:
 #
 # * **what trains**: the new head on the frozen EfficientNet-Lite0 base, or the head and then the top
@@ -115,8 +124,10 @@ tl.data.card("tuxpaint_recordings")
 # * **for how long**: stopped early on the validation loss (best weights restored), or trained long with
 #   no stopping (the head for 300 more epochs, fine-tuning for all 30).
 #
-# The attack compares members and non-members of the same class and averages over the five classes, so
-# that a class that is easy to recognise, with many test photographs, cannot pass for a leak.
+# The `attack_auc` compares members and non-members of the same class and averages over the five
+# classes: whether a class is easy or hard moves the losses of its members and non-members alike, and
+# comparing within a class looks past that to how familiar each image is. (Here that made the attack
+# look stronger than one threshold for all classes, as the table below shows.)
 #
 # Every variant of a seed starts from the same head, on the same images.
 
@@ -179,14 +190,17 @@ for first, second in pairs:
 # But read the other columns before calling that "a lot". The class-by-class AUC gives the attacker a
 # threshold per class; with one threshold for all classes the AUC falls to 0.671 to 0.823. And allowed
 # no false accusation at all (1 %), that threshold exposed 0.004 to 0.036 of the members on average;
-# allowed 5 %, it exposed 0.100 to 0.140, two to three times the 0.05 that accusing at random would
-# catch. The histograms show why (they pool all classes): the model is as sure of many non-members, the
+# allowed 5 %, it exposed 0.100 to 0.140 on average, two to three times the 0.05 that accusing at random
+# would catch, but that rate varies from seed to seed about as much as its mean, and on several seeds
+# it was no better than chance. The histograms show why (they pool all classes): the model is as
+# sure of many non-members, the
 # easy photographs of easy classes, as of its members, so a threshold low enough to spare them catches
 # few members; in the long fine-tuning panel more non-members than members sit at the lowest losses
 # (below 1e-8, drawn at −8). At the left edge of the ROC plot the first seed's curves stay close to the
-# diagonal, except fine-tuning stopped early, which exposed some members with no false accusation.
-# Within a class, members are clearly more familiar than non-members; across classes, few can be named
-# with confidence.
+# diagonal, except fine-tuning stopped early, which exposed some members with no false accusation (a
+# false-positive rate of 0 is drawn at 0.005, the left edge of the log axis).
+# Within a class, members are clearly more familiar than non-members; across classes, this attack names
+# few with confidence (a stronger one might name more).
 #
 # **Training the head long leaked more, by AUC.** The head trained for 300 more epochs scored a
 # measurably higher AUC than the head stopped early: 0.910 against 0.826 (by 0.085; 0.048 to 0.121),
@@ -232,8 +246,10 @@ tl.report.plots.plot_lines(by_size.rows, x="training photographs per class", y="
 # more each one leaks.** The AUC fell from 0.987 at 4 per class to 0.950 at 7 and 0.910 at 10, each step
 # measurable, and the one-threshold attack grew far sharper: at 4 per class it exposed 0.790 of the
 # members at 5 % false positives and 0.270 at 1 %, against 0.108 and 0.012 at 10 per class. With 20
-# training images, most of them can be named. (The non-members are what is left of each class, so they are more numerous at the smaller sizes; the AUC
-# and the rates are shares, which makes them comparable.)
+# training images, about four in five were exposed at 5 % false positives on average, though the seeds
+# varied widely. (The non-members are what is left of each class: 135, 110 and 85 photographs at 4, 7
+# and 10 per class. The AUC and the 5 % rate are shares and compare directly; the 1 % rate does not
+# quite: with 135 or 110 non-members one false accusation fits under 1 %, with 85 none does.)
 #
 # **What helps, and what it costs.**
 #
@@ -241,16 +257,18 @@ tl.report.plots.plot_lines(by_size.rows, x="training photographs per class", y="
 #   head was more accurate on average (0.880 against 0.824), not measurably.
 # * **More data per class.** Measured above: from 4 to 10 photographs per class the attack's AUC fell
 #   from 0.987 to 0.910 and the members exposed at 5 % false positives from 0.790 to 0.108.
-# * **Regularise.** Dropout, weight decay and augmentation narrow the gap that the attack reads
-#   (notebook 07), though none of them was measured against this attack here.
+# * **Regularise.** Dropout, weight decay and augmentation are meant to narrow the generalisation gap
+#   that the attack reads; notebook 07 measured them on accuracy (only dropout helped measurably
+#   there), and none of them was measured against this attack here.
 # * **Differential privacy.** DP-SGD (Abadi et al. 2016) clips each example's gradient and adds noise, which
 #   bounds what any one image can change and so what the losses can reveal. The price is accuracy,
 #   largest with few examples, and time; with good pretrained features, privately training only the
 #   last layers keeps that price lower (Tramèr & Boneh 2021). This lesson did not run it.
 #
 # A tiny medical or personal dataset is where transfer learning is most useful and, as the size axis
-# showed, where this leak is largest. Before releasing such a model, or an API that returns its confidence, measure the attack on
-# it as this lesson did.
+# showed, where this leak is largest. Before releasing such a model, or an API that answers queries
+# about it (even with labels only, attacks exist), measure at least this attack on it, and read a low
+# result as a lower bound: only differential privacy gives a guarantee.
 
 # %% [markdown]
 # ## Quiz
