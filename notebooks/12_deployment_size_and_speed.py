@@ -26,7 +26,7 @@
 # * **export for serving**: a TensorFlow SavedModel that takes 0..255 images and returns logits;
 # * **post-training quantization** to TFLite (Jacob et al. 2018): storing weights (and activations) in
 #   8 bits instead of 32. A 32-bit float has about 7 significant digits; a trained network's weights
-#   need far fewer, so rounding them to 256 levels (a scale for each output channel) usually costs
+#   need far fewer, so rounding them to 255 levels (a scale for each output channel) usually costs
 #   little accuracy, shrinks the file up to fourfold and, on hardware with fast integer arithmetic,
 #   speeds inference up.
 #
@@ -98,23 +98,27 @@ tl.report.plots.plot_scatter(sizes.rows, x="keras_latency_ms", y="tflite_latency
 # %% [markdown]
 # **File size is the parameter count times four bytes**, plus a little structure: EfficientNet-Lite0's
 # 3,425,834 parameters make a 14.250 MB file, ResNet50's 23,608,202 make 95.100 MB. (For the tiny
-# DigitsCNN, 24,570 parameters in a 0.160 MB file, the structure is most of the file.) The new head
-# (12,810 parameters for ten classes) is a tiny share of EfficientNet-Lite0: the deployed model *is* the
+# DigitsCNN, 24,570 parameters in a 0.160 MB file, the structure is a large share of the file, about
+# two fifths.) The new head (12,810 parameters for ten classes: 1,280 features × 10 weights + 10 biases)
+# is a tiny share of EfficientNet-Lite0: the deployed model *is* the
 # base.
 #
 # **In the deployed runtime, time follows the work; through Keras, overhead hides it.** ResNet50 has 6.9
 # times EfficientNet-Lite0's parameters. In the TFLite interpreter it took 12.733 ms per image against
 # 1.240 ms, 10.3 times as long; through Keras's `predict_on_batch`, 32.110 ms against 8.800 ms, only 3.6
-# times. Keras adds overhead to every call and every operation, several milliseconds here: DigitsCNN, a
-# network of 24,570 parameters, took 3.970 ms through Keras and 0.488 ms in TFLite. The two runtimes also
-# run different kernels (TFLite's XNNPACK, with BatchNorm folded into the convolutions), and this lesson
-# did not separate the overhead from the kernels. Either way, a small network's few milliseconds of
-# arithmetic drown in Keras's per-image costs, which squeezes the ratios together. Judge backbones in the
+# times. Part of the difference is Keras's overhead on every call and every operation: DigitsCNN, a
+# network of 24,570 parameters, took 3.970 ms through Keras and 0.488 ms in TFLite. But the gap between
+# the runtimes grows with the network, so it is not all a fixed cost: the two also run different
+# kernels (TFLite's XNNPACK, with BatchNorm folded into the convolutions), and this lesson did not
+# separate the overhead from the kernels. Either way, Keras's extra time squeezes the ratios together.
+# Judge backbones in the
 # runtime you will deploy, not by a notebook's timing.
 #
-# **Latency still does not simply follow the parameter count.** MobileNetV2, with two thirds of
-# EfficientNet-Lite0's parameters, ran in 1.052 ms against 1.240 ms in TFLite: faster on average, not
-# measurably over three measurements. Time is set by the work per image, not by the weights stored: the
+# **Latency still does not simply follow the parameter count.** ResNet50 took 10.3 times
+# EfficientNet-Lite0's time for 6.9 times its parameters. (MobileNetV2, with two thirds of
+# EfficientNet-Lite0's parameters, ran in 1.052 ms against 1.240 ms in TFLite: faster on average, as its
+# size would suggest, but not measurably over three measurements.) Time is set by the work per image, not
+# by the weights stored: the
 # multiply-adds each layer performs (which depend on the feature maps' sizes as much as on the weights)
 # and memory traffic. Parameters predict the file; only a measurement predicts the time (this lesson
 # measured the times, not their causes).
@@ -127,7 +131,9 @@ tl.report.plots.plot_scatter(sizes.rows, x="keras_latency_ms", y="tflite_latency
 # ## Export for serving
 #
 # A SavedModel carries the preprocessing layer inside, so a server can send raw 0..255 pixels. The
-# model here is the feature-extraction model of the first seed below.
+# model here is trained the way the first seed below trains its feature-extraction model (the same
+# seed, a separate run), on the lesson's data: the bundled Fashion-MNIST subset, whose 1,000 test images
+# every seed shares.
 
 # %%
 train, validation, test, info = tl.data.load_dataset(
@@ -153,8 +159,10 @@ print(f"reloaded SavedModel against the Keras model on 200 test images: largest 
 #
 # ## TFLite with post-training quantization, three seeds
 #
-# * **float32**: the same numbers in a mobile-friendly format;
-# * **dynamic range**: weights stored as 8-bit integers, activations computed in float;
+# * **float32**: the same computation in a mobile-friendly format (the converter folds BatchNorm into
+#   the convolutions, so the stored weights change, and the file is a little smaller than `.keras`);
+# * **dynamic range**: weights stored as 8-bit integers; at run time TFLite's kernels quantise the
+#   activations to 8 bits on the fly, layer by layer, and the outputs come back as floats;
 # * **int8**: weights and activations in 8 bits, calibrated on 100 real training images (the
 #   converter records each activation's range on them, to choose the 8-bit scale).
 #
@@ -192,7 +200,7 @@ tl.report.plots.plot_scatter([row for row in tflite.rows if row["variant"] != "k
 # **Accuracy: no measurable loss.** Each seed's head was trained for 555 optimizer steps on average (early
 # stopping on validation). Neither 8-bit variant changed test accuracy measurably from the Keras model
 # (int8 0.803 against 0.807; its interval rules out losses larger than 0.022). TFLite quantises each
-# convolution's weights per output channel, with a scale of its own, so rounding to 256 levels costs
+# convolution's weights per output channel, with a scale of its own, so rounding to 255 levels costs
 # little, and the int8 model's activations use ranges recorded on real images.
 #
 # **Size: about 3.5 times smaller.** float32 stores 13.500 MB, the dynamic-range model 3.740 MB and int8
@@ -206,13 +214,17 @@ tl.report.plots.plot_scatter([row for row in tflite.rows if row["variant"] != "k
 # 8-bit dot-product instructions (printed at the top). Processors with them (VNNI on recent x86 server
 # chips, the dot-product instructions of recent Arm phones) are where int8 is expected to pay in speed;
 # this lesson did not measure one. The dynamic-range model was slower than float32 on every seed (2.884 ms
-# on average), though not measurably over three: it stores 8-bit weights and quantises activations on the
-# fly, a per-call cost. The figure shows the trade: three models of the same accuracy, close in time,
-# the float32 one about 3.5 times the size of the others. Speed-ups depend on the kernels of the device:
+# on average), though not measurably over three; its on-the-fly quantisation of the activations is a
+# likely cost, not measured here. The figure shows accuracy against time: three models of about the
+# same accuracy (its y axis spans less than two hundredths, so small gaps look large), the
+# dynamic-range one slowest; the sizes above add that float32 is about 3.5 times the others. Speed-ups
+# depend on the kernels of the device:
 # measure on your target before promising one.
 #
-# One more number worth noticing, from the first table: the TFLite interpreter runs EfficientNet-Lite0 on
-# one image in 1.240 ms, against 8.800 ms through Keras.
+# One more number worth noticing, from the first table: the TFLite interpreter runs the EfficientNet-Lite0
+# model on one image in 1.240 ms, against 8.800 ms through Keras. (The float32 model above, the same
+# architecture once trained, took 1.680 ms: timed in another part of the run, on a machine whose noise
+# alone reached ±1.579 ms in the first table.)
 #
 # ## Quiz
 
