@@ -29,8 +29,8 @@
 #   is balanced (100 images per class), so accuracy counts every class equally already; we also
 #   report **balanced accuracy**, the mean of the per-class recalls, which does so on any test set.
 # * **Which classes suffer depends on two things, not one:** how rare a class is, and how much it
-#   resembles a frequent class. A rare class that looks like nothing else (a bag) can survive on few
-#   images; a rare class with a frequent look-alike cannot.
+#   resembles a frequent class. A rare class that looks like nothing else (a bag) can keep much of its
+#   recall on few images; a rare class with frequent look-alikes can lose most of it.
 #
 # Five remedies, each a different idea:
 #
@@ -42,7 +42,8 @@
 #   so examples the model already gets right, mostly from the large classes, count less;
 # * **logit adjustment** (Menon et al. 2021) trains as usual and subtracts τ × log(class share) from the
 #   logits at test time, here with τ = 1: the correction that the Bayes rule prescribes when the training
-#   priors differ from the (balanced) test priors.
+#   priors differ from the (balanced) test priors, provided the softmax outputs are calibrated estimates
+#   of the training set's class probabilities.
 
 # %%
 # Install tltutor when it is missing (Colab); does nothing where tltutor is installed.
@@ -82,10 +83,11 @@ tl.report.plots.plot_bars([{"class": name, "images": count} for name, count in z
 #
 # Every remedy trains a new head on the same frozen EfficientNet-Lite0 features (computed once per
 # image), from the same initial head, for the **same number of optimizer steps**: 900 batches of 32,
-# about 28 passes over the long-tailed set's 1,022 images. Counting in epochs would be unfair: the oversampled set
-# has 3,000 images, so 30 epochs of it are 2,820 steps, and the undersampled one has 150, so 30 epochs
-# are 150 steps; a remedy would then win or lose by its training length. With equal steps the
-# oversampled set gets about 10 passes and the undersampled one 190.
+# about 28 passes over the long-tailed set's 1,022 images. Counting in epochs would be unfair: 30 epochs
+# of the long-tailed set are 960 steps, but the oversampled set has 3,000 images, so 30 epochs of it are
+# 2,820 steps, and the undersampled one has 150, so 30 epochs are 150 steps; a remedy would then win or
+# lose by its training length. With equal steps the oversampled set gets about 10 passes and the
+# undersampled one 192.
 #
 # The **control**, `balanced_data`, is not a remedy: plain training on a *balanced* set of the same
 # size (102 images of every class), for the same steps. It answers the question the remedies cannot:
@@ -124,10 +126,10 @@ tl.report.plots.plot_scatter(per_class, x="training images", y="recall", label="
 # %% [markdown]
 # **What the stored run measured** (five seeds, the table above): the damage did not follow the counts
 # alone. The three rarest classes, Sneaker (29 images), Bag (21) and Ankle boot (15), kept a mean recall
-# of 0.853: a bag looks like nothing else in the data, and a few examples go a long way. **Shirt**, with 41
-# images, fell to a recall of **0.176**: it looks like a T-shirt (300 images), a pullover (154) and a
-# coat (79), and the close calls go to the frequent neighbours. Coat (79 images, 0.668) suffers the
-# same way, less.
+# of 0.853. **Shirt**, with 41 images, fell to a recall of **0.176**: it looks like a T-shirt (300
+# images), a pullover (154) and a coat (79), and the close calls go to the more frequent neighbours.
+# How much of each low recall is rarity, and how much is a class being hard anyway, only a control can
+# say.
 #
 # ## The control: how much of it is the long tail?
 #
@@ -153,8 +155,10 @@ tl.report.plots.plot_comparison(comparison, "recall_Shirt", title="recall of Shi
 # from 0.176 to **0.510**, by 0.334 (interval 0.232 to 0.436). So both explanations hold, and the
 # control separates them: Shirt is hard (at 0.510 it is still the weakest class when nothing is rare),
 # *and* the long tail cost it a further third of the recall scale. The rarest three gained much less,
-# but measurably (by 0.082): distinctive classes lose less to rarity, not nothing. The frequent class
-# paid for the balance:
+# but measurably (by 0.082), and the table shows that rarity cost the distinctive classes more than it
+# cost some look-alikes: Bag fell from 0.974 with balanced data to 0.850 in the long tail and Ankle boot
+# from 0.926 to 0.814, while Coat, weak even when balanced (0.710), fell only to 0.668. Shirt is the one
+# class that its look-alikes made collapse. The frequent class paid for the balance:
 # T-shirt's recall fell from 0.918 to 0.736, because its close calls are no longer decided in its
 # favour. Balanced accuracy rose from 0.780 to 0.822.
 #
@@ -179,18 +183,18 @@ tl.report.plots.plot_comparison(comparison, "balanced_accuracy", title="balanced
 #   (intervals 0.014 to 0.032 and 0.010 to 0.023). Logit adjustment did it with no retraining at all:
 #   it targets the bias that the long tail puts into the logits, the log of the class shares, and it
 #   raised Shirt's recall by 0.104. **Oversampling** raised Shirt's recall measurably (by 0.066) but not
-#   balanced accuracy (0.791 against 0.780; the interval rules out gains above 0.025).
+#   balanced accuracy measurably (0.791 against 0.780; the interval rules out gains above 0.025).
 # * **Focal loss lowered balanced accuracy**, by 0.008 (interval 0.002 to 0.014). It down-weights
 #   *easy* examples; likely reasons, not tested here, are that on frozen features the frequent classes'
 #   examples are not especially easy, and that (1 − p)^γ shrinks every gradient, so the same 900 steps
 #   train less.
-# * **Undersampling** raised Shirt's recall the most, by 0.136, and lowered balanced accuracy (0.756
-#   against 0.780), not measurably over five seeds (the interval, −0.055 to 0.006, allows a cost of up to
+# * **Undersampling** raised Shirt's recall the most, by 0.136, and lowered balanced accuracy on average
+#   (0.756 against 0.780), though not measurably over five seeds (the interval, −0.055 to 0.006, allows a
+#   cost of up to
 #   0.055). It keeps only 15 images per class, 150 in all: counted in epochs, it would have trained for
 #   a sixth of the others' steps; here it had as many, 192 passes over its small set.
 #
-# **Against the control, no remedy recovers more than part of the damage** (focal loss lowered balanced
-# accuracy, measurably, and undersampling on average): the best balanced accuracy,
+# **Against the control, no remedy recovers more than part of the damage**: the best balanced accuracy,
 # logit adjustment's 0.803, is about half-way from the long tail's 0.780 to the balanced set's 0.822,
 # and the best Shirt recall, undersampling's 0.312, is well short of the control's 0.510. A remedy
 # reweights the images that are there; it cannot add what the missing shirts would have shown. When you
@@ -210,7 +214,7 @@ quiz.check(answers);
 # ## Exercise
 #
 # Name a remedy that made balanced accuracy measurably *worse* than no remedy, and say in one sentence
-# what it traded away. Answer with its name as in the table.
+# why it did not help. Answer with its name as in the table.
 
 # %%
 answer = None
