@@ -88,7 +88,7 @@ tl.report.plots.plot_heatmaps(pictures, [tl.lessons.explain.grad_cam(imagenet, p
 #
 # The second figure has twice the detail per side (four times as many cells), and is worse. At `block10_`
 # the heat breaks into scattered spots: the cat's eye, the picture's borders, little of the cup or the
-# helmet, and most cells at 0 (the final ReLU keeps only positive evidence). The last map is special: it
+# helmet, and most cells at 0 (Grad-CAM's own final ReLU keeps only positive evidence). The last map is special: it
 # feeds global average pooling and then the dense head, so the score's gradient is the same at every
 # cell, and Grad-CAM there is exactly each cell's share of the score (the class activation map of Zhou
 # et al. 2016). At `block10_`, five more blocks and the top convolution lie between the map and the score, and a
@@ -179,7 +179,8 @@ tl.report.plots.plot_lines(similarity.rows, x="depth", y="cka", group="networks"
 # test images almost as the pretrained ones did (mean CKA 0.985 or above); from depth 8 the similarity
 # falls, to 0.936 at depth 9, 0.884 at depth 10, 0.738 at depth 11 and 0.775 at the top. The budget let
 # the base move: test accuracy rose from 0.769, 0.790 and 0.799 with the converged head alone to 0.826,
-# 0.798 and 0.848 fine-tuned (without notebook 06's control, the head trained on for the same steps, not
+# 0.798 and 0.848 fine-tuned (on the second seed by little, within what 1,000 test images can resolve)
+# (without notebook 06's control, the head trained on for the same steps, not
 # all of that gain can be credited to the base).
 #
 # The second curve is the yardstick. Had fine-tuning's change been run-to-run noise, two fine-tuned
@@ -189,14 +190,17 @@ tl.report.plots.plot_lines(similarity.rows, x="depth", y="cka", group="networks"
 # task, the clothing images and the recipe. Depth 11, a projection inside the second-to-last block,
 # leans the other way: the runs differ from each other (0.697) more than from the pretrained network
 # (0.738), though not measurably (−0.219 to 0.137), so there part of each run's change looks like its
-# own. Below depth 10 the two curves cannot be told apart.
+# own. Below depth 10 the two curves cannot be told apart, which does not make the change there noise:
+# two runs end closer to each other only when the change they share outweighs each run's own.
 #
 # Read these verdicts with two reservations. The three pairs reuse the same three networks, so they are
 # not independent samples, and the intervals are somewhat too narrow. And three seeds lack the power to
 # separate small differences: "cannot be told apart" is not "equal".
 #
 # **CKA at a depth carries every change below it.** The representation at depth 11 is computed by all
-# the layers up to it, so its drop includes the changes of depths 1 to 10; the curve shows where the
+# the layers up to it, so it carries the changes of depths 1 to 10, though a later layer can also
+# discard some of them (the curve rises from depth 6 to 7 and from 11 to 12; depth 11 is a raw
+# convolution's output, depth 12 comes after BatchNorm and the activation). The curve shows where the
 # representation differs, not which layer's weights moved. The next section measures the weights.
 #
 # ## How far each block's weights moved
@@ -212,21 +216,24 @@ tl.report.plots.plot_lines(travel.rows, x="order", y="change_percent", log_y=Tru
                            ylabel="100 × ‖w − w₀‖ / ‖w₀‖")
 
 # %% [markdown]
-# **The early blocks barely moved; the late ones moved about twenty times as far.** The stem's weights
+# **Relative to their size, the early blocks barely moved; the late ones moved ten to twenty times as
+# far.** The stem's weights
 # travelled 0.395 % of their size and `block00_`'s 0.585 %, while every block from `block12_` up moved
 # 6 to 9 % (8.490 % at `block12_`, 8.111 % at the top). The rise is not smooth: the first block of each
 # stage, the one that changes the feature map's width and has no skip connection around it (`block01_`, `block03_`,
-# `block05_`, `block08_`, `block11_`, `block15_`), moved less than the block after it. This lesson does
-# not say why.
+# `block05_`, `block08_`, `block11_`, `block15_`), moved less than the block after it.
 #
-# Small gradients are not the likely reason the early blocks stayed put. The whole base trained with
-# Adam, which divides each weight's step by the size of its recent gradients: a weight whose gradient
-# keeps its sign moves about the learning rate each step however small the gradient is, and only a
-# weight whose gradient keeps changing sign moves little. So the early weights' gradients most likely
-# had no consistent direction, which fits the usual reading: the early blocks compute edges, colour
-# blobs and textures that already serve Fashion-MNIST, while the late blocks compute ImageNet-specific
-# combinations (fur, wheels, faces) the new task does not need. This lesson measured how far the weights
-# moved, not why.
+# Read these percentages with care: they divide by each block's weight size, and the sizes differ a
+# lot. In the pretrained network the stem's and `block00_`'s weights are about ten times larger than
+# the top blocks' (their root mean square, read from the weights file; the lesson does not print it),
+# and each stage's first block has larger weights than the block after it. The whole base trained
+# with Adam, which divides each weight's step by the size of its recent gradients, so every weight
+# takes steps of a similar absolute size whatever its own size. Much of this curve, the dips at the
+# stage starts included, is therefore the weights' sizes, not how much each block adapted: in absolute
+# terms the blocks moved within a factor of about two of each other. The CKA curve above is the better
+# evidence of where fine-tuning changed what the network computes: the late layers' representations
+# changed, the early ones' hardly did, which fits the usual reading that the early blocks compute edges,
+# colour blobs and textures that already serve Fashion-MNIST.
 #
 # ## Embeddings before and after fine-tuning
 #
@@ -241,8 +248,9 @@ tl.report.plots.plot_embeddings([tl.lessons.explain.embed_2d(before), tl.lessons
                                                                 "fine-tuned features (PCA)"])
 
 # %% [markdown]
-# In the fine-tuned panel the classes are more apart: trousers, bags and the footwear form groups of
-# their own, while the tops (T-shirt, pullover, coat, shirt) and dresses still overlap. Two dimensions
+# In the fine-tuned panel the classes are more apart (each panel is its own PCA, so compare the
+# arrangement, not the scales): trousers, bags and sandals form groups of their own, sneakers and ankle
+# boots one shared group, while the tops (T-shirt, pullover, coat, shirt) and dresses still overlap. Two dimensions
 # keep only the largest directions of variation, so the picture is a hint, not a measure.
 #
 # ## Grad-CAM on the fine-tuned model
