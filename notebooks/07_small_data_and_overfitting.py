@@ -23,23 +23,27 @@
 # without, the accuracy falling. The **generalisation gap** (here training minus test accuracy) and
 # the rise of the held-out loss both measure how much of what it fitted does not carry over.
 #
-# Transfer learning is the first defence: a frozen base leaves only the head, little, to memorise. But as soon as
+# Transfer learning is the first defence: a frozen base leaves only the head's few weights free to
+# memorise. But as soon as
 # pretrained layers train, they can memorise too. This notebook builds a run that does, and measures
 # six remedies against it, each changing exactly one thing:
 #
 # * **Train fewer weights**: keep the base frozen and train only the head, for the same steps. It
-#   removes the capacity that memorises.
+#   removes most of the weights that could memorise (the head alone can still grow over-confident).
 # * **Data augmentation** shows the network random flips, small rotations, zooms and shifts of each
 #   image, so it cannot memorise one rendering. tltutor puts the augmentation layers *inside* the
 #   model, active only in training, so they cannot be forgotten at deployment or applied to the test
 #   set by mistake (a survey: Shorten & Khoshgoftaar 2019).
 # * **Dropout** sets a random half of the features before the head to zero in each step, so the head
 #   cannot rely on any single feature: in effect an ensemble of thinned heads (Srivastava et al. 2014).
+#   Keras doubles the features it keeps, so their expected sum stays the same.
 # * **Weight decay** shrinks every trainable weight (the head's included) towards zero at each step.
 #   Loshchilov & Hutter (2019) showed that with Adam, decay *decoupled* from the gradient step (AdamW)
 #   works better than an L2 penalty in the loss; in Keras 3 the `weight_decay` argument of `Adam`
 #   already is decoupled, so `Adam(weight_decay=...)` is AdamW. Each step multiplies a weight by
-#   1 − rate × decay: the dose is that factor raised to the number of steps.
+#   1 − learning rate × decay (Keras multiplies the decay by the learning rate, so a decay of 1 at a
+#   rate of 1e-3 shrinks a weight by a thousandth per step): the dose is that factor raised to the
+#   number of steps.
 # * **L2-SP** (Li et al. 2018) penalises the squared distance of each base weight from its
 #   *pretrained* value. Weight decay pulls towards zero, which for a pretrained network means away
 #   from what it learned; L2-SP pulls towards the starting point. It is a penalty in the loss, so its
@@ -72,11 +76,13 @@ print("profile:", "quick" if quick else "full", settings)
 #
 # The real photographs of notebook 00 (Tux Paint's stamps, GPL; five classes of animals, fruit and
 # flowers photographed from many angles): **10 training photographs per class**, 6 per class for
-# validation (30 photographs, enough for early stopping to read a loss), every other photograph for
-# test, at 96 px.
+# validation (30 photographs, enough for early stopping to read a loss), all the remaining photographs
+# for test, at 96 px.
 #
 # Every arm starts from the **same head**, fitted to convergence on the frozen base's features by
-# logistic regression (row `head` in the tables; notebook 06 explains why). Then each arm trains for
+# L2-regularised logistic regression (C = 1, scikit-learn's default; row `head` in the tables;
+# notebook 06 explains why). The 100 steps that follow have no such penalty, unless a remedy adds one.
+# Then each arm trains for
 # the **same 100 optimizer steps** (batches of 5, so 10 epochs) at a constant 1e-3: the head together
 # with the base from `block15_` on (the top block and the head-side convolution), about a million
 # weights against 50 photographs. BatchNorm stays
@@ -162,8 +168,9 @@ tl.report.plots.plot_gain_intervals(
 # **What the stored run measured** (four seeds; the tables, the plots and the verdicts above):
 #
 # * **Fine-tuning without a remedy overfitted, in confidence more than in accuracy.** In 100 steps the
-#   million weights moved 9.021 % of their size (on average) and fitted the training photographs
-#   perfectly. Test loss rose on every seed, from 0.308 to 0.508 on average; test accuracy fell on two
+#   million weights moved 9.021 % of their size (on average) and kept fitting the training photographs
+#   perfectly (the head already did). Test loss rose on every seed, from 0.308 to 0.508 on average; test
+#   accuracy fell on two
 #   seeds and stayed level on the other two, from 0.894 to 0.876 on average. Over four seeds neither
 #   change is measurable: the loss interval, −0.048 to +0.447, only just reaches below zero.
 # * **Dropout was the only remedy that beat no remedy measurably**, and only just: +0.041 in test
@@ -172,16 +179,19 @@ tl.report.plots.plot_gain_intervals(
 #   result is what chance alone would often give, and the validation set disagrees: dropout ended with
 #   the highest validation loss of any arm (1.031). A claim that dropout helps here needs more seeds.
 # * **Weight decay, at a dose that acts, did nothing measurable, and its interval is centred on zero**
-#   (−0.041 to +0.041). Decay 1.0 at 1e-3 shrinks every weight by 9.5 % over the 100 steps, and the base
-#   moved *further* than without it (12.514 % against 9.021 %): weight decay pulls towards zero, which
-#   for a pretrained network is away from what it knew.
-# * **L2-SP held the trained weights closest to their pretrained values** (3.656 % moved), and **training fewer
-#   weights** did not move them at all; the latter came nearest to the head on test loss (0.357, an
-#   interval of −0.330 to +0.028 against no remedy). Neither changed test accuracy measurably.
+#   in accuracy (−0.041 to +0.041). Decay 1.0 at 1e-3 shrinks every weight by 9.5 % over the 100 steps
+#   on its own, and the base moved *further* than without it (12.514 % against 9.021 %), most of that
+#   the decay itself: weight decay pulls towards zero, which for a pretrained network is away from what
+#   it knew.
+# * **Of the arms that trained the base, L2-SP held its weights closest to their pretrained values** on
+#   average (3.656 % moved), and **training fewer weights** did not move them at all; the latter came
+#   nearest to the head on test loss (0.357, an interval of −0.330 to +0.028 against no remedy). Neither
+#   changed test accuracy measurably. The head alone still grew over-confident: its validation loss
+#   rose from the head's 0.504 to 0.642 on average, so part of no remedy's rise in loss is the head's
+#   own, freed of its penalty.
 # * **Augmentation** came out +0.021 in test accuracy (−0.037 to +0.079), helping on two seeds, hurting
-#   on one and tying on one: not measurable. It is also the one arm whose result depends on random
-#   draws beyond the seed's split (which rendering each photograph gets in each epoch), a further source
-#   of spread.
+#   on one and tying on one: not measurable. Its random renderings of each photograph add to the spread
+#   (as dropout's random masks do).
 # * **Early stopping** ran 72.5 steps on average (60 to 100) but kept far fewer: the epoch it restored,
 #   the one with the lowest validation loss, came after 27.5 steps on average (10 to 70). It never
 #   considers step 0, the head itself: on the first seed it kept the weights after 10 steps, whose

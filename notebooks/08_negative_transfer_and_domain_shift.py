@@ -124,7 +124,8 @@ tl.report.plots.plot_lines(negative.rows, x="samples_per_class", y="test_accurac
 #   validation prefers. Shrinking and averaging already remove much of the noise and of the fine detail
 #   that blur takes away, before the classifier sees anything;
 # * **raw pixels, 64 px colour**: exactly the numbers the network reads (12,288 per image; its strength
-#   fixed at the strongest of the usual three, to keep the fit to about half a minute per seed). This is the fair reader for noise and blur.
+#   fixed at the strongest of the usual three, to keep the fit short). This is the fair reader for noise
+#   and blur. (The images are grey, so their three colour channels are equal until noise is added.)
 
 # %%
 train, validation, test, info = tl.data.load_dataset(
@@ -174,18 +175,22 @@ tl.report.plots.plot_lines([dict(row, shift_index=list(copies).index(row["shift"
 # %% [markdown]
 # **What the stored run measured** (three seeds; the verdicts and the plot above): on clean images at
 # 64 px the pretrained features and both pixel readers are not measurably different (0.788, 0.779 and
-# 0.788). Under shift the picture splits:
+# 0.788). Under shift, at severity 3 of each kind (not matched in strength between kinds: the images
+# above show how strong each is), the picture splits:
 #
 # * **Contrast, inversion and rotation: the pretrained features are far more robust** (by 0.253, 0.420
-#   and 0.286 over the usual pixel reader, and by as much over the 64-pixel one). Likely reasons, not
-#   tested here: a linear model on pixels reads each pixel's brightness, so lowering the contrast
-#   shrinks every score towards the same value and inverting the image points its evidence the other
-#   way; ImageNet features respond to edges and shapes, which keep much of their form under a change of
+#   and 0.286 over the usual pixel reader, and by about as much over the 64-pixel one). Likely reasons,
+#   not tested here: a linear model on pixels reads each pixel's brightness, and both shifts change the
+#   brightness of the whole image, the black background above all (lowering the contrast turns it
+#   grey, inverting it turns it light), which pushes every image towards the same few classes; ImageNet
+#   features respond to edges and shapes, which keep much of their form under a change of
 #   contrast or polarity and, in part, under rotation.
 # * **Noise and blur: raw pixels are more robust, even read exactly as the network reads them.** The
 #   64-pixel colour reader beat the features by 0.171 under noise and 0.391 under blur, as much as the
-#   usual reader did (0.164 and 0.392). So the pixels' robustness is not an artefact of shrinking and
-#   averaging the image first: the same 12,288 numbers, read linearly, survive noise and blur far better
+#   usual reader did (0.164 and 0.392). So the pixels' robustness is probably not an artefact of
+#   shrinking and averaging the image first (though a linear reader of three equal training channels
+#   still averages the channels' independent noise): the same 12,288 numbers, read linearly, survive
+#   noise and blur far better
 #   than the features computed from them. Likely reasons, not tested here: a linear model weighs
 #   thousands of pixels, and averaging cancels independent noise, while the pretrained network's early
 #   layers, tuned to sharp edges and textures, may read noise as texture and lose edges to blur.
@@ -198,7 +203,8 @@ tl.report.plots.plot_lines([dict(row, shift_index=list(copies).index(row["shift"
 # Suppose the deployed images are noisy. **AdaBN** re-estimates the base's BatchNorm statistics on
 # *unlabelled* images of the new domain (`tl.batchnorm.adapt_batchnorm`): no labels, no training. Its
 # reasoning: shift moves the distribution of each feature; if every BatchNorm layer renormalises with the
-# statistics of the new domain, the features the head sees are back where they were in training.
+# statistics of the new domain, each feature the head sees gets back the mean and spread it had in
+# training (only those two: the rest of the shift stays).
 #
 # That reasoning assumes the BatchNorm statistics described the **training** domain in the first
 # place. Our base carries ImageNet's statistics, and its head learned to read features normalised with
@@ -271,12 +277,12 @@ tl.report.plots.plot_bars([dict(row, bar=f"{row['statistics']}\n{row['test image
 # noisy images) stayed ahead of the adapted one on every seed, and that second model is also weaker on
 # clean images (0.676 against 0.788). That gap has more than one possible cause: its statistics come
 # from 1,000 grey clothes rather than ImageNet, and its head was trained for a fixed 60 epochs without a
-# validation set, while the first model's head stopped early on validation. The remedy worked as
+# validation set, while the first model's head could stop early on validation. The remedy worked as
 # designed and still was not the best option here.
 #
 # The lesson is general: **check a remedy's assumption before you apply it, and measure**. AdaBN assumes
-# that the BatchNorm statistics describe the training domain; a frozen ImageNet base breaks that
-# assumption.
+# that the BatchNorm statistics describe the domain the head was trained on; a frozen ImageNet base,
+# whose statistics describe ImageNet, breaks that assumption.
 #
 # ## Quiz
 
