@@ -80,7 +80,8 @@ SEEDS = (0, 1, 2, 3, 4) if not tl.runtime.profile.is_quick() else (0,)
 # ## What a pretrained network already knows
 #
 # Before adapting it, ask the pretrained network what it sees. With its original 1000-class ImageNet
-# head it names photos it has never seen (they ship with scikit-image). This is the knowledge we are
+# head it names photos it has never seen (they ship with scikit-image), mostly right, though not always
+# (the rocket's top guess is a drilling platform). This is the knowledge we are
 # about to reuse: not the 1000 labels, but the features that make them separable.
 
 # %%
@@ -123,7 +124,8 @@ tl.report.plots.plot_image_grid(images[shown], labels[shown], info.class_names, 
 # * **Preprocessing is a layer inside the model**: EfficientNet-Lite expects `(x − 127) / 128`, and
 #   a saved model that scales its own input cannot be fed wrongly scaled images later.
 # * **The base is frozen**: its 3.4 M weights do not change. With 10 photographs per class, letting
-#   them all move would mostly let the network memorise the training images. And the head is still
+#   them all move from the start would mostly let the network memorise the training images (step 4
+#   lets the top blocks move later, slowly, once the head has learned). And the head is still
 #   random: until it has learned something, the gradients it would send into the base are large and
 #   meaningless, and they would overwrite features that took 1.3 million photographs to learn.
 # * **The head is new**: ImageNet's 1000-way output does not know our five classes. A single Dense
@@ -204,11 +206,12 @@ tl.report.plots.plot_history(history, title="head, then fine-tuning")
 #
 # One run is one draw: another random training subset or another initial head gives another number,
 # and on about a hundred test photographs one seed can differ from the next by several points. So we
-# repeat the experiment with five seeds (each seed draws another 10 photographs per class and
-# another initial head) and compare against two models that learn from the target alone:
+# repeat the experiment with five seeds (each seed draws another 10 photographs per class, other
+# validation and test photographs, and another initial head) and compare against two models that learn
+# from the target alone:
 #
-# * **logistic regression on the raw pixels**, its regularisation and its input (grey or colour
-#   pixels) chosen on the validation set;
+# * **logistic regression on the raw pixels**, shrunk to 28 × 28 grey or 16 × 16 colour, its
+#   regularisation and which of the two inputs chosen on the validation set;
 # * **a small CNN trained from scratch** (three convolutional blocks, 24 k parameters) for a fixed
 #   budget of 200 epochs, **400 steps**, twice what the transfer model's head gets: 10 validation
 #   photographs are too few to stop it early. It sees the photographs at 32 px, the size its three
@@ -247,21 +250,26 @@ tl.report.plots.plot_comparison(comparison, "test_accuracy", title="test accurac
 # * **Transfer is most of the accuracy.** The frozen ImageNet features with a new head reached 0.853
 #   ± 0.027, against 0.371 ± 0.061 for logistic regression on the raw pixels and 0.615 ± 0.084 for
 #   the CNN trained from scratch: gains of 0.482 (95 % interval 0.418 to 0.545) and 0.238 (0.127 to
-#   0.349). Fifty photographs cannot teach a network to see mammals and vegetables; the network that
-#   learned from 1.3 million photographs brings that. (Predicting "mammal" for everything would get 49
+#   0.349). Fifty photographs teach a network from scratch something (0.615 is far above chance, 0.2)
+#   but much less than the network that learned from 1.3 million photographs brings. (Predicting "mammal"
+#   for everything would get 49
 #   of the 105 test photographs right on this unbalanced test set, nearly half; the pixel model does
 #   not even reach that.)
-# * **The same holds class by class.** Accuracy on this test set is mostly about mammals (49 of 105),
+# * **The same holds when every class counts equally.** Accuracy on this test set is mostly about
+#   mammals (49 of 105),
 #   so the table also gives **balanced accuracy**, the mean of the five per-class recalls, where every
 #   class counts the same: 0.800 for feature extraction, 0.595 for the scratch CNN, 0.345 for the
 #   pixels, and feature extraction still beats the scratch CNN measurably (by 0.205).
-# * **The from-scratch CNN had a fair budget**: 400 steps, twice the head's, and the `steps` column
-#   shows every arm's. It still lost by 0.238.
+# * **The from-scratch CNN had a fair budget in steps**: 400, twice the head's, and the `steps` column
+#   shows every arm's. It still lost by 0.238, with the handicaps named above: 32 px rather than 96,
+#   and no augmentation.
 # * **Fine-tuning beat the head alone**, by 0.025 (0.007 to 0.043), measurable at 95 % for this one
-#   comparison (with four verdicts on the same run, one such result may be luck).
+#   comparison (with five verdicts on the same run, one such result may be luck).
 #   **But the control could not credit that to the base.** Against `head_continued`, the head trained
 #   for the same 60 steps with the base frozen, the difference is not measurable (−0.007 to 0.064):
-#   the control's own accuracy scattered more from seed to seed (± 0.040). This run rules out that
+#   the control matched the head exactly on three seeds, rose above it on one and fell below it on
+#   another, so fine-tuning's lead over the control varied more from seed to seed than its lead over
+#   the head. This run rules out that
 #   adapting the base bought more than 0.064 here; it cannot say it bought nothing. Five seeds of 105
 #   test photographs are a small experiment; notebook 06 measures where adapting the base pays, with
 #   more data.
@@ -283,10 +291,11 @@ tl.report.plots.plot_confusion_matrix(true_labels, predicted_labels, info.class_
 # **Most mistakes are between mammals and birds**: 8 of the 12, mammals taken for birds and birds
 # for mammals. Both are animals photographed whole, with legs, fur or feathers and eyes, so at 96 px
 # they likely share much of what ImageNet's features describe (a guess this lesson does not test).
-# Fruit and vegetables account for the rest, and flowers were never mistaken. The vegetable row
-# rests on 6 test photographs (each is 0.17 of the row), so read it as "the class with the least to
-# learn from", not as a measured rate. This is one seed's model; the confusion of another seed would
-# differ in its details.
+# Fruit and vegetables account for the rest, and no flower photograph was misclassified. The vegetable
+# row rests on 6 test photographs (each is 0.17 of the row), so read it as "the class with the least
+# to measure with", not as a measured rate. This is the single model trained in step 4 (seed 0, but a
+# separate run from the comparison's seed 0, so its score differs a little); the confusion of another
+# seed would differ in its details.
 #
 # ## Quiz
 

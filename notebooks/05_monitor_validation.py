@@ -23,13 +23,13 @@
 #   what it has seen, which is not what we care about;
 # * the **validation set** is held out from training and used to *decide*: when to stop, which rate,
 #   which schedule, which model;
-# * the **test set** is held out from everything and read once at the end, to report what a new
-#   image would see.
+# * the **test set** is held out from everything and used only to report, never to decide, what a new
+#   image would see (this notebook reports several models on it, and chooses none of them by it).
 #
 # The validation metrics are the instrument panel of a run. This notebook reads four signals from
 # them: the learning curves around the start of fine-tuning; **early stopping**; the train-validation
-# **gap** that marks overfitting; and **per-class** metrics that show where the source's features do
-# not fit the target. Then it looks past the accuracy: at the **examples** behind the errors (top
+# **gap** that marks overfitting; and **per-class** metrics that show where the model's features do
+# not separate the target's classes. Then it looks past the accuracy: at the **examples** behind the errors (top
 # losses, the most confused pairs), and at whether the model's **confidence** can be trusted
 # (calibration). It also sets transfer against a model trained from scratch *until its own
 # validation loss stops improving*, because a baseline stopped early is a straw man.
@@ -61,7 +61,8 @@ print(f"{info.train_count} train / {info.validation_count} validation / {info.te
 # ## Learning curves, with the start of fine-tuning marked
 #
 # The head trains first, with early stopping on the validation loss; then the top blocks are
-# unfrozen at a 10× lower rate. The dashed line marks where fine-tuning began.
+# unfrozen at a 10× lower rate (`fine_tune` stops early too by default, with a patience of 3 epochs,
+# and keeps its best epoch's weights). The dashed line marks where fine-tuning began.
 
 # %%
 model = tl.models.build_transfer_model("EfficientNetLite0", info.num_classes, image_size=info.image_size)
@@ -121,7 +122,8 @@ tl.report.plots.plot_history(overfitting.history("5 per class, no early stopping
                              title="5 images per class, no early stopping (first seed)")
 
 # %% [markdown]
-# **What the stored run measured:** after 150 epochs (300 optimizer steps) on 5 images per class the training accuracy is 1
+# **What the stored run measured:** after 150 epochs (300 optimizer steps) on 5 images per class the
+# training accuracy is 1
 # and the validation accuracy far below it, a **gap of 0.275 ± 0.025**: the head has fitted the 50
 # training images exactly, and only part of that carries over. The validation *loss* behaved
 # differently from seed to seed (the `best_validation_epoch` and `validation_loss_rise` columns, and the
@@ -132,7 +134,9 @@ tl.report.plots.plot_history(overfitting.history("5 per class, no early stopping
 # head grows ever more confident, which costs validation loss wherever it is wrong. Here that happened
 # on one seed of three; on the other two, training longer did no harm. So the gap says the head fits
 # its 50 images far better than new ones; whether training longer *hurts* is the validation loss's
-# question, and `overfitting_verdict` reads both.
+# question, and `overfitting_verdict` reads both. (It calls any rise of the validation loss
+# overfitting, however small: the plotted first seed is one of the two flat ones, and its verdict
+# above rests on a rise of less than 0.01.)
 #
 # ## Early stopping: what the rewind buys on test
 #
@@ -222,7 +226,8 @@ tl.report.plots.plot_comparison(baselines, "test_accuracy", title="transfer agai
 # **What the stored run measured:** feature extraction beat raw pixels measurably, by **0.028**
 # (0.809 against 0.781), and was ahead of the from-scratch CNN on average (0.809 against 0.782), but
 # that difference is not measurable over three seeds: its interval, −0.014 to 0.068, still includes
-# zero. The scratch CNN, trained for about 40 epochs (about 1,270 optimizer steps, twice the head's)
+# zero. The scratch CNN, trained for about 40 epochs (about 1,270 optimizer steps, twice the head's,
+# its patience included)
 # until its validation loss stopped improving, could not be told apart from logistic regression on the
 # pixels (the verdict rules out differences larger than 0.053), and on 28-pixel grey clothing
 # ImageNet's features add only a little (notebook 01's map shows why). Note also the cost column: the
@@ -287,7 +292,8 @@ tl.report.plots.plot_top_losses(test[0], worst, title="the ten highest test loss
 # %% [markdown]
 # **What the stored run shows** (the table and the grid above, the last seed's model): the most frequent
 # confusion is Shirt taken for T-shirt/top (20 test images), then Pullover for Coat (15) and four pairs at
-# 11 or 12, every one between garments of similar outline; Bag and Trouser are not among the six most
+# 11 or 12, every one between garments of similar outline or footwear of similar shape; Bag and Trouser
+# are not among the six most
 # frequent pairs. The ten highest losses are all between 5.48 and 8.82, so the model gave the true class
 # well under 1 % each time: confident mistakes, not hesitations. A bag and a pair of trousers are among
 # them, single images rather than a pattern. Look at them before blaming the model: to a human eye
@@ -296,8 +302,9 @@ tl.report.plots.plot_top_losses(test[0], worst, title="the ten highest test loss
 # Fashion-MNIST's labels are the shop's product categories, given to the article, not by someone
 # looking at its 28-pixel thumbnail (Xiao et al. 2017), so some of the highest losses may be wrong
 # labels, and others images that no one could classify from the thumbnail.
-# That is the use of top losses: they point at the examples worth a second look, in the training set as
-# well as in the test set.
+# That is the use of top losses: they point at the examples worth a second look, above all in the
+# training set. (Relabelling only the test images the model disagrees with would bias the test set
+# towards the model; fix test labels only by a review that does not start from the model's errors.)
 
 # %% [markdown]
 # ## Calibration: does the confidence mean what it says?
@@ -306,7 +313,8 @@ tl.report.plots.plot_top_losses(test[0], worst, title="the ten highest test loss
 # **calibrated** when, of the images it classifies with 80 % confidence, about 80 % are right. The
 # **expected calibration error** (ECE) measures the distance: sort the test predictions into ten
 # equal-width bins by confidence (0–0.1, …, 0.9–1), take the gap between each bin's mean confidence and
-# its accuracy, and average the gaps weighted by the bins' sizes. A **reliability diagram** draws the same bins: accuracy against
+# its accuracy, and average the gaps weighted by the bins' sizes. A **reliability diagram** draws the
+# same bins: accuracy against
 # confidence, the diagonal being perfect.
 #
 # Guo et al. (2017) found modern networks overconfident, and a one-number fix: divide every logit by a
@@ -333,8 +341,10 @@ tl.report.plots.plot_reliability(calibrated.settings["reliability"], title="reli
 # %% [markdown]
 # **What the stored run measured** (three seeds; the table, the verdicts and the diagrams above):
 #
-# * **Both models were overconfident, and the fine-tuned one was measurably less calibrated.** The head trained for about
-#   580 optimizer steps; fine-tuning added 160 more. The temperature fitted on validation came out above
+# * **Both models were overconfident, and the fine-tuned one was measurably less calibrated.** The head
+#   trained for about
+#   580 optimizer steps; fine-tuning ran 160 more (with early stopping watching, so the weights it kept
+#   may come from an earlier epoch). The temperature fitted on validation came out above
 #   1 on every seed for both (a temperature above 1 softens the probabilities). The expected calibration
 #   error is 0.082 after fine-tuning against 0.045 for the head on the frozen base, for nearly the same
 #   accuracy (0.820 and 0.809); the interval of that difference runs from 0.015 to 0.059. The
@@ -349,7 +359,7 @@ tl.report.plots.plot_reliability(calibrated.settings["reliability"], title="reli
 #   was 1.211 and the ECE fell from 0.045 to 0.023, not measurably. Accuracy did not move in either
 #   case, as it cannot.
 #
-# This comparison cannot tell the unfrozen weights from the 160 extra steps: the head was rewound to
+# This comparison cannot tell the unfrozen weights from the extra steps: the head was rewound to
 # its best epoch, and the section on early stopping shows that training past it raises the test
 # log-loss. A likely mechanism for either is the one Guo et al. (2017) describe: cross-entropy keeps
 # rewarding larger logits on the training images after their predictions stop changing, and more steps
