@@ -29,12 +29,13 @@
 # updates only those. A frozen layer still runs forward; its weights simply receive no update. Two
 # details make the difference between a frozen base and a broken one:
 #
-# 1. **The flag is read when the model is compiled.** Keras builds the training step from the
-#    trainable variables it sees at `compile()`. Change `trainable` afterwards and nothing happens
-#    until you compile again.
+# 1. **The flag is read when the training step is built.** Keras builds the step, and the optimizer's
+#    list of variables, from the trainable variables it sees at the first training call after
+#    `compile()`. Change `trainable` after that and nothing happens until you compile again.
 # 2. **BatchNorm has state that is not a weight.** Its moving mean and variance are updated by the
 #    forward pass in training mode, not by the optimizer. In Keras 3 a BatchNorm layer runs in
-#    inference mode (using, not updating, its statistics) only when the layer itself is non-trainable.
+#    inference mode during `fit` (using, not updating, its statistics) only when the layer itself is
+#    non-trainable. (In `predict` and `evaluate` every BatchNorm layer uses its statistics.)
 
 # %%
 # Install tltutor when it is missing (Colab); does nothing where tltutor is installed.
@@ -125,8 +126,8 @@ lesson.record("trainable_needs_compile", {"frozen": frozen, "without_compile": w
 # %% [markdown]
 # Without the compile, the step still updated only what was trainable when the model was compiled:
 # the stem did not move at all. That is the TensorFlow backend (this run's, and Colab's default).
-# On the JAX backend Keras notices that the trainable variables no longer match the optimizer's and
-# refuses the step with a `ValueError`, which is the better failure: loud instead of silent. Either
+# On the JAX backend (not run here) Keras notices that the trainable variables no longer match the
+# optimizer's and refuses the step with a `ValueError`, which is the better failure: loud instead of silent. Either
 # way the fix is the same. tltutor's `freeze_base` and `unfreeze` always recompile a compiled model,
 # so their effect is immediate on both backends.
 #
@@ -153,7 +154,7 @@ lesson.record("batchnorm_drift", {"frozen": drift[True], "training": drift[False
 
 # %% [markdown]
 # With BatchNorm training, every forward pass in `fit` pulls the statistics towards those of 256
-# upsampled grey clothes, and the features that the head was trained on shift under it. With
+# upsampled grey clothes, and the features that any head reads shift under it. With
 # BatchNorm frozen the statistics stay exactly where ImageNet left them.
 #
 # **The surprise is where the drift came from.** `build_transfer_model` calls the base as
@@ -223,8 +224,8 @@ tl.report.plots.plot_comparison(batchnorm, "test_accuracy",
 # dataset, each batch estimates the statistics well enough. The risk grows with smaller batches (a batch
 # of 4 gives noisy statistics), with a target further from ImageNet, and for anything that reuses the
 # base's outputs, which are no longer the features the head was trained on. tltutor keeps BatchNorm
-# frozen because that was never worse here and keeps the base a fixed function below the unfrozen
-# layers; this run does not show that it is better.
+# frozen because it was not measurably worse on test here and keeps the base a fixed function below
+# the unfrozen layers; this run does not show that it is better (in the first epoch it was behind).
 #
 # ## Training the head: on images, or on cached features?
 #
@@ -236,7 +237,8 @@ tl.report.plots.plot_comparison(batchnorm, "test_accuracy",
 # * **on cached features**: the base runs once per image, its features are kept, and every epoch
 #   trains the head on the kept feature matrix.
 #
-# Same head, same epochs (five, no early stopping), three seeds each. If caching changed what the
+# Same head, same epochs (five, no early stopping), three training draws each (the seeds draw the
+# training images; the head's starting weights and the test set are the same every time). If caching changed what the
 # head learns, the accuracies would differ beyond the seed spread.
 
 # %%
@@ -286,7 +288,8 @@ tl.report.plots.plot_comparison(comparison, "seconds", title="seconds to train t
 # * **Fine-tuning** changes the unfrozen layers; only the part *below* the first unfrozen layer stays
 #   fixed. tltutor keeps that part's output instead, so fine-tuning the top blocks is cheaper as well
 #   (notebooks 00 and 03).
-# * **BatchNorm** must stay frozen, or its statistics would change with every batch (pitfall 2).
+# * **BatchNorm** inside the kept part must run in inference mode, or its statistics would change
+#   with every batch (pitfall 2); a frozen part guarantees that.
 #
 # ## A linter for these mistakes: `tl.check`
 #
