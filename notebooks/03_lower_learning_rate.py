@@ -27,7 +27,7 @@
 # approximation, the distance a weight may travel per step. A new head is trained from random
 # weights with Adam's usual 1e-3. The common advice for the pretrained layers is a rate ten to a
 # hundred times lower (Keras's own fine-tuning guide uses 1e-5 for a whole base). Too large, and the
-# first few hundred steps on a few hundred images overwrite features learned from a million; too
+# first few hundred steps on a thousand images overwrite features learned from a million; too
 # small, and nothing changes in the steps you can afford. "Lower" is relative to what destroys, and
 # the schedule matters too: this notebook measures where the line lies. The head is trained first
 # because a random head sends large, meaningless gradients into the base.
@@ -69,7 +69,7 @@ print("profile:", "quick" if tl.runtime.profile.is_quick() else "full", settings
 # weights, and fine-tune from `block11_` up for six epochs at each rate, every run starting from the
 # same trained head. Besides accuracy we record each run's optimizer steps, how far the unfrozen
 # weights moved, relative to their size (`100 × ‖w − w₀‖ / ‖w₀‖`, in percent; a caveat: `w` here
-# includes the BatchNorm layers' moving statistics, which never train and dominate the norm, so the
+# includes the BatchNorm layers' weights and moving statistics, which stay frozen and dominate the norm, so the
 # percentages understate, many times over, how far the trained kernels moved, while their ratios from
 # rate to rate still compare like with like; lesson 07 measures the kernels alone), and, after 1e-2 and
 # 1e-3, the accuracy of a fresh logistic regression on the fine-tuned base's pooled features (the
@@ -175,7 +175,9 @@ lesson.record("chosen_rate", chosen)
 # * **1e-2 destroys the base, not only the head.** Six epochs moved the unfrozen weights by 1.542 %
 #   of their size, and every seed ended at chance (0.100); the head alone beats it by 0.689. The probe
 #   says what broke: a fresh logistic regression on the fine-tuned base's features also scored 0.100,
-#   against 0.802 on the untouched base. No linear head can recover the task from those features.
+#   against 0.802 on the untouched base: exactly chance on every seed, a single class for every image
+#   (the features collapsed, or stopped being finite numbers). No linear head can recover the task from
+#   them.
 # * **1e-3 with the warm-up and the decay adapted the features and paid.** The weights moved 0.269 %;
 #   validation accuracy rose from the head's 0.798 to 0.847 (by 0.048), and above 1e-4's 0.817 (by
 #   0.030). These validation gaps are flattering: the same validation set picked 1e-3 from four
@@ -187,16 +189,19 @@ lesson.record("chosen_rate", chosen)
 #   and the weights travelled further (0.428 %, as expected: a constant rate adds up to more steps'
 #   worth of rate than one that rises and decays). Three seeds cannot call the gap to the scheduled
 #   run measurable (−0.023 to 0.193): read it as a warning, not a measurement.
-# * **1e-4 moved the weights only 0.033 %**: in 192 steps it changed the blocks little.
+# * **1e-4 moved the weights an eighth as far as 1e-3** (0.033 % against 0.269 %, both diluted by
+#   BatchNorm's statistics), and still reached a validation accuracy of 0.817, above the head's.
 # * **The control.** Training the head alone for the same 192 steps, base frozen, gained nothing
 #   measurable (validation 0.788 against 0.798 before). Against that control, the chosen fine-tuning's test
 #   accuracy is higher, but three seeds cannot call it measurable (−0.002 to 0.073): the interval
 #   just touches zero.
 #
 # The distance the weights travel grows roughly six- to eightfold per tenfold rate (the log-log
-# plot), close to proportional, as Adam's per-step size predicts. So "lower" is not a number: the
+# plot), a little less than proportional (tenfold), as Adam's per-step size, at most about the rate,
+# suggests. So "lower" is not a number: the
 # rate must be low enough to keep the features (1e-2 is not) and high enough to move them within
-# the steps you can afford (1e-4 barely does). Here, with a warm-up, the head's own rate was both.
+# the steps you can afford (1e-4 moves them least). Here, with the warm-up and the decay, the head's
+# own rate was both (the lesson did not separate the warm-up from the decay).
 # That is why `tl.training.fine_tune` defaults to 1e-3 with `schedule="warmup_cosine"`, and why
 # `tl.check` flags 1e-2 and above (the printed line; a test keeps both equal to this lesson's
 # choice). On a target nearer ImageNet, or with fewer images, a lower rate may win: choose it on
@@ -234,16 +239,17 @@ tl.report.plots.plot_range_test(result)
 # above.
 #
 # **What the stored run measured:** the second caveat, in full. The head had converged, so the loss
-# barely fell: the smoothed loss wandered between about 0.11 and 0.18 from 1e-7 to 2e-4 (its lowest,
+# barely fell: the smoothed loss wandered between about 0.11 and 0.19 from 1e-7 to 2e-4 (its lowest,
 # at 7.0e-05, is no deeper than the batches' noise), then climbed steeply from about 6e-4, and the test
 # stopped near 2e-3, where the smoothed loss reached four times its lowest value. The "steepest descent"
 # (1.2e-06) sits in that noise, and so does the suggestion. What the curve *does* show is where
 # training starts to break from this converged start: a few batches at rates above about 6e-4 already
 # push the loss up. The sweep above used a warm-up and a decay over 192 steps, and at that schedule
 # 1e-3 was the best rate: the range test answers a narrower question (how large can the rate be
-# *right now*, from this start, for a few batches) than the sweep does. fastai's reading of the curve (take the rate where
-# the loss is lowest and divide by ten, about 7e-6 here) would have chosen a rate far below 1e-4,
-# which the sweep already found too small to move the weights much. On a model that has not converged the curve falls first, and its
+# *right now*, from this start, for a few batches) than the sweep does. One classic reading of the
+# curve (take the rate where the loss is lowest and divide by ten, fastai's old `minimum` suggestion,
+# about 7e-6 here) would have chosen a rate far below 1e-4, the rate that moved the weights least in
+# the sweep. On a model that has not converged the curve falls first, and its
 # steepest point is a useful starting rate; on a converged head, prefer a short sweep.
 #
 # ## Quiz

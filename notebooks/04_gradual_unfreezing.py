@@ -27,16 +27,20 @@
 #    steps, once the layers above them have adapted and send sensible gradients. Each stage starts its
 #    rate again from a warm-up (ULMFiT's slanted triangular rates), so the newly unfrozen layers start
 #    slowly.
-# 2. **Discriminative learning rates**: unfreeze everything at once, but give each group of layers its
-#    own rate, smaller the nearer it sits to the input (ULMFiT divides by 2.6 per group). Keras
+# 2. **Discriminative learning rates**: give each group of layers its own rate, smaller the nearer it
+#    sits to the input (ULMFiT divides by 2.6 per layer; fastai applies it per layer group). Keras
 #    optimizers have one rate; tltutor's `LayerwiseAdam` multiplies it per variable.
+#
+# ULMFiT and fastai use the two together (with slanted triangular rates); this lesson runs them apart,
+# each against the same budget, to measure what each does on its own.
 #
 # In this course *deeper* means farther from the input, as in "a deeper network": the top blocks are
 # the deepest, and the blocks near the input the lowest.
 #
 # Whether these schedules help on *your* task is a measurement, and it is only a fair one when every
-# schedule gets the same training: the same optimizer steps, the same peak rate and the same warm-up
-# and decay. This notebook does that, and adds the two controls without which a difference could not be
+# schedule gets the same training: the same optimizer steps, the same peak rate (except the control
+# built to lower it) and the same warm-up and decay. This notebook does that, and adds the two controls
+# without which a difference could not be
 # credited to the schedule.
 
 # %%
@@ -90,15 +94,16 @@ print(f"{1e-3 * tl.discriminative.mean_multiplier(model, 2.6):.2e}  mean rate pe
 #   depth, and they lower the average. This arm has the lower average without the shape.
 # * **discriminative**: from `block05_` up, each group nearer the input at a further 1/2.6.
 # * **gradual**: one epoch from `block11_`, one from `block08_`, then the last two from `block05_`
-#   up; each stage warms up and decays again. The optimizer starts fresh for each stage (Keras
-#   rebuilds it when the trainable weights change), one more reason for the warm-up.
+#   up; each stage warms up and decays again. The optimizer starts fresh for each stage (tltutor's
+#   `unfreeze` recompiles the model, which gives Adam new state; fastai keeps it across stages), one
+#   more reason for the warm-up.
 #
 # Besides accuracy the rows record the **largest fall** of validation accuracy from one epoch to the
 # next, counting from the head's own (a collapse in the first epoch shows), and how far the **early
 # blocks** (`block05_` to `block07_`, the ones only the last stage of gradual unfreezing reaches)
-# moved from their pretrained values. (A caveat: that percentage counts the BatchNorm layers' moving
-# statistics too, which never train and dominate the norm, so it understates, many times over, how
-# far the trained kernels moved; comparisons between the arms still compare like with like. Lesson 07
+# moved from their pretrained values. (A caveat: that percentage counts the BatchNorm layers' weights
+# and moving statistics too, which stay frozen and dominate the norm, so it understates, about 48-fold,
+# how far the trained kernels moved; comparisons between the arms still compare like with like. Lesson 07
 # measures the kernels alone.)
 
 # %%
@@ -157,13 +162,16 @@ print(study.verdict(arms.GRADUAL, arms.ALL_AT_ONCE, "early_block_change_percent"
 #   0.010 ruled out): the head had converged. Unfreezing from `block05_` all at once beat that control
 #   by 0.038 (95 % interval 0.022 to 0.055), and so did the same single rate lowered to the
 #   discriminative arm's mean (0.036) and the discriminative rates themselves (0.027, 0.016 to 0.037).
-#   On grey clothing at 64 px, far from ImageNet, with 100 images per class, adapting the base is worth
-#   about four points.
+#   On grey clothing at 64 px, far from ImageNet, with 100 images per class, adapting the base was
+#   worth three to four points for three of the four fine-tuning arms (gradual unfreezing, below, is the
+#   exception).
 # * **Discriminative rates protected the early blocks, and that bought no accuracy here.** They moved
 #   `block05_` to `block07_` by 0.007 % of their pretrained size, against 0.105 % all at once, fifteen
-#   times less. (Their worst one-epoch fall of validation accuracy was smaller on average, 0.065
-#   against 0.131, but that difference is not measurable over four seeds, and the arm at the same
-#   mean rate fell least, 0.050: a lower average rate is enough for that.) But on test they were not measurably different from all at once at the same mean rate
+#   times less; against the same mean rate without the shape (0.036 %), the shaping accounts for about
+#   a factor of five of that, the lower average for the rest. (Their worst one-epoch fall of validation
+#   accuracy was smaller on average, 0.065 against 0.131, a difference not measurable over four seeds,
+#   and of the fine-tuning arms the one at the same mean rate fell least, 0.050: on average, a lower
+#   rate alone did as much.) But on test they were not measurably different from all at once at the same mean rate
 #   (0.818 against 0.827; the interval, −0.025 to 0.006, rules out a gain above 0.006), nor from all at
 #   once at the full rate. The protection was real; on this target there was nothing it needed to
 #   protect against, and the early blocks, allowed to move, did at least as well.
@@ -172,18 +180,19 @@ print(study.verdict(arms.GRADUAL, arms.ALL_AT_ONCE, "early_block_change_percent"
 #   protected: gradual unfreezing moved them by 0.085 %, most of what all at once did, because its last
 #   stage trains them at the full peak rate. A likely reason for its loss, which this run did not
 #   separate: with the budget fixed, its three stages are three short warm-up and decay cycles, each
-#   with an optimizer that starts from scratch, and the full network gets only the last 64 of the 128
-#   steps. ULMFiT trains its last stage far longer than its first ones; at an equal budget the
+#   with an optimizer that starts from scratch, and the blocks from `block05_` up train together only in
+#   the last 64 of the 128 steps. ULMFiT trains its last stage far longer than its first ones; at an equal budget the
 #   schedule's stages cost it steps. Nor did the warm-ups keep it smooth: its worst one-epoch fall
-#   of validation accuracy averaged 0.092, and the curves of the first seed show it falling when a
-#   new stage starts.
+#   of validation accuracy averaged 0.092, and on the first seed its curve fell sharply when the last
+#   stage began.
 #
 # So the measurement does not say "use discriminative rates" or "unfreeze gradually". It says: under
 # an equal budget, unfreezing deep paid on this far target; shaping the rates by depth kept the early
 # blocks near their pretrained values without changing test accuracy measurably; and staging the
 # unfreezing cost accuracy. These schedules were designed to keep a fragile network stable with a high
 # rate. With a warm-up and a decay, as here, the plain schedule dipped on validation (its worst
-# one-epoch fall averaged 0.131 over the seeds) but recovered and ended among the best. Check on your own validation data, with a
+# one-epoch fall averaged 0.131 over the seeds) but recovered and ended among the best. Check on your own
+# validation data, with a
 # control of the same budget.
 #
 # ## Quiz
