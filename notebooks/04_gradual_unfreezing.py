@@ -101,10 +101,10 @@ print(f"{1e-3 * tl.discriminative.mean_multiplier(model, 2.6):.2e}  mean rate pe
 # Besides accuracy the rows record the **largest fall** of validation accuracy from one epoch to the
 # next, counting from the head's own (a collapse in the first epoch shows), and how far the **early
 # blocks** (`block05_` to `block07_`, the ones only the last stage of gradual unfreezing reaches)
-# moved from their pretrained values. (A caveat: that percentage counts the BatchNorm layers' weights
-# and moving statistics too, which stay frozen and dominate the norm, so it understates, about 48-fold,
-# how far the trained kernels moved; comparisons between the arms still compare like with like. Lesson 07
-# measures the kernels alone.)
+# moved from their pretrained values: `100 × ‖w − w₀‖ / ‖w₀‖` over the weights that fine-tuning trains
+# there, the convolution kernels. BatchNorm's scales, offsets and moving statistics stay frozen and are
+# left out (`tl.freezing.tuned_layers`): their norm is tens of times the kernels', and counting them
+# would shrink every percentage many times over.
 
 # %%
 tl.lessons.quiz.for_lesson("04_gradual_unfreezing").predictions()
@@ -166,8 +166,8 @@ print(study.verdict(arms.GRADUAL, arms.ALL_AT_ONCE, "early_block_change_percent"
 #   worth three to four points for three of the four fine-tuning arms (gradual unfreezing, below, is the
 #   exception).
 # * **Discriminative rates protected the early blocks, and that bought no accuracy here.** They moved
-#   `block05_` to `block07_` by 0.007 % of their pretrained size, against 0.105 % all at once, fifteen
-#   times less; against the same mean rate without the shape (0.036 %), the shaping accounts for about
+#   `block05_` to `block07_` by 0.342 % of their pretrained size, against 5.020 % all at once, fifteen
+#   times less; against the same mean rate without the shape (1.728 %), the shaping accounts for about
 #   a factor of five of that, the lower average for the rest. (Their worst one-epoch fall of validation
 #   accuracy was smaller on average, 0.065 against 0.131, a difference not measurable over four seeds,
 #   and of the fine-tuning arms the one at the same mean rate fell least, 0.050: on average, a lower
@@ -177,7 +177,7 @@ print(study.verdict(arms.GRADUAL, arms.ALL_AT_ONCE, "early_block_change_percent"
 #   protect against, and the early blocks, allowed to move, did at least as well.
 # * **Gradual unfreezing gained nothing over the control** (0.794; −0.010 to 0.015 against the head
 #   continued), and all at once beat it by 0.035 (0.007 to 0.064). It is not that the early blocks were
-#   protected: gradual unfreezing moved them by 0.085 %, most of what all at once did, because its last
+#   protected: gradual unfreezing moved them by 4.048 %, most of what all at once did, because its last
 #   stage trains them at the full peak rate. A likely reason for its loss, which this run did not
 #   separate: with the budget fixed, its three stages are three short warm-up and decay cycles, each
 #   with an optimizer that starts from scratch, and the blocks from `block05_` up train together only in

@@ -428,8 +428,8 @@ CLAIMS = {
         "the head continued stays within a few thousandths of the head":
             lambda r: all(abs(control["gain"] - head["gain"]) < 0.006
                           for control, head in zip(_gains(r), _gains(r, "head"))),
-        "fine-tuning moved the unfrozen blocks by 0.020 to 0.027 % on average":
-            lambda r: all(0.015 < row["weight_change_percent"] < 0.03 for row in _gains(r)),
+        "fine-tuning moved the unfrozen kernels by 0.681 to 0.912 % on average, under 1 %":
+            lambda r: all(0.6 < row["weight_change_percent"] < 1 for row in _gains(r)),
         "gains measurable at 5 per class on both targets, photographs more than Fashion-MNIST, intervals apart":
             lambda r: _gain_row(r, "tuxpaint_photos", 5)["measurable"]
             and _gain_row(r, "fashion_mnist_embedded", 5)["measurable"]

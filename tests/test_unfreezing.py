@@ -16,6 +16,15 @@ def test_the_mean_multiplier_lies_between_the_lowest_group_rate_and_the_heads():
     assert mean > discriminative.mean_multiplier(model, layerwise_decay=5.0)
 
 
+def test_the_early_layers_are_the_last_stages_own_trained_layers_without_batchnorm():
+    model = models.build_transfer_model("EfficientNetLite0", 10, image_size=32)
+    layers = unfreezing.early_layers(model, unfreezing.UNFREEZE_POINTS)
+    names = {layer.name[:8] for layer in layers}
+    assert names == {"block05_", "block06_", "block07_"}
+    assert not any("bn" in layer.name or layer.__class__.__name__ == "BatchNormalization" for layer in layers)
+    assert all(layer.weights for layer in layers)
+
+
 def test_every_arm_trains_the_same_steps_and_the_controls_do_what_they_say():
     study = unfreezing.schedule_study("fashion_mnist_embedded", image_size=32, samples_per_class=4,
                                       test_samples_per_class=5, seeds=(0,), epochs=3, head_epochs=2, progress=False)

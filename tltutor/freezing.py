@@ -100,13 +100,16 @@ def unfreeze(model: keras.Model, unfreeze_from=None, *, keep_batchnorm_frozen: b
     return model
 
 
-def tuned_layers(model: keras.Model, unfreeze_from=None) -> list:
+def tuned_layers(model: keras.Model, unfreeze_from=None, until=None) -> list:
     """The base layers with weights that :func:`unfreeze` from ``unfreeze_from`` lets train, BatchNorm left out.
 
     :func:`unfreeze` keeps BatchNorm frozen by default, and a weight change measured with its moving
     statistics would be drowned by them: their norm is 30 to 50 times the kernels' in EfficientNet-Lite0.
+    ``until`` (a layer name or prefix, as ``unfreeze_from``) stops before that layer: the layers one
+    stage of gradual unfreezing adds.
     """
-    layers = get_base(model).layers[cut_index(get_base(model).layers, unfreeze_from):]
+    layers = get_base(model).layers
+    layers = layers[cut_index(layers, unfreeze_from):cut_index(layers, until) if until is not None else None]
     return [layer for layer in layers if layer.weights and not isinstance(layer, keras.layers.BatchNormalization)]
 
 

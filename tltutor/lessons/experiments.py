@@ -293,9 +293,8 @@ def fine_tuning_gain(targets=None, *, learning_rate: float = COMPARISON_FINE_TUN
     still frozen) and ``"fine-tuned"`` (the base unfrozen from ``unfreeze_from``). Rows carry
     ``target``, ``samples_per_class``, validation and test accuracy, the steps, and
     ``weight_change_percent``: how far the unfrozen blocks moved, ``100 × ‖w − w₀‖ / ‖w₀‖``, over
-    every weight of those blocks, BatchNorm's moving statistics included (lesson 06's stored run), so
-    it understates the kernels' movement about 34-fold (:func:`tltutor.freezing.tuned_layers` leaves
-    BatchNorm out). Read the paired gains with :func:`fine_tuning_gains`.
+    the weights that fine-tuning trains (:func:`tltutor.freezing.tuned_layers`: BatchNorm, frozen, left
+    out). Read the paired gains with :func:`fine_tuning_gains`.
     """
     targets = targets or FINE_TUNING_TARGETS
     settings = resolve_settings(image_size=image_size, seeds=seeds)
@@ -326,9 +325,7 @@ def fine_tuning_gain(targets=None, *, learning_rate: float = COMPARISON_FINE_TUN
                 freezing.freeze_base(model)
                 fitted = fit_head_by_logistic_regression(model, train, seed=seed)
                 head_weights = model.get_weights()
-                base = freezing.get_base(model)
-                unfrozen = [layer for layer in base.layers[freezing.cut_index(base.layers, unfreeze_from):]
-                            if layer.weights]
+                unfrozen = freezing.tuned_layers(model, unfreeze_from)
                 start = [weight for layer in unfrozen for weight in layer.get_weights()]
                 comparison.add(HEAD, seed, **columns, **fitted, weight_change_percent=0.0,
                                **_accuracies(model, validation_data, test))

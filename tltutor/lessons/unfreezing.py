@@ -44,10 +44,12 @@ UNFREEZE_POINTS = ("block11_", "block08_", "block05_")
 
 
 def early_layers(model, unfreeze_points) -> list:
-    """The base layers with weights that only the last stage unfreezes (``block05_`` to ``block07_`` by default)."""
-    layers = freezing.get_base(model).layers
-    chosen = layers[freezing.cut_index(layers, unfreeze_points[-1]):freezing.cut_index(layers, unfreeze_points[-2])]
-    return [layer for layer in chosen if layer.weights]
+    """The base layers that only the last stage trains (``block05_`` to ``block07_`` by default), BatchNorm left out.
+
+    BatchNorm stays frozen (:func:`tltutor.freezing.unfreeze`), and its moving statistics would drown
+    the kernels' movement (:func:`tltutor.freezing.tuned_layers`).
+    """
+    return freezing.tuned_layers(model, unfreeze_points[-1], until=unfreeze_points[-2])
 
 
 def schedule_study(dataset: str = data.OFFLINE_DEFAULT, *, backbone: str = backbones.OFFLINE_DEFAULT,
@@ -62,9 +64,7 @@ def schedule_study(dataset: str = data.OFFLINE_DEFAULT, *, backbone: str = backb
     ``learning_rate``, warmed up over a tenth of its steps and decayed to zero (gradual unfreezing:
     per stage). Rows store the steps, the validation and test accuracy, the largest fall of
     validation accuracy from one epoch to the next (from the head's own), and how far the early
-    layers (:func:`early_layers`) moved, in % of their pretrained weights, BatchNorm's moving
-    statistics included (lesson 04's stored run), so it understates the kernels' movement about
-    48-fold (:func:`tltutor.freezing.tuned_layers` leaves BatchNorm out).
+    layers (:func:`early_layers`) moved, in % of their pretrained weights.
     """
     seeds = validation.check_seeds(seeds)
     epochs = validation.check_epochs(epochs)
