@@ -404,6 +404,8 @@ def test_a_log_axis_is_labelled_at_the_data_and_small_shares_are_not_squashed_un
     rows = [{"size": size, "share": 0.1 + size / 1000} for size in (20, 50, 200)]
     figure = plots.plot_lines(rows, x="size", y="share", log_x=True)
     assert [label.get_text() for label in figure.axes[0].get_xticklabels()] == ["20", "50", "200"]
+    assert figure.axes[0].get_xlabel() == "size"
+    assert plots.plot_lines(rows, x="size", y="share", xlabel="training scenes").axes[0].get_xlabel() == "training scenes"
     figure = plots.plot_bars([{"k": k, "box_accuracy": value} for k, value in (("a", 0.2), ("b", 0.3))], x="k",
                              y="box_accuracy")
     assert 0.3 < figure.axes[0].get_ylim()[1] < 0.5
@@ -414,6 +416,22 @@ def test_a_log_axis_is_labelled_at_the_data_and_small_shares_are_not_squashed_un
     figure = plots.plot_bars([{"k": "a", "box_accuracy": value} for value in (0.0, 0.0, 0.5)], x="k", y="box_accuracy",
                              reference=0.9)
     assert figure.axes[0].get_ylim()[1] > 0.9, "the reference line and every seed's point stay in view"
+
+
+def test_masks_name_their_rows_and_refuse_a_class_without_a_name():
+    from tltutor.report import plots
+
+    images = np.zeros((2, 8, 8, 3), np.uint8)
+    masks = np.zeros((2, 8, 8), np.int32)
+    masks[:, 2:5, 2:5] = 1
+    figure = plots.plot_masks(images, masks, masks, class_names=("pet",), true_boxes=[[2, 2, 5, 5]] * 2,
+                              predicted_boxes=[[2, 2, 5, 5], [0, 0, 0, 0]])
+    assert [text.get_text() for text in figure.axes[0].texts] == ["truth"]
+    assert [text.get_text() for text in figure.axes[2].texts] == ["predicted"]
+    assert len(figure.axes[3].patches) == 0, "an empty predicted box is left out"
+    assert [text.get_text() for text in plots.plot_masks(images, masks).axes[0].texts] == []
+    with pytest.raises(InvalidArgumentError, match="class id 2"):
+        plots.plot_masks(images, masks * 2, class_names=("pet",))
 
 
 def test_paired_gains_and_distributions_draw_on_a_log_axis_and_refuse_what_they_cannot_draw():

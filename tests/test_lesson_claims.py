@@ -904,19 +904,21 @@ CLAIMS = {
         "the random encoder's decoder barely finds objects at 20 scenes (object IoU under 0.15, against over 0.4)":
             lambda r: mean(r, "strategies", "random", "foreground_iou", size=20) < 0.15
             < 0.4 < mean(r, "strategies", "frozen", "foreground_iou", size=20),
-        "background subtraction is not measurably beaten at any size; at 20 scenes a lead above 0.03 is ruled out":
-            lambda r: all(no_difference(r, "strategies", "frozen", "background_subtraction", "mean_iou", size=size)
-                          for size in (20, 50, 200))
-            and _interval(r, "strategies", "frozen", "background_subtraction", "mean_iou", size=20)[1] < 0.03
+        "the frozen encoder leads background subtraction on average at every size, measurably only at 20 scenes, "
+        "and there by under 0.02":
+            lambda r: beats(r, "strategies", "frozen", "background_subtraction", "mean_iou", size=20)
+            and _interval(r, "strategies", "frozen", "background_subtraction", "mean_iou", size=20)[1] < 0.02
+            and all(no_difference(r, "strategies", "frozen", "background_subtraction", "mean_iou", size=size)
+                    for size in (50, 200))
             and all(mean(r, "strategies", "frozen", "mean_iou", size=size)
                     > mean(r, "strategies", "background_subtraction", "mean_iou", size=size) for size in (20, 50, 200)),
         "fine-tuning is not measurably different from its head-only control at 200 scenes, which rules out a gain "
-        "above 0.03, nor from the frozen arm; the control is ahead of the frozen arm, not measurably":
+        "above 0.01, nor from the frozen arm; the control is ahead of the frozen arm, not measurably":
             lambda r: no_difference(r, "strategies", "fine_tune", "head_only", "mean_iou", size=200)
             and no_difference(r, "strategies", "fine_tune", "frozen", "mean_iou", size=200)
             and no_difference(r, "strategies", "head_only", "frozen", "mean_iou", size=200)
             and _gain(r, "strategies", "head_only", "frozen", "mean_iou", size=200) > 0
-            and _interval(r, "strategies", "fine_tune", "head_only", "mean_iou", size=200)[1] < 0.03,
+            and _interval(r, "strategies", "fine_tune", "head_only", "mean_iou", size=200)[1] < 0.01,
         "the budgets: 200 steps for the frozen and random decoders, 100 more for fine-tuning and its control":
             lambda r: {(row["strategy"], row["steps"]) for row in comparison(r, "strategies").rows
                        if row["strategy"] != "background_subtraction"}

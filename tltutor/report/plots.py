@@ -131,8 +131,9 @@ def _plain_ticks(axis, values) -> None:
 
 
 def plot_lines(rows, x: str, y: str, group: str | None = None, *, log_x: bool = False, log_y: bool = False,
-               title: str | None = None, ylabel: str | None = None, reference: float | None = None,
-               reference_label: str | None = None, diagonal_label: str | None = None, panel: str | None = None):
+               title: str | None = None, xlabel: str | None = None, ylabel: str | None = None,
+               reference: float | None = None, reference_label: str | None = None, diagonal_label: str | None = None,
+               panel: str | None = None):
     """One line per ``group`` value of ``y`` against ``x``; repeated points (seeds) as mean ± std error bars.
 
     ``reference`` draws a dashed horizontal line (a baseline such as the head alone), named ``reference_label``;
@@ -161,7 +162,7 @@ def plot_lines(rows, x: str, y: str, group: str | None = None, *, log_x: bool = 
             _plain_ticks(axis.xaxis, [row[x] for row in panel_rows])
         if log_y:
             axis.set_yscale("log")
-        axis.set_xlabel(_label(x))
+        axis.set_xlabel(xlabel or _label(x))
         axis.grid(alpha=0.3)
         if panel_title is not None:
             axis.set_title(panel_title, fontsize=10)
@@ -369,8 +370,9 @@ def plot_masks(images, masks, predicted=None, class_names=("object",), *, true_b
             if row == 0:
                 axis.set_title("true" if titles is None else str(titles[column]), fontsize=7)
     if predicted is not None:
-        axes[1, 0].text(-0.08, 0.5, "predicted", transform=axes[1, 0].transAxes, rotation=90, va="center",
-                        ha="right", fontsize=8)
+        for row, name in enumerate(("truth", "predicted")):
+            axes[row, 0].text(-0.08, 0.5, name, transform=axes[row, 0].transAxes, rotation=90, va="center",
+                              ha="right", fontsize=8)
     figure.legend(handles=[Patch(color=PALETTE[index], label=name) for index, name in enumerate(class_names)],
                   loc="lower center", ncol=len(class_names), fontsize=7, frameon=False)
     if title:
