@@ -139,7 +139,7 @@ tl.report.plots.plot_lines([row for row in sweep.rows if row["learning_rate"] > 
 # %%
 tl.report.plots.plot_lines([row for row in sweep.rows if row["learning_rate"] > 0], x="learning_rate",
                            y="weight_change_percent", group="schedule", log_x=True, log_y=True,
-                           ylabel="100 × ‖w − w₀‖ / ‖w₀‖ (unfrozen layers)",
+                           ylabel="100 × ‖w − w₀‖ / ‖w₀‖ (trained kernels)",
                            title="how far fine-tuning moved the pretrained weights (log-log)")
 
 # %% [markdown]
@@ -171,11 +171,11 @@ lesson.record("chosen_rate", chosen)
 # **What the stored run measured** (three seeds; the table, the two plots and the verdicts above):
 #
 # * **1e-2 destroys the base, not only the head.** Six epochs moved the unfrozen weights by 51.924 %
-#   of their size (the change is half as large as the pretrained weights themselves), and every seed
+#   of their size (the change is about half as large as the pretrained weights themselves), and every seed
 #   ended at chance (0.100); the head alone beats it by 0.689. The probe says what broke: a fresh
 #   logistic regression on the fine-tuned base's features also scored 0.100, against 0.802 on the
 #   untouched base: exactly chance on every seed, a single class for every image (the features
-#   collapsed, or stopped being finite numbers). No linear head can recover the task from them.
+#   collapsed). No linear head can recover the task from them.
 # * **1e-3 with the warm-up and the decay adapted the features and paid.** The weights moved 9.042 %;
 #   validation accuracy rose from the head's 0.798 to 0.847 (by 0.048), and above 1e-4's 0.817 (by
 #   0.030). These validation gaps are flattering: the same validation set picked 1e-3 from four

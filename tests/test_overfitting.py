@@ -110,7 +110,9 @@ def test_tuned_layers_leave_out_batchnorm_and_the_frozen_part():
     assert all(layer.name >= "conv3" for layer in layers)
     assert len(freezing.tuned_layers(model, None)) > len(layers)
     middle = freezing.tuned_layers(model, "conv2_", until="conv3_")
-    assert middle and all(layer.name.startswith("conv2") for layer in middle)
+    assert [layer.name for layer in middle] == ["conv2_conv"]
+    with pytest.raises(InvalidArgumentError, match="no layer lies between"):
+        freezing.tuned_layers(model, "conv3_", until="conv2_")
 
 
 def test_compare_remedies_measures_each_arm_from_the_same_head_on_real_small_data():

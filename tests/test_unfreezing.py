@@ -19,8 +19,8 @@ def test_the_mean_multiplier_lies_between_the_lowest_group_rate_and_the_heads():
 def test_the_early_layers_are_the_last_stages_own_trained_layers_without_batchnorm():
     model = models.build_transfer_model("EfficientNetLite0", 10, image_size=32)
     layers = unfreezing.early_layers(model, unfreezing.UNFREEZE_POINTS)
-    names = {layer.name[:8] for layer in layers}
-    assert names == {"block05_", "block06_", "block07_"}
+    assert (len(layers), layers[0].name, layers[-1].name) == (9, "block05_expand_conv", "block07_project_conv")
+    assert {layer.name[:8] for layer in layers} == {"block05_", "block06_", "block07_"}
     assert not any("bn" in layer.name or layer.__class__.__name__ == "BatchNormalization" for layer in layers)
     assert all(layer.weights for layer in layers)
 
@@ -42,6 +42,7 @@ def test_every_arm_trains_the_same_steps_and_the_controls_do_what_they_say():
 @pytest.mark.parametrize("arguments, message", [
     (dict(epochs=2), "at least 3"),
     (dict(unfreeze_points=["block11_"]), "at least two"),
+    (dict(unfreeze_points=["block05_", "block08_", "block11_"]), "no layer lies between"),
     (dict(arms=["all at once", "sideways"]), "sideways"),
 ])
 def test_bad_arguments_are_refused_before_any_training(arguments, message):

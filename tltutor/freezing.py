@@ -100,16 +100,22 @@ def unfreeze(model: keras.Model, unfreeze_from=None, *, keep_batchnorm_frozen: b
     return model
 
 
-def tuned_layers(model: keras.Model, unfreeze_from=None, until=None) -> list:
+def tuned_layers(model: keras.Model, unfreeze_from=None, *, until=None) -> list:
     """The base layers with weights that :func:`unfreeze` from ``unfreeze_from`` lets train, BatchNorm left out.
 
     :func:`unfreeze` keeps BatchNorm frozen by default, and a weight change measured with its moving
     statistics would be drowned by them: their norm is 30 to 50 times the kernels' in EfficientNet-Lite0.
-    ``until`` (a layer name or prefix, as ``unfreeze_from``) stops before that layer: the layers one
-    stage of gradual unfreezing adds.
+    ``until`` (anything ``unfreeze_from`` takes) stops before that layer, e.g. for the layers one stage
+    of gradual unfreezing adds.
     """
     layers = get_base(model).layers
-    layers = layers[cut_index(layers, unfreeze_from):cut_index(layers, until) if until is not None else None]
+    first = cut_index(layers, unfreeze_from)
+    last = cut_index(layers, until) if until is not None else len(layers)
+    if last <= first:
+        raise validation.InvalidArgumentError(
+            f"until={until!r} comes at or before unfreeze_from={unfreeze_from!r} in the base, so no layer lies "
+            "between them: give the layer nearer the input as unfreeze_from")
+    layers = layers[first:last]
     return [layer for layer in layers if layer.weights and not isinstance(layer, keras.layers.BatchNormalization)]
 
 

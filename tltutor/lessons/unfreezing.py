@@ -88,6 +88,7 @@ def schedule_study(dataset: str = data.OFFLINE_DEFAULT, *, backbone: str = backb
             dataset, image_size=image_size, samples_per_class=samples_per_class,
             test_samples_per_class=test_samples_per_class, seed=seed, pipeline="arrays")
         model = reset_or_build_model(backbone, info.num_classes, seed=seed, image_size=image_size)
+        base_layers = early_layers(model, unfreeze_points)  # refuses points given bottom first, before training
         started = time.perf_counter()
         history = training.train_head(model, train, validation_data, epochs=head_epochs, progress=False, seed=seed)
         head_weights = model.get_weights()
@@ -96,7 +97,6 @@ def schedule_study(dataset: str = data.OFFLINE_DEFAULT, *, backbone: str = backb
                   **experiments.scores(model, validation_data, test, info.num_classes), largest_validation_drop=0.0,
                   early_block_change_percent=0.0, seconds=round(time.perf_counter() - started, 1))
         steps.advance(f"head, seed {seed}")
-        base_layers = early_layers(model, unfreeze_points)
         pretrained = [weight for layer in base_layers for weight in layer.get_weights()]
         for arm in arms:
             model.set_weights(head_weights)
