@@ -35,7 +35,8 @@
 # with no human labelling. `tl.data.scenes` pastes one object of the five classes (mammal, bird, fruit,
 # vegetable, flower) onto a tinted texture crop, over two **distractors**: photographed stamps of
 # none of the classes that belong to the background (mostly tools, vehicles, road signs and
-# instruments, but also a few foods close to the fruit: a Christmas pudding, a mince pie, candy canes).
+# instruments, but also round sports balls and a few foods close to the fruit: a Christmas pudding, a
+# mince pie, candy canes, wrapped Easter eggs).
 # The object is pasted last, so a distractor never hides it. The **test scenes use stamps that no
 # training scene shows** (30 % of each class's stamps, held out once) and texture crops from the right
 # half of each of scikit-image's photographs, while training crops come from the left half, so a score
@@ -144,7 +145,9 @@ tl.check(model, (examples.images, examples.masks));
 # *labelled* validation scenes, which the network arms never use: at 20 training scenes that is more
 # labelled data than they get, a head start for the baseline. And every seed is scored on the same 120
 # test scenes, so the intervals cover what changes with the training draw, not with the test draw;
-# with three seeds only large differences can be measured.
+# with three seeds only differences that are large against how much they vary from seed to seed can
+# be measured. (The plots' bars are ± one standard deviation of each arm; the verdicts pair the arms
+# seed by seed, so two arms whose bars overlap can still differ measurably when every seed agrees.)
 #
 # The scores, on the held-out scenes: the **mean IoU** (intersection over union of predicted and true
 # pixels, per class, with the pixels of all test scenes pooled, then averaged over the background and
@@ -198,27 +201,29 @@ tl.report.plots.plot_bars([dict(row, bar=f"{row['size']} scenes\n{row['strategy'
 # weights 0.176. The gain, 0.084, is measurable (paired interval 0.059 to 0.109), and it is large
 # where it counts: the random encoder's decoder barely finds objects at all (object IoU 0.109 against
 # 0.432; a right box in 0.019 of the scenes against 0.133). At 50 scenes the gain is 0.113 (0.100 to
-# 0.125). At 200 scenes the frozen encoder is ahead on average by more (0.320 against 0.213), but its
-# seeds spread widely (± 0.047), so three seeds leave the interval wide (−0.021 to 0.235): not
+# 0.125). At 200 scenes the frozen encoder is ahead on average by about as much (0.320 against 0.213),
+# but its seeds spread widely (± 0.047), so three seeds leave the interval wide (−0.021 to 0.235): not
 # measurable, which is not the same as equal.
 #
 # **The classic method is a strong baseline.** Background subtraction scores about 0.25 at every
 # size (0.250, 0.267, 0.253): the training scenes give it only five colour histograms, for the class,
 # and where it finds the object never depends on them (its threshold comes from the validation scenes),
 # so its object IoU is 0.427 at every size. The frozen encoder is ahead of it on average at every size,
-# more so with more scenes (0.260, 0.305, 0.320), but measurably only at 20 scenes, and there by little:
-# 0.009 (0.003 to 0.015), less than a fiftieth of the scale. At 50 and 200 scenes its lead is larger on
-# average and its seeds spread more, so three seeds cannot call it (−0.012 to 0.088 and −0.034 to
-# 0.168). On boxes, on average, the classic method has the better box IoU at every size (0.471 against
-# 0.359, 0.416 and 0.405), while its box accuracy, which also needs the right class, is ahead at 20
-# scenes (0.192 against 0.133) and behind at 200 (0.197 against 0.239). What it finds is anything whose
-# colour differs from the texture's, distractors included (the largest such region is often a
-# distractor, or the object merged with one); the figure below shows what the network gets wrong
-# instead.
+# more so with more scenes (it scores 0.260, 0.305 and 0.320), but measurably only at 20 scenes, and
+# there by little: 0.009 (0.003 to 0.015; the verdict pairs unrounded scores, so it is not quite the
+# tables' 0.260 − 0.250), less than a fiftieth of the scale, but positive on every seed. At 50 and 200
+# scenes the lead is larger on average and varies more from seed to seed, so three seeds cannot call it
+# (−0.012 to 0.088 and −0.034 to 0.168). On boxes, on average, the classic method has the better box IoU
+# at every size (0.471 against 0.359, 0.416 and 0.405), while its box accuracy, which also needs the
+# right class, is ahead at 20 scenes (0.192 against 0.133) and behind at 200 (0.197 against 0.239). What
+# it finds is anything whose colour differs from the texture's, distractors included (the largest such
+# region is often a distractor, or the object merged with one); the figure below shows what the network
+# gets wrong instead.
 #
 # **Fine-tuning, with its control.** At 200 scenes, 100 more steps with the whole encoder training
 # gave 0.309; the same 100 steps with the encoder frozen gave 0.331. No measurable difference, and the
-# interval (−0.049 to 0.006) rules out a gain from adapting the encoder above 0.006, at this budget; on
+# interval (−0.049 to 0.006) rules out a gain from adapting the encoder above 0.006, at this budget (the
+# printed 0.049 is the largest difference either way; for a gain, the upper end is what counts); on
 # average fine-tuning was behind its control, while its box accuracy (0.250) sat between the frozen
 # arm's 0.239 and the control's 0.256. The control was ahead of the frozen arm it started from on
 # average (0.331 against 0.320), not measurably (−0.028 to 0.048): the decoder may still have had
@@ -248,9 +253,10 @@ print(f"{shown_steps} steps; scene mean IoU: best {per_scene[order[-1]]:.2f}, me
       f"worst {per_scene[order[0]]:.2f}")
 tl.report.plots.plot_masks(test.images[chosen], test.masks[chosen], predicted[chosen], class_names,
                            true_boxes=test.boxes[chosen, 0], predicted_boxes=boxes,
-                           titles=[f"{'best' if rank < 4 else 'worst'}: {per_scene[index]:.2f}"
+                           titles=[f"{'best' if rank < 4 else 'worst'}: scene mean IoU {per_scene[index]:.2f}"
                                    for rank, index in enumerate(chosen)],
-                           title=f"frozen encoder, {size_shown} training scenes: the best four and the worst four")
+                           title=f"frozen encoder, {size_shown} training scenes, seed {settings['seeds'][0]}: "
+                                 "the best four and the worst four held-out scenes")
 
 # %% [markdown]
 # ## Why a classification network helps draw masks
@@ -264,10 +270,13 @@ tl.report.plots.plot_masks(test.images[chosen], test.masks[chosen], predicted[ch
 #   precisely where. The skip connections bring in the 24 × 24 map, which still follows edges and
 #   colours; the decoder predicts at that resolution and its logits are upsampled 4× to the image, so
 #   an outline can follow the object to within about 4 pixels (this lesson does not measure the decoder
-#   without its skips). The best scenes above are large objects, three flowers and an apple (0.90); in the worst,
-#   the decoder paints a distractor with a class (here a Christmas pudding, a cricket ball and a green
-#   tennis ball, round and coloured like fruit) and misses the object on it or beside it, or gives the
-#   object the wrong class (the hen, painted as mammal and flower).
+#   without its skips). The best scenes above (the best at 0.90) are a large yellow flower, a large apple and two
+#   mid-sized pink flowers. In the worst, the decoder paints distractors with classes (the Christmas
+#   pudding flower and vegetable, the cricket ball mostly vegetable, the green tennis ball fruit) and
+#   misses or misnames the object: the deer beside the cricket ball is left unpainted, the antelope on
+#   the tennis ball is painted fruit along with it, and the bird on the pudding and the hen get mammal
+#   (the hen flower too). The tints lie over the photographs, so a purple Easter egg or a green ball can
+#   look tinted where nothing was painted: compare the two rows.
 # * **Finding is easier than naming.** At 200 scenes the frozen arm's object IoU is 0.475 but its mean
 #   IoU 0.320. The mean IoU averages six classes, the background among them. The background covers most
 #   of every scene, so the pixels the network gets wrong at the objects' outlines are a small part of

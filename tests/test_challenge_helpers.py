@@ -429,6 +429,7 @@ def test_masks_name_their_rows_and_refuse_a_class_without_a_name():
     assert [text.get_text() for text in figure.axes[0].texts] == ["truth"]
     assert [text.get_text() for text in figure.axes[2].texts] == ["predicted"]
     assert len(figure.axes[3].patches) == 0, "an empty predicted box is left out"
+    assert [text.get_text() for text in figure.legends[0].get_texts()] == ["pet", "true box", "predicted box"]
     assert [text.get_text() for text in plots.plot_masks(images, masks).axes[0].texts] == []
     with pytest.raises(InvalidArgumentError, match="class id 2"):
         plots.plot_masks(images, masks * 2, class_names=("pet",))

@@ -336,8 +336,10 @@ def plot_masks(images, masks, predicted=None, class_names=("object",), *, true_b
 
     Masks hold 0 for the background and ``class + 1`` for a class (as :mod:`tltutor.data.scenes` gives them);
     each class has its colour, named in the legend. ``true_boxes`` (green) and ``predicted_boxes`` (dashed red),
-    one ``x1, y1, x2, y2`` per scene, are drawn where given; an empty predicted box is left out.
+    one ``x1, y1, x2, y2`` per scene, are drawn where given, and named in the legend; an empty predicted box is
+    left out.
     """
+    from matplotlib.lines import Line2D
     from matplotlib.patches import Patch, Rectangle
 
     images, masks = np.asarray(images), np.asarray(masks)
@@ -373,8 +375,12 @@ def plot_masks(images, masks, predicted=None, class_names=("object",), *, true_b
         for row, name in enumerate(("truth", "predicted")):
             axes[row, 0].text(-0.08, 0.5, name, transform=axes[row, 0].transAxes, rotation=90, va="center",
                               ha="right", fontsize=8)
-    figure.legend(handles=[Patch(color=PALETTE[index], label=name) for index, name in enumerate(class_names)],
-                  loc="lower center", ncol=len(class_names), fontsize=7, frameon=False)
+    handles = [Patch(color=PALETTE[index], label=name) for index, name in enumerate(class_names)]
+    if true_boxes is not None:
+        handles.append(Line2D([], [], color="#2ca02c", linewidth=1.5, label="true box"))
+    if predicted_boxes is not None and predicted is not None:
+        handles.append(Line2D([], [], color="#d62728", linewidth=1.5, linestyle="--", label="predicted box"))
+    figure.legend(handles=handles, loc="lower center", ncol=len(handles), fontsize=7, frameon=False)
     if title:
         figure.suptitle(title)
     return figure
