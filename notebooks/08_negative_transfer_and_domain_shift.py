@@ -88,7 +88,7 @@ for size in sizes:
 
 # %%
 tl.report.plots.plot_lines(negative.rows, x="samples_per_class", y="test_accuracy", group="start", log_x=True,
-                           title="DigitsCNN trained on clothing: from digit weights or from random weights")
+                           title="DigitsCNN trained on clothing, from digit or random weights (mean ± sd over seeds)")
 
 # %% [markdown]
 # **No measurable transfer, in either direction.** At 10 per class the digit start and the random
@@ -186,8 +186,8 @@ tl.report.plots.plot_lines([dict(row, shift_index=list(copies).index(row["shift"
 #   features respond to edges and shapes, which keep much of their form under a change of
 #   contrast or polarity and, in part, under rotation.
 # * **Noise and blur: raw pixels are more robust, even read exactly as the network reads them.** The
-#   64-pixel colour reader beat the features by 0.171 under noise and 0.391 under blur, as much as the
-#   usual reader did (0.164 and 0.392). So the pixels' robustness is probably not an artefact of
+#   64-pixel colour reader beat the features by 0.171 under noise and 0.390 under blur, as much as the
+#   usual reader did (0.163 and 0.392). So the pixels' robustness is probably not an artefact of
 #   shrinking and averaging the image first (though a linear reader of three equal training channels
 #   still averages the channels' independent noise): the same 12,288 numbers, read linearly, survive
 #   noise and blur far better

@@ -165,7 +165,7 @@ for alpha in sorted(alphas + (default,)):
 long = [{"alpha": row["alpha"], "task": task, "accuracy": row[f"{task}_task_accuracy"]}
         for row in sweep.rows if row["alpha"] > 0 for task in ("old", "new")]
 tl.report.plots.plot_lines(long, x="alpha", y="accuracy", group="task", log_x=True,
-                           title="L2-SP: accuracy on both tasks against the penalty's strength")
+                           title="L2-SP: accuracy on both tasks against the penalty's strength (mean ± sd over seeds)")
 
 # %% [markdown]
 # **What the stored run measured** (three seeds, 640 steps each; the table and the verdicts against
