@@ -203,6 +203,8 @@ def test_quiz_answers_are_spread_over_the_letters_and_keep_their_option():
             assert question.options[quiz.LETTERS.index(question.answer)] == right
             assert sorted(question.options) == sorted(written["options"])
         letters.update(question.answer for question in shown)
+        in_lesson = Counter(question.answer for question in shown)
+        assert max(in_lesson.values()) * 2 <= len(shown), f"{lesson}: one letter answers most questions: {in_lesson}"
     total = sum(letters.values())
     assert max(letters.values()) / total <= 0.40, f"answers bunch on one letter: {letters}"
 

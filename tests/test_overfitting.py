@@ -111,8 +111,13 @@ def test_tuned_layers_leave_out_batchnorm_and_the_frozen_part():
     assert len(freezing.tuned_layers(model, None)) > len(layers)
     middle = freezing.tuned_layers(model, "conv2_", until="conv3_")
     assert [layer.name for layer in middle] == ["conv2_conv"]
-    with pytest.raises(InvalidArgumentError, match="no layer lies between"):
-        freezing.tuned_layers(model, "conv3_", until="conv2_")
+    for start, end in (("conv3_", "conv2_"), ("conv3_", "conv3_")):
+        with pytest.raises(InvalidArgumentError, match="must come after unfreeze_from"):
+            freezing.tuned_layers(model, start, until=end)
+    with pytest.raises(InvalidArgumentError, match="no layer with weights"):
+        freezing.tuned_layers(model, "conv2_bn", until="conv3_")  # BatchNorm, an activation and a pooling
+    with pytest.raises(InvalidArgumentError, match="until=99 is outside"):
+        freezing.tuned_layers(model, "conv2_", until=99)
 
 
 def test_compare_remedies_measures_each_arm_from_the_same_head_on_real_small_data():

@@ -133,7 +133,7 @@ DATASETS = {card.name: card for card in (
          "CC0Textures; Cimpoi et al., CVPR 2015, for texture as a transfer target"),
     Card("tuxpaint_photos", "dataset", TUXPAINT, "GPL-2.0-or-later",
          "165 photographs of animals, fruit, vegetables and flowers, cut out on transparent backgrounds; lesson 20's "
-         "scenes (tltutor.data.scenes) paste them, over 84 photographed stamps of other subjects from the same "
+         "scenes (tltutor.data.scenes) paste them, over 83 photographed stamps of other subjects from the same "
          "package, onto crops of the textures (whose own terms apply to those pixels)",
          "the GPL covers the images; whether a model trained on them is a derived work is unsettled, so ship the "
          "images themselves only under the GPL", "Bill Kendrick and the Tux Paint contributors"),

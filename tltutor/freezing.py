@@ -47,8 +47,11 @@ def freeze_base(model: keras.Model, *, learning_rate: float | None = None) -> ke
     return model
 
 
-def cut_index(layers, unfreeze_from) -> int:
-    """The index of the first layer of ``layers`` that :func:`unfreeze` makes trainable."""
+def cut_index(layers, unfreeze_from, argument: str = "unfreeze_from") -> int:
+    """The index of the first layer of ``layers`` that :func:`unfreeze` makes trainable.
+
+    ``argument`` names the parameter in error messages, for callers whose argument is called otherwise.
+    """
     if unfreeze_from is None:
         return 0
     if isinstance(unfreeze_from, str):
@@ -61,17 +64,17 @@ def cut_index(layers, unfreeze_from) -> int:
             f"no base layer is named or starts with {unfreeze_from!r}; closest: {', '.join(suggestions)}"
         )
     if isinstance(unfreeze_from, bool):
-        raise validation.InvalidArgumentError("unfreeze_from must be a layer name, an index or a fraction")
+        raise validation.InvalidArgumentError(f"{argument} must be a layer name, an index or a fraction")
     if isinstance(unfreeze_from, (int, np.integer)):
         if not -len(layers) <= unfreeze_from < len(layers):
             raise validation.InvalidArgumentError(
-                f"unfreeze_from={unfreeze_from} is outside the base's {len(layers)} layers")
+                f"{argument}={unfreeze_from} is outside the base's {len(layers)} layers")
         return int(unfreeze_from) % len(layers)
     if isinstance(unfreeze_from, float):
-        validation.check_number(unfreeze_from, "a fraction unfreeze_from", low=0, high=1, low_inclusive=False)
+        validation.check_number(unfreeze_from, f"a fraction {argument}", low=0, high=1, low_inclusive=False)
         return len(layers) - max(1, round(unfreeze_from * len(layers)))
     raise validation.InvalidArgumentError(
-        f"unfreeze_from must be a name, an index or a fraction, got {unfreeze_from!r:.60}")
+        f"{argument} must be a name, an index or a fraction, got {unfreeze_from!r:.60}")
 
 
 def unfreeze(model: keras.Model, unfreeze_from=None, *, keep_batchnorm_frozen: bool = True,
@@ -106,17 +109,38 @@ def tuned_layers(model: keras.Model, unfreeze_from=None, *, until=None) -> list:
     :func:`unfreeze` keeps BatchNorm frozen by default, and a weight change measured with its moving
     statistics would be drowned by them: their norm is 30 to 50 times the kernels' in EfficientNet-Lite0.
     ``until`` (anything ``unfreeze_from`` takes) stops before that layer, e.g. for the layers one stage
-    of gradual unfreezing adds.
+    of gradual unfreezing adds; it must come after ``unfreeze_from``, nearer the output, and a range
+    with no trained layer is refused.
     """
     layers = get_base(model).layers
     first = cut_index(layers, unfreeze_from)
-    last = cut_index(layers, until) if until is not None else len(layers)
+    last = cut_index(layers, until, "until") if until is not None else len(layers)
     if last <= first:
         raise validation.InvalidArgumentError(
-            f"until={until!r} comes at or before unfreeze_from={unfreeze_from!r} in the base, so no layer lies "
-            "between them: give the layer nearer the input as unfreeze_from")
-    layers = layers[first:last]
-    return [layer for layer in layers if layer.weights and not isinstance(layer, keras.layers.BatchNormalization)]
+            f"until={until!r} must come after unfreeze_from={unfreeze_from!r}, nearer the output: no layer lies "
+            "between them")
+    tuned = [layer for layer in layers[first:last]
+             if layer.weights and not isinstance(layer, keras.layers.BatchNormalization)]
+    if not tuned:
+        end = "the top" if until is None else f"until={until!r}"
+        raise validation.InvalidArgumentError(
+            f"no layer with weights that fine-tuning trains lies from unfreeze_from={unfreeze_from!r} to {end} "
+            "(BatchNorm stays frozen): start nearer the input")
+    return tuned
+
+
+def check_unfreeze_points(model: keras.Model, unfreeze_points) -> list:
+    """``unfreeze_points`` as a list, checked to run top first, each nearer the input than the one before."""
+    points = list(unfreeze_points)
+    if not points:
+        raise validation.InvalidArgumentError("unfreeze_points is empty: list where each stage starts, top first")
+    layers = get_base(model).layers
+    cuts = [cut_index(layers, point, "each of unfreeze_points") for point in points]
+    if any(later >= earlier for earlier, later in zip(cuts, cuts[1:])):
+        raise validation.InvalidArgumentError(
+            f"unfreeze_points go top first, each nearer the input than the one before (e.g. "
+            f"['block11_', 'block08_', 'block05_']); got {points}")
+    return points
 
 
 def count_parameters(weights) -> int:

@@ -456,8 +456,7 @@ def gradual_unfreeze(model: keras.Model, train, validation_data, *, unfreeze_poi
     fresh moment estimates for them) start slowly, and decays to zero before the next stage.
     """
     schedules.callbacks(schedule)
-    if not unfreeze_points:
-        raise validation.InvalidArgumentError("unfreeze_points is empty: list where each stage starts, top first")
+    unfreeze_points = freezing.check_unfreeze_points(model, unfreeze_points)
     epochs_per_stage = validation.check_epochs(epochs_per_stage)
     final_stage_epochs = epochs_per_stage if final_stage_epochs is None else validation.check_epochs(final_stage_epochs)
     history = history or TrainingHistory()

@@ -293,8 +293,8 @@ def fine_tuning_gain(targets=None, *, learning_rate: float = COMPARISON_FINE_TUN
     still frozen) and ``"fine-tuned"`` (the base unfrozen from ``unfreeze_from``). Rows carry
     ``target``, ``samples_per_class``, validation and test accuracy, the steps, and
     ``weight_change_percent``: how far the unfrozen blocks moved, ``100 × ‖w − w₀‖ / ‖w₀‖``, over
-    the weights that fine-tuning trains (:func:`tltutor.freezing.tuned_layers`: BatchNorm, frozen, left
-    out). Read the paired gains with :func:`fine_tuning_gains`.
+    the kernels that fine-tuning trains (:func:`tltutor.freezing.tuned_layers`, BatchNorm left out).
+    Read the paired gains with :func:`fine_tuning_gains`.
     """
     targets = targets or FINE_TUNING_TARGETS
     settings = resolve_settings(image_size=image_size, seeds=seeds)

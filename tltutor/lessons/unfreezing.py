@@ -88,7 +88,8 @@ def schedule_study(dataset: str = data.OFFLINE_DEFAULT, *, backbone: str = backb
             dataset, image_size=image_size, samples_per_class=samples_per_class,
             test_samples_per_class=test_samples_per_class, seed=seed, pipeline="arrays")
         model = reset_or_build_model(backbone, info.num_classes, seed=seed, image_size=image_size)
-        base_layers = early_layers(model, unfreeze_points)  # refuses points given bottom first, before training
+        freezing.check_unfreeze_points(model, unfreeze_points)  # before any training
+        base_layers = early_layers(model, unfreeze_points)
         started = time.perf_counter()
         history = training.train_head(model, train, validation_data, epochs=head_epochs, progress=False, seed=seed)
         head_weights = model.get_weights()
