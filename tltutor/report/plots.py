@@ -329,6 +329,9 @@ def plot_image_grid(images, labels, class_names, predictions=None, columns: int 
     return figure
 
 
+TRUE_BOX_COLOUR, PREDICTED_BOX_COLOUR = "#2ca02c", "#d62728"
+
+
 def plot_masks(images, masks, predicted=None, class_names=("object",), *, true_boxes=None, predicted_boxes=None,
                titles=None, title: str | None = None):
     """Scenes in columns: each image with its true mask (top row) and a predicted mask (bottom row, where
@@ -367,7 +370,7 @@ def plot_masks(images, masks, predicted=None, class_names=("object",), *, true_b
                 x1, y1, x2, y2 = np.asarray(boxes[column], float)
                 if x2 > x1:
                     axis.add_patch(Rectangle((x1 - 0.5, y1 - 0.5), x2 - x1, y2 - y1, fill=False, linewidth=1.5,
-                                             edgecolor="#2ca02c" if row == 0 else "#d62728",
+                                             edgecolor=TRUE_BOX_COLOUR if row == 0 else PREDICTED_BOX_COLOUR,
                                              linestyle="-" if row == 0 else "--"))
             if row == 0:
                 axis.set_title("true" if titles is None else str(titles[column]), fontsize=7)
@@ -377,9 +380,9 @@ def plot_masks(images, masks, predicted=None, class_names=("object",), *, true_b
                               ha="right", fontsize=8)
     handles = [Patch(color=PALETTE[index], label=name) for index, name in enumerate(class_names)]
     if true_boxes is not None:
-        handles.append(Line2D([], [], color="#2ca02c", linewidth=1.5, label="true box"))
+        handles.append(Line2D([], [], color=TRUE_BOX_COLOUR, linewidth=1.5, label="true box"))
     if predicted_boxes is not None and predicted is not None:
-        handles.append(Line2D([], [], color="#d62728", linewidth=1.5, linestyle="--", label="predicted box"))
+        handles.append(Line2D([], [], color=PREDICTED_BOX_COLOUR, linewidth=1.5, linestyle="--", label="predicted box"))
     figure.legend(handles=handles, loc="lower center", ncol=len(handles), fontsize=7, frameon=False)
     if title:
         figure.suptitle(title)
